@@ -1,0 +1,42 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+export FLASK_APP := wsgi.py
+
+.PHONY: run test setup install db lint e2e test-postgres clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+db: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask seed-demo --if-empty
+
+setup: db
+
+run: setup
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# Unit + integration tests (SQLite unless TEST_DATABASE_URL is set). Browser tests: `make e2e`.
+test: setup lint
+	$(BIN)/python -m pytest -m "not e2e"
+
+test-postgres: install
+	bash .ci/postgres-suite
+
+e2e: install
+	$(BIN)/python -m pytest -m e2e tests/e2e
+
+clean:
+	rm -rf $(VENV) instance/gongkao.db

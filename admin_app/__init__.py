@@ -1,0 +1,71 @@
+"""工考管理平台: the application factory."""
+
+from flask import Flask, render_template
+
+from admin_app.config import load_config
+from admin_app.extensions import babel, csrf, db, migrate
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app. ``config`` overrides what the environment gives (tests pass their database here)."""
+    app = Flask(__name__, instance_relative_config=True, static_url_path="/assets")
+    app.config.update(load_config(app.instance_path))
+    if config:
+        app.config.update(config)
+
+    import models  # noqa: F401  - every model registered on the metadata before anything uses it
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=_migrations_dir(app), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    # Flask-Admin's shipped zh_Hans_CN catalog is found through the zh_CN locale (a bare 'zh' is not).
+    babel.init_app(app, locale_selector=lambda: "zh_CN")
+
+    from admin_app import auth, cli
+    from admin_app.admin_registry import build_admin
+
+    auth.init_app(app)
+    build_admin(app)
+    cli.init_app(app)
+    _register_error_pages(app)
+    return app
+
+
+def _migrations_dir(app: Flask) -> str:
+    import os
+
+    return os.path.join(os.path.dirname(app.root_path), "migrations")
+
+
+def _register_error_pages(app: Flask) -> None:
+    messages = {
+        400: ("请求无效", "提交的数据不完整或格式有误，请返回重试。"),
+        403: ("无权访问", "您的账号没有执行此操作的权限。"),
+        404: ("记录不存在", "您要访问的页面或记录不存在，或不在您的权限范围内。"),
+        413: ("文件过大", "上传的内容超过了允许的大小。"),
+        500: ("系统错误", "服务器处理请求时出错，已记录。请稍后重试。"),
+    }
+
+    def handler(error):
+        code = getattr(error, "code", 500) or 500
+        title, text = messages.get(code, messages[500])
+        if code == 500:
+            db.session.rollback()
+        return render_template("gk/error.html", code=code, title=title, text=text), code
+
+    for code in messages:
+        app.register_error_handler(code, handler)
+
+    from flask_wtf.csrf import CSRFError
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return (
+            render_template(
+                "gk/error.html",
+                code=400,
+                title="页面已过期",
+                text="表单校验失败（CSRF），请刷新页面后重新提交。",
+            ),
+            400,
+        )

@@ -1,0 +1,64 @@
+"""The Flask-Admin instance and every view, with Chinese menus grouped by area."""
+
+from flask_admin import Admin
+from flask_admin.theme import Bootstrap4Theme
+
+from admin_app.extensions import db
+from models import (
+    AuditLog,
+    Ethnicity,
+    ExamBatch,
+    Jurisdiction,
+    Organisation,
+    PostSetting,
+    Trade,
+    User,
+    Worker,
+)
+from views.admin_area import (
+    AuditLogView,
+    EthnicityView,
+    ExamBatchView,
+    JurisdictionView,
+    OrganisationAdminView,
+    TradeView,
+    UserAdminView,
+)
+from views.home import HomeView
+from views.unit_area import PostSettingView, UnitDirectoryView, UnitProfileView, WorkerView
+
+UNIT_AREA = "单位信息"
+STAFF_AREA = "单位管理"
+SYSTEM_AREA = "系统管理"
+
+
+def build_admin(app) -> Admin:
+    admin = Admin(
+        app,
+        name="工考管理平台",
+        url="/",
+        index_view=HomeView(name="首页", url="/", endpoint="admin"),
+        theme=Bootstrap4Theme(base_template="gk/master.html", swatch="cerulean", fluid=True),
+    )
+    admin.add_view(
+        UnitProfileView(Organisation, db, name="单位基本信息", endpoint="unitprofile", category=UNIT_AREA)
+    )
+    admin.add_view(WorkerView(Worker, db, name="工勤人员", endpoint="workers", category=UNIT_AREA))
+    admin.add_view(PostSettingView(PostSetting, db, name="岗位设置", endpoint="posts", category=UNIT_AREA))
+    admin.add_view(
+        UnitDirectoryView(Organisation, db, name="单位列表", endpoint="units", category=STAFF_AREA)
+    )
+    admin.add_view(UserAdminView(User, db, name="账号管理", endpoint="users", category=SYSTEM_AREA))
+    admin.add_view(
+        OrganisationAdminView(
+            Organisation, db, name="机构管理", endpoint="organisations", category=SYSTEM_AREA
+        )
+    )
+    admin.add_view(
+        JurisdictionView(Jurisdiction, db, name="区县", endpoint="jurisdictions", category=SYSTEM_AREA)
+    )
+    admin.add_view(TradeView(Trade, db, name="工种", endpoint="trades", category=SYSTEM_AREA))
+    admin.add_view(ExamBatchView(ExamBatch, db, name="考核批次", endpoint="batches", category=SYSTEM_AREA))
+    admin.add_view(EthnicityView(Ethnicity, db, name="民族", endpoint="ethnicities", category=SYSTEM_AREA))
+    admin.add_view(AuditLogView(AuditLog, db, name="审计日志", endpoint="auditlog", category=SYSTEM_AREA))
+    return admin

@@ -1,0 +1,62 @@
+"""Authentication: Flask-Login wiring, the account pages and the gates every request passes."""
+
+import sqlalchemy as sa
+from flask import flash, redirect, request, url_for
+from flask_login import current_user
+
+from admin_app.extensions import db, login_manager
+from models import User, enums
+
+# Endpoints reachable before the password is changed / the unit profile is complete.
+_ALWAYS_OPEN = {
+    "auth.login",
+    "auth.logout",
+    "auth.register",
+    "auth.change_password",
+    "static",
+    "admin.static",
+}
+_PROFILE_OPEN = _ALWAYS_OPEN | {"auth.verify"}
+
+
+@login_manager.user_loader
+def load_user(identity: str):
+    """Identity is ``id:session_token``; a rotated token (password change, disable) ends the session."""
+    user_id, _, token = (identity or "").partition(":")
+    if not user_id.isdigit() or not token:
+        return None
+    user = db.session.scalar(sa.select(User).where(User.id == int(user_id), User.session_token == token))
+    if user is None or not user.is_active:
+        return None
+    return user
+
+
+def gate():
+    """before_request: forced password change first, then (units) 单位基本信息 completion."""
+    if not current_user.is_authenticated or request.endpoint is None:
+        return None
+    endpoint = request.endpoint
+    if current_user.must_change_password and endpoint not in _ALWAYS_OPEN:
+        flash("请先修改初始密码", "warning")
+        return redirect(url_for("auth.change_password"))
+    if (
+        current_user.role == enums.UNIT
+        and endpoint not in _PROFILE_OPEN
+        and not endpoint.startswith("unitprofile.")
+        and not current_user.organisation.profile_complete
+    ):
+        flash("请先完善单位基本信息，完善后方可使用其他功能", "warning")
+        return redirect(url_for("unitprofile.index_view"))
+    return None
+
+
+def init_app(app) -> None:
+    from admin_app.auth import routes
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录"
+    login_manager.login_message_category = "warning"
+    login_manager.session_protection = "basic"
+    routes.init_app(app)
+    app.before_request(gate)

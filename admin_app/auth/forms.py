@@ -1,0 +1,71 @@
+"""Account forms. Labels and messages in Chinese; domain checks call the validators service."""
+
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField, SubmitField
+from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
+
+from admin_app.services.validators import (
+    InvalidInput,
+    parse_resident_id,
+    validate_credit_code,
+    validate_phone,
+)
+
+REQUIRED = "此项为必填项"
+
+
+def _domain(check):
+    """Adapt a validators-service function to a WTForms validator (its Chinese message is kept)."""
+
+    def validator(form, field):
+        try:
+            check(field.data)
+        except InvalidInput as exc:
+            raise ValidationError(str(exc)) from None
+
+    return validator
+
+
+class LoginForm(FlaskForm):
+    username = StringField("账号", validators=[DataRequired(REQUIRED), Length(max=40)])
+    password = PasswordField("密码", validators=[DataRequired(REQUIRED), Length(max=128)])
+    submit = SubmitField("登录")
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField("原密码", validators=[DataRequired(REQUIRED), Length(max=128)])
+    new_password = PasswordField("新密码", validators=[DataRequired(REQUIRED), Length(max=128)])
+    confirm = PasswordField("确认新密码", validators=[DataRequired(REQUIRED), Length(max=128)])
+    submit = SubmitField("修改密码")
+
+
+class RegisterForm(FlaskForm):
+    name = StringField("单位名称", validators=[DataRequired(REQUIRED), Length(max=100)])
+    credit_code = StringField(
+        "统一社会信用代码", validators=[DataRequired(REQUIRED), Length(max=40), _domain(validate_credit_code)]
+    )
+    username = StringField(
+        "登录账号",
+        validators=[
+            DataRequired(REQUIRED),
+            Length(min=4, max=40, message="登录账号长度为4至40个字符"),
+            Regexp(r"^[A-Za-z0-9_.@-]+$", message="登录账号只能包含字母、数字和 _ . @ -"),
+        ],
+    )
+    password = PasswordField("密码", validators=[DataRequired(REQUIRED), Length(max=128)])
+    confirm = PasswordField(
+        "确认密码", validators=[DataRequired(REQUIRED), EqualTo("password", message="两次输入的密码不一致")]
+    )
+    contact_person = StringField("联系人", validators=[DataRequired(REQUIRED), Length(max=40)])
+    contact_phone = StringField(
+        "联系电话", validators=[DataRequired(REQUIRED), Length(max=30), _domain(validate_phone)]
+    )
+    submit = SubmitField("注册")
+
+
+class RealNameForm(FlaskForm):
+    verified_name = StringField("经办人姓名", validators=[DataRequired(REQUIRED), Length(max=40)])
+    verified_id_number = StringField(
+        "经办人身份证号码", validators=[DataRequired(REQUIRED), Length(max=40), _domain(parse_resident_id)]
+    )
+    submit = SubmitField("提交认证")

@@ -1,0 +1,120 @@
+"""Login, logout, password change, unit self-registration and 实名认证."""
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from admin_app.auth.forms import ChangePasswordForm, LoginForm, RealNameForm, RegisterForm
+from admin_app.extensions import db
+from admin_app.services import accounts, audit
+from admin_app.services.validators import InvalidInput, parse_resident_id
+from models import enums
+from models.org import utcnow
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    # Only same-site relative paths; never redirect to another host.
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("admin.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("admin.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        result = accounts.authenticate(form.username.data, form.password.data)
+        if result.user is None:
+            flash(result.error, "error")
+        else:
+            session.clear()
+            session.permanent = True
+            login_user(result.user)
+            if result.user.must_change_password:
+                flash("首次登录或密码已被重置，请先修改密码", "warning")
+                return redirect(url_for("auth.change_password"))
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    if current_user.is_authenticated:
+        audit.record("logout", current_user, user=current_user)
+        db.session.commit()
+    logout_user()
+    session.clear()
+    flash("您已安全退出", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        problems = accounts.change_password(
+            current_user, form.current_password.data, form.new_password.data, form.confirm.data
+        )
+        if problems:
+            for problem in problems:
+                flash(problem, "error")
+        else:
+            # The session token rotated with the password: log in again under the new identity.
+            login_user(current_user._get_current_object())
+            flash("密码修改成功", "success")
+            return redirect(url_for("admin.index"))
+    return render_template("auth/change_password.html", form=form)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("admin.index"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.register_unit(
+                name=form.name.data,
+                credit_code=form.credit_code.data,
+                username=form.username.data.strip(),
+                password=form.password.data,
+                contact_person=form.contact_person.data.strip(),
+                contact_phone=form.contact_phone.data,
+            )
+        except InvalidInput as exc:
+            flash(str(exc), "error")
+        else:
+            session.clear()
+            session.permanent = True
+            login_user(user)
+            flash("注册成功。您可以现在进行实名认证（可选），以提升账号安全系数。", "success")
+            return redirect(url_for("auth.verify"))
+    return render_template("auth/register.html", form=form)
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+@login_required
+def verify():
+    if current_user.role != enums.UNIT:
+        return redirect(url_for("admin.index"))
+    form = RealNameForm()
+    if form.validate_on_submit():
+        parsed = parse_resident_id(form.verified_id_number.data)
+        user = current_user._get_current_object()
+        user.verified_name = form.verified_name.data.strip()
+        user.verified_id_number = parsed.number
+        user.real_name_verified = True
+        user.verified_at = utcnow()
+        audit.record("real_name_verified", user, user=user)
+        db.session.commit()
+        flash("实名认证成功", "success")
+        return redirect(url_for("admin.index"))
+    return render_template("auth/verify.html", form=form)
+
+
+def init_app(app) -> None:
+    app.register_blueprint(bp)

@@ -1,0 +1,63 @@
+"""flask commands: seed dictionaries, seed the demo, create the first admin."""
+
+import click
+import sqlalchemy as sa
+
+from admin_app.extensions import db
+from admin_app.services import accounts
+from models import Organisation, User, enums
+
+
+def init_app(app) -> None:
+    app.cli.add_command(seed_command)
+    app.cli.add_command(seed_demo_command)
+    app.cli.add_command(create_admin_command)
+
+
+@click.command("seed")
+def seed_command():
+    """Load the dictionaries (区县, 工种, 民族, the 2021 batch). Safe to run again."""
+    from seed import dictionaries
+
+    counts = dictionaries.load_all()
+    click.echo("字典已加载：" + "，".join(f"{k} {v} 条新增" for k, v in counts.items()))
+
+
+@click.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Only when no organisation exists yet.")
+def seed_demo_command(if_empty):
+    """Create the demo data set (every role) and print the demo accounts."""
+    from seed import demo
+
+    has_data = db.session.scalar(sa.select(sa.func.count()).select_from(Organisation))
+    if has_data and if_empty:
+        click.echo("数据库已有数据，跳过演示数据生成。")
+    elif has_data:
+        raise click.ClickException("数据库已有数据；演示数据只能生成在空库中。")
+    else:
+        demo.build()
+        click.echo("演示数据已生成。")
+    accounts_ = demo.demo_accounts()
+    if accounts_:
+        click.echo("")
+        click.echo(f"演示账号（密码均为 {demo.DEMO_PASSWORD}）：")
+        for username, role, org in accounts_:
+            click.echo(f"  {username:<18} {role:<14} {org}")
+        click.echo("")
+
+
+@click.command("create-admin")
+@click.argument("username")
+@click.option("--organisation", default="系统管理", help="Name of the admin organisation.")
+def create_admin_command(username, organisation):
+    """Create an admin account with a one-time password (production bootstrap)."""
+    if db.session.scalar(sa.select(User.id).where(User.username == username)):
+        raise click.ClickException("该账号已存在")
+    org = db.session.scalar(
+        sa.select(Organisation).where(Organisation.kind == enums.ADMIN, Organisation.name == organisation)
+    ) or Organisation(name=organisation, kind=enums.ADMIN)
+    user = User(username=username, organisation=org, full_name="系统管理员")
+    password = accounts.issue_one_time_password(user)
+    db.session.add_all([org, user])
+    db.session.commit()
+    click.echo(f"管理员账号 {username} 已创建，一次性密码：{password}（首次登录须修改）")

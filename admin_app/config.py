@@ -1,0 +1,83 @@
+"""Configuration read from the environment.
+
+Nothing secret lives in the code: in development a random SECRET_KEY is generated once into
+``instance/secret_key``; in production (``APP_ENV=production``) a missing SECRET_KEY stops start-up.
+"""
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+
+class ConfigError(RuntimeError):
+    """Raised when the environment does not allow a safe start."""
+
+
+def _normalise_database_url(url: str) -> str:
+    # Heroku-style and plain URLs name no driver; we use psycopg 3.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def _development_secret(instance_path: Path) -> str:
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = secrets.token_hex(32)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def _int_env(env: dict, name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def load_config(instance_path: str, env: dict | None = None) -> dict:
+    """Return the Flask config mapping for this process, built from ``env`` (default: os.environ)."""
+    env = dict(os.environ if env is None else env)
+    instance = Path(instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    app_env = env.get("APP_ENV", "development")
+
+    secret = env.get("SECRET_KEY")
+    if not secret:
+        if app_env == "production":
+            raise ConfigError(
+                "SECRET_KEY is not set. In production export a long random SECRET_KEY "
+                "(e.g. python -c 'import secrets; print(secrets.token_hex(32))')."
+            )
+        secret = _development_secret(instance)
+
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{instance / 'gongkao.db'}"
+    upload_dir = env.get("UPLOAD_DIR") or str(instance / "uploads")
+
+    return {
+        "APP_ENV": app_env,
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": _normalise_database_url(database_url),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "UPLOAD_DIR": upload_dir,
+        "MAX_CONTENT_LENGTH": _int_env(env, "MAX_CONTENT_LENGTH", 25 * 1024 * 1024),
+        "LOGIN_MAX_FAILURES": _int_env(env, "LOGIN_MAX_FAILURES", 5),
+        "LOGIN_LOCK_MINUTES": _int_env(env, "LOGIN_LOCK_MINUTES", 15),
+        "PERMANENT_SESSION_LIFETIME": timedelta(minutes=_int_env(env, "SESSION_IDLE_MINUTES", 30)),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "0") == "1",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "BABEL_DEFAULT_LOCALE": "zh_CN",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "FLASK_ADMIN_SWATCH": "cerulean",
+    }

@@ -1,0 +1,43 @@
+"""The one row-level scope: which units a user may see. Every view and export builds on this.
+
+The rule (SPEC §1): a unit sees itself; a 区县 bureau sees units whose 所在区县 is its own (or a
+jurisdiction merged into its own); 市委组织部干部一处 sees 市属单位（党群系统）; the city-wide roles see all
+units; the admin sees no business data.
+"""
+
+import sqlalchemy as sa
+
+from models import Jurisdiction, Organisation, enums
+
+
+def unit_condition(user) -> sa.ColumnElement[bool]:
+    """A WHERE condition on ``Organisation`` selecting the units ``user`` may see."""
+    role = user.role
+    is_unit = Organisation.kind == enums.UNIT
+    if role == enums.UNIT:
+        return Organisation.id == user.organisation_id
+    if role == enums.DISTRICT_HR:
+        own = user.organisation.jurisdiction_id
+        if own is None:
+            return sa.false()
+        merged = sa.select(Jurisdiction.id).where(Jurisdiction.merged_into_id == own)
+        return sa.and_(
+            is_unit, sa.or_(Organisation.jurisdiction_id == own, Organisation.jurisdiction_id.in_(merged))
+        )
+    if role == enums.PARTY_ORG:
+        return sa.and_(is_unit, Organisation.org_category == enums.CAT_CITY_PARTY)
+    if role in enums.CITY_WIDE_ROLES:
+        return is_unit
+    return sa.false()
+
+
+def visible_unit_ids(user) -> sa.Select:
+    """SELECT of the ids of the units ``user`` may see, for ``column.in_(...)`` conditions."""
+    return sa.select(Organisation.id).where(unit_condition(user))
+
+
+def owned_by_visible_unit(column, user) -> sa.ColumnElement[bool]:
+    """Condition for rows whose ``column`` (a unit id) points at a unit ``user`` may see."""
+    if user.role == enums.UNIT:
+        return column == user.organisation_id
+    return column.in_(visible_unit_ids(user))

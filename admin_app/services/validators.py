@@ -1,0 +1,149 @@
+"""Validators for identity numbers, as plain functions. Each raises ``InvalidInput`` with a Chinese message.
+
+Resident ID numbers (GB 11643) are checked here by hand: python-stdnum's full ``stdnum.cn.ric.validate``
+demands that the address code existed in the holder's birth year, which rejects nearly every Chongqing
+worker born before 1997 (SPEC §3). Only its check-digit calculation is reused.
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+
+from stdnum.cn import ric, uscc
+from stdnum.exceptions import ValidationError
+
+# GB/T 2260 province-level prefixes (incl. 71 台湾, 81 香港, 82 澳门 used by residence permits).
+PROVINCE_PREFIXES = frozenset(
+    [
+        "11",
+        "12",
+        "13",
+        "14",
+        "15",
+        "21",
+        "22",
+        "23",
+        "31",
+        "32",
+        "33",
+        "34",
+        "35",
+        "36",
+        "37",
+        "41",
+        "42",
+        "43",
+        "44",
+        "45",
+        "46",
+        "50",
+        "51",
+        "52",
+        "53",
+        "54",
+        "61",
+        "62",
+        "63",
+        "64",
+        "65",
+        "71",
+        "81",
+        "82",
+        "83",
+    ]
+)
+
+
+class InvalidInput(ValueError):
+    """A value a person typed is not acceptable; ``str(exc)`` is the Chinese message to show."""
+
+
+@dataclass(frozen=True)
+class ResidentId:
+    number: str
+    birth_date: date
+    gender: str  # 'M' or 'F'
+
+
+def normalise_code(value: str | None) -> str:
+    """Full-width to half-width, drop every kind of white space, upper-case (a lower-case x is accepted)."""
+    text = unicodedata.normalize("NFKC", value or "")
+    return re.sub(r"\s+", "", text).upper()
+
+
+def parse_resident_id(value: str | None, today: date | None = None) -> ResidentId:
+    """Check an 18-character resident ID number and return it normalised with birth date and gender."""
+    number = normalise_code(value)
+    if not number:
+        raise InvalidInput("请填写身份证号码")
+    if len(number) != 18:
+        raise InvalidInput(f"身份证号码应为18位，当前为{len(number)}位")
+    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+        raise InvalidInput("身份证号码前17位应为数字，最后一位为数字或X")
+    if number[:2] not in PROVINCE_PREFIXES:
+        raise InvalidInput("身份证号码的省级行政区划代码无效")
+    try:
+        birth = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        raise InvalidInput("身份证号码中的出生日期无效") from None
+    today = today or date.today()
+    if birth.year < 1900 or birth > today:
+        raise InvalidInput("身份证号码中的出生日期无效")
+    if ric.calc_check_digit(number[:17]) != number[17]:
+        raise InvalidInput("身份证号码校验位错误，请核对")
+    gender = "M" if int(number[16]) % 2 == 1 else "F"
+    return ResidentId(number=number, birth_date=birth, gender=gender)
+
+
+def check_resident_id_agrees(value: str | None, birth_date: date | None, gender: str | None) -> ResidentId:
+    """Parse the ID number and require the entered birth date / gender to agree with it."""
+    parsed = parse_resident_id(value)
+    if birth_date and birth_date != parsed.birth_date:
+        raise InvalidInput(f"出生日期与身份证号码不一致（身份证为{parsed.birth_date:%Y-%m-%d}）")
+    if gender and gender != parsed.gender:
+        expected = "男" if parsed.gender == "M" else "女"
+        raise InvalidInput(f"性别与身份证号码不一致（身份证为{expected}）")
+    return parsed
+
+
+def validate_credit_code(value: str | None) -> str:
+    """Check a 统一社会信用代码 (GB 32100) and return it normalised."""
+    code = normalise_code(value)
+    if not code:
+        raise InvalidInput("请填写统一社会信用代码")
+    if len(code) != 18:
+        raise InvalidInput(f"统一社会信用代码应为18位，当前为{len(code)}位")
+    try:
+        return uscc.validate(code)
+    except ValidationError as exc:
+        if isinstance(exc, uscc.InvalidChecksum):
+            raise InvalidInput("统一社会信用代码校验位错误，请核对") from None
+        raise InvalidInput("统一社会信用代码格式不正确") from None
+
+
+def validate_postcode(value: str | None) -> str:
+    code = normalise_code(value)
+    if not re.fullmatch(r"\d{6}", code):
+        raise InvalidInput("邮编应为6位数字")
+    return code
+
+
+def validate_phone(value: str | None) -> str:
+    """Mobile (11 digits starting 1) or landline (area code optional, dashes allowed)."""
+    phone = normalise_code(value)
+    if re.fullmatch(r"1\d{10}", phone) or re.fullmatch(r"(0\d{2,3}-?)?\d{7,8}(-\d{1,6})?", phone):
+        return phone
+    raise InvalidInput("联系电话格式不正确（手机号11位，或固定电话如023-88152255）")
+
+
+def password_problems(password: str) -> list[str]:
+    """Password policy: at least 8 characters with letters and digits. Returns the Chinese problems."""
+    problems = []
+    if len(password or "") < 8:
+        problems.append("密码长度至少8位")
+    if not re.search(r"[A-Za-z]", password or ""):
+        problems.append("密码须包含字母")
+    if not re.search(r"\d", password or ""):
+        problems.append("密码须包含数字")
+    return problems

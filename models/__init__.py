@@ -1,0 +1,22 @@
+"""All models, imported here so that ``db.metadata`` is complete for Alembic and the app."""
+
+from models.audit import AuditLog
+from models.dictionary import Ethnicity, ExamBatch, Trade
+from models.org import Jurisdiction, Organisation, User
+from models.post import PostSetting
+from models.worker import AnnualAssessment, Worker, WorkerEducation, WorkHistory
+
+__all__ = [
+    "AnnualAssessment",
+    "AuditLog",
+    "Ethnicity",
+    "ExamBatch",
+    "Jurisdiction",
+    "Organisation",
+    "PostSetting",
+    "Trade",
+    "User",
+    "Worker",
+    "WorkerEducation",
+    "WorkHistory",
+]

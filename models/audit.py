@@ -1,0 +1,29 @@
+"""Audit log: who did what to which object, when, from where. Append-only through the application."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from admin_app.extensions import db
+from models.org import utcnow
+
+
+class AuditLog(db.Model):
+    __tablename__ = "audit_log"
+    __table_args__ = (sa.Index("ix_audit_log_object", "object_type", "object_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column()
+    username: Mapped[str | None] = mapped_column(sa.String(40))
+    organisation_id: Mapped[int | None] = mapped_column()
+    role: Mapped[str | None] = mapped_column(sa.String(20))
+    ip: Mapped[str | None] = mapped_column(sa.String(45))
+    action: Mapped[str] = mapped_column(sa.String(40))
+    object_type: Mapped[str | None] = mapped_column(sa.String(40))
+    object_id: Mapped[str | None] = mapped_column(sa.String(40))
+    from_state: Mapped[str | None] = mapped_column(sa.String(40))
+    to_state: Mapped[str | None] = mapped_column(sa.String(40))
+    opinion: Mapped[str | None] = mapped_column(sa.Text)
+    detail: Mapped[str | None] = mapped_column(sa.Text)

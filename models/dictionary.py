@@ -1,0 +1,89 @@
+"""Dictionaries kept by admins: trades, ethnic groups and exam batches with their rule parameters."""
+
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from admin_app.extensions import db
+from models import enums
+
+
+class Trade(db.Model):
+    """工种. ``max_grade`` is the highest grade the trade allows (渝人社〔2017〕59号): 1 = 高级技师."""
+
+    __tablename__ = "trade"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(50), unique=True)
+    category: Mapped[str] = mapped_column(sa.String(20))
+    max_grade: Mapped[int] = mapped_column(default=3)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    def allows(self, grade: int) -> bool:
+        # Smaller number = higher grade.
+        return grade >= self.max_grade
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Ethnicity(db.Model):
+    """民族 (the 56 recognised groups), seeded from seed/data/ethnicities.csv."""
+
+    __tablename__ = "ethnicity"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(2), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(20), unique=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ExamBatch(db.Model):
+    """考核批次: one per notice. Every date-dependent rule is computed at ``cutoff_date``."""
+
+    __tablename__ = "exam_batch"
+    __table_args__ = (
+        sa.CheckConstraint("assessment_end_year >= assessment_start_year", name="assessment_years"),
+        sa.CheckConstraint("quorum_den > 0 AND majority_den > 0", name="fractions"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(unique=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    doc_number: Mapped[str] = mapped_column(sa.String(50))
+    cutoff_date: Mapped[date] = mapped_column()
+    apply_deadline: Mapped[date] = mapped_column()
+    assessment_start_year: Mapped[int] = mapped_column()
+    assessment_end_year: Mapped[int] = mapped_column()
+    state: Mapped[str] = mapped_column(sa.String(12), default="not_open")
+
+    # Rule parameters (SPEC §5), per batch.
+    min_years_grade_4: Mapped[int] = mapped_column(default=5)
+    min_years_grade_3: Mapped[int] = mapped_column(default=5)
+    min_years_grade_2: Mapped[int] = mapped_column(default=5)
+    min_years_grade_1: Mapped[int] = mapped_column(default=5)
+    senior_min_education: Mapped[str] = mapped_column(sa.String(30), default="high_school")
+    retirement_age_male: Mapped[int] = mapped_column(default=60)
+    retirement_age_female: Mapped[int] = mapped_column(default=50)
+    pass_line_theory: Mapped[float] = mapped_column(sa.Numeric(4, 1), default=60)
+    pass_line_practice: Mapped[float] = mapped_column(sa.Numeric(4, 1), default=60)
+    pass_line_review: Mapped[float] = mapped_column(sa.Numeric(4, 1), default=60)
+    quorum_num: Mapped[int] = mapped_column(default=2)
+    quorum_den: Mapped[int] = mapped_column(default=3)
+    majority_num: Mapped[int] = mapped_column(default=2)
+    majority_den: Mapped[int] = mapped_column(default=3)
+    fee_amount: Mapped[float] = mapped_column(sa.Numeric(10, 2), default=0)
+
+    @property
+    def assessment_years(self) -> list[int]:
+        return list(range(self.assessment_start_year, self.assessment_end_year + 1))
+
+    @property
+    def state_label(self) -> str:
+        return enums.BATCH_STATE_LABELS.get(self.state, self.state)
+
+    def __str__(self) -> str:
+        return f"{self.year}年度（{self.doc_number}）"

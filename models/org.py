@@ -1,0 +1,161 @@
+"""Organisations, their jurisdictions and the user accounts that belong to them."""
+
+import secrets
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from admin_app.extensions import db
+from models import enums
+
+
+def utcnow() -> datetime:
+    return datetime.utcnow()
+
+
+class Jurisdiction(db.Model):
+    """区县: a reporting jurisdiction. Never deleted; a merged one points at its successor."""
+
+    __tablename__ = "jurisdiction"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(12), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    active: Mapped[bool] = mapped_column(default=True)
+    sort_order: Mapped[int] = mapped_column(default=0)
+    merged_into_id: Mapped[int | None] = mapped_column(sa.ForeignKey("jurisdiction.id"))
+    note: Mapped[str | None] = mapped_column(sa.String(200))
+
+    merged_into: Mapped["Jurisdiction | None"] = relationship(remote_side=[id])
+
+    def __str__(self) -> str:
+        return self.name if self.active else f"{self.name}（已撤销）"
+
+
+class Organisation(db.Model):
+    """机构: a unit (法人单位) or a staff body. Its ``kind`` is the role of all its users."""
+
+    __tablename__ = "organisation"
+    __table_args__ = (
+        sa.Index("ix_organisation_kind_jurisdiction", "kind", "jurisdiction_id"),
+        sa.Index("ix_organisation_kind_category", "kind", "org_category"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(100), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    uscc: Mapped[str | None] = mapped_column(sa.String(18), unique=True)
+    org_category: Mapped[str | None] = mapped_column(sa.String(20))
+    jurisdiction_id: Mapped[int | None] = mapped_column(sa.ForeignKey("jurisdiction.id"))
+    supervisor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisation.id"))
+    address: Mapped[str | None] = mapped_column(sa.String(200))
+    postcode: Mapped[str | None] = mapped_column(sa.String(6))
+    contact_person: Mapped[str | None] = mapped_column(sa.String(40))
+    contact_phone: Mapped[str | None] = mapped_column(sa.String(30))
+    active: Mapped[bool] = mapped_column(default=True)
+    self_registered: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    jurisdiction: Mapped[Jurisdiction | None] = relationship()
+    supervisor: Mapped["Organisation | None"] = relationship(remote_side=[id])
+    users: Mapped[list["User"]] = relationship(back_populates="organisation")
+
+    @property
+    def kind_label(self) -> str:
+        return enums.ROLE_LABELS.get(self.kind, self.kind)
+
+    def missing_profile_fields(self) -> list[str]:
+        """Chinese names of the 单位基本信息 fields still empty (units only; staff bodies need none)."""
+        if self.kind != enums.UNIT:
+            return []
+        required = {
+            "name": "单位名称",
+            "uscc": "统一社会信用代码",
+            "org_category": "组织类别",
+            "jurisdiction_id": "所在区县",
+            "address": "单位地址",
+            "postcode": "邮编",
+            "contact_person": "联系人",
+            "contact_phone": "联系电话",
+        }
+        missing = [label for attr, label in required.items() if not getattr(self, attr)]
+        if self.org_category not in enums.CATEGORIES_WITHOUT_SUPERVISOR and not self.supervisor_id:
+            missing.append("主管部门")
+        return missing
+
+    @property
+    def profile_complete(self) -> bool:
+        return not self.missing_profile_fields()
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(db.Model):
+    """An account. Its role is its organisation's kind; ``session_token`` ends old sessions when rotated."""
+
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisation.id"), index=True)
+    full_name: Mapped[str | None] = mapped_column(sa.String(40))
+    phone: Mapped[str | None] = mapped_column(sa.String(30))
+    active: Mapped[bool] = mapped_column(default=True)
+    must_change_password: Mapped[bool] = mapped_column(default=False)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column()
+    last_login_at: Mapped[datetime | None] = mapped_column()
+    password_changed_at: Mapped[datetime | None] = mapped_column()
+    session_token: Mapped[str] = mapped_column(sa.String(32), default=lambda: secrets.token_hex(16))
+    real_name_verified: Mapped[bool] = mapped_column(default=False)
+    verified_name: Mapped[str | None] = mapped_column(sa.String(40))
+    verified_id_number: Mapped[str | None] = mapped_column(sa.String(18))
+    verified_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    organisation: Mapped[Organisation] = relationship(back_populates="users")
+
+    # --- Flask-Login protocol ---
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return bool(self.active and self.organisation and self.organisation.active)
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    # --- domain ---
+    @property
+    def role(self) -> str:
+        return self.organisation.kind
+
+    @property
+    def role_label(self) -> str:
+        return enums.ROLE_LABELS.get(self.role, self.role)
+
+    def set_password(self, password: str) -> None:
+        """Hash (scrypt) and store; rotates the session token so every other session ends."""
+        self.password_hash = generate_password_hash(password, method="scrypt")
+        self.password_changed_at = utcnow()
+        self.rotate_session()
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def rotate_session(self) -> None:
+        self.session_token = secrets.token_hex(16)
+
+    def __str__(self) -> str:
+        return self.username

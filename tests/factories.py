@@ -1,0 +1,153 @@
+"""Test data builders. Passwords use one precomputed hash (scrypt per user would dominate test time)."""
+
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
+
+from stdnum.cn import ric
+
+from admin_app.extensions import db
+from models import (
+    AnnualAssessment,
+    AuditLog,
+    ExamBatch,
+    Jurisdiction,
+    Organisation,
+    PostSetting,
+    Trade,
+    User,
+    Worker,
+    WorkerEducation,
+    WorkHistory,
+    enums,
+)
+from seed import dictionaries
+from seed.demo import make_credit_code
+
+PASSWORD = "Passw0rd2021"
+
+
+@cache
+def password_hash() -> str:
+    probe = User()
+    probe.set_password(PASSWORD)
+    return probe.password_hash
+
+
+def make_id_number(area: str, birth: date, seq: int, gender: str = "M") -> str:
+    sex = (seq * 2 + (1 if gender == "M" else 0)) % 10
+    body = f"{area}{birth:%Y%m%d}{seq % 100:02d}{sex}"
+    return body + ric.calc_check_digit(body)
+
+
+def add_user(username: str, org: Organisation, **kw) -> User:
+    user = User(username=username, organisation=org, password_hash=password_hash(), full_name=username, **kw)
+    db.session.add(user)
+    return user
+
+
+_code_seq = [0]
+
+
+def credit_code(area="500103") -> str:
+    import random
+
+    _code_seq[0] += 1
+    return make_credit_code(random.Random(_code_seq[0]), "12", area)
+
+
+def add_unit(
+    name: str, jurisdiction: Jurisdiction, category=enums.CAT_DISTRICT, supervisor=None, complete=True
+):
+    org = Organisation(
+        name=name, kind=enums.UNIT, uscc=credit_code(), org_category=category, jurisdiction=jurisdiction
+    )
+    if complete:
+        org.address = "重庆市某区某路1号"
+        org.postcode = "400010"
+        org.contact_person = "联系人"
+        org.contact_phone = "023-88152255"
+        org.supervisor = supervisor
+    db.session.add(org)
+    return org
+
+
+def add_worker(unit: Organisation, name: str, seq: int, trade: Trade, batch: ExamBatch) -> Worker:
+    birth = date(1975, 3, 1 + seq % 27)
+    worker = Worker(
+        unit=unit,
+        name=name,
+        gender="M",
+        id_number=make_id_number("500103", birth, seq),
+        birth_date=birth,
+        work_start_date=date(1995, 7, 1),
+        current_trade=trade,
+        current_grade=4,
+        current_grade_date=date(2012, 5, 1),
+        certificate_trade=trade,
+        education="high_school",
+    )
+    worker.educations.append(WorkerEducation(level="high_school", school="重庆市第七中学"))
+    worker.work_history.append(WorkHistory(start_month=date(1995, 7, 1), employer=unit.name))
+    for year in batch.assessment_years:
+        worker.assessments.append(AnnualAssessment(year=year, result="pass"))
+    db.session.add(worker)
+    return worker
+
+
+@dataclass
+class World:
+    """Two 区县 with a unit each, a 党群 unit, every staff role, and one row of every entity per unit."""
+
+    jurisdictions: dict
+    batch: ExamBatch
+    trade: Trade
+    users: dict = field(default_factory=dict)
+    units: dict = field(default_factory=dict)
+    workers: dict = field(default_factory=dict)
+    posts: dict = field(default_factory=dict)
+
+
+def build_world() -> World:
+    dictionaries.load_all()
+    js = {j.code: j for j in Jurisdiction.query.all()}
+    batch = ExamBatch.query.filter_by(year=2021).one()
+    trade = Trade.query.filter_by(name="电工").one()
+    world = World(jurisdictions=js, batch=batch, trade=trade)
+
+    staff = {
+        enums.PARTY_ORG: "市委组织部干部一处",
+        enums.CITY_HR: "市人力社保局事业处",
+        enums.OFFICE: "市工考办",
+        enums.CENTER: "市职鉴中心",
+        enums.ADMIN: "系统管理",
+    }
+    for role, name in staff.items():
+        org = Organisation(name=name, kind=role)
+        db.session.add(org)
+        world.users[role] = add_user(role, org)
+    yz_hr = Organisation(name="渝中区人力社保局", kind=enums.DISTRICT_HR, jurisdiction=js["500103"])
+    spb_hr = Organisation(name="沙坪坝区人力社保局", kind=enums.DISTRICT_HR, jurisdiction=js["500106"])
+    lj_hr = Organisation(name="两江新区组织人事部", kind=enums.DISTRICT_HR, jurisdiction=js["LJXQ"])
+    db.session.add_all([yz_hr, spb_hr, lj_hr])
+    world.users[enums.DISTRICT_HR] = add_user("yuzhong_hr", yz_hr)
+    world.users["district_hr_b"] = add_user("shapingba_hr", spb_hr)
+    world.users["district_hr_lj"] = add_user("liangjiang_hr", lj_hr)
+
+    world.units["A"] = add_unit("甲单位（渝中）", js["500103"])
+    world.units["B"] = add_unit("乙单位（沙坪坝）", js["500106"])
+    world.units["P"] = add_unit("丙单位（党群）", js["500103"], category=enums.CAT_CITY_PARTY)
+    world.units["Y"] = add_unit("丁单位（原渝北区）", js["500112"])  # jurisdiction merged into 两江新区
+    for key, unit in world.units.items():
+        if key != "P":
+            unit.supervisor = world.units["P"]
+    world.users[enums.UNIT] = add_user("unit_a", world.units["A"])
+    world.users["unit_b"] = add_user("unit_b", world.units["B"])
+    db.session.flush()
+    for seq, (key, unit) in enumerate(world.units.items(), start=1):
+        world.workers[key] = add_worker(unit, f"{key}工人", seq, trade, batch)
+        world.posts[key] = PostSetting(unit=unit, batch=batch, grade=4, approved_posts=3, current_staff=1)
+        db.session.add(world.posts[key])
+    db.session.add(AuditLog(action="world_built", object_type="World"))
+    db.session.commit()
+    return world

@@ -1,0 +1,127 @@
+import re
+
+import sqlalchemy as sa
+
+from admin_app.extensions import db
+from models import AuditLog, Organisation, Trade, User, enums
+from tests.conftest import login, text_of
+
+
+def test_admin_creates_staff_account_with_one_time_password(client, world, login_as):
+    login_as("admin")
+    office = world.users["office"].organisation
+    response = client.post(
+        "/users/new/",
+        data={"username": "new_reviewer", "full_name": "新审核员", "organisation": office.id, "active": "y"},
+        follow_redirects=True,
+    )
+    body = text_of(response)
+    match = re.search(r"初始密码：<code>([A-Za-z0-9]+)</code>", body)
+    assert match, body[:2000]
+    user = db.session.scalar(sa.select(User).where(User.username == "new_reviewer"))
+    assert user.must_change_password and user.role == enums.OFFICE
+    # The new account logs in and is made to change the password first.
+    response = login(client, "new_reviewer", match.group(1))
+    assert response.headers["Location"].endswith("/password")
+    assert client.get("/units/").headers["Location"].endswith("/password")
+
+
+def test_reset_disable_enable_and_move(client, world, login_as):
+    login_as("admin")
+    target = world.users["center"]
+    response = client.post(
+        "/users/action/", data={"action": "reset_password", "rowid": [target.id]}, follow_redirects=True
+    )
+    password = re.search(r"center：<code>([A-Za-z0-9]+)</code>", text_of(response)).group(1)
+    db.session.expire_all()
+    assert target.must_change_password
+    assert db.session.scalar(sa.select(AuditLog.id).where(AuditLog.action == "password_reset"))
+    # Disable: the account's existing sessions end and it cannot log in.
+    other = client.application.test_client()
+    login(other, "center", password)
+    client.post("/users/action/", data={"action": "disable", "rowid": [target.id]})
+    assert other.get("/").status_code == 302
+    assert "账号已停用" in text_of(login(other, "center", password))
+    login(client, "admin")
+    client.post("/users/action/", data={"action": "enable", "rowid": [target.id]})
+    assert login(other, "center", password).status_code == 302
+    # Move to another organisation: the role follows the organisation.
+    login(client, "admin")
+    office = world.users["office"].organisation
+    client.post(
+        f"/users/edit/?id={target.id}",
+        data={"username": "center", "full_name": "x", "organisation": office.id, "active": "y"},
+    )
+    db.session.expire_all()
+    assert db.session.get(User, target.id).role == enums.OFFICE
+
+
+def test_admin_changes_are_audited_with_the_changed_fields(client, world, login_as):
+    login_as("admin")
+    trade = db.session.scalar(sa.select(Trade).where(Trade.name == "电工"))
+    response = client.post(
+        f"/trades/edit/?id={trade.id}",
+        data={"name": "电工", "category": trade.category, "max_grade": "2", "active": "y"},
+    )
+    assert response.status_code == 302
+    row = db.session.scalar(
+        sa.select(AuditLog).where(AuditLog.action == "update", AuditLog.object_type == "Trade")
+    )
+    assert row and '"max_grade": [1, 2]' in row.detail and row.username == "admin"
+
+
+def test_audit_log_is_read_only(client, world, login_as):
+    login_as("admin")
+    row_id = db.session.scalar(sa.select(AuditLog.id))
+    assert client.get(f"/auditlog/edit/?id={row_id}").status_code == 403
+    assert client.post("/auditlog/delete/", data={"id": row_id}).status_code == 403
+    assert client.post("/auditlog/action/", data={"action": "delete", "rowid": [row_id]}).status_code == 403
+    assert db.session.get(AuditLog, row_id) is not None
+
+
+def test_organisation_checks(client, world, login_as):
+    login_as("admin")
+    body = text_of(
+        client.post("/organisations/new/", data={"name": "某单位", "kind": "unit"}, follow_redirects=True)
+    )
+    assert "单位须填写统一社会信用代码" in body
+    body = text_of(
+        client.post(
+            "/organisations/new/", data={"name": "某区人社局", "kind": "district_hr"}, follow_redirects=True
+        )
+    )
+    assert "区县人力社保局须选择所在区县" in body
+    body = text_of(
+        client.post(
+            "/organisations/new/",
+            data={"name": "重复", "kind": "unit", "uscc": world.units["A"].uscc},
+            follow_redirects=True,
+        )
+    )
+    assert "该统一社会信用代码已被注册" in body
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Organisation)
+            .where(Organisation.name.in_(["某单位", "某区人社局", "重复"]))
+        )
+        == 0
+    )
+
+
+def test_chinese_menus_grouped_by_area(client, world, login_as):
+    login_as("admin")
+    body = text_of(client.get("/"))
+    for label in ["系统管理", "账号管理", "机构管理", "区县", "工种", "考核批次", "审计日志"]:
+        assert label in body
+    assert "工勤人员" not in body  # the admin takes no business decisions
+    login_as("unit_a")
+    body = text_of(client.get("/"))
+    assert "单位信息" in body and "工勤人员" in body and "系统管理" not in body
+
+
+def test_flask_admin_catalog_is_chinese(client, world, login_as):
+    login_as("unit_a")
+    body = text_of(client.get("/workers/"))
+    assert "创建" in body or "新建" in body
+    assert "Create" not in body and "List (" not in body

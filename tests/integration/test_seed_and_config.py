@@ -1,0 +1,51 @@
+import pytest
+import sqlalchemy as sa
+
+from admin_app.config import ConfigError, load_config
+from admin_app.extensions import db
+from admin_app.services.validators import parse_resident_id, validate_credit_code
+from models import Jurisdiction, Organisation, Trade, User, Worker, enums
+from models.dictionary import Ethnicity
+from seed import demo
+
+
+def test_demo_seed_has_every_role_and_valid_data(app, ctx):
+    demo.build()
+    roles = {u.role for u in db.session.scalars(sa.select(User))}
+    assert roles == set(enums.ROLE_LABELS)
+    units = db.session.scalars(sa.select(Organisation).where(Organisation.kind == enums.UNIT)).all()
+    assert len(units) >= 30
+    assert {u.org_category for u in units if u.org_category} == set(enums.ORG_CATEGORY_LABELS)
+    workers = db.session.scalars(sa.select(Worker)).all()
+    assert len(workers) >= 300
+    for worker in workers:
+        parsed = parse_resident_id(worker.id_number)
+        assert parsed.birth_date == worker.birth_date and parsed.gender == worker.gender
+        assert {a.year for a in worker.assessments} == set(range(2016, 2021))
+    for unit in units:
+        validate_credit_code(unit.uscc)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Ethnicity)) == 56
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Trade)) >= 50
+    active = db.session.scalars(sa.select(Jurisdiction).where(Jurisdiction.active.is_(True))).all()
+    kinds = [j.kind for j in active]
+    assert (kinds.count("district"), kinds.count("county"), kinds.count("autonomous_county")) == (25, 8, 4)
+    jiangbei = db.session.scalar(sa.select(Jurisdiction).where(Jurisdiction.name == "江北区"))
+    assert not jiangbei.active and jiangbei.merged_into.name == "两江新区"
+    assert len(demo.demo_accounts()) == 12
+
+
+def test_production_requires_a_secret_key(tmp_path):
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        load_config(str(tmp_path), {"APP_ENV": "production"})
+
+
+def test_development_key_is_generated_once(tmp_path):
+    first = load_config(str(tmp_path), {})["SECRET_KEY"]
+    assert len(first) >= 32
+    assert load_config(str(tmp_path), {})["SECRET_KEY"] == first
+
+
+def test_database_url_gets_the_psycopg_driver(tmp_path):
+    config = load_config(str(tmp_path), {"DATABASE_URL": "postgresql://u@h/db", "SECRET_KEY": "x"})
+    assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
+    assert load_config(str(tmp_path), {})["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")

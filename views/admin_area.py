@@ -1,0 +1,377 @@
+"""系统管理 area (admin only): accounts, organisations, jurisdictions, trades, batches, audit log."""
+
+import sqlalchemy as sa
+from flask import flash
+from flask_admin.actions import action
+from markupsafe import Markup, escape
+from wtforms import SelectField
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
+
+from admin_app.extensions import db
+from admin_app.services import accounts, audit
+from admin_app.services.validators import validate_credit_code, validate_phone, validate_postcode
+from models import ExamBatch, Organisation, User, enums
+from views.base import SecureModelView, parse_ids
+from views.forms import code_filter, domain_validator, strip_filter
+from views.unit_area import ORG_LABELS
+
+REQUIRED = "此项为必填项"
+ADMIN_ONLY = frozenset({enums.ADMIN})
+
+
+class AdminOnlyView(SecureModelView):
+    read_roles = ADMIN_ONLY
+    write_roles = ADMIN_ONLY
+    allow_delete = False  # dictionaries and accounts are deactivated, never deleted (history refers to them)
+
+
+def _role_label(view, context, model, name):
+    return enums.ROLE_LABELS.get(model.organisation.kind, model.organisation.kind)
+
+
+class UserAdminView(AdminOnlyView):
+    """账号管理: staff accounts get a one-time password and must change it at first login."""
+
+    column_list = [
+        "username",
+        "full_name",
+        "organisation",
+        "role",
+        "active",
+        "must_change_password",
+        "locked_until",
+        "last_login_at",
+    ]
+    column_labels = {
+        "username": "账号",
+        "full_name": "姓名",
+        "phone": "电话",
+        "organisation": "所属机构",
+        "organisation.name": "所属机构",
+        "organisation.kind": "角色",
+        "role": "角色",
+        "active": "启用",
+        "must_change_password": "须修改密码",
+        "locked_until": "锁定至（UTC）",
+        "last_login_at": "最近登录（UTC）",
+        "real_name_verified": "已实名认证",
+        "created_at": "创建时间",
+    }
+    column_formatters = {"role": _role_label}
+    column_filters = ["username", "organisation.name", "organisation.kind", "active", "must_change_password"]
+    column_filter_labels = {"organisation.name": "所属机构", "organisation.kind": "角色"}
+    column_choices = {"organisation.kind": enums.choices(enums.ROLE_LABELS)}
+    column_searchable_list = ["username", "full_name"]
+    column_details_exclude_list = ["password_hash", "session_token", "verified_id_number"]
+    form_columns = ["username", "full_name", "phone", "organisation", "active"]
+    form_args = {
+        "username": {"validators": [DataRequired(REQUIRED)], "filters": [strip_filter]},
+        "organisation": {"validators": [DataRequired(REQUIRED)]},
+        "phone": {"validators": [Optional(), domain_validator(validate_phone)], "filters": [code_filter]},
+    }
+    unique_messages = {"username": "该账号已存在"}
+    action_roles = {"reset_password": ADMIN_ONLY, "disable": ADMIN_ONLY, "enable": ADMIN_ONLY}
+
+    @property
+    def form_ajax_refs(self):
+        return {"organisation": self.scoped_ajax("organisation", Organisation, ["name", "uscc"])}
+
+    def before_save(self, form, model, is_created):
+        clash = db.session.scalar(
+            sa.select(User.id).where(User.username == model.username, User.id != (model.id or 0))
+        )
+        if clash:
+            raise ValidationError("该账号已存在")
+        if is_created:
+            model._one_time_password = accounts.issue_one_time_password(model)
+        else:
+            history = sa.inspect(model).attrs
+            if history.organisation_id.history.has_changes() or (
+                history.active.history.has_changes() and not model.active
+            ):
+                # Moving or disabling ends every session of the account at once.
+                model.rotate_session()
+
+    def after_model_change(self, form, model, is_created):
+        password = getattr(model, "_one_time_password", None)
+        if is_created and password:
+            flash(
+                Markup(
+                    "账号 {} 已创建。初始密码：<code>{}</code>（仅显示这一次，请安全告知本人；首次登录须修改）"
+                ).format(escape(model.username), escape(password)),
+                "success",
+            )
+
+    def _selected_users(self, ids):
+        return self.get_query().filter(User.id.in_(parse_ids(ids))).all()
+
+    @action("reset_password", "重置密码", "确定为所选账号重置密码吗？新密码仅显示一次，用户登录后须修改。")
+    def action_reset_password(self, ids):
+        issued = []
+        for user in self._selected_users(ids):
+            issued.append((user.username, accounts.issue_one_time_password(user)))
+            audit.record("password_reset", user, object_type="User")
+        db.session.commit()
+        lines = Markup("<br>").join(Markup("{}：<code>{}</code>").format(u, p) for u, p in issued)
+        flash(Markup("已重置 {} 个账号的密码（仅显示这一次）：<br>").format(len(issued)) + lines, "success")
+
+    @action("disable", "停用账号", "确定停用所选账号吗？其所有登录会话将立即失效。")
+    def action_disable(self, ids):
+        users = self._selected_users(ids)
+        for user in users:
+            if user.active:
+                user.active = False
+                user.rotate_session()
+                audit.record("account_disabled", user, object_type="User")
+        db.session.commit()
+        flash(f"已停用 {len(users)} 个账号", "success")
+
+    @action("enable", "启用账号")
+    def action_enable(self, ids):
+        users = self._selected_users(ids)
+        for user in users:
+            if not user.active:
+                user.active = True
+                user.failed_logins = 0
+                user.locked_until = None
+                audit.record("account_enabled", user, object_type="User")
+        db.session.commit()
+        flash(f"已启用 {len(users)} 个账号", "success")
+
+
+class OrganisationAdminView(AdminOnlyView):
+    """机构管理: every organisation, staff bodies and units alike."""
+
+    unique_messages = {"uscc": accounts.DUPLICATE_CREDIT_CODE}
+    column_list = ["name", "kind", "uscc", "org_category", "jurisdiction", "supervisor", "active"]
+    column_labels = ORG_LABELS
+    column_choices = {
+        "kind": enums.choices(enums.ROLE_LABELS),
+        "org_category": enums.choices(enums.ORG_CATEGORY_LABELS),
+    }
+    column_filters = ["kind", "org_category", "jurisdiction.name", "active", "self_registered"]
+    column_filter_labels = {"jurisdiction.name": "所在区县"}
+    column_searchable_list = ["name", "uscc"]
+    column_default_sort = "name"
+    form_columns = [
+        "name",
+        "kind",
+        "uscc",
+        "org_category",
+        "jurisdiction",
+        "supervisor",
+        "address",
+        "postcode",
+        "contact_person",
+        "contact_phone",
+        "active",
+    ]
+    form_choices = {
+        "kind": enums.choices(enums.ROLE_LABELS),
+        "org_category": enums.choices(enums.ORG_CATEGORY_LABELS),
+    }
+    form_args = {
+        "name": {"validators": [DataRequired(REQUIRED)], "filters": [strip_filter]},
+        "kind": {"validators": [DataRequired(REQUIRED)]},
+        "uscc": {
+            "validators": [Optional(), domain_validator(validate_credit_code)],
+            "filters": [code_filter],
+        },
+        "postcode": {
+            "validators": [Optional(), domain_validator(validate_postcode)],
+            "filters": [code_filter],
+        },
+        "contact_phone": {
+            "validators": [Optional(), domain_validator(validate_phone)],
+            "filters": [code_filter],
+        },
+    }
+
+    @property
+    def form_ajax_refs(self):
+        return {
+            "supervisor": self.scoped_ajax(
+                "supervisor",
+                Organisation,
+                ["name"],
+                scope=lambda q: q.filter(Organisation.kind == enums.UNIT),
+            )
+        }
+
+    def before_save(self, form, model, is_created):
+        model.uscc = model.uscc or None
+        model.org_category = model.org_category or None
+        if model.kind == enums.UNIT and not model.uscc:
+            raise ValidationError("单位须填写统一社会信用代码")
+        if model.kind == enums.DISTRICT_HR and model.jurisdiction is None:
+            raise ValidationError("区县人力社保局须选择所在区县")
+        if model.uscc:
+            clash = db.session.scalar(
+                sa.select(Organisation.id).where(
+                    Organisation.uscc == model.uscc, Organisation.id != (model.id or 0)
+                )
+            )
+            if clash:
+                raise ValidationError(accounts.DUPLICATE_CREDIT_CODE)
+        if model.supervisor is not None and model.supervisor.id == model.id:
+            raise ValidationError("主管部门不能是本机构")
+
+
+class JurisdictionView(AdminOnlyView):
+    column_list = ["code", "name", "kind", "active", "merged_into", "sort_order"]
+    column_labels = {
+        "code": "代码",
+        "name": "名称",
+        "kind": "类型",
+        "active": "现行",
+        "merged_into": "并入",
+        "sort_order": "排序",
+        "note": "备注",
+    }
+    column_choices = {"kind": enums.choices(enums.JURISDICTION_KIND_LABELS)}
+    column_filters = ["kind", "active"]
+    column_searchable_list = ["name", "code"]
+    column_default_sort = "sort_order"
+    form_columns = ["code", "name", "kind", "active", "merged_into", "sort_order", "note"]
+    form_choices = {"kind": enums.choices(enums.JURISDICTION_KIND_LABELS)}
+    form_args = {
+        "code": {"validators": [DataRequired(REQUIRED)]},
+        "name": {"validators": [DataRequired(REQUIRED)]},
+    }
+
+
+class TradeView(AdminOnlyView):
+    column_list = ["name", "category", "max_grade", "active"]
+    column_labels = {
+        "name": "工种名称",
+        "category": "工种类别",
+        "max_grade": "最高可申报等级",
+        "active": "启用",
+    }
+    column_formatters = {"max_grade": lambda v, c, m, n: enums.grade_label(m.max_grade)}
+    column_filters = ["category", "max_grade", "active"]
+    column_searchable_list = ["name"]
+    column_default_sort = [("category", False), ("name", False)]
+    form_columns = ["name", "category", "max_grade", "active"]
+    form_overrides = {"category": SelectField, "max_grade": SelectField}
+    form_args = {
+        "name": {"validators": [DataRequired(REQUIRED)], "filters": [strip_filter]},
+        "category": {"choices": [(c, c) for c in enums.TRADE_CATEGORIES]},
+        "max_grade": {
+            "choices": [(str(g), label) for g, label in sorted(enums.GRADE_LABELS.items())],
+            "coerce": int,
+        },
+    }
+
+
+class EthnicityView(AdminOnlyView):
+    column_list = ["code", "name"]
+    column_labels = {"code": "代码", "name": "民族"}
+    column_default_sort = "code"
+    form_columns = ["code", "name"]
+
+
+BATCH_LABELS = {
+    "year": "年度",
+    "name": "批次名称",
+    "doc_number": "文号",
+    "cutoff_date": "计算截止日",
+    "apply_deadline": "申报截止日",
+    "assessment_start_year": "年度考核起始年",
+    "assessment_end_year": "年度考核截止年",
+    "state": "状态",
+    "min_years_grade_4": "申报中级工本等级年限",
+    "min_years_grade_3": "申报高级工本等级年限",
+    "min_years_grade_2": "申报技师本等级年限",
+    "min_years_grade_1": "申报高级技师本等级年限",
+    "senior_min_education": "技师/高级技师最低学历",
+    "retirement_age_male": "退休年龄（男）",
+    "retirement_age_female": "退休年龄（女）",
+    "pass_line_theory": "业务理论合格线",
+    "pass_line_practice": "实际操作合格线",
+    "pass_line_review": "综合评审合格线",
+    "quorum_num": "评审法定人数（分子）",
+    "quorum_den": "评审法定人数（分母）",
+    "majority_num": "通过票数（分子）",
+    "majority_den": "通过票数（分母）",
+    "fee_amount": "考试费用（元）",
+}
+
+
+class ExamBatchView(AdminOnlyView):
+    column_list = ["year", "name", "doc_number", "cutoff_date", "apply_deadline", "state"]
+    column_labels = BATCH_LABELS
+    column_choices = {"state": enums.choices(enums.BATCH_STATE_LABELS)}
+    column_filters = ["year", "state"]
+    column_default_sort = ("year", True)
+    form_columns = list(BATCH_LABELS)
+    form_choices = {
+        "state": enums.choices(enums.BATCH_STATE_LABELS),
+        "senior_min_education": enums.choices(enums.EDUCATION_LABELS),
+    }
+    _year_range = [InputRequired(REQUIRED), NumberRange(min=2000, max=2100, message="年份无效")]
+    form_args = {
+        "year": {"validators": _year_range},
+        "name": {"validators": [DataRequired(REQUIRED)]},
+        "doc_number": {"validators": [DataRequired(REQUIRED)]},
+        "cutoff_date": {"validators": [DataRequired(REQUIRED)]},
+        "apply_deadline": {"validators": [DataRequired(REQUIRED)]},
+        "assessment_start_year": {"validators": _year_range},
+        "assessment_end_year": {"validators": _year_range},
+        "pass_line_theory": {
+            "validators": [InputRequired(REQUIRED), NumberRange(min=0, max=100, message="应在0到100之间")]
+        },
+        "pass_line_practice": {
+            "validators": [InputRequired(REQUIRED), NumberRange(min=0, max=100, message="应在0到100之间")]
+        },
+        "pass_line_review": {
+            "validators": [InputRequired(REQUIRED), NumberRange(min=0, max=100, message="应在0到100之间")]
+        },
+        "quorum_den": {"validators": [InputRequired(REQUIRED), NumberRange(min=1, message="分母须大于0")]},
+        "majority_den": {"validators": [InputRequired(REQUIRED), NumberRange(min=1, message="分母须大于0")]},
+    }
+
+    def before_save(self, form, model, is_created):
+        if model.assessment_end_year < model.assessment_start_year:
+            raise ValidationError("年度考核截止年不能早于起始年")
+        if model.quorum_num > model.quorum_den or model.majority_num > model.majority_den:
+            raise ValidationError("比例的分子不能大于分母")
+        clash = db.session.scalar(
+            sa.select(ExamBatch.id).where(ExamBatch.year == model.year, ExamBatch.id != (model.id or 0))
+        )
+        if clash:
+            raise ValidationError("该年度的考核批次已存在")
+
+
+class AuditLogView(AdminOnlyView):
+    """审计日志: read-only through the application."""
+
+    write_roles = frozenset()
+    column_list = [
+        "created_at",
+        "username",
+        "role",
+        "ip",
+        "action",
+        "object_type",
+        "object_id",
+        "from_state",
+        "to_state",
+    ]
+    column_labels = {
+        "created_at": "时间（UTC）",
+        "username": "操作人",
+        "role": "角色",
+        "organisation_id": "机构ID",
+        "ip": "IP",
+        "action": "操作",
+        "object_type": "对象类型",
+        "object_id": "对象ID",
+        "from_state": "原状态",
+        "to_state": "新状态",
+        "opinion": "意见",
+        "detail": "详情",
+    }
+    column_choices = {"role": enums.choices(enums.ROLE_LABELS)}
+    column_filters = ["created_at", "username", "action", "object_type", "object_id", "role"]
+    column_default_sort = ("id", True)

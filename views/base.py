@@ -1,0 +1,235 @@
+"""The base every Flask-Admin view inherits: role access, the one row scope, safe ids, audited writes.
+
+Flask-Admin scopes nothing by itself: ``get_one`` (details, edit, delete, inline edit) and the relation
+pickers bypass ``get_query``. Here every one of them goes through ``scope_query`` so that a new view is
+safe by default (see ../shared/FLASK_ADMIN_NOTES.md and STYLE.md).
+"""
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin.actions import action
+from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
+from flask_admin.contrib.sqla.validators import Unique
+from flask_admin.model.template import EndpointLinkRowAction  # noqa: F401  (re-exported for views)
+from flask_login import current_user
+from sqlalchemy import inspect as sa_inspect
+from wtforms.validators import ValidationError
+
+from admin_app.extensions import db
+from admin_app.services import audit
+from admin_app.services.scope import owned_by_visible_unit
+
+# Endpoint -> the permission flag it needs, checked before the view runs (403 otherwise).
+_ENDPOINT_FLAGS = {
+    "create_view": "can_create",
+    "edit_view": "can_edit",
+    "ajax_update": "can_edit",
+    "delete_view": "can_delete",
+    "details_view": "can_view_details",
+    "export": "can_export",
+}
+
+# Never written to the audit log's change details.
+_SECRET_FIELDS = {"password_hash", "session_token"}
+
+
+def current_role() -> str | None:
+    if current_user and current_user.is_authenticated:
+        return current_user.role
+    return None
+
+
+def parse_ids(raw_ids) -> list[int]:
+    """Selected ids arrive as strings; PostgreSQL refuses integer = varchar (flask-admin #2951)."""
+    ids = []
+    for raw in raw_ids:
+        try:
+            ids.append(int(raw))
+        except (TypeError, ValueError):
+            abort(400)
+    return ids
+
+
+class ScopedAjaxLoader(QueryAjaxModelLoader):
+    """A relation picker whose choices (search and the submitted value) go through a scope callable."""
+
+    def __init__(self, name, model, scope, **options):
+        options.setdefault("page_size", 20)
+        super().__init__(name, db, model, **options)
+        self.scope = scope
+
+    def get_query(self):
+        return self.scope(super().get_query())
+
+    def get_one(self, pk):
+        try:
+            pk = int(pk)
+        except (TypeError, ValueError):
+            return None
+        with db.session.no_autoflush:
+            return self.get_query().filter(self.model.id == pk).one_or_none()
+
+
+class SecureModelView(ModelView):
+    """Declare ``read_roles`` / ``write_roles`` and (for business data) ``scope_column``, the unit id column name."""
+
+    read_roles: frozenset = frozenset()
+    write_roles: frozenset = frozenset()
+    allow_create = True
+    allow_edit = True
+    allow_delete = True
+    # Name of the model column holding the owning unit's id; None: not unit-scoped (admin dictionaries).
+    scope_column: str | None = None
+    # action name -> roles that may run it ('delete' follows can_delete).
+    action_roles: dict = {}
+    # field name -> the Chinese message for Flask-Admin's automatic uniqueness check.
+    unique_messages: dict = {}
+
+    can_export = False  # the streaming Excel export replaces Flask-Admin's in-memory one
+    can_view_details = True
+    can_set_page_size = True
+    page_size = 50
+    column_default_sort = ("id", True)
+    column_display_pk = False
+
+    # --- access ---------------------------------------------------------------------------------
+    def is_accessible(self) -> bool:
+        return bool(
+            current_user.is_authenticated and current_user.is_active and current_role() in self.read_roles
+        )
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path))
+        abort(403)
+
+    def _handle_view(self, name, **kwargs):
+        response = super()._handle_view(name, **kwargs)
+        if response is not None:
+            return response
+        flag = _ENDPOINT_FLAGS.get(name)
+        if flag and not getattr(self, flag):
+            abort(403)
+        return None
+
+    def _may_write(self) -> bool:
+        return current_role() in self.write_roles
+
+    @property
+    def can_create(self) -> bool:
+        return self.allow_create and self._may_write()
+
+    @property
+    def can_edit(self) -> bool:
+        return self.allow_edit and self._may_write()
+
+    @property
+    def can_delete(self) -> bool:
+        return self.allow_delete and self._may_write()
+
+    def is_action_allowed(self, name: str) -> bool:
+        if name == "delete":
+            return self.can_delete
+        return current_role() in self.action_roles.get(name, ())
+
+    # --- the row scope ----------------------------------------------------------------------------
+    def scope_query(self, query):
+        """Restrict ``query`` to the rows the current user may reach. Everything below goes through it."""
+        if self.scope_column is None:
+            return query
+        if not current_user.is_authenticated:
+            return query.filter(False)
+        return query.filter(owned_by_visible_unit(getattr(self.model, self.scope_column), current_user))
+
+    def get_query(self):
+        return self.scope_query(super().get_query())
+
+    def get_count_query(self):
+        return self.scope_query(super().get_count_query())
+
+    def get_one(self, id):
+        """A row by id, only within scope; anything else is 404 (details, edit, delete, inline edit)."""
+        try:
+            pk = int(id)
+        except (TypeError, ValueError):
+            abort(404)
+        obj = self.get_query().filter(self.model.id == pk).one_or_none()
+        if obj is None:
+            abort(404)
+        return obj
+
+    def scoped_ajax(self, field: str, model, fields, scope=None, **options) -> ScopedAjaxLoader:
+        """Build a relation picker; ``scope(query)`` restricts its choices (default: none)."""
+        return ScopedAjaxLoader(field, model, scope or (lambda q: q), fields=fields, **options)
+
+    def scaffold_form(self):
+        form_class = super().scaffold_form()
+        for name, field in vars(form_class).items():
+            for validator in getattr(field, "kwargs", {}).get("validators", []):
+                if isinstance(validator, Unique):
+                    validator.message = self.unique_messages.get(name, "该值已存在，不能重复")
+        return form_class
+
+    # --- bulk actions -------------------------------------------------------------------------------
+    def handle_action(self, return_view=None):
+        action = request.form.get("action")
+        if action not in self._actions_data or not self.is_action_allowed(action):
+            abort(403)
+        parse_ids(request.form.getlist("rowid"))
+        return super().handle_action(return_view)
+
+    @action("delete", "删除所选", "确定删除所选记录吗？此操作不可恢复。")
+    def action_delete(self, ids):
+        """Delete the ticked rows that are within scope; rows outside it are silently not there."""
+        ids = parse_ids(ids)
+        rows = self.get_query().filter(self.model.id.in_(ids)).all()
+        try:
+            for row in rows:
+                self.on_model_delete(row)
+                db.session.delete(row)
+            db.session.commit()
+        except Exception as exc:  # noqa: BLE001 - reported to the user, nothing half-written
+            db.session.rollback()
+            flash(f"删除失败：{exc}", "error")
+            return
+        flash(f"已删除 {len(rows)} 条记录", "success")
+
+    # --- audited writes -----------------------------------------------------------------------------
+    def on_model_change(self, form, model, is_created):
+        # Checks query the database; a premature autoflush of the half-built row must not happen.
+        with db.session.no_autoflush:
+            self.before_save(form, model, is_created)
+            changes = {} if is_created else _changes(model)
+            audit.record(
+                "create" if is_created else "update",
+                model,
+                object_type=self.model.__name__,
+                detail=changes or None,
+            )
+
+    def before_save(self, form, model, is_created) -> None:
+        """Hook for subclasses: set owners, check cross-field rules (raise ValidationError in Chinese)."""
+
+    def on_model_delete(self, model):
+        audit.record("delete", model, object_type=self.model.__name__, detail={"repr": str(model)})
+
+    def handle_view_exception(self, exc):
+        if isinstance(exc, ValidationError):
+            flash(str(exc), "error")
+            return True
+        return super().handle_view_exception(exc)
+
+
+def _changes(model) -> dict:
+    """Field -> [old, new] for the columns the form changed (secrets left out)."""
+    state = sa_inspect(model)
+    changed = {}
+    for attr in state.mapper.column_attrs:
+        if attr.key in _SECRET_FIELDS:
+            continue
+        history = state.attrs[attr.key].history
+        if history.has_changes():
+            old = history.deleted[0] if history.deleted else None
+            new = history.added[0] if history.added else None
+            changed[attr.key] = [old, new]
+    return changed

@@ -1,0 +1,28 @@
+"""Form helpers shared by views: domain validators as WTForms validators, filters and choice fields."""
+
+from wtforms.validators import ValidationError
+
+from admin_app.services.validators import InvalidInput, normalise_code
+
+
+def domain_validator(check):
+    """Wrap a validators-service function (raising InvalidInput) as a WTForms field validator."""
+
+    def validator(form, field):
+        if field.data in (None, ""):
+            return
+        try:
+            check(field.data)
+        except InvalidInput as exc:
+            raise ValidationError(str(exc)) from None
+
+    return validator
+
+
+def strip_filter(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def code_filter(value):
+    """Normalise codes typed with full-width digits, spaces or a lower-case x."""
+    return normalise_code(value) if isinstance(value, str) else value

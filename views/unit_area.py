@@ -1,0 +1,515 @@
+"""单位信息 area: the unit's own profile, its worker records and post settings; the staff's unit list."""
+
+from datetime import date
+
+import sqlalchemy as sa
+from flask import redirect, url_for
+from flask_admin import expose
+from flask_admin.form import BaseForm
+from flask_admin.model.form import InlineFormAdmin
+from flask_login import current_user
+from markupsafe import Markup
+from wtforms import SelectField
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
+
+from admin_app.extensions import db
+from admin_app.services import posts
+from admin_app.services.validators import (
+    InvalidInput,
+    check_resident_id_agrees,
+    validate_phone,
+    validate_postcode,
+)
+from models import (
+    AnnualAssessment,
+    ExamBatch,
+    Jurisdiction,
+    Organisation,
+    PostSetting,
+    Trade,
+    WorkerEducation,
+    WorkHistory,
+    enums,
+)
+from views.base import SecureModelView
+from views.forms import code_filter, domain_validator, strip_filter
+
+REQUIRED = "此项为必填项"
+STAFF_READERS = enums.BUSINESS_STAFF_ROLES
+
+ORG_LABELS = {
+    "name": "单位名称",
+    "uscc": "统一社会信用代码",
+    "kind": "机构类型",
+    "org_category": "组织类别",
+    "jurisdiction": "所在区县",
+    "jurisdiction.name": "所在区县",
+    "supervisor": "主管部门",
+    "address": "单位地址",
+    "postcode": "邮编",
+    "contact_person": "联系人",
+    "contact_phone": "联系电话",
+    "active": "启用",
+    "self_registered": "自行注册",
+    "created_at": "创建时间",
+}
+
+
+def _active_jurisdictions():
+    return Jurisdiction.query.filter_by(active=True).order_by(Jurisdiction.sort_order, Jurisdiction.id)
+
+
+def _active_trades():
+    return Trade.query.filter_by(active=True).order_by(Trade.category, Trade.name)
+
+
+class UnitProfileView(SecureModelView):
+    """单位基本信息: a unit edits its own organisation record (and nothing else)."""
+
+    read_roles = frozenset({enums.UNIT})
+    write_roles = frozenset({enums.UNIT})
+    allow_create = False
+    allow_delete = False
+    scope_column = "id"
+    edit_template = "gk/unit_profile_edit.html"
+
+    form_columns = [
+        "name",
+        "org_category",
+        "jurisdiction",
+        "supervisor",
+        "address",
+        "postcode",
+        "contact_person",
+        "contact_phone",
+    ]
+    column_labels = ORG_LABELS
+    form_choices = {"org_category": enums.choices(enums.ORG_CATEGORY_LABELS)}
+    form_args = {
+        "name": {"validators": [DataRequired(REQUIRED)], "filters": [strip_filter]},
+        "org_category": {"validators": [DataRequired(REQUIRED)]},
+        "jurisdiction": {"validators": [DataRequired(REQUIRED)], "query_factory": _active_jurisdictions},
+        "address": {"validators": [DataRequired(REQUIRED)], "filters": [strip_filter]},
+        "postcode": {
+            "validators": [DataRequired(REQUIRED), domain_validator(validate_postcode)],
+            "filters": [code_filter],
+        },
+        "contact_person": {"validators": [DataRequired(REQUIRED)], "filters": [strip_filter]},
+        "contact_phone": {
+            "validators": [DataRequired(REQUIRED), domain_validator(validate_phone)],
+            "filters": [code_filter],
+        },
+    }
+
+    @property
+    def form_ajax_refs(self):
+        return {
+            "supervisor": self.scoped_ajax("supervisor", Organisation, ["name"], scope=_supervisor_choices)
+        }
+
+    @expose("/")
+    def index_view(self):
+        return redirect(self.get_url(".edit_view", id=current_user.organisation_id))
+
+    def before_save(self, form, model, is_created):
+        if model.supervisor_id == model.id or (
+            model.supervisor is not None and model.supervisor.id == model.id
+        ):
+            raise ValidationError("主管部门不能选择本单位")
+        if model.org_category not in enums.CATEGORIES_WITHOUT_SUPERVISOR and model.supervisor is None:
+            raise ValidationError(
+                "请选择主管部门（若选项中没有您的主管单位，请联系对应的主管单位注册本系统）"
+            )
+
+    def render(self, template, **kwargs):
+        if template == self.edit_template:
+            org = current_user.organisation
+            kwargs["profile_org"] = org
+            highest = posts.highest_established_grade(org.id)
+            kwargs["highest_grade_label"] = (
+                enums.grade_label(highest) if highest else "未设置（请在“岗位设置”中填写）"
+            )
+        return super().render(template, **kwargs)
+
+    def get_save_return_url(self, model, is_created=False):
+        return url_for("admin.index")
+
+
+def _supervisor_choices(query):
+    """主管部门 candidates: other active registered units (names only are shown)."""
+    return query.filter(
+        Organisation.kind == enums.UNIT,
+        Organisation.active.is_(True),
+        Organisation.id != current_user.organisation_id,
+    )
+
+
+class UnitDirectoryView(SecureModelView):
+    """单位列表 for reviewing staff: the units in their jurisdiction, read-only."""
+
+    read_roles = STAFF_READERS
+    scope_column = "id"
+    column_list = [
+        "name",
+        "uscc",
+        "org_category",
+        "jurisdiction.name",
+        "supervisor",
+        "contact_person",
+        "contact_phone",
+    ]
+    column_details_list = column_list + ["address", "postcode", "created_at"]
+    column_labels = ORG_LABELS
+    column_choices = {"org_category": enums.choices(enums.ORG_CATEGORY_LABELS)}
+    column_filters = ["org_category", "jurisdiction.name", "name"]
+    column_searchable_list = ["name", "uscc"]
+    column_default_sort = "name"
+
+    def get_query(self):
+        return super().get_query().filter(Organisation.kind == enums.UNIT)
+
+    def get_count_query(self):
+        return super().get_count_query().filter(Organisation.kind == enums.UNIT)
+
+
+# --- Worker records ------------------------------------------------------------------------------------
+WORKER_LABELS = {
+    "unit": "所在单位",
+    "unit.name": "所在单位",
+    "name": "姓名",
+    "gender": "性别",
+    "ethnicity": "民族",
+    "id_number": "身份证号码",
+    "birth_date": "出生年月",
+    "work_start_date": "参加工作时间",
+    "phone": "联系电话",
+    "education": "最高学历",
+    "current_trade": "现工种",
+    "current_trade.name": "现工种",
+    "current_grade": "现等级",
+    "current_grade_date": "现等级取得时间",
+    "certificate_number": "现等级证书编号",
+    "certificate_trade": "证书所列工种",
+    "years_in_trade": "从事现工种年限",
+    "rewards_punishments": "奖惩情况",
+    "discipline_until": "处分期截止日",
+    "detained_or_probation": "羁押/拘役/缓刑期间",
+    "long_sick_leave_or_absence": "年内病假超3个月或缺勤超1个月",
+    "holds_professional_title": "已评聘专业技术职务并兑现工资",
+    "other_exclusion": "其他不符合申报条件情形",
+    "is_veteran": "退役士兵",
+    "competition_rank": "市级一类技能竞赛名次",
+    "honour_title": "荣誉称号",
+    "educations": "学历信息",
+    "work_history": "工作简历",
+    "assessments": "年度考核",
+    "seniority": "工龄",
+    "created_at": "创建时间",
+    "updated_at": "更新时间",
+}
+
+
+class WorkerForm(BaseForm):
+    """Cross-field checks: the ID number must agree with the entered birth date and gender; unique."""
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        if not ok or "id_number" not in self:
+            return ok
+        try:
+            parsed = check_resident_id_agrees(self.id_number.data, self.birth_date.data, self.gender.data)
+        except InvalidInput as exc:
+            self.id_number.errors = [*self.id_number.errors, str(exc)]
+            return False
+        self.id_number.data = parsed.number
+        return True
+
+
+def _id_for_list(view, context, model, name):
+    return model.masked_id_number
+
+
+def _id_for_details(view, context, model, name):
+    # Details: the owning unit and the staff who review need the full number.
+    return model.id_number
+
+
+def _grade(view, context, model, name):
+    return enums.grade_label(getattr(model, name))
+
+
+def _education_choices():
+    return enums.choices(enums.EDUCATION_LABELS)
+
+
+class WorkerView(SecureModelView):
+    """工勤人员: units keep their own records; reviewing staff read those of their jurisdiction."""
+
+    read_roles = frozenset({enums.UNIT}) | STAFF_READERS
+    write_roles = frozenset({enums.UNIT})
+    scope_column = "unit_id"
+    form_base_class = WorkerForm
+    unique_messages = {
+        "id_number": "该身份证号码已有人员记录（可能在其他单位）。人员调动请联系原单位或系统管理员办理。"
+    }
+    edit_template = "gk/worker_edit.html"
+    create_template = "gk/worker_edit.html"
+
+    column_list = [
+        "name",
+        "gender",
+        "id_number",
+        "unit.name",
+        "current_trade.name",
+        "current_grade",
+        "current_grade_date",
+        "work_start_date",
+        "education",
+    ]
+    column_details_list = [
+        "unit",
+        "name",
+        "gender",
+        "ethnicity",
+        "id_number",
+        "birth_date",
+        "work_start_date",
+        "seniority",
+        "phone",
+        "education",
+        "current_trade",
+        "current_grade",
+        "current_grade_date",
+        "certificate_number",
+        "certificate_trade",
+        "years_in_trade",
+        "educations",
+        "work_history",
+        "assessments",
+        "rewards_punishments",
+        "discipline_until",
+        "detained_or_probation",
+        "long_sick_leave_or_absence",
+        "holds_professional_title",
+        "other_exclusion",
+        "is_veteran",
+        "competition_rank",
+        "honour_title",
+        "updated_at",
+    ]
+    column_labels = WORKER_LABELS
+    column_choices = {
+        "gender": enums.choices(enums.GENDER_LABELS),
+        "education": enums.choices(enums.EDUCATION_LABELS),
+        "honour_title": enums.choices(enums.HONOUR_LABELS),
+    }
+    column_formatters = {"id_number": _id_for_list, "current_grade": _grade}
+    column_formatters_detail = {
+        "id_number": _id_for_details,
+        "current_grade": _grade,
+        "seniority": lambda v, c, m, n: f"{m.seniority_years(date.today())} 年" if m.work_start_date else "",
+        "educations": lambda v, c, m, n: Markup("<br>").join(
+            f"{enums.EDUCATION_LABELS.get(e.level, e.level)} {e.graduated_on or ''} {e.school or ''} {e.major or ''}"
+            for e in m.educations
+        ),
+        "work_history": lambda v, c, m, n: Markup("<br>").join(
+            f"{w.start_month:%Y.%m}–{w.end_month:%Y.%m} " if w.end_month else f"{w.start_month:%Y.%m}–至今 "
+            for w in m.work_history
+        ),
+        "assessments": lambda v, c, m, n: "；".join(str(a) for a in m.assessments),
+    }
+    column_filters = [
+        "name",
+        "gender",
+        "current_trade.name",
+        "current_grade",
+        "education",
+        "unit.name",
+        "work_start_date",
+        "is_veteran",
+    ]
+    column_filter_labels = {"current_trade.name": "现工种", "unit.name": "所在单位"}
+    column_searchable_list = ["name", "id_number"]
+    column_default_sort = ("id", True)
+
+    form_columns = [
+        "name",
+        "gender",
+        "ethnicity",
+        "id_number",
+        "birth_date",
+        "work_start_date",
+        "phone",
+        "education",
+        "current_trade",
+        "current_grade",
+        "current_grade_date",
+        "certificate_number",
+        "certificate_trade",
+        "years_in_trade",
+        "rewards_punishments",
+        "discipline_until",
+        "detained_or_probation",
+        "long_sick_leave_or_absence",
+        "holds_professional_title",
+        "other_exclusion",
+        "is_veteran",
+        "competition_rank",
+        "honour_title",
+    ]
+    form_overrides = {"current_grade": SelectField}
+    form_choices = {
+        "gender": enums.choices(enums.GENDER_LABELS),
+        "education": enums.choices(enums.EDUCATION_LABELS),
+        "honour_title": enums.choices(enums.HONOUR_LABELS),
+    }
+    form_args = {
+        "name": {"validators": [DataRequired(REQUIRED)], "filters": [strip_filter]},
+        "gender": {"validators": [DataRequired(REQUIRED)]},
+        "id_number": {"validators": [DataRequired(REQUIRED)], "filters": [code_filter]},
+        "birth_date": {"validators": [DataRequired(REQUIRED)]},
+        "phone": {"validators": [Optional(), domain_validator(validate_phone)], "filters": [code_filter]},
+        "current_trade": {"query_factory": _active_trades},
+        "certificate_trade": {"query_factory": _active_trades},
+        "current_grade": {
+            "choices": [("", "无（未取得等级）")]
+            + [(str(g), label) for g, label in enums.GRADE_LABELS.items()],
+            "coerce": lambda v: int(v) if v not in (None, "", "None") else None,
+            "validators": [Optional()],
+        },
+        "years_in_trade": {
+            "validators": [Optional(), NumberRange(min=0, max=60, message="年限应在0到60之间")]
+        },
+        "competition_rank": {
+            "validators": [Optional(), NumberRange(min=1, max=999, message="名次应为正整数")]
+        },
+    }
+    form_widget_args = {"id_number": {"placeholder": "18位，末位可为X"}}
+    inline_models = [
+        InlineFormAdmin(
+            WorkerEducation,
+            form_columns=["id", "level", "graduated_on", "school", "major", "certificate_number"],
+            form_label="学历",
+            column_labels={
+                "level": "学历",
+                "graduated_on": "毕业时间",
+                "school": "毕业院校",
+                "major": "所学专业",
+                "certificate_number": "证书编号",
+            },
+            form_overrides={"level": SelectField},
+            form_args={"level": {"choices": _education_choices(), "validators": [InputRequired(REQUIRED)]}},
+        ),
+        InlineFormAdmin(
+            WorkHistory,
+            form_columns=["id", "start_month", "end_month", "employer", "trade_text"],
+            form_label="工作简历",
+            column_labels={
+                "start_month": "起始年月",
+                "end_month": "截止年月（空为至今）",
+                "employer": "在何单位",
+                "trade_text": "从事何工种",
+            },
+            form_args={
+                "start_month": {"validators": [DataRequired(REQUIRED)]},
+                "employer": {"validators": [DataRequired(REQUIRED)]},
+            },
+        ),
+        InlineFormAdmin(
+            AnnualAssessment,
+            form_columns=["id", "year", "result"],
+            form_label="年度考核",
+            column_labels={"year": "年度", "result": "考核结果"},
+            form_overrides={"result": SelectField},
+            form_args={
+                "year": {
+                    "validators": [
+                        InputRequired(REQUIRED),
+                        NumberRange(min=1970, max=2100, message="年度无效"),
+                    ]
+                },
+                "result": {
+                    "choices": enums.choices(enums.ASSESSMENT_LABELS),
+                    "validators": [InputRequired(REQUIRED)],
+                },
+            },
+        ),
+    ]
+
+    def before_save(self, form, model, is_created):
+        if is_created:
+            model.unit_id = current_user.organisation_id
+        years = [a.year for a in model.assessments]
+        if len(years) != len(set(years)):
+            raise ValidationError("年度考核中同一年度只能填写一次")
+        for record in model.work_history:
+            if record.end_month and record.end_month < record.start_month:
+                raise ValidationError("工作简历的截止年月不能早于起始年月")
+        if model.work_start_date and model.birth_date and model.work_start_date < model.birth_date:
+            raise ValidationError("参加工作时间不能早于出生日期")
+        if model.current_grade and not model.current_grade_date:
+            raise ValidationError("请填写现等级取得时间")
+
+
+# --- Post settings ------------------------------------------------------------------------------------
+class PostSettingView(SecureModelView):
+    """岗位设置 (附件4 numbers) per batch and grade; units keep theirs, reviewers read them."""
+
+    read_roles = frozenset({enums.UNIT}) | STAFF_READERS
+    write_roles = frozenset({enums.UNIT})
+    scope_column = "unit_id"
+    column_list = [
+        "unit.name",
+        "batch",
+        "grade",
+        "approved_posts",
+        "current_staff",
+        "special_posts",
+        "vacant_posts",
+    ]
+    column_labels = {
+        "unit.name": "单位",
+        "unit": "单位",
+        "batch": "考核批次",
+        "grade": "等级",
+        "approved_posts": "核准岗位数",
+        "current_staff": "现聘人数",
+        "special_posts": "特设岗位聘用人数",
+        "vacant_posts": "空缺岗位",
+    }
+    column_formatters = {"grade": _grade}
+    column_filters = ["batch.year", "grade", "unit.name"]
+    column_filter_labels = {"batch.year": "批次年度", "unit.name": "单位"}
+    column_default_sort = [("batch_id", True), ("grade", False)]
+    form_columns = ["batch", "grade", "approved_posts", "current_staff", "special_posts"]
+    form_overrides = {"grade": SelectField}
+    form_args = {
+        "batch": {
+            "validators": [DataRequired(REQUIRED)],
+            "query_factory": lambda: ExamBatch.query.filter(ExamBatch.state != "archived").order_by(
+                ExamBatch.year.desc()
+            ),
+        },
+        "grade": {
+            "choices": [(str(g), label) for g, label in sorted(enums.GRADE_LABELS.items())],
+            "coerce": int,
+            "validators": [InputRequired(REQUIRED)],
+        },
+        "approved_posts": {"validators": [InputRequired(REQUIRED), NumberRange(min=0, message="不能为负数")]},
+        "current_staff": {"validators": [InputRequired(REQUIRED), NumberRange(min=0, message="不能为负数")]},
+        "special_posts": {"validators": [InputRequired(REQUIRED), NumberRange(min=0, message="不能为负数")]},
+    }
+
+    def before_save(self, form, model, is_created):
+        if is_created:
+            model.unit_id = current_user.organisation_id
+        clash = db.session.scalar(
+            sa.select(PostSetting.id).where(
+                PostSetting.unit_id == model.unit_id,
+                PostSetting.batch_id == model.batch.id,
+                PostSetting.grade == model.grade,
+                PostSetting.id != (model.id or 0),
+            )
+        )
+        if clash:
+            raise ValidationError("该批次该等级的岗位设置已存在，请直接修改原记录")
