@@ -45,8 +45,6 @@ ORG_CATEGORY_LABELS = {
     CAT_SOE: "国有企业",
     CAT_CENTRAL: "中央驻渝单位",
 }
-# Units of these categories answer to nobody above them, so 主管部门 may stay empty.
-CATEGORIES_WITHOUT_SUPERVISOR = frozenset({CAT_UNAFFILIATED, CAT_CENTRAL})
 
 # --- Jurisdiction kinds -------------------------------------------------------------------------
 JURISDICTION_KIND_LABELS = {

@@ -81,10 +81,8 @@ class Organisation(db.Model):
             "contact_person": "联系人",
             "contact_phone": "联系电话",
         }
-        missing = [label for attr, label in required.items() if not getattr(self, attr)]
-        if self.org_category not in enums.CATEGORIES_WITHOUT_SUPERVISOR and not self.supervisor_id:
-            missing.append("主管部门")
-        return missing
+        # 主管部门 is not required: a unit that is itself a 主管部门 (市教委, 区教委 …) has none above it.
+        return [label for attr, label in required.items() if not getattr(self, attr)]
 
     @property
     def profile_complete(self) -> bool:

@@ -10,6 +10,7 @@ from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.validators import Unique
+from flask_admin.model.fields import AjaxSelectField
 from flask_admin.model.template import EndpointLinkRowAction  # noqa: F401  (re-exported for views)
 from flask_login import current_user
 from sqlalchemy import inspect as sa_inspect
@@ -55,6 +56,7 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
 
     def __init__(self, name, model, scope, **options):
         options.setdefault("page_size", 20)
+        options.setdefault("placeholder", "输入名称搜索并选择")
         super().__init__(name, db, model, **options)
         self.scope = scope
 
@@ -169,6 +171,19 @@ class SecureModelView(ModelView):
                 if isinstance(validator, Unique):
                     validator.message = self.unique_messages.get(name, "该值已存在，不能重复")
         return form_class
+
+    def validate_form(self, form):
+        """Also refuse a relation-picker id outside the picker's scope (Flask-Admin would store None)."""
+        forged = []
+        for field in form:
+            if isinstance(field, AjaxSelectField):
+                raw = getattr(field, "_formdata", None)
+                if raw not in (None, "", "__None") and field.data is None:
+                    forged.append(field)
+        valid = super().validate_form(form)
+        for field in forged:
+            field.errors = [*field.errors, "所选项不存在或不在可选范围内"]
+        return valid and not forged
 
     # --- bulk actions -------------------------------------------------------------------------------
     def handle_action(self, return_view=None):

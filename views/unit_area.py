@@ -5,7 +5,7 @@ from datetime import date
 import sqlalchemy as sa
 from flask import redirect, url_for
 from flask_admin import expose
-from flask_admin.form import BaseForm
+from flask_admin.form import BaseForm, rules
 from flask_admin.model.form import InlineFormAdmin
 from flask_login import current_user
 from markupsafe import Markup
@@ -87,8 +87,12 @@ class UnitProfileView(SecureModelView):
     form_choices = {"org_category": enums.choices(enums.ORG_CATEGORY_LABELS)}
     form_args = {
         "name": {"validators": [DataRequired(REQUIRED)], "filters": [strip_filter]},
-        "org_category": {"validators": [DataRequired(REQUIRED)]},
-        "jurisdiction": {"validators": [DataRequired(REQUIRED)], "query_factory": _active_jurisdictions},
+        "org_category": {"validators": [DataRequired(REQUIRED)], "blank_text": "请选择组织类别"},
+        "jurisdiction": {
+            "validators": [DataRequired(REQUIRED)],
+            "query_factory": _active_jurisdictions,
+            "blank_text": "请选择所在区县",
+        },
         "address": {"validators": [DataRequired(REQUIRED)], "filters": [strip_filter]},
         "postcode": {
             "validators": [DataRequired(REQUIRED), domain_validator(validate_postcode)],
@@ -112,14 +116,9 @@ class UnitProfileView(SecureModelView):
         return redirect(self.get_url(".edit_view", id=current_user.organisation_id))
 
     def before_save(self, form, model, is_created):
-        if model.supervisor_id == model.id or (
-            model.supervisor is not None and model.supervisor.id == model.id
-        ):
+        # The picker never offers the unit itself; a forged POST is refused here too.
+        if model.supervisor is not None and model.supervisor.id == model.id:
             raise ValidationError("主管部门不能选择本单位")
-        if model.org_category not in enums.CATEGORIES_WITHOUT_SUPERVISOR and model.supervisor is None:
-            raise ValidationError(
-                "请选择主管部门（若选项中没有您的主管单位，请联系对应的主管单位注册本系统）"
-            )
 
     def render(self, template, **kwargs):
         if template == self.edit_template:
@@ -357,6 +356,48 @@ class WorkerView(SecureModelView):
         "competition_rank",
         "honour_title",
     ]
+    form_rules = [
+        rules.FieldSet(
+            [
+                "name",
+                "gender",
+                "ethnicity",
+                "id_number",
+                "birth_date",
+                "work_start_date",
+                "phone",
+                "education",
+            ],
+            "基本信息",
+        ),
+        rules.FieldSet(
+            [
+                "current_trade",
+                "current_grade",
+                "current_grade_date",
+                "certificate_number",
+                "certificate_trade",
+                "years_in_trade",
+            ],
+            "现工种与等级",
+        ),
+        rules.FieldSet(
+            ["educations", "work_history", "assessments", "rewards_punishments"], "学历、简历与考核"
+        ),
+        rules.FieldSet(
+            [
+                "discipline_until",
+                "detained_or_probation",
+                "long_sick_leave_or_absence",
+                "holds_professional_title",
+                "other_exclusion",
+            ],
+            "不得参加考核的情形（通知第一条第三款）",
+        ),
+        rules.FieldSet(
+            ["is_veteran", "competition_rank", "honour_title"], "退役士兵、竞赛与荣誉（不受岗位限额的依据）"
+        ),
+    ]
     form_overrides = {"current_grade": SelectField}
     form_choices = {
         "gender": enums.choices(enums.GENDER_LABELS),
@@ -369,8 +410,9 @@ class WorkerView(SecureModelView):
         "id_number": {"validators": [DataRequired(REQUIRED)], "filters": [code_filter]},
         "birth_date": {"validators": [DataRequired(REQUIRED)]},
         "phone": {"validators": [Optional(), domain_validator(validate_phone)], "filters": [code_filter]},
-        "current_trade": {"query_factory": _active_trades},
-        "certificate_trade": {"query_factory": _active_trades},
+        "current_trade": {"query_factory": _active_trades, "blank_text": "请选择工种"},
+        "certificate_trade": {"query_factory": _active_trades, "blank_text": "请选择工种"},
+        "ethnicity": {"blank_text": "请选择民族"},
         "current_grade": {
             "choices": [("", "无（未取得等级）")]
             + [(str(g), label) for g, label in enums.GRADE_LABELS.items()],

@@ -112,7 +112,7 @@ def test_new_unit_reaches_only_its_profile_until_complete(client, world):
     assert client.get("/workers/").status_code == 200
 
 
-def test_supervisor_is_required_and_cannot_be_self(client, world):
+def test_supervisor_is_optional_but_never_self(client, world):
     register(client)
     org = db.session.scalar(sa.select(Organisation).where(Organisation.name == "重庆市测试单位"))
     data = {
@@ -124,16 +124,38 @@ def test_supervisor_is_required_and_cannot_be_self(client, world):
         "contact_person": "王明",
         "contact_phone": "023-88152255",
     }
-    body = text_of(client.post(f"/unitprofile/edit/?id={org.id}", data=data, follow_redirects=True))
-    assert "请选择主管部门" in body
     body = text_of(
         client.post(
             f"/unitprofile/edit/?id={org.id}", data={**data, "supervisor": str(org.id)}, follow_redirects=True
         )
     )
-    assert "主管部门" in body
+    assert "所选项不存在或不在可选范围内" in body
     db.session.expire_all()
     assert not db.session.get(Organisation, org.id).profile_complete
+    # A unit that is itself a 主管部门 completes its profile without one above it.
+    assert client.post(f"/unitprofile/edit/?id={org.id}", data=data).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Organisation, org.id).profile_complete
+
+
+def test_supervisor_outside_the_picker_is_refused(client, world):
+    register(client)
+    org = db.session.scalar(sa.select(Organisation).where(Organisation.name == "重庆市测试单位"))
+    staff_body = world.users["office"].organisation
+    data = {
+        "name": "重庆市测试单位",
+        "org_category": enums.CAT_DISTRICT,
+        "jurisdiction": str(world.jurisdictions["500103"].id),
+        "supervisor": str(staff_body.id),
+        "address": "重庆市渝中区人民路1号",
+        "postcode": "400010",
+        "contact_person": "王明",
+        "contact_phone": "023-88152255",
+    }
+    body = text_of(client.post(f"/unitprofile/edit/?id={org.id}", data=data))
+    assert "所选项不存在或不在可选范围内" in body
+    db.session.expire_all()
+    assert db.session.get(Organisation, org.id).supervisor_id is None
 
 
 def test_supervisor_picker_lists_other_units_only(client, world):
