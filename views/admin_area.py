@@ -8,14 +8,13 @@ from wtforms import SelectField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
 
 from admin_app.extensions import db
+from admin_app.form_helpers import REQUIRED, code_filter, domain_validator, strip_filter
 from admin_app.services import accounts, audit
 from admin_app.services.validators import validate_credit_code, validate_phone, validate_postcode
 from models import ExamBatch, Organisation, User, enums
 from views.base import SecureModelView, parse_ids
-from views.forms import code_filter, domain_validator, strip_filter
 from views.unit_area import ORG_LABELS
 
-REQUIRED = "此项为必填项"
 ADMIN_ONLY = frozenset({enums.ADMIN})
 
 
@@ -52,8 +51,8 @@ class UserAdminView(AdminOnlyView):
         "role": "角色",
         "active": "启用",
         "must_change_password": "须修改密码",
-        "locked_until": "锁定至（UTC）",
-        "last_login_at": "最近登录（UTC）",
+        "locked_until": "锁定至",
+        "last_login_at": "最近登录",
         "real_name_verified": "已实名认证",
         "created_at": "创建时间",
     }
@@ -359,7 +358,7 @@ class AuditLogView(AdminOnlyView):
         "to_state",
     ]
     column_labels = {
-        "created_at": "时间（UTC）",
+        "created_at": "时间",
         "username": "操作人",
         "role": "角色",
         "organisation_id": "机构ID",

@@ -5,19 +5,22 @@ pickers bypass ``get_query``. Here every one of them goes through ``scope_query`
 safe by default (see ../shared/FLASK_ADMIN_NOTES.md and STYLE.md).
 """
 
+from datetime import date, datetime
+
 from flask import abort, flash, redirect, request, url_for
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.validators import Unique
+from flask_admin.model import typefmt
 from flask_admin.model.fields import AjaxSelectField
-from flask_admin.model.template import EndpointLinkRowAction  # noqa: F401  (re-exported for views)
 from flask_login import current_user
 from sqlalchemy import inspect as sa_inspect
 from wtforms.validators import ValidationError
 
 from admin_app.extensions import db
 from admin_app.services import audit
+from admin_app.services.clock import format_beijing
 from admin_app.services.scope import owned_by_visible_unit
 
 # Endpoint -> the permission flag it needs, checked before the view runs (403 otherwise).
@@ -28,6 +31,18 @@ _ENDPOINT_FLAGS = {
     "delete_view": "can_delete",
     "details_view": "can_view_details",
     "export": "can_export",
+}
+
+# Timestamps in Beijing time to the minute, dates as YYYY-MM-DD, in every list and detail page.
+_TIME_FORMATTERS = {
+    datetime: lambda view, value, name: format_beijing(value),
+    date: lambda view, value, name: value.isoformat(),
+}
+TYPE_FORMATTERS = {**typefmt.BASE_FORMATTERS, **_TIME_FORMATTERS}
+DETAIL_TYPE_FORMATTERS = {
+    **typefmt.DETAIL_FORMATTERS,
+    **_TIME_FORMATTERS,
+    bool: lambda view, value, name: "是" if value else "否",
 }
 
 # Never written to the audit log's change details.
@@ -93,6 +108,8 @@ class SecureModelView(ModelView):
     page_size = 50
     column_default_sort = ("id", True)
     column_display_pk = False
+    column_type_formatters = TYPE_FORMATTERS
+    column_type_formatters_detail = DETAIL_TYPE_FORMATTERS
 
     # --- access ---------------------------------------------------------------------------------
     def is_accessible(self) -> bool:
@@ -102,7 +119,7 @@ class SecureModelView(ModelView):
 
     def inaccessible_callback(self, name, **kwargs):
         if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path))
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         abort(403)
 
     def _handle_view(self, name, **kwargs):

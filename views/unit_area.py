@@ -13,6 +13,7 @@ from wtforms import SelectField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
 
 from admin_app.extensions import db
+from admin_app.form_helpers import REQUIRED, code_filter, domain_validator, strip_filter
 from admin_app.services import posts
 from admin_app.services.validators import (
     InvalidInput,
@@ -32,9 +33,7 @@ from models import (
     enums,
 )
 from views.base import SecureModelView
-from views.forms import code_filter, domain_validator, strip_filter
 
-REQUIRED = "此项为必填项"
 STAFF_READERS = enums.BUSINESS_STAFF_ROLES
 
 ORG_LABELS = {

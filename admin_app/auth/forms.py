@@ -2,28 +2,10 @@
 
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField, SubmitField
-from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
+from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
-from admin_app.services.validators import (
-    InvalidInput,
-    parse_resident_id,
-    validate_credit_code,
-    validate_phone,
-)
-
-REQUIRED = "此项为必填项"
-
-
-def _domain(check):
-    """Adapt a validators-service function to a WTForms validator (its Chinese message is kept)."""
-
-    def validator(form, field):
-        try:
-            check(field.data)
-        except InvalidInput as exc:
-            raise ValidationError(str(exc)) from None
-
-    return validator
+from admin_app.form_helpers import REQUIRED, domain_validator
+from admin_app.services.validators import parse_resident_id, validate_credit_code, validate_phone
 
 
 class LoginForm(FlaskForm):
@@ -42,7 +24,8 @@ class ChangePasswordForm(FlaskForm):
 class RegisterForm(FlaskForm):
     name = StringField("单位名称", validators=[DataRequired(REQUIRED), Length(max=100)])
     credit_code = StringField(
-        "统一社会信用代码", validators=[DataRequired(REQUIRED), Length(max=40), _domain(validate_credit_code)]
+        "统一社会信用代码",
+        validators=[DataRequired(REQUIRED), Length(max=40), domain_validator(validate_credit_code)],
     )
     username = StringField(
         "登录账号",
@@ -58,7 +41,7 @@ class RegisterForm(FlaskForm):
     )
     contact_person = StringField("联系人", validators=[DataRequired(REQUIRED), Length(max=40)])
     contact_phone = StringField(
-        "联系电话", validators=[DataRequired(REQUIRED), Length(max=30), _domain(validate_phone)]
+        "联系电话", validators=[DataRequired(REQUIRED), Length(max=30), domain_validator(validate_phone)]
     )
     submit = SubmitField("注册")
 
@@ -66,6 +49,7 @@ class RegisterForm(FlaskForm):
 class RealNameForm(FlaskForm):
     verified_name = StringField("经办人姓名", validators=[DataRequired(REQUIRED), Length(max=40)])
     verified_id_number = StringField(
-        "经办人身份证号码", validators=[DataRequired(REQUIRED), Length(max=40), _domain(parse_resident_id)]
+        "经办人身份证号码",
+        validators=[DataRequired(REQUIRED), Length(max=40), domain_validator(parse_resident_id)],
     )
     submit = SubmitField("提交认证")

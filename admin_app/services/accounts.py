@@ -10,6 +10,7 @@ from flask import current_app
 
 from admin_app.extensions import db
 from admin_app.services import audit
+from admin_app.services.clock import format_beijing
 from admin_app.services.validators import InvalidInput, password_problems, validate_credit_code
 from models import Organisation, User, enums
 from models.org import utcnow
@@ -36,7 +37,7 @@ def authenticate(username: str, password: str, now: datetime | None = None) -> L
     if user is None:
         return LoginResult(None, "用户名或密码错误")
     if user.locked_until and user.locked_until > now:
-        return LoginResult(None, f"账号已锁定，请于 {_local(user.locked_until)} 后再试")
+        return LoginResult(None, f"账号已锁定，请于 {format_beijing(user.locked_until, '%H:%M')} 后再试")
     if not user.check_password(password or ""):
         # Count in SQL so that concurrent attempts are all counted.
         db.session.execute(
@@ -60,11 +61,6 @@ def authenticate(username: str, password: str, now: datetime | None = None) -> L
     audit.record("login", user, user=user)
     db.session.commit()
     return LoginResult(user)
-
-
-def _local(moment: datetime) -> str:
-    # Stored in UTC; the bureaus read Beijing time.
-    return (moment + timedelta(hours=8)).strftime("%H:%M")
 
 
 def check_new_password(user: User, new_password: str, confirm: str) -> list[str]:

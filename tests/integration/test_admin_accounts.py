@@ -125,3 +125,15 @@ def test_flask_admin_catalog_is_chinese(client, world, login_as):
     body = text_of(client.get("/workers/"))
     assert "创建" in body or "新建" in body
     assert "Create" not in body and "List (" not in body
+
+
+def test_times_are_shown_in_beijing_time(client, world, login_as):
+    from datetime import datetime
+
+    world.users["center"].last_login_at = datetime(2021, 7, 1, 2, 0, 30)
+    db.session.commit()
+    login_as("admin")
+    body = text_of(client.get("/users/"))
+    assert "2021-07-01 10:00" in body and "02:00:30" not in body
+    details = text_of(client.get(f"/users/details/?id={world.users['center'].id}"))
+    assert "2021-07-01 10:00" in details

@@ -1,8 +1,10 @@
-"""Form helpers shared by views: domain validators as WTForms validators, filters and choice fields."""
+"""Form helpers shared by the account forms and the admin views: domain validators, input filters."""
 
 from wtforms.validators import ValidationError
 
 from admin_app.services.validators import InvalidInput, normalise_code
+
+REQUIRED = "此项为必填项"
 
 
 def domain_validator(check):
