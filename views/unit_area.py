@@ -236,6 +236,11 @@ def _grade(view, context, model, name):
     return enums.grade_label(getattr(model, name))
 
 
+def _work_period(record) -> str:
+    end = f"{record.end_month:%Y.%m}" if record.end_month else "至今"
+    return f"{record.start_month:%Y.%m}–{end} {record.employer} {record.trade_text or ''}".strip()
+
+
 def _education_choices():
     return enums.choices(enums.EDUCATION_LABELS)
 
@@ -304,16 +309,14 @@ class WorkerView(SecureModelView):
     column_formatters = {"id_number": _id_for_list, "current_grade": _grade}
     column_formatters_detail = {
         "id_number": _id_for_details,
+        "honour_title": lambda v, c, m, n: enums.HONOUR_LABELS.get(m.honour_title or "", ""),
         "current_grade": _grade,
         "seniority": lambda v, c, m, n: f"{m.seniority_years(date.today())} 年" if m.work_start_date else "",
         "educations": lambda v, c, m, n: Markup("<br>").join(
             f"{enums.EDUCATION_LABELS.get(e.level, e.level)} {e.graduated_on or ''} {e.school or ''} {e.major or ''}"
             for e in m.educations
         ),
-        "work_history": lambda v, c, m, n: Markup("<br>").join(
-            f"{w.start_month:%Y.%m}–{w.end_month:%Y.%m} " if w.end_month else f"{w.start_month:%Y.%m}–至今 "
-            for w in m.work_history
-        ),
+        "work_history": lambda v, c, m, n: Markup("<br>").join(_work_period(w) for w in m.work_history),
         "assessments": lambda v, c, m, n: "；".join(str(a) for a in m.assessments),
     }
     column_filters = [

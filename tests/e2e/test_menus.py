@@ -42,6 +42,9 @@ def test_unit_user_opens_every_menu_entry(page, live_server, shots):
     page.goto(f"{live_server}/workers/")
     # ID numbers are masked in the list.
     assert re.search(r"\d{6}\*{8}\d{3}[\dX]", page.inner_text("table.model-list"))
+    page.goto(page.eval_on_selector("table.model-list a[href*='/workers/details/']", "a => a.href"))
+    assert "工作简历" in page.inner_text("body")
+    page.screenshot(path=str(shots / "unit-worker-details.png"), full_page=True)
     page.goto(f"{live_server}/workers/new/")
     page.screenshot(path=str(shots / "unit-worker-create.png"), full_page=True)
 

@@ -154,6 +154,7 @@ def test_unit_lists_count_only_its_own_rows(app, client, world):
     login(client, "unit_a")
     body = client.get("/workers/").get_data(as_text=True)
     assert "A工人" in body and "B工人" not in body and "P工人" not in body
+    assert "列表 (1)" in body  # the count is scoped as well
 
 
 def test_district_sees_its_jurisdiction_only(app, client, world):

@@ -82,7 +82,9 @@ def test_id_numbers_are_masked_in_lists_and_full_in_details(client, world, login
     body = client.get("/workers/").get_data(as_text=True)
     assert worker.id_number not in body
     assert worker.masked_id_number in body
-    assert worker.id_number in client.get(f"/workers/details/?id={worker.id}").get_data(as_text=True)
+    details = client.get(f"/workers/details/?id={worker.id}").get_data(as_text=True)
+    assert worker.id_number in details
+    assert "None" not in text_of(client.get(f"/workers/details/?id={worker.id}")).split("<table", 1)[1]
 
 
 def test_unit_edits_own_worker_and_change_is_audited(client, world, login_as):
