@@ -58,7 +58,6 @@ class UserAdminView(AdminOnlyView):
     }
     column_formatters = {"role": _role_label}
     column_filters = ["username", "organisation.name", "organisation.kind", "active", "must_change_password"]
-    column_filter_labels = {"organisation.name": "所属机构", "organisation.kind": "角色"}
     column_choices = {"organisation.kind": enums.choices(enums.ROLE_LABELS)}
     column_searchable_list = ["username", "full_name"]
     column_details_exclude_list = ["password_hash", "session_token", "verified_id_number"]
@@ -149,7 +148,6 @@ class OrganisationAdminView(AdminOnlyView):
         "org_category": enums.choices(enums.ORG_CATEGORY_LABELS),
     }
     column_filters = ["kind", "org_category", "jurisdiction.name", "active", "self_registered"]
-    column_filter_labels = {"jurisdiction.name": "所在区县"}
     column_searchable_list = ["name", "uscc"]
     column_default_sort = "name"
     form_columns = [
@@ -361,11 +359,11 @@ class AuditLogView(AdminOnlyView):
         "created_at": "时间",
         "username": "操作人",
         "role": "角色",
-        "organisation_id": "机构ID",
-        "ip": "IP",
+        "organisation_id": "机构编号",
+        "ip": "IP地址",
         "action": "操作",
         "object_type": "对象类型",
-        "object_id": "对象ID",
+        "object_id": "对象编号",
         "from_state": "原状态",
         "to_state": "新状态",
         "opinion": "意见",

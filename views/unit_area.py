@@ -329,7 +329,6 @@ class WorkerView(SecureModelView):
         "work_start_date",
         "is_veteran",
     ]
-    column_filter_labels = {"current_trade.name": "现工种", "unit.name": "所在单位"}
     column_searchable_list = ["name", "id_number"]
     column_default_sort = ("id", True)
 
@@ -520,10 +519,10 @@ class PostSettingView(SecureModelView):
         "current_staff": "现聘人数",
         "special_posts": "特设岗位聘用人数",
         "vacant_posts": "空缺岗位",
+        "batch.year": "批次年度",
     }
     column_formatters = {"grade": _grade}
     column_filters = ["batch.year", "grade", "unit.name"]
-    column_filter_labels = {"batch.year": "批次年度", "unit.name": "单位"}
     column_default_sort = [("batch_id", True), ("grade", False)]
     form_columns = ["batch", "grade", "approved_posts", "current_staff", "special_posts"]
     form_overrides = {"grade": SelectField}
