@@ -28,6 +28,9 @@ def create_app(config: dict | None = None) -> Flask:
     build_admin(app)
     cli.init_app(app)
     _register_error_pages(app)
+    from admin_app.services.clock import format_beijing
+
+    app.jinja_env.filters["beijing"] = format_beijing
     return app
 
 

@@ -5,12 +5,14 @@ from flask_admin.theme import Bootstrap4Theme
 
 from admin_app.extensions import db
 from models import (
+    Application,
     AuditLog,
     Ethnicity,
     ExamBatch,
     Jurisdiction,
     Organisation,
     PostSetting,
+    RouteRule,
     Trade,
     User,
     Worker,
@@ -21,14 +23,17 @@ from views.admin_area import (
     ExamBatchView,
     JurisdictionView,
     OrganisationAdminView,
+    RouteRuleView,
     TradeView,
     UserAdminView,
 )
+from views.application_area import ApplicationView, ReviewQueueView
 from views.home import HomeView
 from views.unit_area import PostSettingView, UnitDirectoryView, UnitProfileView, WorkerView
 
 UNIT_AREA = "单位信息"
 STAFF_AREA = "单位管理"
+ASSESSMENT_AREA = "鉴定工考"
 SYSTEM_AREA = "系统管理"
 
 
@@ -46,6 +51,14 @@ def build_admin(app) -> Admin:
     admin.add_view(WorkerView(Worker, db, name="工勤人员", endpoint="workers", category=UNIT_AREA))
     admin.add_view(PostSettingView(PostSetting, db, name="岗位设置", endpoint="posts", category=UNIT_AREA))
     admin.add_view(
+        ReviewQueueView(Application, db, name="待我审核", endpoint="review_queue", category=ASSESSMENT_AREA)
+    )
+    admin.add_view(
+        ApplicationView(
+            Application, db, name="考试资格申请", endpoint="applications", category=ASSESSMENT_AREA
+        )
+    )
+    admin.add_view(
         UnitDirectoryView(Organisation, db, name="单位列表", endpoint="units", category=STAFF_AREA)
     )
     admin.add_view(UserAdminView(User, db, name="账号管理", endpoint="users", category=SYSTEM_AREA))
@@ -59,6 +72,7 @@ def build_admin(app) -> Admin:
     )
     admin.add_view(TradeView(Trade, db, name="工种", endpoint="trades", category=SYSTEM_AREA))
     admin.add_view(ExamBatchView(ExamBatch, db, name="考核批次", endpoint="batches", category=SYSTEM_AREA))
+    admin.add_view(RouteRuleView(RouteRule, db, name="审核流程", endpoint="routes", category=SYSTEM_AREA))
     admin.add_view(EthnicityView(Ethnicity, db, name="民族", endpoint="ethnicities", category=SYSTEM_AREA))
     admin.add_view(AuditLogView(AuditLog, db, name="审计日志", endpoint="auditlog", category=SYSTEM_AREA))
     return admin

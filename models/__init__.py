@@ -1,5 +1,6 @@
 """All models, imported here so that ``db.metadata`` is complete for Alembic and the app."""
 
+from models.application import Application, ApplicationReview, Material, RouteRule
 from models.audit import AuditLog
 from models.dictionary import Ethnicity, ExamBatch, Trade
 from models.org import Jurisdiction, Organisation, User
@@ -7,6 +8,10 @@ from models.post import PostSetting
 from models.worker import AnnualAssessment, Worker, WorkerEducation, WorkHistory
 
 __all__ = [
+    "Application",
+    "ApplicationReview",
+    "Material",
+    "RouteRule",
     "AnnualAssessment",
     "AuditLog",
     "Ethnicity",

@@ -135,3 +135,13 @@ TRADE_CATEGORIES = (
 def choices(labels: dict) -> list[tuple]:
     """(key, label) pairs for WTForms select fields and Flask-Admin column_choices."""
     return list(labels.items())
+
+
+# --- 考试资格申请 ------------------------------------------------------------------------------------
+REVIEW_ROLES = (DISTRICT_HR, PARTY_ORG, CITY_HR, OFFICE)  # roles that can be a step of a review chain
+PUBLICITY_LABELS = {"no_objection": "无异议", "objection": "有异议"}
+QUOTA_EXEMPT_LABELS = {
+    "three_excellent": "近5年年度考核3次以上优秀",
+    "competition": "市级一类技能竞赛前六名",
+    "honour": "全国技术能手或重庆市杰出技能人才",
+}

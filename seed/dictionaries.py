@@ -7,7 +7,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from admin_app.extensions import db
-from models import Ethnicity, ExamBatch, Jurisdiction, Trade
+from models import Ethnicity, ExamBatch, Jurisdiction, RouteRule, Trade
 
 DATA = Path(__file__).parent / "data"
 
@@ -62,6 +62,18 @@ def load_trades() -> int:
     return len(new)
 
 
+def load_routes() -> int:
+    """The route table of SPEC §4.1, only into an empty table (admins own it afterwards)."""
+    if db.session.scalar(sa.select(sa.func.count()).select_from(RouteRule)):
+        return 0
+    rows = _rows("routes.csv")
+    db.session.add_all(
+        RouteRule(org_category=r["org_category"], grades=r["grades"], steps=r["steps"], note=r["note"])
+        for r in rows
+    )
+    return len(rows)
+
+
 def ensure_batch_2021() -> ExamBatch:
     """The batch of the 2021 notice (渝人工考〔2021〕1号), open for applications."""
     batch = db.session.scalar(sa.select(ExamBatch).where(ExamBatch.year == 2021))
@@ -87,6 +99,7 @@ def load_all() -> dict:
         "区县": load_jurisdictions(),
         "民族": load_ethnicities(),
         "工种": load_trades(),
+        "审核流程": load_routes(),
     }
     ensure_batch_2021()
     db.session.commit()

@@ -1,17 +1,22 @@
 """Test data builders. Passwords use one precomputed hash (scrypt per user would dominate test time)."""
 
+import hashlib
+import secrets
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
+from pathlib import Path
 
 from stdnum.cn import ric
 
 from admin_app.extensions import db
 from models import (
     AnnualAssessment,
+    Application,
     AuditLog,
     ExamBatch,
     Jurisdiction,
+    Material,
     Organisation,
     PostSetting,
     Trade,
@@ -21,6 +26,7 @@ from models import (
     WorkHistory,
     enums,
 )
+from models.org import utcnow
 from seed import dictionaries
 from seed.demo import make_credit_code
 
@@ -106,6 +112,7 @@ class World:
     units: dict = field(default_factory=dict)
     workers: dict = field(default_factory=dict)
     posts: dict = field(default_factory=dict)
+    applications: dict = field(default_factory=dict)
 
 
 def build_world() -> World:
@@ -149,5 +156,54 @@ def build_world() -> World:
         world.posts[key] = PostSetting(unit=unit, batch=batch, grade=4, approved_posts=3, current_staff=1)
         db.session.add(world.posts[key])
     db.session.add(AuditLog(action="world_built", object_type="World"))
+    db.session.flush()
+    for key in world.units:
+        world.applications[key] = add_application(world, world.workers[key])
+    # B's application waits at its 区县 step (沙坪坝) with an uploaded material.
+    b = world.applications["B"]
+    b.status, b.route, b.step_index = "pending_district_hr", "district_hr", 0
+    b.submitted_at = utcnow()
+    add_material(b)
     db.session.commit()
     return world
+
+
+def add_application(world: World, worker: Worker, grade: int = 3, **kw) -> Application:
+    unit = worker.unit
+    app = Application(
+        batch=world.batch,
+        worker=worker,
+        unit_id=unit.id,
+        jurisdiction_id=unit.jurisdiction_id,
+        org_category=unit.org_category,
+        applied_trade=world.trade,
+        applied_grade=grade,
+        publicity_start=date(2021, 6, 1),
+        publicity_end=date(2021, 6, 7),
+        publicity_result="no_objection",
+        status="draft",
+        **kw,
+    )
+    db.session.add(app)
+    db.session.flush()
+    return app
+
+
+def add_material(app: Application, content: bytes = b"%PDF-1.4 test") -> Material:
+    from flask import current_app
+
+    stored = f"materials/test/{secrets.token_hex(8)}.pdf"
+    path = Path(current_app.config["UPLOAD_DIR"]) / stored
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    material = Material(
+        application_id=app.id,
+        original_name="登记表扫描件.pdf",
+        stored_name=stored,
+        content_type="application/pdf",
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+    )
+    db.session.add(material)
+    db.session.flush()
+    return material

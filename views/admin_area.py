@@ -372,3 +372,61 @@ class AuditLogView(AdminOnlyView):
     column_choices = {"role": enums.choices(enums.ROLE_LABELS)}
     column_filters = ["created_at", "username", "action", "object_type", "object_id", "role"]
     column_default_sort = ("id", True)
+
+
+class RouteRuleView(AdminOnlyView):
+    """审核流程 (SPEC §4.1) as data. Applications keep the chain copied at submission."""
+
+    allow_delete = True
+    column_list = ["org_category", "grades", "steps", "note"]
+    column_labels = {
+        "org_category": "组织类别",
+        "grades": "申报等级",
+        "steps": "审核环节（依次）",
+        "note": "说明",
+    }
+    column_choices = {"org_category": enums.choices(enums.ORG_CATEGORY_LABELS)}
+    column_formatters = {
+        "grades": lambda v, c, m, n: "、".join(
+            enums.GRADE_NAMES[g] for g in m.grade_list if g in enums.GRADE_NAMES
+        ),
+        "steps": lambda v, c, m, n: " → ".join(enums.ROLE_LABELS.get(s, s) for s in m.step_list),
+    }
+    column_filters = ["org_category"]
+    form_columns = ["org_category", "grades", "steps", "note"]
+    form_choices = {"org_category": enums.choices(enums.ORG_CATEGORY_LABELS)}
+    form_args = {
+        "org_category": {"validators": [DataRequired(REQUIRED)]},
+        "grades": {
+            "validators": [DataRequired(REQUIRED)],
+            "description": "等级编号，逗号分隔：5初级工 4中级工 3高级工 2技师 1高级技师，如 5,4,3",
+        },
+        "steps": {
+            "validators": [DataRequired(REQUIRED)],
+            "description": "依次填写审核角色，逗号分隔：district_hr 区县人力社保局、party_org 市委组织部干部一处、city_hr 市人力社保局事业处、office 市工考办",
+        },
+    }
+
+    def before_save(self, form, model, is_created):
+        from models import RouteRule
+
+        try:
+            grades = [int(g) for g in model.grades.replace("，", ",").split(",") if g.strip()]
+        except ValueError:
+            raise ValidationError("申报等级须为1至5的数字，用逗号分隔") from None
+        steps = [s.strip() for s in model.steps.replace("，", ",").split(",") if s.strip()]
+        if not grades or any(g not in enums.GRADE_NAMES for g in grades) or len(set(grades)) != len(grades):
+            raise ValidationError("申报等级须为1至5的数字，用逗号分隔，不能重复")
+        if not steps or any(s not in enums.REVIEW_ROLES for s in steps) or len(set(steps)) != len(steps):
+            raise ValidationError("审核环节只能是 district_hr、party_org、city_hr、office，且不能重复")
+        others = db.session.scalars(
+            sa.select(RouteRule).where(
+                RouteRule.org_category == model.org_category, RouteRule.id != (model.id or 0)
+            )
+        ).all()
+        overlap = set(grades) & {g for rule in others for g in rule.grade_list}
+        if overlap:
+            names = "、".join(enums.GRADE_NAMES[g] for g in sorted(overlap))
+            raise ValidationError(f"该组织类别的{names}已有审核流程，同一等级只能有一条流程")
+        model.grades = ",".join(map(str, grades))
+        model.steps = ",".join(steps)

@@ -152,13 +152,26 @@ class SecureModelView(ModelView):
         return current_role() in self.action_roles.get(name, ())
 
     # --- the row scope ----------------------------------------------------------------------------
+    def scope_condition(self):
+        """The WHERE condition of the rows the current user may reach (None: every row).
+
+        Default: rows whose ``scope_column`` points at a unit the user may see. Override for models with a
+        scope of their own (applications use their snapshot of 区县 and 组织类别).
+        """
+        if self.scope_column is None:
+            return None
+        return owned_by_visible_unit(getattr(self.model, self.scope_column), current_user)
+
     def scope_query(self, query):
         """Restrict ``query`` to the rows the current user may reach. Everything below goes through it."""
-        if self.scope_column is None:
-            return query
         if not current_user.is_authenticated:
             return query.filter(False)
-        return query.filter(owned_by_visible_unit(getattr(self.model, self.scope_column), current_user))
+        condition = self.scope_condition()
+        return query if condition is None else query.filter(condition)
+
+    def row_lock_reason(self, obj) -> str | None:
+        """Why this row may not be edited or deleted now (e.g. already submitted); None if it may."""
+        return None
 
     def get_query(self):
         return self.scope_query(super().get_query())
@@ -175,6 +188,11 @@ class SecureModelView(ModelView):
         obj = self.get_query().filter(self.model.id == pk).one_or_none()
         if obj is None:
             abort(404)
+        if (request.endpoint or "").rsplit(".", 1)[-1] in ("edit_view", "delete_view", "ajax_update"):
+            reason = self.row_lock_reason(obj)
+            if reason:
+                flash(reason, "error")
+                abort(redirect(self.get_url(".details_view", id=obj.id)))
         return obj
 
     def scoped_ajax(self, field: str, model, fields, scope=None, **options) -> ScopedAjaxLoader:
@@ -214,7 +232,13 @@ class SecureModelView(ModelView):
     def action_delete(self, ids):
         """Delete the ticked rows that are within scope; rows outside it are silently not there."""
         ids = parse_ids(ids)
-        rows = self.get_query().filter(self.model.id.in_(ids)).all()
+        rows = []
+        for row in self.get_query().filter(self.model.id.in_(ids)).all():
+            reason = self.row_lock_reason(row)
+            if reason:
+                flash(f"{row}：{reason}", "error")
+            else:
+                rows.append(row)
         try:
             for row in rows:
                 self.on_model_delete(row)

@@ -2,6 +2,7 @@
 
 import json
 
+import sqlalchemy as sa
 from flask import has_request_context, request
 from flask_login import current_user
 
@@ -46,3 +47,39 @@ def record(
     )
     db.session.add(row)
     return row
+
+
+def record_many(action: str, object_type: str, items: list[dict], *, user=None) -> None:
+    """Set-based variant for bulk work: one INSERT for many rows. ``items`` hold object_id, from_state,
+    to_state, opinion (and optionally detail); who, role and IP are filled in here."""
+    if not items:
+        return
+    if user is None and has_request_context() and current_user and current_user.is_authenticated:
+        user = current_user
+    base = {
+        "user_id": getattr(user, "id", None),
+        "username": getattr(user, "username", None),
+        "organisation_id": getattr(user, "organisation_id", None),
+        "role": user.role if user is not None else None,
+        "ip": client_ip(),
+        "action": action,
+        "object_type": object_type,
+    }
+    from models.org import utcnow
+
+    now = utcnow()
+    rows = [
+        {
+            **base,
+            "created_at": now,
+            "detail": None,
+            "opinion": None,
+            "from_state": None,
+            "to_state": None,
+            **item,
+        }
+        for item in items
+    ]
+    for row in rows:
+        row["object_id"] = str(row["object_id"])
+    db.session.execute(sa.insert(AuditLog), rows)

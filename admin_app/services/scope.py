@@ -41,3 +41,30 @@ def owned_by_visible_unit(column, user) -> sa.ColumnElement[bool]:
     if user.role == enums.UNIT:
         return column == user.organisation_id
     return column.in_(visible_unit_ids(user))
+
+
+def jurisdiction_ids(user) -> sa.Select:
+    """A 区县 bureau's jurisdiction and those merged into it."""
+    own = user.organisation.jurisdiction_id
+    return sa.select(Jurisdiction.id).where(
+        sa.or_(Jurisdiction.id == own, Jurisdiction.merged_into_id == own)
+    )
+
+
+def application_condition(user) -> sa.ColumnElement[bool]:
+    """Which applications ``user`` may see. Uses the application's own snapshot of the unit's 区县 and
+    组织类别, so a unit that later moves does not carry its history to another bureau."""
+    from models import Application
+
+    role = user.role
+    if role == enums.UNIT:
+        return Application.unit_id == user.organisation_id
+    if role == enums.DISTRICT_HR:
+        if user.organisation.jurisdiction_id is None:
+            return sa.false()
+        return Application.jurisdiction_id.in_(jurisdiction_ids(user))
+    if role == enums.PARTY_ORG:
+        return Application.org_category == enums.CAT_CITY_PARTY
+    if role in enums.CITY_WIDE_ROLES:
+        return sa.true()
+    return sa.false()

@@ -1,0 +1,110 @@
+"""Loading the facts the eligibility rules need for an application, from the database."""
+
+from datetime import date
+
+import sqlalchemy as sa
+
+from admin_app.extensions import db
+from admin_app.services import eligibility, posts
+from models import Application, ExamBatch, PostSetting, Worker
+
+# Applications that hold a post under the 1:1 quota once submitted.
+QUOTA_STATUSES_EXCLUDED = ("draft", "rejected")
+
+
+def batch_rules(batch: ExamBatch) -> eligibility.BatchRules:
+    return eligibility.BatchRules(
+        cutoff_date=batch.cutoff_date,
+        assessment_years=tuple(batch.assessment_years),
+        min_years={
+            4: batch.min_years_grade_4,
+            3: batch.min_years_grade_3,
+            2: batch.min_years_grade_2,
+            1: batch.min_years_grade_1,
+        },
+        senior_min_education=batch.senior_min_education,
+        retirement_age_male=batch.retirement_age_male,
+        retirement_age_female=batch.retirement_age_female,
+    )
+
+
+def worker_facts(worker: Worker) -> eligibility.WorkerFacts:
+    return eligibility.WorkerFacts(
+        gender=worker.gender,
+        birth_date=worker.birth_date,
+        current_grade=worker.current_grade,
+        current_grade_date=worker.current_grade_date,
+        current_trade_id=worker.current_trade_id,
+        certificate_trade_id=worker.certificate_trade_id,
+        education=worker.education,
+        assessments={a.year: a.result for a in worker.assessments},
+        discipline_until=worker.discipline_until,
+        detained_or_probation=worker.detained_or_probation,
+        long_sick_leave_or_absence=worker.long_sick_leave_or_absence,
+        holds_professional_title=worker.holds_professional_title,
+        other_exclusion=worker.other_exclusion,
+        is_veteran=worker.is_veteran,
+        competition_rank=worker.competition_rank,
+        honour_title=worker.honour_title,
+    )
+
+
+def application_facts(app: Application) -> eligibility.ApplicationFacts:
+    return eligibility.ApplicationFacts(
+        applied_grade=app.applied_grade,
+        applied_trade_id=app.applied_trade_id,
+        trade_max_grade=app.applied_trade.max_grade if app.applied_trade else 1,
+        publicity_result=app.publicity_result,
+        publicity_start=app.publicity_start,
+        publicity_end=app.publicity_end,
+        veteran=app.veteran,
+        veteran_override=app.veteran_override,
+    )
+
+
+def non_exempt_taken(unit_id: int, batch_id: int, grade: int, exclude_id: int | None = None) -> int:
+    """Submitted (or approved) applications of the unit, batch and grade that count against the quota."""
+    query = sa.select(sa.func.count()).where(
+        Application.unit_id == unit_id,
+        Application.batch_id == batch_id,
+        Application.applied_grade == grade,
+        Application.status.not_in(QUOTA_STATUSES_EXCLUDED),
+        Application.quota_exempt_reason.is_(None),
+    )
+    if exclude_id is not None:
+        query = query.where(Application.id != exclude_id)
+    return db.session.scalar(query) or 0
+
+
+def quota_facts(app: Application, already_taken: int | None = None) -> eligibility.QuotaFacts:
+    setting = db.session.scalar(
+        sa.select(PostSetting).where(
+            PostSetting.unit_id == app.unit_id,
+            PostSetting.batch_id == app.batch_id,
+            PostSetting.grade == app.applied_grade,
+        )
+    )
+    taken = already_taken
+    if taken is None:
+        taken = non_exempt_taken(app.unit_id, app.batch_id, app.applied_grade, exclude_id=app.id)
+    return eligibility.QuotaFacts(
+        has_post_setting=setting is not None,
+        vacant_posts=setting.vacant_posts if setting else 0,
+        highest_grade=posts.highest_established_grade(app.unit_id, app.batch_id),
+        non_exempt_taken=taken,
+    )
+
+
+def evaluate(app: Application, today: date | None = None, already_taken: int | None = None):
+    """The rule results of SPEC §5 for this application as it is stored now."""
+    return eligibility.evaluate(
+        worker_facts(app.worker),
+        application_facts(app),
+        batch_rules(app.batch),
+        quota_facts(app, already_taken),
+        today or date.today(),
+    )
+
+
+def exemption(app: Application) -> str | None:
+    return eligibility.quota_exemption(worker_facts(app.worker), batch_rules(app.batch))

@@ -1,0 +1,41 @@
+"""申报材料: attached by the reviewer whose step it is (the first reviewer must before approving)."""
+
+from admin_app.extensions import db
+from admin_app.services import audit, uploads
+from admin_app.services.validators import InvalidInput
+from models import Application, Material
+
+
+def may_attach(user, app: Application) -> bool:
+    return app.status == f"pending_{user.role}"
+
+
+def attach(user, app: Application, file_storage) -> Material:
+    """Store an uploaded file for the application. Raises InvalidInput (Chinese) if not allowed or invalid."""
+    if not may_attach(user, app):
+        raise InvalidInput("只有当前审核环节的审核人员可以上传申报材料")
+    stored = uploads.store(file_storage, folder=f"materials/{app.batch_id}")
+    material = Material(
+        application_id=app.id,
+        original_name=stored.original_name,
+        stored_name=stored.stored_name,
+        content_type=stored.content_type,
+        size=stored.size,
+        sha256=stored.sha256,
+        uploaded_by_id=user.id,
+    )
+    db.session.add(material)
+    try:
+        db.session.flush()
+        audit.record(
+            "material_uploaded",
+            material,
+            user=user,
+            detail={"application": app.id, "name": stored.original_name},
+        )
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        uploads.remove(stored.stored_name)
+        raise
+    return material

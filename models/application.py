@@ -1,0 +1,151 @@
+"""考试资格申请: the application, its review history, its materials, and the route table."""
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from admin_app.extensions import db
+from models.dictionary import ExamBatch, Trade
+from models.org import Jurisdiction, Organisation, User, utcnow
+from models.worker import Worker
+
+
+class RouteRule(db.Model):
+    """Route table (SPEC §4.1) as data: for a 组织类别 and a set of grades, the chain of reviewing roles.
+
+    ``grades`` and ``steps`` are comma-separated (e.g. "5,4,3" and "district_hr,office"). The chain is
+    copied onto each application when it is submitted, so editing this table never moves one in flight.
+    """
+
+    __tablename__ = "route_rule"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_category: Mapped[str] = mapped_column(sa.String(20), index=True)
+    grades: Mapped[str] = mapped_column(sa.String(20))
+    steps: Mapped[str] = mapped_column(sa.String(100))
+    note: Mapped[str | None] = mapped_column(sa.String(200))
+
+    @property
+    def grade_list(self) -> list[int]:
+        return [int(g) for g in self.grades.split(",") if g.strip()]
+
+    @property
+    def step_list(self) -> list[str]:
+        return [s.strip() for s in self.steps.split(",") if s.strip()]
+
+
+class Application(db.Model):
+    __tablename__ = "application"
+    __table_args__ = (
+        # One application per worker and batch (a rejected one may be replaced: see the workflow).
+        sa.Index("ix_application_batch_status", "batch_id", "status"),
+        sa.Index("ix_application_unit_batch_grade", "unit_id", "batch_id", "applied_grade"),
+        sa.Index("ix_application_jurisdiction_status", "jurisdiction_id", "status"),
+        sa.CheckConstraint("applied_grade BETWEEN 1 AND 5", name="grade"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(sa.ForeignKey("exam_batch.id"))
+    worker_id: Mapped[int] = mapped_column(sa.ForeignKey("worker.id"), index=True)
+    # Snapshots of the unit at creation (refreshed at submission): later moves do not move the application.
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("organisation.id"))
+    jurisdiction_id: Mapped[int | None] = mapped_column(sa.ForeignKey("jurisdiction.id"))
+    org_category: Mapped[str | None] = mapped_column(sa.String(20))
+
+    applied_trade_id: Mapped[int] = mapped_column(sa.ForeignKey("trade.id"))
+    applied_grade: Mapped[int] = mapped_column()
+    achievements: Mapped[str | None] = mapped_column(sa.Text)  # 主要专业技术业绩
+    publicity_start: Mapped[date | None] = mapped_column()
+    publicity_end: Mapped[date | None] = mapped_column()
+    publicity_result: Mapped[str | None] = mapped_column(sa.String(20))  # no_objection / objection
+    quota_exempt_reason: Mapped[str | None] = mapped_column(sa.String(30))  # computed at submission
+    certificate_class: Mapped[bool] = mapped_column(default=False)  # 证书班
+    retire_two_in_one: Mapped[bool] = mapped_column(default=False)  # 退二进一
+    veteran: Mapped[bool] = mapped_column(default=False)  # 退役士兵
+    veteran_override: Mapped[str | None] = mapped_column(sa.String(300))  # staff: 比照同等条件人员, reason
+    remarks: Mapped[str | None] = mapped_column(sa.String(300))
+
+    status: Mapped[str] = mapped_column(sa.String(30), default="draft")
+    route: Mapped[str | None] = mapped_column(sa.String(100))  # copied from RouteRule at submission
+    step_index: Mapped[int] = mapped_column(default=0)
+    version: Mapped[int] = mapped_column(default=1)
+    submitted_at: Mapped[datetime | None] = mapped_column(index=True)
+    decided_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    batch: Mapped[ExamBatch] = relationship()
+    worker: Mapped[Worker] = relationship()
+    unit: Mapped[Organisation] = relationship()
+    jurisdiction: Mapped[Jurisdiction | None] = relationship()
+    applied_trade: Mapped[Trade] = relationship()
+    reviews: Mapped[list["ApplicationReview"]] = relationship(
+        back_populates="application", order_by="ApplicationReview.id", cascade="all, delete-orphan"
+    )
+    materials: Mapped[list["Material"]] = relationship(
+        back_populates="application", order_by="Material.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def route_steps(self) -> list[str]:
+        return [s for s in (self.route or "").split(",") if s]
+
+    @property
+    def current_step(self) -> str | None:
+        steps = self.route_steps
+        return (
+            steps[self.step_index]
+            if self.status.startswith("pending_") and self.step_index < len(steps)
+            else None
+        )
+
+    def __str__(self) -> str:
+        return f"{self.worker.name if self.worker else ''} 申报{self.applied_grade}级"
+
+
+class ApplicationReview(db.Model):
+    """One step of an application's history: submission or a reviewer's decision, with its opinion."""
+
+    __tablename__ = "application_review"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("application.id", ondelete="CASCADE"), index=True
+    )
+    step_index: Mapped[int] = mapped_column()
+    step_role: Mapped[str | None] = mapped_column(sa.String(20))
+    action: Mapped[str] = mapped_column(sa.String(20))  # submit / approve / reject
+    organisation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisation.id"))
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("app_user.id"))
+    role: Mapped[str | None] = mapped_column(sa.String(20))
+    from_status: Mapped[str] = mapped_column(sa.String(30))
+    to_status: Mapped[str] = mapped_column(sa.String(30))
+    opinion: Mapped[str | None] = mapped_column(sa.Text)
+    ip: Mapped[str | None] = mapped_column(sa.String(45))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    application: Mapped[Application] = relationship(back_populates="reviews")
+    organisation: Mapped[Organisation | None] = relationship()
+    user: Mapped[User | None] = relationship()
+
+
+class Material(db.Model):
+    """申报材料: a stored upload. ``stored_name`` is generated; ``original_name`` is for display only."""
+
+    __tablename__ = "material"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("application.id", ondelete="CASCADE"), index=True
+    )
+    original_name: Mapped[str] = mapped_column(sa.String(255))
+    stored_name: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    content_type: Mapped[str] = mapped_column(sa.String(50))
+    size: Mapped[int] = mapped_column()
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("app_user.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    application: Mapped[Application] = relationship(back_populates="materials")
+    uploaded_by: Mapped[User | None] = relationship()

@@ -1,0 +1,431 @@
+"""考试资格申请: the units' applications, the reviewers' queue, decisions, materials and the 登记表."""
+
+from datetime import date
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, request, send_file
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_admin.model.template import EndpointLinkRowAction
+from flask_login import current_user
+from wtforms import SelectField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from admin_app.extensions import db
+from admin_app.form_helpers import REQUIRED, strip_filter
+from admin_app.services import applications as app_facts
+from admin_app.services import eligibility, materials, uploads, workflow
+from admin_app.services.scope import application_condition
+from admin_app.services.validators import InvalidInput
+from models import Application, ExamBatch, Material, Trade, Worker, enums
+from views.base import SecureModelView, parse_ids
+
+BULK_LIMIT = 20000  # "all matching the filter" works on at most this many rows at once
+
+APPLICATION_LABELS = {
+    "batch": "考核批次",
+    "batch.year": "批次年度",
+    "worker": "申报人员",
+    "worker.name": "姓名",
+    "worker.id_number": "身份证号码",
+    "unit": "单位",
+    "unit.name": "单位",
+    "jurisdiction": "所在区县",
+    "jurisdiction.name": "所在区县",
+    "org_category": "组织类别",
+    "applied_trade": "申报工种",
+    "applied_trade.name": "申报工种",
+    "applied_grade": "申报等级",
+    "achievements": "主要专业技术业绩",
+    "publicity_start": "公示开始日期",
+    "publicity_end": "公示结束日期",
+    "publicity_result": "公示结果",
+    "quota_exempt_reason": "不受岗位限额",
+    "certificate_class": "证书班",
+    "retire_two_in_one": "退二进一",
+    "veteran": "退役士兵",
+    "veteran_override": "退役士兵认定意见",
+    "remarks": "备注",
+    "status": "申报状态",
+    "submitted_at": "提交时间",
+    "decided_at": "办结时间",
+    "created_at": "创建时间",
+}
+
+
+def _masked_id(view, context, model, name):
+    return model.worker.masked_id_number
+
+
+def _grade(view, context, model, name):
+    return enums.grade_label(model.applied_grade)
+
+
+def _status(view, context, model, name):
+    return workflow.STATE_LABELS.get(model.status, model.status)
+
+
+def _own_workers():
+    return Worker.query.filter(Worker.unit_id == current_user.organisation_id).order_by(Worker.name)
+
+
+def _open_batches():
+    return ExamBatch.query.filter(ExamBatch.state == "open").order_by(ExamBatch.year.desc())
+
+
+def _active_trades():
+    return Trade.query.filter_by(active=True).order_by(Trade.category, Trade.name)
+
+
+class ApplicationView(SecureModelView):
+    """考试资格申请. Units add, edit and delete while 待提交 and submit; reviewers read their jurisdiction."""
+
+    read_roles = frozenset({enums.UNIT}) | enums.BUSINESS_STAFF_ROLES
+    write_roles = frozenset({enums.UNIT})
+    queue_only = False  # the 待我审核 view sets this
+
+    list_template = "gk/application_list.html"
+    details_template = "gk/application_details.html"
+    create_template = "gk/application_edit.html"
+    edit_template = "gk/application_edit.html"
+
+    column_list = [
+        "worker.name",
+        "worker.id_number",
+        "unit.name",
+        "jurisdiction.name",
+        "applied_trade.name",
+        "applied_grade",
+        "quota_exempt_reason",
+        "status",
+        "submitted_at",
+    ]
+    column_labels = APPLICATION_LABELS
+    column_formatters = {
+        "worker.id_number": _masked_id,
+        "applied_grade": _grade,
+        "status": _status,
+    }
+    column_choices = {
+        "org_category": enums.choices(enums.ORG_CATEGORY_LABELS),
+        "status": list(workflow.STATE_LABELS.items()),
+        "applied_grade": [(g, label) for g, label in enums.GRADE_LABELS.items()],
+        "quota_exempt_reason": enums.choices(enums.QUOTA_EXEMPT_LABELS),
+        "publicity_result": enums.choices(enums.PUBLICITY_LABELS),
+    }
+    column_filters = [
+        "batch.year",
+        "jurisdiction.name",
+        "unit.name",
+        "org_category",
+        "applied_trade.name",
+        "applied_grade",
+        "status",
+        "submitted_at",
+    ]
+    column_searchable_list = ["worker.name", "worker.id_number"]
+    column_sortable_list = ["submitted_at", "applied_grade", "status", ("worker.name", "worker.name")]
+    column_default_sort = ("id", True)
+    column_extra_row_actions = [EndpointLinkRowAction("fa fa-print", ".print_view", title="打印登记表")]
+
+    form_columns = [
+        "batch",
+        "worker",
+        "applied_trade",
+        "applied_grade",
+        "achievements",
+        "publicity_start",
+        "publicity_end",
+        "publicity_result",
+        "certificate_class",
+        "retire_two_in_one",
+        "veteran",
+        "remarks",
+    ]
+    form_overrides = {"applied_grade": SelectField, "publicity_result": SelectField}
+    form_args = {
+        "batch": {
+            "validators": [DataRequired(REQUIRED)],
+            "query_factory": _open_batches,
+            "blank_text": "请选择考核批次",
+        },
+        "worker": {
+            "validators": [DataRequired(REQUIRED)],
+            "query_factory": _own_workers,
+            "blank_text": "请选择本单位人员",
+        },
+        "applied_trade": {
+            "validators": [DataRequired(REQUIRED)],
+            "query_factory": _active_trades,
+            "blank_text": "请选择申报工种",
+        },
+        "applied_grade": {
+            "choices": [(str(g), label) for g, label in enums.GRADE_LABELS.items()],
+            "coerce": int,
+            "validators": [InputRequired(REQUIRED)],
+        },
+        "publicity_result": {
+            "choices": [("", "请选择")] + enums.choices(enums.PUBLICITY_LABELS),
+            "validators": [Optional()],
+        },
+        "achievements": {"validators": [Length(max=4000, message="不超过4000字")], "filters": [strip_filter]},
+        "remarks": {"validators": [Length(max=300, message="不超过300字")], "filters": [strip_filter]},
+    }
+    form_widget_args = {"achievements": {"rows": 6}}
+
+    # --- scope ---------------------------------------------------------------------------------------
+    def scope_condition(self):
+        condition = application_condition(current_user)
+        if self.queue_only:
+            condition = sa.and_(condition, Application.status == workflow.pending(current_user.role))
+        return condition
+
+    def row_lock_reason(self, obj) -> str | None:
+        if obj.status != workflow.DRAFT:
+            return "已提交的申请不能修改或删除"
+        return None
+
+    def is_action_allowed(self, name: str) -> bool:
+        role = current_role_or_none()
+        if name == "submit":
+            return role == enums.UNIT and not self.queue_only
+        if name in ("approve", "reject"):
+            return role in enums.REVIEW_ROLES
+        return super().is_action_allowed(name)
+
+    # --- forms ---------------------------------------------------------------------------------------
+    def before_save(self, form, model, is_created):
+        if is_created:
+            unit = current_user.organisation
+            model.unit_id = unit.id
+            model.jurisdiction_id = unit.jurisdiction_id
+            model.org_category = unit.org_category
+            model.status = workflow.DRAFT
+        if model.worker is None or model.worker.unit_id != current_user.organisation_id:
+            raise ValidationError("只能为本单位人员申报")
+        if model.batch.state != "open":
+            raise ValidationError("该考核批次不在申报期内")
+        model.publicity_result = model.publicity_result or None
+        if model.publicity_start and model.publicity_end and model.publicity_end < model.publicity_start:
+            raise ValidationError("公示结束日期不能早于开始日期")
+        if model.veteran and not model.worker.is_veteran:
+            raise ValidationError("该人员未在人员信息中标记为退役士兵")
+        clash = db.session.scalar(
+            sa.select(Application.id).where(
+                Application.worker_id == model.worker.id,
+                Application.batch_id == model.batch.id,
+                Application.status != workflow.REJECTED,
+                Application.id != (model.id or 0),
+            )
+        )
+        if clash:
+            raise ValidationError("该人员在本批次已有申请，不能重复申报")
+
+    def get_save_return_url(self, model, is_created=False):
+        # Back to the form: the rule results are shown there after saving.
+        return self.get_url(".edit_view", id=model.id)
+
+    def delete_model(self, model):
+        try:
+            workflow.delete_draft(current_user, model)
+        except InvalidInput as exc:
+            flash(str(exc), "error")
+            return False
+        return True
+
+    def render(self, template, **kwargs):
+        model = kwargs.get("model")
+        if template in (self.edit_template, self.details_template) and model is not None:
+            kwargs["rule_results"] = app_facts.evaluate(model)
+            kwargs["exemption"] = app_facts.exemption(model)
+        if template == self.details_template and model is not None:
+            kwargs["state_labels"] = workflow.STATE_LABELS
+            kwargs["action_labels"] = {name: t.label for name, t in workflow.TRANSITIONS.items()}
+            kwargs["role_labels"] = enums.ROLE_LABELS
+            kwargs["may_decide"] = model.status == workflow.pending(current_user.role)
+            kwargs["may_attach"] = materials.may_attach(current_user, model)
+            kwargs["veteran_pending"] = eligibility.needs_veteran_decision(kwargs["rule_results"])
+        kwargs["queue_only"] = self.queue_only
+        return super().render(template, **kwargs)
+
+    # --- actions on ticked rows ----------------------------------------------------------------------
+    @action("submit", "提交审核", "提交后将不能修改，确定提交所选申请吗？")
+    def action_submit(self, ids):
+        return self._show_result(workflow.submit(current_user, parse_ids(ids)))
+
+    @action("approve", "审核通过")
+    def action_approve(self, ids):
+        return self._confirm("approve", ids=parse_ids(ids))
+
+    @action("reject", "审核不通过")
+    def action_reject(self, ids):
+        return self._confirm("reject", ids=parse_ids(ids))
+
+    # --- all rows matching the filter -----------------------------------------------------------------
+    def matching_ids(self) -> list[int]:
+        """Ids of the rows of the current 组合查询 (filters, search; scope applied), in list order."""
+        view_args = self._get_list_extra_args()
+        sort_column = self._get_column_by_idx(view_args.sort)
+        if sort_column is not None:
+            sort_column = sort_column[0]
+        _count, query = self.get_list(
+            0,
+            sort_column,
+            view_args.sort_desc,
+            view_args.search,
+            view_args.filters,
+            execute=False,
+            page_size=0,
+        )
+        return [row.id for row in query.limit(BULK_LIMIT + 1)]
+
+    @expose("/bulk/", methods=("GET",))
+    def bulk_view(self):
+        """Confirmation page for an operation on every row matching the current filter."""
+        op = request.args.get("op")
+        if not self._may(op):
+            abort(403)
+        ids = self.matching_ids()
+        return self._confirm(op, ids=ids, all_matching=True)
+
+    @expose("/decide/", methods=("POST",))
+    def decide_view(self):
+        """Carry out submit / approve / reject on ticked rows (rowid) or on all rows matching the filter."""
+        op = request.form.get("op")
+        if not self._may(op):
+            abort(403)
+        ids = (
+            self.matching_ids()
+            if request.form.get("all_matching") == "1"
+            else parse_ids(request.form.getlist("rowid"))
+        )
+        if len(ids) > BULK_LIMIT:
+            flash(f"一次最多处理{BULK_LIMIT}条，请缩小筛选范围", "error")
+            return redirect(self.get_url(".index_view"))
+        if not ids:
+            flash("没有选中任何申请", "warning")
+            return redirect(self.get_url(".index_view"))
+        try:
+            if op == "submit":
+                result = workflow.submit(current_user, ids)
+            else:
+                result = workflow.decide(current_user, ids, op, request.form.get("opinion"))
+        except InvalidInput as exc:
+            flash(str(exc), "error")
+            return self._confirm(op, ids=ids, all_matching=request.form.get("all_matching") == "1")
+        return self._show_result(result)
+
+    def _may(self, op) -> bool:
+        role = current_role_or_none()
+        if op == "submit":
+            return role == enums.UNIT
+        if op in ("approve", "reject"):
+            return role in enums.REVIEW_ROLES
+        return False
+
+    def _confirm(self, op, ids, all_matching=False):
+        rows = (
+            db.session.execute(
+                sa.select(Application.id, Application.applied_grade, Application.status, Worker.name)
+                .join(Worker, Worker.id == Application.worker_id)
+                .where(Application.id.in_(ids[:200]))
+                .where(self.scope_condition())
+            ).all()
+            if ids
+            else []
+        )
+        return self.render(
+            "gk/application_confirm.html",
+            op=op,
+            op_label=workflow.TRANSITIONS[op].label,
+            requires_opinion=workflow.TRANSITIONS[op].requires_opinion,
+            ids=ids,
+            rows=rows,
+            total=len(ids),
+            too_many=len(ids) > BULK_LIMIT,
+            all_matching=all_matching,
+            state_labels=workflow.STATE_LABELS,
+            query_string=request.query_string.decode() if all_matching else "",
+        )
+
+    def _show_result(self, result):
+        return self.render(
+            "gk/bulk_result.html", result=result, op_label=workflow.TRANSITIONS[result.action].label
+        )
+
+    # --- detail page helpers -----------------------------------------------------------------------
+    @expose("/veteran/", methods=("POST",))
+    def veteran_view(self):
+        app = self.get_one(request.args.get("id"))
+        try:
+            workflow.record_veteran_decision(current_user, app, request.form.get("veteran_override"))
+            flash("已记录退役士兵认定意见", "success")
+        except InvalidInput as exc:
+            flash(str(exc), "error")
+        return redirect(self.get_url(".details_view", id=app.id))
+
+    @expose("/materials/upload/", methods=("POST",))
+    def material_upload_view(self):
+        app = self.get_one(request.args.get("id"))
+        try:
+            material = materials.attach(current_user, app, request.files.get("file"))
+            flash(f"已上传：{material.original_name}", "success")
+        except InvalidInput as exc:
+            flash(str(exc), "error")
+        return redirect(self.get_url(".details_view", id=app.id))
+
+    @expose("/materials/download/", methods=("GET",))
+    def material_download_view(self):
+        try:
+            material_id = int(request.args.get("mid", ""))
+        except ValueError:
+            abort(404)
+        material = db.session.get(Material, material_id)
+        if material is None:
+            abort(404)
+        self.get_one(material.application_id)  # 404 unless the application is within the user's scope
+        response = send_file(
+            uploads.storage_path(material.stored_name),
+            mimetype=material.content_type,
+            as_attachment=True,
+            download_name=material.original_name,
+        )
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    @expose("/print/", methods=("GET",))
+    def print_view(self):
+        app = self.get_one(request.args.get("id"))
+        worker = app.worker
+        opinions = {}
+        for review in app.reviews:
+            if review.action in ("approve", "reject") and review.step_role:
+                opinions[review.step_role] = review
+        return self.render(
+            "gk/print_registration.html",
+            app=app,
+            worker=worker,
+            senior=app.applied_grade in enums.SENIOR_GRADES,
+            grade_label=enums.grade_label,
+            education_labels=enums.EDUCATION_LABELS,
+            seniority=worker.seniority_years(app.batch.cutoff_date),
+            years_at_grade=worker.years_at_grade(app.batch.cutoff_date),
+            opinions=opinions,
+            exemption=app.quota_exempt_reason or app_facts.exemption(app),
+            exempt_labels=enums.QUOTA_EXEMPT_LABELS,
+            state_label=workflow.STATE_LABELS.get(app.status, app.status),
+            today=date.today(),
+        )
+
+
+class ReviewQueueView(ApplicationView):
+    """待我审核: applications waiting at the user's own step, in the user's jurisdiction."""
+
+    read_roles = frozenset(enums.REVIEW_ROLES)
+    write_roles = frozenset()
+    queue_only = True
+    column_default_sort = ("submitted_at", False)
+
+
+def current_role_or_none():
+    return current_user.role if current_user.is_authenticated else None
