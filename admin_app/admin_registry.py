@@ -1,5 +1,7 @@
 """The Flask-Admin instance and every view, with Chinese menus grouped by area."""
 
+import os
+
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
@@ -44,6 +46,7 @@ def build_admin(app) -> Admin:
         url="/",
         index_view=HomeView(name="首页", url="/", endpoint="admin"),
         theme=Bootstrap4Theme(base_template="gk/master.html", swatch="cerulean", fluid=True),
+        translations_path=os.path.join(app.root_path, "translations"),
     )
     admin.add_view(
         UnitProfileView(Organisation, db, name="单位基本信息", endpoint="unitprofile", category=UNIT_AREA)

@@ -19,6 +19,15 @@ def full_years_between(start: date | None, end: date) -> int | None:
     return max(years, 0)
 
 
+def years_by_month(start: date | None, cutoff: date) -> int:
+    """Whole years of a period counted by months, both the start month and the cutoff month included
+    (本等级工作年限 counts from the month pay at the grade began: 2016-01 … 2020-12 is 60 months = 5 years)."""
+    if start is None or start > cutoff:
+        return 0
+    months = (cutoff.year - start.year) * 12 + (cutoff.month - start.month) + 1
+    return months // 12
+
+
 def mask_id_number(value: str | None) -> str:
     """220106********006X style: keep the first 6 and the last 4 characters."""
     if not value:
@@ -82,8 +91,8 @@ class Worker(db.Model):
         return full_years_between(self.work_start_date, at)
 
     def years_at_grade(self, at: date) -> int | None:
-        """本等级工作年限: from the month pay at the current grade began."""
-        return full_years_between(self.current_grade_date, at)
+        """本等级工作年限: from the month pay at the current grade began, counted by months."""
+        return years_by_month(self.current_grade_date, at) if self.current_grade_date else None
 
     @property
     def masked_id_number(self) -> str:

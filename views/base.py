@@ -173,6 +173,10 @@ class SecureModelView(ModelView):
         """Why this row may not be edited or deleted now (e.g. already submitted); None if it may."""
         return None
 
+    def delete_lock_reason(self, obj) -> str | None:
+        """Why this row may not be deleted (history refers to it); by default the edit lock."""
+        return self.row_lock_reason(obj)
+
     def get_query(self):
         return self.scope_query(super().get_query())
 
@@ -188,8 +192,9 @@ class SecureModelView(ModelView):
         obj = self.get_query().filter(self.model.id == pk).one_or_none()
         if obj is None:
             abort(404)
-        if (request.endpoint or "").rsplit(".", 1)[-1] in ("edit_view", "delete_view", "ajax_update"):
-            reason = self.row_lock_reason(obj)
+        endpoint = (request.endpoint or "").rsplit(".", 1)[-1]
+        if endpoint in ("edit_view", "delete_view", "ajax_update"):
+            reason = self.delete_lock_reason(obj) if endpoint == "delete_view" else self.row_lock_reason(obj)
             if reason:
                 flash(reason, "error")
                 abort(redirect(self.get_url(".details_view", id=obj.id)))
@@ -234,7 +239,7 @@ class SecureModelView(ModelView):
         ids = parse_ids(ids)
         rows = []
         for row in self.get_query().filter(self.model.id.in_(ids)).all():
-            reason = self.row_lock_reason(row)
+            reason = self.delete_lock_reason(row)
             if reason:
                 flash(f"{row}：{reason}", "error")
             else:

@@ -479,6 +479,13 @@ class WorkerView(SecureModelView):
         ),
     ]
 
+    def delete_lock_reason(self, obj) -> str | None:
+        from models import Application
+
+        if db.session.scalar(sa.select(Application.id).where(Application.worker_id == obj.id).limit(1)):
+            return "该人员已有考试资格申请记录，不能删除"
+        return None
+
     def before_save(self, form, model, is_created):
         if is_created:
             model.unit_id = current_user.organisation_id

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from models import enums
+from models.worker import years_by_month
 
 BLOCK = "block"
 WARN = "warn"
@@ -170,7 +171,7 @@ def rule_years_at_grade(w: WorkerFacts, a: ApplicationFacts, r: BatchRules, **_)
     severity = WARN if a.veteran and w.is_veteran else BLOCK
     if w.current_grade_date is None:
         return _fail("R04", title, "未填写现等级取得时间", severity)
-    years = years_between(w.current_grade_date, r.cutoff_date)
+    years = years_by_month(w.current_grade_date, r.cutoff_date)
     if years < required:
         return _fail(
             "R04",

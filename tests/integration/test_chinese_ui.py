@@ -27,3 +27,22 @@ def test_list_headers_and_filters_are_chinese(app, client, world):
             assert CJK.search(text), f"{view.endpoint}: untranslated label {text!r}"
         checked += 1
     assert checked >= 9
+
+
+def test_compiled_catalog_matches_its_source():
+    from pathlib import Path
+
+    from babel.messages.mofile import read_mo
+    from babel.messages.pofile import read_po
+
+    folder = Path(__file__).parents[2] / "admin_app/translations/zh_Hans_CN/LC_MESSAGES"
+    with open(folder / "admin.po", "rb") as po_file, open(folder / "admin.mo", "rb") as mo_file:
+        po = {m.id: m.string for m in read_po(po_file) if m.id}
+        mo = {m.id: m.string for m in read_mo(mo_file) if m.id}
+    assert po == mo, "run `make translations`"
+
+
+def test_failed_save_message_is_chinese(client, world):
+    login(client, "unit_a")
+    body = client.post("/workers/new/", data={"name": ""}).get_data(as_text=True)
+    assert "保存失败，请根据提示修改后重新提交。" in body and "Failed to create record" not in body

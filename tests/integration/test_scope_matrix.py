@@ -235,13 +235,20 @@ def test_city_wide_roles_see_every_unit_but_cannot_edit(app, client, world):
 
 
 def test_unit_delete_action_only_touches_own_rows(app, client, world):
+    from tests.factories import add_worker
+
+    spare = add_worker(world.units["A"], "甲无申请", 60, world.trade, world.batch)
+    db.session.commit()
     login(client, "unit_a")
-    own, other = world.workers["A"].id, world.workers["B"].id
-    response = client.post("/workers/action/", data={"action": "delete", "rowid": [own, other]})
-    assert response.status_code == 302
+    own, applied, other = spare.id, world.workers["A"].id, world.workers["B"].id
+    response = client.post(
+        "/workers/action/", data={"action": "delete", "rowid": [own, applied, other]}, follow_redirects=True
+    )
+    assert "该人员已有考试资格申请记录，不能删除" in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Worker, own) is None
-    assert db.session.get(Worker, other) is not None
+    assert db.session.get(Worker, applied) is not None  # history refers to it
+    assert db.session.get(Worker, other) is not None  # out of scope
 
 
 def test_non_numeric_ids_are_rejected_not_crashing(app, client, world):
