@@ -12,6 +12,7 @@ from stdnum.cn import ric, uscc
 from admin_app.extensions import db
 from models import (
     AnnualAssessment,
+    Application,
     Ethnicity,
     ExamBatch,
     Jurisdiction,
@@ -199,6 +200,44 @@ def build(rng_seed: int = 2021) -> None:
         for _ in range(10):
             _worker(rng, unit, trades, rng.choices([han, tujia, miao], weights=[90, 7, 3])[0], batch)
     db.session.commit()
+    _applications(rng, batch)
+
+
+def _applications(rng: random.Random, batch: ExamBatch) -> None:
+    """Draft applications (the grade above each worker's, in the worker's trade) for a third of the
+    workers; the units with demo accounts submit theirs through the workflow, so that every reviewer's
+    queue has work and the refused ones show their reasons."""
+    from admin_app.services import workflow
+
+    workers = db.session.scalars(sa.select(Worker).order_by(Worker.id)).all()
+    by_unit: dict = {}
+    for worker in workers:
+        if rng.random() > 0.35 or worker.current_grade == 1:
+            continue
+        grade = enums.ENTRY_GRADE if worker.current_grade is None else worker.current_grade - 1
+        app = Application(
+            batch=batch,
+            worker=worker,
+            unit_id=worker.unit_id,
+            jurisdiction_id=worker.unit.jurisdiction_id,
+            org_category=worker.unit.org_category,
+            applied_trade=worker.current_trade,
+            applied_grade=grade,
+            achievements="长期从事本工种工作，能独立完成本岗位技术任务，带教新进人员。",
+            publicity_start=date(2021, 6, 1),
+            publicity_end=date(2021, 6, 7),
+            publicity_result="no_objection",
+            status=workflow.DRAFT,
+        )
+        db.session.add(app)
+        by_unit.setdefault(worker.unit_id, []).append(app)
+    db.session.commit()
+    for user in db.session.scalars(
+        sa.select(User).where(User.username.in_(["unit_demo", "unit_city", "unit_institution"]))
+    ):
+        drafts = by_unit.get(user.organisation_id, [])
+        # Keep one draft per unit for the unit to try 提交审核 itself.
+        workflow.submit(user, [a.id for a in drafts[1:]], today=date(2021, 7, 1))
 
 
 def _post_settings(rng: random.Random, unit: Organisation, batch: ExamBatch) -> None:

@@ -55,6 +55,10 @@ class UserAdminView(AdminOnlyView):
         "last_login_at": "最近登录",
         "real_name_verified": "已实名认证",
         "created_at": "创建时间",
+        "failed_logins": "连续登录失败次数",
+        "password_changed_at": "密码修改时间",
+        "verified_name": "实名认证姓名",
+        "verified_at": "实名认证时间",
     }
     column_formatters = {"role": _role_label}
     column_filters = ["username", "organisation.name", "organisation.kind", "active", "must_change_password"]
@@ -360,6 +364,7 @@ class AuditLogView(AdminOnlyView):
         "username": "操作人",
         "role": "角色",
         "organisation_id": "机构编号",
+        "user_id": "操作人编号",
         "ip": "IP地址",
         "action": "操作",
         "object_type": "对象类型",

@@ -126,6 +126,36 @@ class ApplicationView(SecureModelView):
     column_searchable_list = ["worker.name", "worker.id_number"]
     column_sortable_list = ["submitted_at", "applied_grade", "status", ("worker.name", "worker.name")]
     column_default_sort = ("id", True)
+    column_details_list = [
+        "batch",
+        "worker",
+        "unit",
+        "jurisdiction",
+        "org_category",
+        "applied_trade",
+        "applied_grade",
+        "achievements",
+        "publicity_start",
+        "publicity_end",
+        "publicity_result",
+        "quota_exempt_reason",
+        "certificate_class",
+        "retire_two_in_one",
+        "veteran",
+        "veteran_override",
+        "remarks",
+        "status",
+        "submitted_at",
+        "decided_at",
+        "created_at",
+    ]
+    column_formatters_detail = {
+        "applied_grade": _grade,
+        "status": _status,
+        "quota_exempt_reason": lambda v, c, m, n: enums.QUOTA_EXEMPT_LABELS.get(
+            m.quota_exempt_reason or "", "否"
+        ),
+    }
     column_extra_row_actions = [EndpointLinkRowAction("fa fa-print", ".print_view", title="打印登记表")]
 
     form_columns = [

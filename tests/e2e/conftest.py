@@ -48,12 +48,63 @@ def live_server():
     with app.app_context():
         upgrade()
         demo.build()
+        facts = _eligible_senior_worker()
     port = _free_port()
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{port}"
+    yield LiveServer(f"http://127.0.0.1:{port}", app, facts)
     server.shutdown()
+
+
+class LiveServer(str):
+    """The base URL (a str, so f"{live_server}/login" works) with the app and prepared facts attached."""
+
+    def __new__(cls, url, app, facts):
+        obj = super().__new__(cls, url)
+        obj.app = app
+        obj.facts = facts
+        return obj
+
+
+def _eligible_senior_worker() -> dict:
+    """A worker of unit_demo's unit who qualifies for 技师 (区县属 → 区县人力社保局 → 市工考办)."""
+    from datetime import date
+
+    import sqlalchemy as sa
+
+    from admin_app.extensions import db
+    from models import AnnualAssessment, ExamBatch, PostSetting, Trade, User, Worker, WorkerEducation
+    from tests.factories import make_id_number
+
+    user = db.session.scalar(sa.select(User).where(User.username == "unit_demo"))
+    batch = db.session.scalar(sa.select(ExamBatch).where(ExamBatch.year == 2021))
+    trade = db.session.scalar(sa.select(Trade).where(Trade.name == "维修电工"))
+    for setting in db.session.scalars(
+        sa.select(PostSetting).where(PostSetting.unit_id == user.organisation_id)
+    ):
+        setting.approved_posts, setting.current_staff = 6, 2
+    worker = Worker(
+        unit_id=user.organisation_id,
+        name="王技能",
+        gender="M",
+        id_number=make_id_number("500103", date(1972, 8, 8), 77),
+        birth_date=date(1972, 8, 8),
+        work_start_date=date(1992, 7, 1),
+        education="high_school",
+        current_trade=trade,
+        certificate_trade=trade,
+        current_grade=3,
+        current_grade_date=date(2012, 1, 1),
+        certificate_number="CQ2012000777",
+        years_in_trade=28,
+    )
+    worker.educations.append(WorkerEducation(level="high_school", school="重庆市第七中学"))
+    for year in batch.assessment_years:
+        worker.assessments.append(AnnualAssessment(year=year, result="excellent" if year % 2 else "pass"))
+    db.session.add(worker)
+    db.session.commit()
+    return {"worker_id": worker.id, "batch_id": batch.id, "trade_id": trade.id}
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ from seed.demo import DEMO_PASSWORD
 
 
 def login(page, base, username):
+    page.context.clear_cookies()  # a new person at the same browser
     page.goto(f"{base}/login")
     page.fill("#username", username)
     page.fill("#password", DEMO_PASSWORD)

@@ -46,3 +46,25 @@ def test_failed_save_message_is_chinese(client, world):
     login(client, "unit_a")
     body = client.post("/workers/new/", data={"name": ""}).get_data(as_text=True)
     assert "保存失败，请根据提示修改后重新提交。" in body and "Failed to create record" not in body
+
+
+def test_every_details_page_has_chinese_labels_only(app, client, world):
+    checked = 0
+    for view in app.extensions["admin"][0]._views:
+        if not isinstance(view, ModelView) or not view.can_view_details or view.endpoint == "unitprofile":
+            continue
+        if getattr(view, "queue_only", False):
+            continue  # same class and details as the applications view, checked there
+        role = next(r for r in (enums.UNIT, enums.DISTRICT_HR, enums.ADMIN) if r in view.read_roles)
+        login(client, USER_FOR_ROLE[role])
+        listing = client.get(view.url + "/").get_data(as_text=True)
+        found = re.search(rf"{re.escape(view.url)}/details/\?id=(\d+)", listing)
+        assert found, f"{view.endpoint}: no row to open"
+        body = client.get(f"{view.url}/details/?id={found.group(1)}").get_data(as_text=True)
+        labels = re.findall(r"<td>\s*<b>([^<]+)</b>\s*</td>", body)
+        assert labels, view.endpoint
+        for label in labels:
+            assert CJK.search(label), f"{view.endpoint}: untranslated detail label {label!r}"
+        assert ">None<" not in re.sub(r"\s+", "", body), f"{view.endpoint}: a value shows as None"
+        checked += 1
+    assert checked >= 9
