@@ -3,6 +3,7 @@
 from models.application import Application, ApplicationReview, Material, RouteRule
 from models.audit import AuditLog
 from models.dictionary import Ethnicity, ExamBatch, Trade
+from models.exam import Registration
 from models.org import Jurisdiction, Organisation, User
 from models.post import PostSetting
 from models.worker import AnnualAssessment, Worker, WorkerEducation, WorkHistory
@@ -19,6 +20,7 @@ __all__ = [
     "Jurisdiction",
     "Organisation",
     "PostSetting",
+    "Registration",
     "Trade",
     "User",
     "Worker",

@@ -76,6 +76,8 @@ class ExamBatch(db.Model):
     majority_num: Mapped[int] = mapped_column(default=2)
     majority_den: Mapped[int] = mapped_column(default=3)
     fee_amount: Mapped[float] = mapped_column(sa.Numeric(10, 2), default=0)
+    # Certificate numbers: str.format fields year, grade, id (the registration id keeps them unique).
+    certificate_pattern: Mapped[str] = mapped_column(sa.String(60), default="CQGK{year}{grade}{id:06d}")
 
     @property
     def assessment_years(self) -> list[int]:

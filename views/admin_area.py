@@ -296,6 +296,7 @@ BATCH_LABELS = {
     "majority_num": "通过票数（分子）",
     "majority_den": "通过票数（分母）",
     "fee_amount": "考试费用（元）",
+    "certificate_pattern": "证书编号格式",
 }
 
 
@@ -337,6 +338,14 @@ class ExamBatchView(AdminOnlyView):
             raise ValidationError("年度考核截止年不能早于起始年")
         if model.quorum_num > model.quorum_den or model.majority_num > model.majority_den:
             raise ValidationError("比例的分子不能大于分母")
+        try:
+            sample = model.certificate_pattern.format(year=model.year, grade=5, id=1)
+        except (KeyError, IndexError, ValueError, AttributeError):
+            raise ValidationError(
+                "证书编号格式无效：可用 {year}、{grade}、{id}，如 CQGK{year}{grade}{id:06d}"
+            ) from None
+        if "{id" not in model.certificate_pattern or len(sample) > 40:
+            raise ValidationError("证书编号格式须包含 {id}（保证唯一），且不超过40个字符")
         clash = db.session.scalar(
             sa.select(ExamBatch.id).where(ExamBatch.year == model.year, ExamBatch.id != (model.id or 0))
         )

@@ -5,7 +5,6 @@ from datetime import date
 import sqlalchemy as sa
 from flask import abort, flash, redirect, request, send_file
 from flask_admin import expose
-from flask_admin.actions import action
 from flask_admin.model.template import EndpointLinkRowAction
 from flask_login import current_user
 from wtforms import SelectField
@@ -18,9 +17,8 @@ from admin_app.services import eligibility, materials, uploads, workflow
 from admin_app.services.scope import application_condition
 from admin_app.services.validators import InvalidInput
 from models import Application, ExamBatch, Material, Trade, Worker, enums
-from views.base import SecureModelView, parse_ids
-
-BULK_LIMIT = 20000  # "all matching the filter" works on at most this many rows at once
+from views.base import SecureModelView
+from views.bulk import BulkOperation, BulkWorkflowMixin, name_rows
 
 APPLICATION_LABELS = {
     "batch": "考核批次",
@@ -77,12 +75,41 @@ def _active_trades():
     return Trade.query.filter_by(active=True).order_by(Trade.category, Trade.name)
 
 
-class ApplicationView(SecureModelView):
+REVIEWERS = frozenset(enums.REVIEW_ROLES)
+SUBMIT = BulkOperation(
+    "submit",
+    "提交审核",
+    frozenset({enums.UNIT}),
+    run=lambda user, ids, form: workflow.submit(user, ids),
+    confirm_page=False,
+    confirmation="提交后将不能修改，确定提交所选申请吗？",
+)
+APPROVE = BulkOperation(
+    "approve",
+    "审核通过",
+    REVIEWERS,
+    run=lambda user, ids, form: workflow.decide(user, ids, "approve", form.get("opinion")),
+    opinion="审核意见",
+    style="success",
+)
+REJECT = BulkOperation(
+    "reject",
+    "审核不通过",
+    REVIEWERS,
+    run=lambda user, ids, form: workflow.decide(user, ids, "reject", form.get("opinion")),
+    opinion="审核意见",
+    requires_opinion=True,
+    style="danger",
+)
+
+
+class ApplicationView(BulkWorkflowMixin, SecureModelView):
     """考试资格申请. Units add, edit and delete while 待提交 and submit; reviewers read their jurisdiction."""
 
     read_roles = frozenset({enums.UNIT}) | enums.BUSINESS_STAFF_ROLES
     write_roles = frozenset({enums.UNIT})
     queue_only = False  # the 待我审核 view sets this
+    bulk_operations = (SUBMIT, APPROVE, REJECT)
 
     list_template = "gk/application_list.html"
     details_template = "gk/application_details.html"
@@ -215,14 +242,6 @@ class ApplicationView(SecureModelView):
             return "已提交的申请不能修改或删除"
         return None
 
-    def is_action_allowed(self, name: str) -> bool:
-        role = current_role_or_none()
-        if name == "submit":
-            return role == enums.UNIT and not self.queue_only
-        if name in ("approve", "reject"):
-            return role in enums.REVIEW_ROLES
-        return super().is_action_allowed(name)
-
     # --- forms ---------------------------------------------------------------------------------------
     def before_save(self, form, model, is_created):
         if is_created:
@@ -278,110 +297,8 @@ class ApplicationView(SecureModelView):
         kwargs["queue_only"] = self.queue_only
         return super().render(template, **kwargs)
 
-    # --- actions on ticked rows ----------------------------------------------------------------------
-    @action("submit", "提交审核", "提交后将不能修改，确定提交所选申请吗？")
-    def action_submit(self, ids):
-        return self._show_result(workflow.submit(current_user, parse_ids(ids)))
-
-    @action("approve", "审核通过")
-    def action_approve(self, ids):
-        return self._confirm("approve", ids=parse_ids(ids))
-
-    @action("reject", "审核不通过")
-    def action_reject(self, ids):
-        return self._confirm("reject", ids=parse_ids(ids))
-
-    # --- all rows matching the filter -----------------------------------------------------------------
-    def matching_ids(self) -> list[int]:
-        """Ids of the rows of the current 组合查询 (filters, search; scope applied), in list order."""
-        view_args = self._get_list_extra_args()
-        sort_column = self._get_column_by_idx(view_args.sort)
-        if sort_column is not None:
-            sort_column = sort_column[0]
-        _count, query = self.get_list(
-            0,
-            sort_column,
-            view_args.sort_desc,
-            view_args.search,
-            view_args.filters,
-            execute=False,
-            page_size=0,
-        )
-        return [row.id for row in query.limit(BULK_LIMIT + 1)]
-
-    @expose("/bulk/", methods=("GET",))
-    def bulk_view(self):
-        """Confirmation page for an operation on every row matching the current filter."""
-        op = request.args.get("op")
-        if not self._may(op):
-            abort(403)
-        ids = self.matching_ids()
-        return self._confirm(op, ids=ids, all_matching=True)
-
-    @expose("/decide/", methods=("POST",))
-    def decide_view(self):
-        """Carry out submit / approve / reject on ticked rows (rowid) or on all rows matching the filter."""
-        op = request.form.get("op")
-        if not self._may(op):
-            abort(403)
-        ids = (
-            self.matching_ids()
-            if request.form.get("all_matching") == "1"
-            else parse_ids(request.form.getlist("rowid"))
-        )
-        if len(ids) > BULK_LIMIT:
-            flash(f"一次最多处理{BULK_LIMIT}条，请缩小筛选范围", "error")
-            return redirect(self.get_url(".index_view"))
-        if not ids:
-            flash("没有选中任何申请", "warning")
-            return redirect(self.get_url(".index_view"))
-        try:
-            if op == "submit":
-                result = workflow.submit(current_user, ids)
-            else:
-                result = workflow.decide(current_user, ids, op, request.form.get("opinion"))
-        except InvalidInput as exc:
-            flash(str(exc), "error")
-            return self._confirm(op, ids=ids, all_matching=request.form.get("all_matching") == "1")
-        return self._show_result(result)
-
-    def _may(self, op) -> bool:
-        role = current_role_or_none()
-        if op == "submit":
-            return role == enums.UNIT
-        if op in ("approve", "reject"):
-            return role in enums.REVIEW_ROLES
-        return False
-
-    def _confirm(self, op, ids, all_matching=False):
-        rows = (
-            db.session.execute(
-                sa.select(Application.id, Application.applied_grade, Application.status, Worker.name)
-                .join(Worker, Worker.id == Application.worker_id)
-                .where(Application.id.in_(ids[:200]))
-                .where(self.scope_condition())
-            ).all()
-            if ids
-            else []
-        )
-        return self.render(
-            "gk/application_confirm.html",
-            op=op,
-            op_label=workflow.TRANSITIONS[op].label,
-            requires_opinion=workflow.TRANSITIONS[op].requires_opinion,
-            ids=ids,
-            rows=rows,
-            total=len(ids),
-            too_many=len(ids) > BULK_LIMIT,
-            all_matching=all_matching,
-            state_labels=workflow.STATE_LABELS,
-            query_string=request.query_string.decode() if all_matching else "",
-        )
-
-    def _show_result(self, result):
-        return self.render(
-            "gk/bulk_result.html", result=result, op_label=workflow.TRANSITIONS[result.action].label
-        )
+    def confirm_rows(self, ids):
+        return name_rows(Application, ids, self.scope_condition(), Application.status, workflow.STATE_LABELS)
 
     # --- detail page helpers -----------------------------------------------------------------------
     @expose("/veteran/", methods=("POST",))
@@ -451,11 +368,8 @@ class ApplicationView(SecureModelView):
 class ReviewQueueView(ApplicationView):
     """待我审核: applications waiting at the user's own step, in the user's jurisdiction."""
 
-    read_roles = frozenset(enums.REVIEW_ROLES)
+    read_roles = REVIEWERS
     write_roles = frozenset()
     queue_only = True
+    bulk_operations = (APPROVE, REJECT)
     column_default_sort = ("submitted_at", False)
-
-
-def current_role_or_none():
-    return current_user.role if current_user.is_authenticated else None

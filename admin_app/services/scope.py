@@ -51,20 +51,31 @@ def jurisdiction_ids(user) -> sa.Select:
     )
 
 
-def application_condition(user) -> sa.ColumnElement[bool]:
-    """Which applications ``user`` may see. Uses the application's own snapshot of the unit's 区县 and
-    组织类别, so a unit that later moves does not carry its history to another bureau."""
-    from models import Application
-
+def snapshot_condition(user, model) -> sa.ColumnElement[bool]:
+    """Which rows of an application-like ``model`` (Application, Registration) ``user`` may see. Uses the
+    row's own snapshot of the unit's 区县 and 组织类别 (taken at submission), so a unit that later moves
+    does not carry its history to another bureau."""
     role = user.role
     if role == enums.UNIT:
-        return Application.unit_id == user.organisation_id
+        return model.unit_id == user.organisation_id
     if role == enums.DISTRICT_HR:
         if user.organisation.jurisdiction_id is None:
             return sa.false()
-        return Application.jurisdiction_id.in_(jurisdiction_ids(user))
+        return model.jurisdiction_id.in_(jurisdiction_ids(user))
     if role == enums.PARTY_ORG:
-        return Application.org_category == enums.CAT_CITY_PARTY
+        return model.org_category == enums.CAT_CITY_PARTY
     if role in enums.CITY_WIDE_ROLES:
         return sa.true()
     return sa.false()
+
+
+def application_condition(user) -> sa.ColumnElement[bool]:
+    from models import Application
+
+    return snapshot_condition(user, Application)
+
+
+def registration_condition(user) -> sa.ColumnElement[bool]:
+    from models import Registration
+
+    return snapshot_condition(user, Registration)

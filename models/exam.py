@@ -1,0 +1,99 @@
+"""考试报名 → 缴费确认 → 成绩 → 考核评审 → 资格认定: one row per approved application, carrying each stage.
+
+Each stage has its own state column; the workflow module is the only code that changes them.
+"""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from admin_app.extensions import db
+from models.application import Application
+from models.dictionary import ExamBatch, Trade
+from models.org import Jurisdiction, Organisation, utcnow
+from models.worker import Worker
+
+
+class Registration(db.Model):
+    __tablename__ = "registration"
+    __table_args__ = (
+        sa.UniqueConstraint("batch_id", "ticket_number"),
+        sa.Index("ix_registration_batch_status", "batch_id", "status"),
+        sa.Index("ix_registration_jurisdiction_status", "jurisdiction_id", "status"),
+        sa.CheckConstraint(
+            "theory_score IS NULL OR (theory_score >= 0 AND theory_score <= 100)", name="theory"
+        ),
+        sa.CheckConstraint(
+            "practice_score IS NULL OR (practice_score >= 0 AND practice_score <= 100)", name="practice"
+        ),
+        sa.CheckConstraint(
+            "review_score IS NULL OR (review_score >= 0 AND review_score <= 100)", name="review"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(sa.ForeignKey("application.id"), unique=True)
+    batch_id: Mapped[int] = mapped_column(sa.ForeignKey("exam_batch.id"))
+    worker_id: Mapped[int] = mapped_column(sa.ForeignKey("worker.id"), index=True)
+    # Snapshots copied from the application (scope and filters).
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("organisation.id"), index=True)
+    jurisdiction_id: Mapped[int | None] = mapped_column(sa.ForeignKey("jurisdiction.id"))
+    org_category: Mapped[str | None] = mapped_column(sa.String(20))
+    applied_trade_id: Mapped[int] = mapped_column(sa.ForeignKey("trade.id"))
+    applied_grade: Mapped[int] = mapped_column()
+
+    # 考试报名
+    status: Mapped[str] = mapped_column(sa.String(20), default="unregistered")
+    photo_name: Mapped[str | None] = mapped_column(sa.String(255))
+    photo_stored: Mapped[str | None] = mapped_column(sa.String(100))
+    id_copy_name: Mapped[str | None] = mapped_column(sa.String(255))
+    id_copy_stored: Mapped[str | None] = mapped_column(sa.String(100))
+    phone: Mapped[str | None] = mapped_column(sa.String(30))
+    voluntary_training: Mapped[bool] = mapped_column(default=False)
+    exam_category: Mapped[str] = mapped_column(sa.String(20), default="both")  # both / theory / practice
+    remarks: Mapped[str | None] = mapped_column(sa.String(300))
+    registered_at: Mapped[datetime | None] = mapped_column()
+    return_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    fee_amount: Mapped[float | None] = mapped_column(sa.Numeric(10, 2))
+    receipt_number: Mapped[str | None] = mapped_column(sa.String(50))
+    fee_confirmed_at: Mapped[datetime | None] = mapped_column()
+    ticket_number: Mapped[str | None] = mapped_column(sa.String(30))
+
+    # 成绩
+    theory_score: Mapped[float | None] = mapped_column(sa.Numeric(4, 1))
+    practice_score: Mapped[float | None] = mapped_column(sa.Numeric(4, 1))
+    review_score: Mapped[float | None] = mapped_column(sa.Numeric(4, 1))
+    absent: Mapped[bool] = mapped_column(default=False)
+    score_result: Mapped[str | None] = mapped_column(sa.String(10))  # pass / fail / absent
+    scores_entered_at: Mapped[datetime | None] = mapped_column()
+
+    # 考核评审 (技师/高级技师 whose scores passed)
+    evaluation_status: Mapped[str | None] = mapped_column(sa.String(10))  # pending / passed / failed
+    vote_expected: Mapped[int | None] = mapped_column()
+    vote_present: Mapped[int | None] = mapped_column()
+    vote_yes: Mapped[int | None] = mapped_column()
+    vote_no: Mapped[int | None] = mapped_column()
+    vote_abstain: Mapped[int | None] = mapped_column()
+    evaluated_at: Mapped[datetime | None] = mapped_column()
+
+    # 资格认定
+    recognition_status: Mapped[str | None] = mapped_column(sa.String(12))  # pending / recognised
+    certificate_number: Mapped[str | None] = mapped_column(sa.String(40), unique=True)
+    recognised_at: Mapped[datetime | None] = mapped_column()
+    recognised_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisation.id"))
+
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    application: Mapped[Application] = relationship()
+    batch: Mapped[ExamBatch] = relationship()
+    worker: Mapped[Worker] = relationship()
+    unit: Mapped[Organisation] = relationship(foreign_keys=[unit_id])
+    jurisdiction: Mapped[Jurisdiction | None] = relationship()
+    applied_trade: Mapped[Trade] = relationship()
+    recognised_by: Mapped[Organisation | None] = relationship(foreign_keys=[recognised_by_id])
+
+    def __str__(self) -> str:
+        return f"{self.worker.name if self.worker else ''}（准考证 {self.ticket_number or '—'}）"
