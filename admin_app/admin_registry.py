@@ -14,6 +14,7 @@ from models import (
     Jurisdiction,
     Organisation,
     PostSetting,
+    Registration,
     RouteRule,
     Trade,
     User,
@@ -30,6 +31,7 @@ from views.admin_area import (
     UserAdminView,
 )
 from views.application_area import ApplicationView, ReviewQueueView
+from views.exam_area import EvaluationView, RecognitionView, RegistrationView, ScoreView
 from views.home import HomeView
 from views.unit_area import PostSettingView, UnitDirectoryView, UnitProfileView, WorkerView
 
@@ -61,6 +63,13 @@ def build_admin(app) -> Admin:
             Application, db, name="考试资格申请", endpoint="applications", category=ASSESSMENT_AREA
         )
     )
+    for view_class, name, endpoint in (
+        (RegistrationView, "考试报名", "registrations"),
+        (ScoreView, "成绩录入", "scores"),
+        (EvaluationView, "考核评审", "evaluations"),
+        (RecognitionView, "资格认定", "recognitions"),
+    ):
+        admin.add_view(view_class(Registration, db, name=name, endpoint=endpoint, category=ASSESSMENT_AREA))
     admin.add_view(
         UnitDirectoryView(Organisation, db, name="单位列表", endpoint="units", category=STAFF_AREA)
     )

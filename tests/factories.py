@@ -19,6 +19,7 @@ from models import (
     Material,
     Organisation,
     PostSetting,
+    Registration,
     Trade,
     User,
     Worker,
@@ -113,6 +114,7 @@ class World:
     workers: dict = field(default_factory=dict)
     posts: dict = field(default_factory=dict)
     applications: dict = field(default_factory=dict)
+    registrations: dict = field(default_factory=dict)
 
 
 def build_world() -> World:
@@ -164,8 +166,44 @@ def build_world() -> World:
     b.status, b.route, b.step_index = "pending_district_hr", "district_hr", 0
     b.submitted_at = utcnow()
     add_material(b)
+    # Each unit also has an approved application with its registration; B's has passed the exam and the
+    # committee and awaits recognition, so it appears in every stage list.
+    for seq, key in enumerate(world.units, start=200):
+        worker = add_worker(world.units[key], f"{key}考生", seq, world.trade, world.batch)
+        db.session.flush()
+        approved = add_application(world, worker, grade=2 if key == "B" else 4, status="approved")
+        world.registrations[key] = add_registration(
+            approved, stage="awaiting_recognition" if key == "B" else "new"
+        )
     db.session.commit()
     return world
+
+
+def add_registration(app: Application, stage: str = "new") -> Registration:
+    reg = Registration(
+        application_id=app.id,
+        batch_id=app.batch_id,
+        worker_id=app.worker_id,
+        unit_id=app.unit_id,
+        jurisdiction_id=app.jurisdiction_id,
+        org_category=app.org_category,
+        applied_trade_id=app.applied_trade_id,
+        applied_grade=app.applied_grade,
+        status="unregistered",
+    )
+    if stage == "awaiting_recognition":
+        reg.status = "registered"
+        reg.ticket_number = f"2021{app.applied_grade}{app.id:06d}"
+        reg.theory_score, reg.practice_score, reg.review_score = 80, 85, 90
+        reg.score_result = "pass"
+        reg.scores_entered_at = utcnow()
+        reg.evaluation_status = "passed"
+        reg.vote_expected, reg.vote_present, reg.vote_yes, reg.vote_no, reg.vote_abstain = 9, 7, 6, 1, 0
+        reg.recognition_status = "pending"
+        reg.photo_name, reg.photo_stored = "照片.png", store_test_file(f"photos/test/{app.id}.png", PNG)
+    db.session.add(reg)
+    db.session.flush()
+    return reg
 
 
 def add_application(world: World, worker: Worker, grade: int = 3, **kw) -> Application:
@@ -181,21 +219,28 @@ def add_application(world: World, worker: Worker, grade: int = 3, **kw) -> Appli
         publicity_start=date(2021, 6, 1),
         publicity_end=date(2021, 6, 7),
         publicity_result="no_objection",
-        status="draft",
-        **kw,
+        **{"status": "draft", **kw},
     )
     db.session.add(app)
     db.session.flush()
     return app
 
 
-def add_material(app: Application, content: bytes = b"%PDF-1.4 test") -> Material:
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def store_test_file(stored: str, content: bytes) -> str:
     from flask import current_app
 
-    stored = f"materials/test/{secrets.token_hex(8)}.pdf"
     path = Path(current_app.config["UPLOAD_DIR"]) / stored
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(content)
+    return stored
+
+
+def add_material(app: Application, content: bytes = b"%PDF-1.4 test") -> Material:
+
+    stored = store_test_file(f"materials/test/{secrets.token_hex(8)}.pdf", content)
     material = Material(
         application_id=app.id,
         original_name="登记表扫描件.pdf",

@@ -99,6 +99,8 @@ class SecureModelView(ModelView):
     scope_column: str | None = None
     # action name -> roles that may run it ('delete' follows can_delete).
     action_roles: dict = {}
+    # custom endpoint name -> roles that may call it (others get 403), checked before the view runs.
+    endpoint_roles: dict = {}
     # field name -> the Chinese message for Flask-Admin's automatic uniqueness check.
     unique_messages: dict = {}
 
@@ -128,6 +130,8 @@ class SecureModelView(ModelView):
             return response
         flag = _ENDPOINT_FLAGS.get(name)
         if flag and not getattr(self, flag):
+            abort(403)
+        if name in self.endpoint_roles and current_role() not in self.endpoint_roles[name]:
             abort(403)
         return None
 

@@ -34,7 +34,9 @@ class BulkWorkflowMixin:
     bulk_operations: tuple = ()
 
     def allowed_operations(self) -> list[BulkOperation]:
-        role = current_user.role if current_user.is_authenticated else None
+        return self.allowed_operations_for(current_user.role if current_user.is_authenticated else None)
+
+    def allowed_operations_for(self, role) -> list[BulkOperation]:
         return [op for op in self.bulk_operations if role in op.roles]
 
     def _operation(self, name) -> BulkOperation | None:

@@ -301,3 +301,41 @@ def needs_veteran_decision(results: list[RuleResult]) -> bool:
     waived = any(r.code in ("R03", "R04") and not r.passed and r.severity == WARN for r in results)
     undecided = any(r.code == "R10" and not r.passed for r in results)
     return waived and undecided
+
+
+# --- 考核评审 committee vote (SPEC §4.4) -------------------------------------------------------------------
+@dataclass(frozen=True)
+class Vote:
+    expected: int  # 应到人数
+    present: int  # 实到人数
+    yes: int
+    no: int
+    abstain: int
+
+
+def vote_problems(vote: Vote) -> list[str]:
+    """Consistency of 附表2's vote: whole numbers ≥ 0, 同意+不同意+弃权 = 实到 ≤ 应到, 应到 > 0."""
+    problems = []
+    if min(vote.expected, vote.present, vote.yes, vote.no, vote.abstain) < 0:
+        problems.append("人数不能为负数")
+    if vote.expected <= 0:
+        problems.append("应到人数须大于0")
+    if vote.present > vote.expected:
+        problems.append("实到人数不能多于应到人数")
+    if vote.yes + vote.no + vote.abstain != vote.present:
+        problems.append("同意、不同意、弃权人数之和须等于实到人数")
+    return problems
+
+
+def vote_passes(vote: Vote, quorum: tuple[int, int], majority: tuple[int, int]) -> tuple[bool, str]:
+    """The outcome the batch's rules give: quorum 实到 ≥ q·应到, pass when 同意 ≥ m·实到 (fractions exact)."""
+    q_num, q_den = quorum
+    m_num, m_den = majority
+    if vote.present * q_den < vote.expected * q_num:
+        return (
+            False,
+            f"实到{vote.present}人，未达到应到{vote.expected}人的{q_num}/{q_den}，表决无效（不通过）",
+        )
+    if vote.yes * m_den < vote.present * m_num:
+        return False, f"同意{vote.yes}人，未达到实到{vote.present}人的{m_num}/{m_den}，不通过"
+    return True, f"实到{vote.present}/{vote.expected}人，同意{vote.yes}人，达到{m_num}/{m_den}，通过"

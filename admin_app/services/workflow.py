@@ -350,6 +350,8 @@ def decide(user, ids, action: str, opinion: str | None) -> BulkResult:
             .execution_options(synchronize_session=False)
         )
         landed = set(db.session.scalars(stmt))
+        if target == APPROVED:
+            _create_registrations(sorted(landed), now)
         for member in members:
             if member.id in landed:
                 result.done.append((member.id, _label(member)))
@@ -397,3 +399,637 @@ def delete_draft(user, app: Application) -> None:
     audit.record("delete", app, user=user, detail={"worker": app.worker_id, "grade": app.applied_grade})
     db.session.delete(app)
     db.session.commit()
+
+
+# =========================================================================================================
+# 考试报名 → 缴费确认 → 成绩 → 考核评审 → 资格认定 (SPEC §4.2–§4.5), on ``Registration`` rows created when an
+# application reaches 审核已通过. Each stage has its own state column; these functions are the only code
+# that changes them, with the same conditional-UPDATE pattern and an audit row per change.
+# =========================================================================================================
+REG_UNREGISTERED = "unregistered"
+REG_PENDING = "pending_confirm"
+REG_RETURNED = "returned"
+REG_FEE = "pending_fee"
+REG_DONE = "registered"
+
+REGISTRATION_LABELS = {
+    REG_UNREGISTERED: "未报名",
+    REG_PENDING: "待确认",
+    REG_RETURNED: "已退回",
+    REG_FEE: "待缴费确认",
+    REG_DONE: "已报名",
+}
+SCORE_LABELS = {None: "待录入", "pass": "合格", "fail": "不合格", "absent": "缺考"}
+EVALUATION_LABELS = {"pending": "待评审", "passed": "评审通过", "failed": "评审未通过"}
+RECOGNITION_LABELS = {"pending": "待认定", "recognised": "已认定"}
+EXAM_CATEGORY_LABELS = {"both": "理论和实作", "theory": "仅理论", "practice": "仅实作"}
+JUNIOR_GRADES = frozenset({5, 4, 3})
+
+TRANSITIONS.update(
+    {
+        "register": Transition(
+            "register",
+            "报名",
+            frozenset({enums.UNIT}),
+            frozenset({REG_UNREGISTERED, REG_RETURNED}),
+            guard="本单位审核已通过的人员；电子照片（JPEG/PNG）与身份证复印件",
+        ),
+        "confirm_registration": Transition(
+            "confirm_registration", "报名审核通过", frozenset({enums.OFFICE}), frozenset({REG_PENDING})
+        ),
+        "return_registration": Transition(
+            "return_registration",
+            "退回报名",
+            frozenset({enums.OFFICE}),
+            frozenset({REG_PENDING}),
+            requires_opinion=True,
+        ),
+        "confirm_fee": Transition("confirm_fee", "缴费确认", frozenset({enums.CENTER}), frozenset({REG_FEE})),
+        "enter_scores": Transition(
+            "enter_scores",
+            "录入成绩",
+            frozenset({enums.CENTER}),
+            frozenset({REG_DONE}),
+            guard="已报名；该人员的考核评审或资格认定尚未开始",
+        ),
+        "evaluate_pass": Transition(
+            "evaluate_pass",
+            "评审通过",
+            frozenset({enums.OFFICE}),
+            frozenset({"pending"}),
+            guard="表决结果为通过",
+        ),
+        "evaluate_fail": Transition(
+            "evaluate_fail",
+            "评审不通过",
+            frozenset({enums.OFFICE}),
+            frozenset({"pending"}),
+            guard="表决结果为不通过",
+        ),
+        "recognise": Transition(
+            "recognise",
+            "资格认定",
+            frozenset({enums.OFFICE, enums.DISTRICT_HR}),
+            frozenset({"pending"}),
+            guard="区县人力社保局仅认定本区县区县属单位的初/中/高级工",
+        ),
+    }
+)
+
+
+def _create_registrations(app_ids, now) -> None:
+    """Every application that reaches 审核已通过 appears for 考试报名 as 未报名 (set-based INSERT … SELECT)."""
+    from models import Registration
+
+    if not app_ids:
+        return
+    columns = [
+        "application_id",
+        "batch_id",
+        "worker_id",
+        "unit_id",
+        "jurisdiction_id",
+        "org_category",
+        "applied_trade_id",
+        "applied_grade",
+        "status",
+        "exam_category",
+        "voluntary_training",
+        "absent",
+        "version",
+        "created_at",
+        "updated_at",
+    ]
+    source = sa.select(
+        Application.id,
+        Application.batch_id,
+        Application.worker_id,
+        Application.unit_id,
+        Application.jurisdiction_id,
+        Application.org_category,
+        Application.applied_trade_id,
+        Application.applied_grade,
+        sa.literal(REG_UNREGISTERED, sa.String),
+        sa.literal("both", sa.String),
+        sa.literal(False, sa.Boolean),
+        sa.literal(False, sa.Boolean),
+        sa.literal(1, sa.Integer),
+        sa.literal(now, sa.DateTime),
+        sa.literal(now, sa.DateTime),
+    ).where(Application.id.in_(app_ids))
+    db.session.execute(sa.insert(Registration).from_select(columns, source))
+
+
+def _stage_move(
+    user, ids, name, *, column, expected, labels, values, extra_where=(), precheck=None, opinion=None
+):
+    """Move rows of one stage from ``expected`` to the values given, checked in the UPDATE itself.
+
+    Returns (BulkResult, landed ids). Does not commit: the caller adds follow-up writes and commits.
+    """
+    from admin_app.services.scope import registration_condition
+    from models import Registration, Worker
+
+    transition = TRANSITIONS[name]
+    result = BulkResult(name)
+    if user.role not in transition.roles:
+        for row_id in ids:
+            result.refuse(row_id, "", f"无权执行“{transition.label}”")
+        return result, set()
+    scope = registration_condition(user)
+    rows = db.session.execute(
+        sa.select(
+            Registration.id,
+            column.label("state"),
+            Registration.applied_grade,
+            Registration.org_category,
+            Registration.batch_id,
+            Worker.name.label("worker_name"),
+        )
+        .join(Worker, Worker.id == Registration.worker_id)
+        .where(Registration.id.in_(ids), scope)
+    ).all()
+    found = {r.id: r for r in rows}
+    for row_id in ids:
+        if row_id not in found:
+            result.refuse(row_id, "", "记录不存在或不在您的权限范围内")
+    candidates = []
+    for row in rows:
+        label = _label(row)
+        if row.state != expected:
+            current = labels.get(row.state, "无" if row.state is None else row.state)
+            result.refuse(row.id, label, f"当前状态为“{current}”，不能{transition.label}")
+        elif precheck and (reason := precheck(row)):
+            result.refuse(row.id, label, reason)
+        else:
+            candidates.append(row)
+    landed: set = set()
+    if candidates:
+        now = utcnow()
+        stmt = (
+            sa.update(Registration)
+            .where(Registration.id.in_([c.id for c in candidates]), column == expected, scope, *extra_where)
+            .values(**values, version=Registration.version + 1, updated_at=now)
+            .returning(Registration.id)
+            .execution_options(synchronize_session=False)
+        )
+        landed = set(db.session.scalars(stmt))
+        target = values.get(column.key)
+        for row in candidates:
+            if row.id in landed:
+                result.done.append((row.id, _label(row)))
+            else:
+                result.refuse(row.id, _label(row), "该记录已被他人处理或状态已变化，请刷新后查看")
+        audit.record_many(
+            name,
+            "Registration",
+            [
+                {"object_id": i, "from_state": expected, "to_state": target, "opinion": opinion}
+                for i in sorted(landed)
+            ],
+            user=user,
+        )
+    return result, landed
+
+
+def confirm_registrations(user, ids) -> BulkResult:
+    """市工考办 approves 报名 (待确认 → 待缴费确认)."""
+    from models import Registration
+
+    result, _ = _stage_move(
+        user,
+        ids,
+        "confirm_registration",
+        column=Registration.status,
+        expected=REG_PENDING,
+        labels=REGISTRATION_LABELS,
+        values={"status": REG_FEE},
+    )
+    db.session.commit()
+    return result
+
+
+def return_registrations(user, ids, reason: str | None) -> BulkResult:
+    """市工考办 returns 报名 with a reason (待确认 → 已退回); the unit may fill the form again."""
+    from models import Registration
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("退回须填写退回原因")
+    if len(reason) > 500:
+        raise InvalidInput("退回原因不能超过500字")
+    result, _ = _stage_move(
+        user,
+        ids,
+        "return_registration",
+        column=Registration.status,
+        expected=REG_PENDING,
+        labels=REGISTRATION_LABELS,
+        values={"status": REG_RETURNED, "return_reason": reason},
+        opinion=reason,
+    )
+    db.session.commit()
+    return result
+
+
+def confirm_fees(user, ids, receipt_number: str | None = None) -> BulkResult:
+    """市职鉴中心 缴费确认 (待缴费确认 → 已报名): fee from the batch, receipt optional, ticket number issued."""
+    from models import ExamBatch, Registration
+
+    receipt = (receipt_number or "").strip() or None
+    if receipt and len(receipt) > 50:
+        raise InvalidInput("收据号不能超过50个字符")
+    fee = sa.select(ExamBatch.fee_amount).where(ExamBatch.id == Registration.batch_id).scalar_subquery()
+    now = utcnow()
+    result, landed = _stage_move(
+        user,
+        ids,
+        "confirm_fee",
+        column=Registration.status,
+        expected=REG_FEE,
+        labels=REGISTRATION_LABELS,
+        values={"status": REG_DONE, "fee_amount": fee, "receipt_number": receipt, "fee_confirmed_at": now},
+    )
+    if landed:
+        # 准考证号: batch year + grade + the registration id — unique within the batch by construction.
+        rows = db.session.execute(
+            sa.select(Registration.id, Registration.applied_grade, ExamBatch.year)
+            .join(ExamBatch, ExamBatch.id == Registration.batch_id)
+            .where(Registration.id.in_(landed))
+        ).all()
+        table = Registration.__table__
+        db.session.execute(
+            sa.update(table)
+            .where(table.c.id == sa.bindparam("rid"))
+            .values(ticket_number=sa.bindparam("ticket")),
+            [{"rid": r.id, "ticket": f"{r.year}{r.applied_grade}{r.id:06d}"} for r in rows],
+        )
+    db.session.commit()
+    return result
+
+
+def register(
+    user, registration, *, phone, voluntary_training, exam_category, remarks, photo=None, id_copy=None
+):
+    """The unit fills the 报名表 (未报名 / 已退回 → 待确认); the registration time is stamped here.
+
+    Guarantees: only the unit's own rows; the photo is JPEG/PNG and the ID copy PDF/JPEG/PNG by content;
+    on any problem nothing is stored; files replaced by new ones are removed only after the commit.
+    """
+    from admin_app.services import uploads
+    from admin_app.services.validators import validate_phone
+    from models import Registration
+
+    if user.role != enums.UNIT or registration.unit_id != user.organisation_id:
+        raise InvalidInput("只能为本单位人员报名")
+    if registration.status not in TRANSITIONS["register"].sources:
+        raise InvalidInput(f"当前状态为“{REGISTRATION_LABELS[registration.status]}”，不能报名")
+    phone = validate_phone(phone)
+    if exam_category not in EXAM_CATEGORY_LABELS:
+        raise InvalidInput("请选择考试类别")
+    remarks = (remarks or "").strip() or None
+    if remarks and len(remarks) > 300:
+        raise InvalidInput("备注不能超过300字")
+    has_photo = photo is not None and getattr(photo, "filename", "")
+    has_copy = id_copy is not None and getattr(id_copy, "filename", "")
+    if not has_photo and not registration.photo_stored:
+        raise InvalidInput("请上传电子照片（JPEG或PNG）")
+    if not has_copy and not registration.id_copy_stored:
+        raise InvalidInput("请上传身份证复印件（PDF、JPEG或PNG）")
+    new_files, old_files, values = [], [], {}
+    try:
+        if has_photo:
+            stored = uploads.store(
+                photo, f"photos/{registration.batch_id}", ("image/jpeg", "image/png"), 5 * 1024 * 1024
+            )
+            new_files.append(stored.stored_name)
+            values.update(photo_name=stored.original_name, photo_stored=stored.stored_name)
+            old_files.append(registration.photo_stored)
+        if has_copy:
+            stored = uploads.store(id_copy, f"idcopies/{registration.batch_id}", max_bytes=10 * 1024 * 1024)
+            new_files.append(stored.stored_name)
+            values.update(id_copy_name=stored.original_name, id_copy_stored=stored.stored_name)
+            old_files.append(registration.id_copy_stored)
+        now = utcnow()
+        previous = registration.status
+        stmt = (
+            sa.update(Registration)
+            .where(
+                Registration.id == registration.id,
+                Registration.unit_id == user.organisation_id,
+                Registration.status.in_(TRANSITIONS["register"].sources),
+            )
+            .values(
+                **values,
+                phone=phone,
+                voluntary_training=bool(voluntary_training),
+                exam_category=exam_category,
+                remarks=remarks,
+                status=REG_PENDING,
+                registered_at=now,
+                return_reason=None,
+                version=Registration.version + 1,
+                updated_at=now,
+            )
+            .returning(Registration.id)
+            .execution_options(synchronize_session=False)
+        )
+        if db.session.scalar(stmt) is None:
+            raise InvalidInput("报名状态已变化，请刷新后查看")
+        audit.record("register", registration, user=user, from_state=previous, to_state=REG_PENDING)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        for name in new_files:
+            uploads.remove(name)
+        raise
+    for name in old_files:
+        if name:
+            uploads.remove(name)
+
+
+@dataclass(frozen=True)
+class ScoreEntry:
+    registration_id: int
+    theory: str | None
+    practice: str | None
+    review: str | None
+    absent: bool
+
+
+def parse_score(text, label: str):
+    """0–100 with at most one decimal; blank is None. Raises InvalidInput (Chinese)."""
+    from decimal import Decimal, InvalidOperation
+
+    from admin_app.services.validators import normalise_code
+
+    raw = normalise_code(text if text is not None else "")
+    if raw == "":
+        return None
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise InvalidInput(f"{label}应为数字") from None
+    if not value.is_finite() or value < 0 or value > 100:
+        raise InvalidInput(f"{label}应在0到100之间")
+    if value != value.quantize(Decimal("0.1")):
+        raise InvalidInput(f"{label}最多保留一位小数")
+    return value.quantize(Decimal("0.1"))
+
+
+def score_outcome(grade, theory, practice, review, absent, batch) -> str:
+    """pass / fail / absent from the batch's pass lines (综合评审 only for 技师/高级技师)."""
+    if absent:
+        return "absent"
+    passed = theory >= batch.pass_line_theory and practice >= batch.pass_line_practice
+    if grade in enums.SENIOR_GRADES:
+        passed = passed and review >= batch.pass_line_review
+    return "pass" if passed else "fail"
+
+
+def enter_scores(user, entries: list[ScoreEntry]) -> dict:
+    """市职鉴中心 enters or corrects scores, all or nothing.
+
+    Returns {registration_id: Chinese problem} and changes nothing if any entry is wrong; else {} and
+    everything is committed. A correction is possible until that person's 考核评审 has been decided or the
+    grade recognised; every entry and correction is audited with the values before and after.
+    """
+    from admin_app.services.scope import registration_condition
+    from models import Registration
+
+    if user.role not in TRANSITIONS["enter_scores"].roles:
+        raise InvalidInput("只有市职鉴中心可以录入成绩")
+    ids = [e.registration_id for e in entries]
+    rows = {
+        r.id: r
+        for r in db.session.scalars(
+            sa.select(Registration).where(Registration.id.in_(ids), registration_condition(user))
+        )
+    }
+    problems: dict = {}
+    parsed = []
+    for entry in entries:
+        reg = rows.get(entry.registration_id)
+        if reg is None:
+            problems[entry.registration_id] = "记录不存在或不在您的权限范围内"
+            continue
+        if reg.status != REG_DONE:
+            problems[reg.id] = "尚未完成报名（缴费确认），不能录入成绩"
+            continue
+        if reg.evaluation_status in ("passed", "failed") or reg.recognition_status == "recognised":
+            problems[reg.id] = "考核评审或资格认定已开始，成绩不能再修改"
+            continue
+        try:
+            senior = reg.applied_grade in enums.SENIOR_GRADES
+            theory = parse_score(entry.theory, "业务理论成绩")
+            practice = parse_score(entry.practice, "实际操作成绩")
+            review = parse_score(entry.review, "综合评审成绩")
+            if entry.absent:
+                theory = practice = review = None
+            else:
+                if theory is None or practice is None:
+                    raise InvalidInput("请填写业务理论和实际操作成绩，或标记缺考")
+                if senior and review is None:
+                    raise InvalidInput("技师、高级技师须填写综合评审成绩")
+                if not senior and review is not None:
+                    raise InvalidInput("初级工、中级工、高级工没有综合评审成绩")
+        except InvalidInput as exc:
+            problems[reg.id] = str(exc)
+            continue
+        parsed.append((reg, theory, practice, review, entry.absent))
+    if problems:
+        db.session.rollback()
+        return problems
+    now = utcnow()
+    for reg, theory, practice, review, absent in parsed:
+        outcome = score_outcome(reg.applied_grade, theory, practice, review, absent, reg.batch)
+        senior = reg.applied_grade in enums.SENIOR_GRADES
+        before = {
+            "theory": reg.theory_score,
+            "practice": reg.practice_score,
+            "review": reg.review_score,
+            "absent": reg.absent,
+            "result": reg.score_result,
+        }
+        correction = reg.scores_entered_at is not None
+        stmt = (
+            sa.update(Registration)
+            .where(
+                Registration.id == reg.id,
+                Registration.status == REG_DONE,
+                sa.or_(Registration.evaluation_status.is_(None), Registration.evaluation_status == "pending"),
+                sa.or_(
+                    Registration.recognition_status.is_(None), Registration.recognition_status == "pending"
+                ),
+            )
+            .values(
+                theory_score=theory,
+                practice_score=practice,
+                review_score=review,
+                absent=absent,
+                score_result=outcome,
+                scores_entered_at=now,
+                evaluation_status="pending" if outcome == "pass" and senior else None,
+                recognition_status="pending" if outcome == "pass" and not senior else None,
+                version=Registration.version + 1,
+                updated_at=now,
+            )
+            .returning(Registration.id)
+            .execution_options(synchronize_session=False)
+        )
+        if db.session.scalar(stmt) is None:
+            db.session.rollback()
+            return {reg.id: "该记录状态已变化，请刷新后重新录入"}
+        after = {
+            "theory": theory,
+            "practice": practice,
+            "review": review,
+            "absent": absent,
+            "result": outcome,
+        }
+        audit.record(
+            "scores_corrected" if correction else "scores_entered",
+            reg,
+            user=user,
+            from_state=before["result"],
+            to_state=outcome,
+            detail={"before": before, "after": after} if correction else {"after": after},
+        )
+    db.session.commit()
+    return {}
+
+
+def evaluate(user, ids, decision: str, vote) -> BulkResult:
+    """市工考办 records the committee vote and decides 评审通过 / 评审不通过 for 待评审 rows.
+
+    The vote must be consistent and the decision must be the one the batch's quorum and majority give
+    for it; a contradicting decision is refused before anything changes.
+    """
+    from models import ExamBatch, Registration
+
+    name = "evaluate_pass" if decision == "pass" else "evaluate_fail"
+    problems = eligibility.vote_problems(vote)
+    if problems:
+        raise InvalidInput("；".join(problems))
+    batch_ids = set(
+        db.session.scalars(sa.select(Registration.batch_id).where(Registration.id.in_(ids)).distinct())
+    )
+    for batch in db.session.scalars(sa.select(ExamBatch).where(ExamBatch.id.in_(batch_ids))):
+        passes, explanation = eligibility.vote_passes(
+            vote, (batch.quorum_num, batch.quorum_den), (batch.majority_num, batch.majority_den)
+        )
+        if passes != (decision == "pass"):
+            raise InvalidInput(f"表决结果与所选决定不一致：{explanation}")
+    now = utcnow()
+    values = {
+        "evaluation_status": "passed" if decision == "pass" else "failed",
+        "vote_expected": vote.expected,
+        "vote_present": vote.present,
+        "vote_yes": vote.yes,
+        "vote_no": vote.no,
+        "vote_abstain": vote.abstain,
+        "evaluated_at": now,
+        "recognition_status": "pending" if decision == "pass" else None,
+    }
+    opinion = f"应到{vote.expected} 实到{vote.present} 同意{vote.yes} 不同意{vote.no} 弃权{vote.abstain}"
+    result, _ = _stage_move(
+        user,
+        ids,
+        name,
+        column=Registration.evaluation_status,
+        expected="pending",
+        labels=EVALUATION_LABELS,
+        values=values,
+        opinion=opinion,
+    )
+    db.session.commit()
+    return result
+
+
+def recognise(user, ids, today: date | None = None) -> BulkResult:
+    """资格认定: a certificate number is issued and the worker's 现等级, 取得时间, 工种 and 证书 are updated.
+
+    市工考办 recognises everything in its scope; a 区县 bureau only the 初/中/高级工 of 区县属单位 in its
+    jurisdiction (SPEC §4.5).
+    """
+    from models import ExamBatch, Registration, Worker
+
+    today = today or date.today()
+    district = user.role == enums.DISTRICT_HR
+    extra = (
+        (Registration.applied_grade.in_(JUNIOR_GRADES), Registration.org_category == enums.CAT_DISTRICT)
+        if district
+        else ()
+    )
+
+    def precheck(row):
+        if district and (row.applied_grade not in JUNIOR_GRADES or row.org_category != enums.CAT_DISTRICT):
+            return "区县人力社保局只认定本区县区县属单位的初级工、中级工、高级工；其他由市工考办认定"
+        return None
+
+    now = utcnow()
+    result, landed = _stage_move(
+        user,
+        ids,
+        "recognise",
+        column=Registration.recognition_status,
+        expected="pending",
+        labels=RECOGNITION_LABELS,
+        values={
+            "recognition_status": "recognised",
+            "recognised_at": now,
+            "recognised_by_id": user.organisation_id,
+        },
+        extra_where=extra,
+        precheck=precheck,
+    )
+    if landed:
+        rows = db.session.execute(
+            sa.select(
+                Registration.id,
+                Registration.worker_id,
+                Registration.applied_grade,
+                Registration.applied_trade_id,
+                ExamBatch.year,
+                ExamBatch.certificate_pattern,
+            )
+            .join(ExamBatch, ExamBatch.id == Registration.batch_id)
+            .where(Registration.id.in_(landed))
+        ).all()
+        numbers = [
+            {"rid": r.id, "number": r.certificate_pattern.format(year=r.year, grade=r.applied_grade, id=r.id)}
+            for r in rows
+        ]
+        reg_table, worker_table = Registration.__table__, Worker.__table__
+        db.session.execute(
+            sa.update(reg_table)
+            .where(reg_table.c.id == sa.bindparam("rid"))
+            .values(certificate_number=sa.bindparam("number")),
+            numbers,
+        )
+        by_id = {n["rid"]: n["number"] for n in numbers}
+        db.session.execute(
+            sa.update(worker_table)
+            .where(worker_table.c.id == sa.bindparam("wid"))
+            .values(
+                current_grade=sa.bindparam("grade"),
+                current_grade_date=sa.bindparam("since"),
+                certificate_number=sa.bindparam("number"),
+                certificate_trade_id=sa.bindparam("trade"),
+                current_trade_id=sa.bindparam("trade"),
+                updated_at=sa.bindparam("now"),
+            ),
+            [
+                {
+                    "wid": r.worker_id,
+                    "grade": r.applied_grade,
+                    "since": today.replace(day=1),
+                    "number": by_id[r.id],
+                    "trade": r.applied_trade_id,
+                    "now": now,
+                }
+                for r in rows
+            ],
+        )
+    db.session.commit()
+    return result

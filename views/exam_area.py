@@ -1,0 +1,451 @@
+"""考试报名, 成绩录入, 考核评审, 资格认定: lists over ``Registration`` rows, one per approved application."""
+
+from datetime import date
+
+from flask import abort, flash, redirect, request, send_file
+from flask_admin import expose
+from flask_admin.model.template import EndpointLinkRowAction
+from flask_login import current_user
+
+from admin_app.extensions import db
+from admin_app.services import eligibility, uploads, workflow
+from admin_app.services.scope import registration_condition
+from admin_app.services.validators import InvalidInput
+from models import AuditLog, Registration, enums
+from views.base import SecureModelView
+from views.bulk import BulkOperation, BulkWorkflowMixin, name_rows
+
+UNIT = frozenset({enums.UNIT})
+OFFICE = frozenset({enums.OFFICE})
+CENTER = frozenset({enums.CENTER})
+
+LABELS = {
+    "batch": "考核批次",
+    "batch.year": "批次年度",
+    "worker": "姓名",
+    "worker.name": "姓名",
+    "worker.id_number": "身份证号码",
+    "unit": "单位",
+    "unit.name": "单位",
+    "jurisdiction": "所在区县",
+    "jurisdiction.name": "所在区县",
+    "org_category": "组织类别",
+    "applied_trade": "工种",
+    "applied_trade.name": "工种",
+    "applied_grade": "等级",
+    "status": "报名状态",
+    "phone": "联系电话",
+    "voluntary_training": "自愿参加培训",
+    "exam_category": "考试类别",
+    "remarks": "备注",
+    "registered_at": "报名时间",
+    "return_reason": "退回原因",
+    "fee_amount": "费用（元）",
+    "receipt_number": "收据号",
+    "fee_confirmed_at": "缴费确认时间",
+    "ticket_number": "准考证号",
+    "theory_score": "业务理论",
+    "practice_score": "实际操作",
+    "review_score": "综合评审",
+    "absent": "缺考",
+    "score_result": "成绩结果",
+    "scores_entered_at": "成绩录入时间",
+    "evaluation_status": "评审状态",
+    "vote_expected": "应到人数",
+    "vote_present": "实到人数",
+    "vote_yes": "同意",
+    "vote_no": "不同意",
+    "vote_abstain": "弃权",
+    "evaluated_at": "评审时间",
+    "recognition_status": "认定状态",
+    "certificate_number": "证书编号",
+    "recognised_at": "认定时间",
+    "recognised_by": "认定机构",
+    "photo_name": "电子照片",
+    "id_copy_name": "身份证复印件",
+}
+
+
+def _label_of(mapping):
+    return lambda v, c, m, n: mapping.get(getattr(m, n), "" if getattr(m, n) is None else getattr(m, n))
+
+
+FORMATTERS = {
+    "worker.id_number": lambda v, c, m, n: m.worker.masked_id_number,
+    "applied_grade": lambda v, c, m, n: enums.grade_label(m.applied_grade),
+    "status": _label_of(workflow.REGISTRATION_LABELS),
+    "score_result": lambda v, c, m, n: workflow.SCORE_LABELS.get(m.score_result, ""),
+    "evaluation_status": _label_of(workflow.EVALUATION_LABELS),
+    "recognition_status": _label_of(workflow.RECOGNITION_LABELS),
+    "exam_category": _label_of(workflow.EXAM_CATEGORY_LABELS),
+    "org_category": _label_of(enums.ORG_CATEGORY_LABELS),
+}
+CHOICES = {
+    "status": list(workflow.REGISTRATION_LABELS.items()),
+    "evaluation_status": list(workflow.EVALUATION_LABELS.items()),
+    "recognition_status": list(workflow.RECOGNITION_LABELS.items()),
+    "score_result": [(k, v) for k, v in workflow.SCORE_LABELS.items() if k],
+    "org_category": enums.choices(enums.ORG_CATEGORY_LABELS),
+    "applied_grade": [(g, label) for g, label in enums.GRADE_LABELS.items()],
+    "exam_category": list(workflow.EXAM_CATEGORY_LABELS.items()),
+}
+COMMON_FILTERS = [
+    "batch.year",
+    "jurisdiction.name",
+    "unit.name",
+    "org_category",
+    "applied_trade.name",
+    "applied_grade",
+]
+COMMON_COLUMNS = [
+    "worker.name",
+    "worker.id_number",
+    "unit.name",
+    "jurisdiction.name",
+    "applied_trade.name",
+    "applied_grade",
+]
+
+
+def _vote_from(form) -> eligibility.Vote:
+    try:
+        return eligibility.Vote(
+            expected=int(form.get("vote_expected", "")),
+            present=int(form.get("vote_present", "")),
+            yes=int(form.get("vote_yes", "")),
+            no=int(form.get("vote_no", "")),
+            abstain=int(form.get("vote_abstain", "")),
+        )
+    except ValueError:
+        raise InvalidInput("请完整填写应到、实到、同意、不同意、弃权人数（整数）") from None
+
+
+class RegistrationStageView(BulkWorkflowMixin, SecureModelView):
+    """Common ground of the four stage lists: roles, scope (the row's snapshot), filters, details page."""
+
+    read_roles = UNIT | enums.BUSINESS_STAFF_ROLES
+    write_roles = frozenset()
+    list_template = "gk/application_list.html"
+    details_template = "gk/registration_details.html"
+    column_labels = LABELS
+    column_formatters = FORMATTERS
+    column_formatters_detail = FORMATTERS
+    column_choices = CHOICES
+    column_searchable_list = ["worker.name", "worker.id_number", "ticket_number"]
+    column_details_list = [
+        "batch",
+        "worker",
+        "unit",
+        "jurisdiction",
+        "applied_trade",
+        "applied_grade",
+        "status",
+        "phone",
+        "voluntary_training",
+        "exam_category",
+        "remarks",
+        "registered_at",
+        "return_reason",
+        "fee_amount",
+        "receipt_number",
+        "fee_confirmed_at",
+        "ticket_number",
+        "theory_score",
+        "practice_score",
+        "review_score",
+        "absent",
+        "score_result",
+        "evaluation_status",
+        "vote_expected",
+        "vote_present",
+        "vote_yes",
+        "vote_no",
+        "vote_abstain",
+        "evaluated_at",
+        "recognition_status",
+        "certificate_number",
+        "recognised_at",
+        "recognised_by",
+    ]
+    column_extra_row_actions = [EndpointLinkRowAction("fa fa-id-card-o", ".ticket_view", title="准考证")]
+
+    def stage_condition(self):
+        return None
+
+    def scope_condition(self):
+        condition = registration_condition(current_user)
+        stage = self.stage_condition()
+        return condition if stage is None else condition & stage
+
+    def confirm_rows(self, ids):
+        return name_rows(
+            Registration, ids, self.scope_condition(), Registration.status, workflow.REGISTRATION_LABELS
+        )
+
+    def render(self, template, **kwargs):
+        model = kwargs.get("model")
+        if template == self.details_template and model is not None:
+            kwargs["history"] = (
+                db.session.query(AuditLog)
+                .filter(AuditLog.object_type == "Registration", AuditLog.object_id == str(model.id))
+                .order_by(AuditLog.id)
+                .all()
+            )
+            kwargs["action_labels"] = {name: t.label for name, t in workflow.TRANSITIONS.items()}
+            kwargs["action_labels"].update({"scores_entered": "录入成绩", "scores_corrected": "更正成绩"})
+        return super().render(template, **kwargs)
+
+    # --- pages of one row, shared by all four lists --------------------------------------------------
+    @expose("/ticket/", methods=("GET",))
+    def ticket_view(self):
+        reg = self.get_one(request.args.get("id"))
+        if not reg.ticket_number:
+            flash("缴费确认后才有准考证", "warning")
+            return redirect(self.get_url(".details_view", id=reg.id))
+        return self.render("gk/ticket.html", reg=reg, grade_label=enums.grade_label, today=date.today())
+
+    @expose("/certificate/", methods=("GET",))
+    def certificate_view(self):
+        reg = self.get_one(request.args.get("id"))
+        if reg.recognition_status != "recognised":
+            flash("资格认定后才能打印证书", "warning")
+            return redirect(self.get_url(".details_view", id=reg.id))
+        return self.render("gk/certificate.html", reg=reg, grade_label=enums.grade_label)
+
+    @expose("/file/", methods=("GET",))
+    def file_view(self):
+        reg = self.get_one(request.args.get("id"))
+        kind = request.args.get("kind")
+        stored, name = {
+            "photo": (reg.photo_stored, reg.photo_name),
+            "id_copy": (reg.id_copy_stored, reg.id_copy_name),
+        }.get(kind, (None, None))
+        if not stored:
+            abort(404)
+        response = send_file(uploads.storage_path(stored), as_attachment=kind != "photo", download_name=name)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+RETURN = BulkOperation(
+    "return_registration",
+    "退回报名",
+    OFFICE,
+    run=lambda user, ids, form: workflow.return_registrations(user, ids, form.get("opinion")),
+    opinion="退回原因",
+    requires_opinion=True,
+    style="danger",
+)
+CONFIRM = BulkOperation(
+    "confirm_registration",
+    "报名审核通过",
+    OFFICE,
+    run=lambda user, ids, form: workflow.confirm_registrations(user, ids),
+    style="success",
+)
+FEE = BulkOperation(
+    "confirm_fee",
+    "缴费确认",
+    CENTER,
+    run=lambda user, ids, form: workflow.confirm_fees(user, ids, form.get("receipt_number")),
+    fields_template="gk/_receipt_field.html",
+    style="success",
+)
+
+
+class RegistrationView(RegistrationStageView):
+    """考试报名: units fill the 报名表; 市工考办 confirms or returns; 市职鉴中心 confirms the fee."""
+
+    bulk_operations = (CONFIRM, RETURN, FEE)
+    endpoint_roles = {"register_view": UNIT}
+    column_list = COMMON_COLUMNS + ["status", "registered_at", "ticket_number"]
+    column_filters = COMMON_FILTERS + ["status", "registered_at", "voluntary_training", "exam_category"]
+    column_default_sort = ("id", True)
+    column_extra_row_actions = [
+        EndpointLinkRowAction("fa fa-pencil-square-o", ".register_view", title="报名"),
+        EndpointLinkRowAction("fa fa-id-card-o", ".ticket_view", title="准考证"),
+    ]
+
+    @expose("/register/", methods=("GET", "POST"))
+    def register_view(self):
+        reg = self.get_one(request.args.get("id"))
+        if reg.status not in workflow.TRANSITIONS["register"].sources:
+            flash(f"当前状态为“{workflow.REGISTRATION_LABELS[reg.status]}”，不能报名", "warning")
+            return redirect(self.get_url(".details_view", id=reg.id))
+        if request.method == "POST":
+            try:
+                workflow.register(
+                    current_user,
+                    reg,
+                    phone=request.form.get("phone"),
+                    voluntary_training=request.form.get("voluntary_training") == "y",
+                    exam_category=request.form.get("exam_category"),
+                    remarks=request.form.get("remarks"),
+                    photo=request.files.get("photo"),
+                    id_copy=request.files.get("id_copy"),
+                )
+            except InvalidInput as exc:
+                flash(str(exc), "error")
+            else:
+                flash("报名成功，等待市工考办审核", "success")
+                return redirect(self.get_url(".details_view", id=reg.id))
+        return self.render(
+            "gk/registration_form.html",
+            reg=reg,
+            categories=workflow.EXAM_CATEGORY_LABELS,
+            form_values=request.form,
+        )
+
+
+class ScoreView(RegistrationStageView):
+    """成绩录入: 已报名 candidates. The center enters scores per row or in a grid over the filtered rows."""
+
+    list_template = "gk/score_list.html"
+    endpoint_roles = {"score_view": CENTER, "score_grid_view": CENTER}
+    column_list = COMMON_COLUMNS + [
+        "ticket_number",
+        "theory_score",
+        "practice_score",
+        "review_score",
+        "absent",
+        "score_result",
+    ]
+    column_filters = COMMON_FILTERS + ["score_result", "absent", "scores_entered_at"]
+    column_default_sort = ("ticket_number", False)
+    column_extra_row_actions = [
+        EndpointLinkRowAction("fa fa-pencil", ".score_view", title="录入成绩"),
+        EndpointLinkRowAction("fa fa-id-card-o", ".ticket_view", title="准考证"),
+    ]
+
+    def stage_condition(self):
+        return Registration.status == workflow.REG_DONE
+
+    @expose("/score/", methods=("GET", "POST"))
+    def score_view(self):
+        reg = self.get_one(request.args.get("id"))
+        problems = {}
+        if request.method == "POST":
+            entry = workflow.ScoreEntry(
+                reg.id,
+                request.form.get("theory"),
+                request.form.get("practice"),
+                request.form.get("review"),
+                request.form.get("absent") == "y",
+            )
+            problems = workflow.enter_scores(current_user, [entry])
+            if not problems:
+                flash("成绩已保存", "success")
+                return redirect(self.get_url(".index_view"))
+            flash(problems.get(reg.id, "保存失败"), "error")
+        return self.render(
+            "gk/score_grid.html", rows=[reg], problems=problems, single=True, form_values=request.form
+        )
+
+    @expose("/grid/", methods=("GET", "POST"))
+    def score_grid_view(self):
+        """An editable grid over the rows of the current filter (at most 200 at a time), all or nothing."""
+        ids = self.matching_ids()[:200]
+        rows = self.get_query().filter(Registration.id.in_(ids)).order_by(Registration.ticket_number).all()
+        problems = {}
+        if request.method == "POST":
+            entries = [
+                workflow.ScoreEntry(
+                    r.id,
+                    request.form.get(f"theory-{r.id}"),
+                    request.form.get(f"practice-{r.id}"),
+                    request.form.get(f"review-{r.id}"),
+                    request.form.get(f"absent-{r.id}") == "y",
+                )
+                for r in rows
+                if f"row-{r.id}" in request.form
+            ]
+            problems = workflow.enter_scores(current_user, entries)
+            if not problems:
+                flash(f"已保存 {len(entries)} 人的成绩", "success")
+                return redirect(
+                    self.get_url(".index_view")
+                    + ("?" + request.query_string.decode() if request.query_string else "")
+                )
+            flash(f"有 {len(problems)} 行需要修改，全部未保存", "error")
+        return self.render(
+            "gk/score_grid.html", rows=rows, problems=problems, single=False, form_values=request.form
+        )
+
+
+class EvaluationView(RegistrationStageView):
+    """考核评审: 技师/高级技师 whose scores passed; 市工考办 records the committee vote and decides."""
+
+    bulk_operations = (
+        BulkOperation(
+            "evaluate_pass",
+            "评审通过",
+            OFFICE,
+            run=lambda user, ids, form: workflow.evaluate(user, ids, "pass", _vote_from(form)),
+            fields_template="gk/_vote_fields.html",
+            style="success",
+        ),
+        BulkOperation(
+            "evaluate_fail",
+            "评审不通过",
+            OFFICE,
+            run=lambda user, ids, form: workflow.evaluate(user, ids, "fail", _vote_from(form)),
+            fields_template="gk/_vote_fields.html",
+            style="danger",
+        ),
+    )
+    column_list = COMMON_COLUMNS + [
+        "theory_score",
+        "practice_score",
+        "review_score",
+        "evaluation_status",
+        "vote_yes",
+    ]
+    column_filters = COMMON_FILTERS + ["evaluation_status", "evaluated_at"]
+
+    def stage_condition(self):
+        return Registration.evaluation_status.is_not(None)
+
+    def confirm_rows(self, ids):
+        return name_rows(
+            Registration,
+            ids,
+            self.scope_condition(),
+            Registration.evaluation_status,
+            workflow.EVALUATION_LABELS,
+        )
+
+
+class RecognitionView(RegistrationStageView):
+    """资格认定: passed 初/中/高级工 and 评审通过 技师/高级技师; certificate numbers and the worker's new grade."""
+
+    bulk_operations = (
+        BulkOperation(
+            "recognise",
+            "资格认定",
+            frozenset({enums.OFFICE, enums.DISTRICT_HR}),
+            run=lambda user, ids, form: workflow.recognise(user, ids),
+            style="success",
+        ),
+    )
+    column_list = COMMON_COLUMNS + [
+        "score_result",
+        "evaluation_status",
+        "recognition_status",
+        "certificate_number",
+    ]
+    column_filters = COMMON_FILTERS + ["recognition_status", "recognised_at"]
+    column_extra_row_actions = [
+        EndpointLinkRowAction("fa fa-certificate", ".certificate_view", title="打印证书")
+    ]
+
+    def stage_condition(self):
+        return Registration.recognition_status.is_not(None)
+
+    def confirm_rows(self, ids):
+        return name_rows(
+            Registration,
+            ids,
+            self.scope_condition(),
+            Registration.recognition_status,
+            workflow.RECOGNITION_LABELS,
+        )
