@@ -193,7 +193,6 @@ def add_registration(app: Application, stage: str = "new") -> Registration:
     )
     if stage == "awaiting_recognition":
         reg.status = "registered"
-        reg.ticket_number = f"2021{app.applied_grade}{app.id:06d}"
         reg.theory_score, reg.practice_score, reg.review_score = 80, 85, 90
         reg.score_result = "pass"
         reg.scores_entered_at = utcnow()
@@ -203,6 +202,9 @@ def add_registration(app: Application, stage: str = "new") -> Registration:
         reg.photo_name, reg.photo_stored = "照片.png", store_test_file(f"photos/test/{app.id}.png", PNG)
     db.session.add(reg)
     db.session.flush()
+    if reg.status == "registered":
+        reg.ticket_number = f"2021{reg.applied_grade}{reg.id:06d}"
+        db.session.flush()
     return reg
 
 
