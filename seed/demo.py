@@ -147,7 +147,7 @@ def build(rng_seed: int = 2021) -> None:
     for name, kind, _j, account in STAFF_BODIES:
         org = Organisation(name=name, kind=kind, contact_person="联系人", contact_phone="023-88152255")
         db.session.add(org)
-        _user(account, org, {"admin": "系统管理员"}.get(account, name[:6] + "经办人"))
+        _user(account, org, "系统管理员" if kind == enums.ADMIN else f"{enums.ROLE_LABELS[kind]}经办人")
 
     # One 区县 bureau per active jurisdiction, so that every unit has its reviewer.
     bureaus = {}
