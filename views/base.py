@@ -5,9 +5,11 @@ pickers bypass ``get_query``. Here every one of them goes through ``scope_query`
 safe by default (see ../shared/FLASK_ADMIN_NOTES.md and STYLE.md).
 """
 
+import os
 from datetime import date, datetime
 
 from flask import abort, flash, redirect, request, url_for
+from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
@@ -22,6 +24,7 @@ from admin_app.extensions import db
 from admin_app.services import audit
 from admin_app.services.clock import format_beijing
 from admin_app.services.scope import owned_by_visible_unit
+from models.enums import STAFF_ROLES
 
 # Endpoint -> the permission flag it needs, checked before the view runs (403 otherwise).
 _ENDPOINT_FLAGS = {
@@ -104,7 +107,9 @@ class SecureModelView(ModelView):
     # field name -> the Chinese message for Flask-Admin's automatic uniqueness check.
     unique_messages: dict = {}
 
-    can_export = False  # the streaming Excel export replaces Flask-Admin's in-memory one
+    can_export = False  # Flask-Admin's in-memory export is off; export_xlsx_view streams instead
+    list_template = "gk/list.html"
+    export_name: str | None = None  # file and sheet name of 导出查询结果 (default: the view's name)
     can_view_details = True
     can_set_page_size = True
     page_size = 50
@@ -229,6 +234,74 @@ class SecureModelView(ModelView):
             field.errors = [*field.errors, "所选项不存在或不在可选范围内"]
         return valid and not forged
 
+    # --- 导出查询结果 -----------------------------------------------------------------------------------
+    def export_columns(self) -> list:
+        """The exported columns: the list's columns, typed, with the list's labels and enum formatters.
+        ID numbers are written in full only for staff roles (masked for units)."""
+        from admin_app.services.excel import Column
+        from models.worker import mask_id_number
+
+        staff = current_role() in STAFF_ROLES
+        columns = []
+        for name, label in self.get_list_columns():
+            if name.endswith("id_number"):
+                getter = _path_getter(name)
+                value = getter if staff else (lambda row, g=getter: mask_id_number(g(row)))
+                columns.append(Column(str(label), value, "text", 22))
+            elif name in (self.column_formatters or {}):
+                formatter = self.column_formatters[name]
+                columns.append(
+                    Column(str(label), lambda row, f=formatter, n=name: _plain(f(self, None, row, n)), "text")
+                )
+            else:
+                columns.append(Column(str(label), _path_getter(name)))
+        return columns
+
+    @expose("/export.xlsx", methods=("GET",))
+    def export_xlsx_view(self):
+        """导出查询结果: every row of the current 组合查询 (filters, search, sort; scope applied), streamed."""
+        from flask import after_this_request, send_file
+
+        from admin_app.services import excel
+
+        view_args = self._get_list_extra_args()
+        sort_column = self._get_column_by_idx(view_args.sort)
+        if sort_column is not None:
+            sort_column = sort_column[0]
+        _count, query = self.get_list(
+            0,
+            sort_column,
+            view_args.sort_desc,
+            view_args.search,
+            view_args.filters,
+            execute=False,
+            page_size=0,
+        )
+        name = self.export_name or str(self.name)
+        path = excel.temporary_path()
+        try:
+            rows = query.execution_options(stream_results=True).yield_per(excel.CHUNK)
+            count = excel.write_workbook(path, name, self.export_columns(), rows)
+        except Exception:
+            os.remove(path)
+            raise
+        audit.record("export", object_type=self.model.__name__, detail={"rows": count, "view": self.endpoint})
+        db.session.commit()
+
+        @after_this_request
+        def _cleanup(response):
+            response.call_on_close(lambda: os.path.exists(path) and os.remove(path))
+            return response
+
+        stamp = datetime.now().strftime("%Y%m%d%H%M")
+        return send_file(
+            path,
+            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            as_attachment=True,
+            download_name=f"{name}_{stamp}.xlsx",
+            max_age=0,
+        )
+
     # --- bulk actions -------------------------------------------------------------------------------
     def handle_action(self, return_view=None):
         action = request.form.get("action")
@@ -298,3 +371,27 @@ def _changes(model) -> dict:
             new = history.added[0] if history.added else None
             changed[attr.key] = [old, new]
     return changed
+
+
+def _path_getter(path: str):
+    """row -> value of a dotted attribute path ("worker.unit.name"), None-safe."""
+    parts = path.split(".")
+
+    def get(row):
+        value = row
+        for part in parts:
+            value = getattr(value, part, None)
+            if value is None:
+                return None
+        return value
+
+    return get
+
+
+def _plain(value):
+    """Formatter output as plain text for Excel (Markup stripped to its text)."""
+    from markupsafe import Markup
+
+    if isinstance(value, Markup):
+        return value.striptags()
+    return value

@@ -38,7 +38,15 @@ ROW_PAGES = {
     "file_view",
 }
 ROW_FORMS = {"register_view", "score_view"}
-LIST_PAGES = {"index_view", "bulk_view", "score_grid_view", "create_view", "export", "ajax_lookup"}
+LIST_PAGES = {
+    "index_view",
+    "bulk_view",
+    "score_grid_view",
+    "create_view",
+    "export",
+    "ajax_lookup",
+    "export_xlsx_view",
+}
 ROW_WRITES = {"edit_view", "delete_view", "ajax_update", "material_upload_view", "veteran_view"}
 LIST_WRITES = {"action_view", "decide_view"}
 KNOWN_KINDS = ROW_PAGES | ROW_FORMS | LIST_PAGES | ROW_WRITES | LIST_WRITES
@@ -101,6 +109,13 @@ def test_every_endpoint_is_of_a_known_kind(app):
         assert not unknown, f"{view.endpoint}: add {unknown} to the permission matrix"
 
 
+def _xlsx_rows(data: bytes) -> list[tuple]:
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(data), read_only=True).active
+    return list(sheet.iter_rows(min_row=2, values_only=True))
+
+
 def _check_refused(response, role, what):
     if role is None:
         assert response.status_code == 302 and "/login" in response.headers["Location"], what
@@ -153,6 +168,8 @@ def test_permission_matrix(app, client, world, role):
                 if method == "POST" and writes and expected is None and visible and role is not None:
                     continue  # a legitimate write on a row the role may change: covered by functional tests
                 if method == "GET":
+                    if kind == "export_xlsx_view":  # count first: the export itself adds an audit row
+                        listing = client.get(url.replace("/export.xlsx", "/")).get_data(as_text=True)
                     response = client.get(url, query_string=args)
                 else:
                     data = {
@@ -183,6 +200,13 @@ def test_permission_matrix(app, client, world, role):
                     assert response.status_code in expected, f"{what} {method}: {response.status_code}"
                 elif method == "GET" and kind in ROW_PAGES:
                     assert response.status_code in (200, 302), f"{what}: {response.status_code}"
+                elif method == "GET" and kind == "export_xlsx_view":
+                    # The export holds exactly the rows the list counts (same scope), B's only if visible.
+                    assert response.status_code == 200, what
+                    shown = re.search(r"列表 \((\d+)\)", listing)
+                    rows = _xlsx_rows(response.data)
+                    if shown:
+                        assert len(rows) == int(shown.group(1)), what
                 elif method == "GET" and kind == "index_view" and view.endpoint != "unitprofile":
                     assert response.status_code == 200, what
                     linked = re.search(
