@@ -210,19 +210,20 @@ def add_registration(app: Application, stage: str = "new") -> Registration:
 
 def add_application(world: World, worker: Worker, grade: int = 3, **kw) -> Application:
     unit = worker.unit
-    app = Application(
-        batch=world.batch,
-        worker=worker,
-        unit_id=unit.id,
-        jurisdiction_id=unit.jurisdiction_id,
-        org_category=unit.org_category,
-        applied_trade=world.trade,
-        applied_grade=grade,
-        publicity_start=date(2021, 6, 1),
-        publicity_end=date(2021, 6, 7),
-        publicity_result="no_objection",
-        **{"status": "draft", **kw},
-    )
+    fields = {
+        "batch": world.batch,
+        "worker": worker,
+        "unit_id": unit.id,
+        "jurisdiction_id": unit.jurisdiction_id,
+        "org_category": unit.org_category,
+        "applied_trade": world.trade,
+        "applied_grade": grade,
+        "publicity_start": date(2021, 6, 1),
+        "publicity_end": date(2021, 6, 7),
+        "publicity_result": "no_objection",
+        "status": "draft",
+    }
+    app = Application(**{**fields, **kw})
     db.session.add(app)
     db.session.flush()
     return app

@@ -1,5 +1,6 @@
 """考试资格申请: the units' applications, the reviewers' queue, decisions, materials and the 登记表."""
 
+import os
 from datetime import date
 
 import sqlalchemy as sa
@@ -13,7 +14,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from admin_app.extensions import db
 from admin_app.form_helpers import REQUIRED, strip_filter
 from admin_app.services import applications as app_facts
-from admin_app.services import eligibility, materials, uploads, workflow
+from admin_app.services import audit, eligibility, materials, uploads, workflow
 from admin_app.services.scope import application_condition
 from admin_app.services.validators import InvalidInput
 from models import Application, ExamBatch, Material, Trade, Worker, enums
@@ -299,6 +300,43 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
 
     def confirm_rows(self, ids):
         return name_rows(Application, ids, self.scope_condition(), Application.status, workflow.STATE_LABELS)
+
+    # --- 附表3 汇总表 ---------------------------------------------------------------------------------
+    @expose("/summary.xlsx", methods=("GET",))
+    def summary_view(self):
+        """附表3 for the applications of the current 组合查询, one sheet per 申报工种."""
+        from flask import after_this_request
+
+        from admin_app.services import excel, notice_forms
+
+        ids = sa.select(Application.id).where(Application.id.in_(self.matching_ids()))
+        apps = (
+            db.session.query(Application)
+            .join(Trade, Trade.id == Application.applied_trade_id)
+            .filter(Application.id.in_(ids))
+            .order_by(Trade.name, Application.applied_grade, Application.id)
+        )
+        user = current_user
+        org = user.organisation
+        header = {
+            "supervisor": org.supervisor.name if org.supervisor else "",
+            "unit": org.name,
+            "person": user.full_name or user.username,
+            "phone": user.phone or org.contact_phone or "",
+        }
+        path = excel.temporary_path()
+        count = notice_forms.write_summary(path, apps.yield_per(excel.CHUNK), header)
+        audit.record("export", object_type="Application", detail={"form": "附表3", "rows": count})
+        db.session.commit()
+
+        @after_this_request
+        def _cleanup(response):
+            response.call_on_close(lambda: os.path.exists(path) and os.remove(path))
+            return response
+
+        return send_file(
+            path, as_attachment=True, download_name=f"附表3_申报汇总表_{date.today():%Y%m%d}.xlsx", max_age=0
+        )
 
     # --- detail page helpers -----------------------------------------------------------------------
     @expose("/veteran/", methods=("POST",))

@@ -1,12 +1,14 @@
 """单位信息 area: the unit's own profile, its worker records and post settings; the staff's unit list."""
 
+import os
 from datetime import date
 
 import sqlalchemy as sa
-from flask import redirect, url_for
+from flask import redirect, request, url_for
 from flask_admin import expose
 from flask_admin.form import BaseForm, rules
 from flask_admin.model.form import InlineFormAdmin
+from flask_admin.model.template import EndpointLinkRowAction
 from flask_login import current_user
 from markupsafe import Markup
 from wtforms import SelectField
@@ -504,6 +506,48 @@ class WorkerView(SecureModelView):
 # --- Post settings ------------------------------------------------------------------------------------
 class PostSettingView(SecureModelView):
     """岗位设置 (附件4 numbers) per batch and grade; units keep theirs, reviewers read them."""
+
+    list_template = "gk/post_list.html"
+    column_extra_row_actions = [EndpointLinkRowAction("fa fa-table", ".filing_view", title="导出附件4备案表")]
+
+    @expose("/filing.xlsx", methods=("GET",))
+    def filing_view(self):
+        """附件4 备案表 of the unit and batch of a post-setting row the user may see."""
+        from flask import after_this_request, send_file
+
+        from admin_app.services import audit, excel, notice_forms
+        from models.org import utcnow
+
+        setting = self.get_one(request.args.get("id"))
+        figures = posts.filing_figures(setting.unit_id, setting.batch_id)
+        unit = setting.unit
+        path = excel.temporary_path()
+        notice_forms.write_filing(
+            path,
+            unit.name,
+            figures,
+            person=current_user.full_name or current_user.username,
+            phone=current_user.phone or unit.contact_phone or "",
+            filled_at=utcnow(),
+        )
+        audit.record(
+            "export",
+            object_type="PostSetting",
+            detail={"form": "附件4", "unit": unit.id, "batch": setting.batch_id},
+        )
+        db.session.commit()
+
+        @after_this_request
+        def _cleanup(response):
+            response.call_on_close(lambda: os.path.exists(path) and os.remove(path))
+            return response
+
+        return send_file(
+            path,
+            as_attachment=True,
+            download_name=f"附件4_备案表_{unit.name}_{setting.batch.year}.xlsx",
+            max_age=0,
+        )
 
     read_roles = frozenset({enums.UNIT}) | STAFF_READERS
     write_roles = frozenset({enums.UNIT})

@@ -36,6 +36,7 @@ ROW_PAGES = {
     "ticket_view",
     "certificate_view",
     "file_view",
+    "filing_view",
 }
 ROW_FORMS = {"register_view", "score_view"}
 LIST_PAGES = {
@@ -46,6 +47,7 @@ LIST_PAGES = {
     "export",
     "ajax_lookup",
     "export_xlsx_view",
+    "summary_view",
 }
 ROW_WRITES = {"edit_view", "delete_view", "ajax_update", "material_upload_view", "veteran_view"}
 LIST_WRITES = {"action_view", "decide_view"}
