@@ -1,5 +1,6 @@
 """考试报名, 成绩录入, 考核评审, 资格认定: lists over ``Registration`` rows, one per approved application."""
 
+import os
 from datetime import date
 
 from flask import abort, flash, redirect, request, send_file
@@ -227,6 +228,86 @@ class RegistrationStageView(BulkWorkflowMixin, SecureModelView):
         return response
 
 
+class _ImportMixin:
+    """附表5: the template for everyone who sees the list; the import for units."""
+
+    @expose("/template.xlsx", methods=("GET",))
+    def template_view(self):
+        import sqlalchemy as sa
+        from flask import after_this_request
+
+        from admin_app.services import candidate_import, excel
+        from models import Ethnicity, Trade
+
+        path = excel.temporary_path()
+        trades = list(
+            db.session.scalars(
+                sa.select(Trade.name).where(Trade.active.is_(True)).order_by(Trade.category, Trade.name)
+            )
+        )
+        ethnicities = list(db.session.scalars(sa.select(Ethnicity.name).order_by(Ethnicity.code)))
+        candidate_import.write_template(path, trades, ethnicities)
+
+        @after_this_request
+        def _cleanup(response):
+            response.call_on_close(lambda: os.path.exists(path) and os.remove(path))
+            return response
+
+        return send_file(
+            path, as_attachment=True, download_name="附表5_考生信息电子录入数据模板.xlsx", max_age=0
+        )
+
+    @expose("/import/", methods=("GET", "POST"))
+    def import_view(self):
+        from admin_app.services import candidate_import
+
+        problems, imported, report = [], None, None
+        if request.method == "POST":
+            upload = request.files.get("file")
+            data = upload.stream.read(candidate_import.MAX_BYTES + 1) if upload and upload.filename else b""
+            try:
+                if not data:
+                    raise candidate_import.ImportRefused("请选择要导入的文件")
+                parsed = candidate_import.read_file(data)
+                entries, problems = candidate_import.check_rows(current_user, parsed)
+                if problems:
+                    report = _store_report(candidate_import.marked_copy(data, parsed, problems))
+                else:
+                    imported = workflow.register_imported(current_user, entries)
+                    flash(f"已导入 {imported} 名考生，报名状态为“待确认”", "success")
+            except (candidate_import.ImportRefused, InvalidInput) as exc:
+                problems = [candidate_import.Problem(0, "", str(exc))]
+        return self.render("gk/import.html", problems=problems, imported=imported, report=report)
+
+    @expose("/import/report.xlsx", methods=("GET",))
+    def import_report_view(self):
+        from flask import session
+
+        token = request.args.get("token", "")
+        if token not in session.get("import_reports", []):
+            abort(404)
+        path = uploads.storage_path(f"import-reports/{token}.xlsx")
+        if not path.exists():
+            abort(404)
+        return send_file(path, as_attachment=True, download_name="附表5_导入错误标注.xlsx", max_age=0)
+
+
+def _store_report(content: bytes | None) -> str | None:
+    """Keep the marked copy for its uploader only (token in the session)."""
+    import secrets
+
+    from flask import session
+
+    if content is None:
+        return None
+    token = secrets.token_hex(16)
+    path = uploads.storage_path(f"import-reports/{token}.xlsx")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    session["import_reports"] = (session.get("import_reports", []) + [token])[-5:]
+    return token
+
+
 RETURN = BulkOperation(
     "return_registration",
     "退回报名",
@@ -253,11 +334,12 @@ FEE = BulkOperation(
 )
 
 
-class RegistrationView(RegistrationStageView):
-    """考试报名: units fill the 报名表; 市工考办 confirms or returns; 市职鉴中心 confirms the fee."""
+class RegistrationView(_ImportMixin, RegistrationStageView):
+    """考试报名: units fill the 报名表 (or import 附表5); 市工考办 confirms or returns; 市职鉴中心 confirms the fee."""
 
+    list_template = "gk/registration_list.html"
     bulk_operations = (CONFIRM, RETURN, FEE)
-    endpoint_roles = {"register_view": UNIT}
+    endpoint_roles = {"register_view": UNIT, "import_view": UNIT, "import_report_view": UNIT}
     column_list = COMMON_COLUMNS + ["status", "registered_at", "ticket_number"]
     column_filters = COMMON_FILTERS + ["status", "registered_at", "voluntary_training", "exam_category"]
     column_default_sort = ("id", True)

@@ -1033,3 +1033,77 @@ def recognise(user, ids, today: date | None = None) -> BulkResult:
         )
     db.session.commit()
     return result
+
+
+def register_imported(user, entries) -> int:
+    """附表5 import: register many candidates at once (未报名 / 已退回 → 待确认), all or nothing.
+
+    The rows were checked by candidate_import.check_rows; here every one is moved in one executemany
+    UPDATE that re-checks unit and state, and the count is verified: if any row moved on meanwhile,
+    nothing is kept. Photos and ID copies can be added later on the 报名表 or provided on site.
+    """
+    from models import Registration
+
+    if user.role != enums.UNIT:
+        raise InvalidInput("只有单位用户可以导入考生信息")
+    if not entries:
+        return 0
+    now = utcnow()
+    table = Registration.__table__
+    sources = tuple(TRANSITIONS["register"].sources)
+    db.session.execute(
+        sa.update(table)
+        .where(
+            table.c.id == sa.bindparam("rid"),
+            table.c.unit_id == user.organisation_id,
+            table.c.status.in_(sources),
+        )
+        .values(
+            phone=sa.bindparam("phone_value"),
+            voluntary_training=sa.bindparam("training"),
+            exam_category=sa.bindparam("category"),
+            remarks=sa.bindparam("remarks_value"),
+            status=REG_PENDING,
+            registered_at=now,
+            return_reason=None,
+            version=table.c.version + 1,
+            updated_at=now,
+        ),
+        [
+            {
+                "rid": e.registration_id,
+                "phone_value": e.phone,
+                "training": e.voluntary_training,
+                "category": e.exam_category,
+                "remarks_value": e.remarks,
+            }
+            for e in entries
+        ],
+    )
+    ids = [e.registration_id for e in entries]
+    moved = 0
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start : start + 1000]
+        moved += db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Registration)
+            .where(
+                Registration.id.in_(chunk),
+                Registration.status == REG_PENDING,
+                Registration.registered_at == now,
+            )
+        )
+    if moved != len(ids):
+        db.session.rollback()
+        raise InvalidInput("导入期间部分考生的报名状态已变化，全部未导入，请刷新后重试")
+    audit.record_many(
+        "register",
+        "Registration",
+        [
+            {"object_id": i, "from_state": REG_UNREGISTERED, "to_state": REG_PENDING, "opinion": "附表5导入"}
+            for i in ids
+        ],
+        user=user,
+    )
+    db.session.commit()
+    return len(ids)

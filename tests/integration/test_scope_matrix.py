@@ -48,6 +48,9 @@ LIST_PAGES = {
     "ajax_lookup",
     "export_xlsx_view",
     "summary_view",
+    "template_view",
+    "import_view",
+    "import_report_view",
 }
 ROW_WRITES = {"edit_view", "delete_view", "ajax_update", "material_upload_view", "veteran_view"}
 LIST_WRITES = {"action_view", "decide_view"}
