@@ -103,14 +103,16 @@ def parse_date(value) -> date | None:
 
 
 def parse_grade(value) -> int:
+    """五级（初级工）, 初级工, 五级 or 5 (full-width or half-width brackets alike)."""
     text = clean_text(value).replace(" ", "")
     for grade in enums.GRADE_NAMES:
-        if text in (
+        names = (
             enums.GRADE_LABELS[grade],
             enums.GRADE_NAMES[grade],
             enums.GRADE_LEVEL_NAMES[grade],
             str(grade),
-        ):
+        )
+        if text in {clean_text(n) for n in names}:
             return grade
     raise ValueError(
         "报考等级应为 五级（初级工）、四级（中级工）、三级（高级工）、二级（技师） 或 一级（高级技师）"
@@ -136,7 +138,8 @@ def _find_header(rows_iter, limit=15):
     for number, row in enumerate(rows_iter, start=1):
         if number > limit:
             break
-        cells = [clean_text(v).replace(" ", "") for v in row]
+        # "姓名 *": the template marks required columns; any spacing or star is ignored.
+        cells = [clean_text(v).replace(" ", "").rstrip("*") for v in row]
         found = {}
         for col, text in enumerate(cells, start=1):
             for header in HEADERS:
@@ -477,13 +480,13 @@ def _check_fields(
         except ValueError as exc:
             bad("出生日期", str(exc))
     ethnicity = clean_text(v.get("民族"))
-    if ethnicity and ethnicity not in ethnicities:
+    if ethnicity and ethnicity not in {clean_text(e) for e in ethnicities}:
         bad("民族", "民族名称不正确，请从下拉列表选择")
     education = clean_text(v.get("学历"))
-    if education and education not in education_labels:
+    if education and education not in {clean_text(e) for e in education_labels}:
         bad("学历", "学历不正确，请从下拉列表选择")
     trade = clean_text(v.get("报考工种"))
-    if trade != trade_name:
+    if trade != clean_text(trade_name):
         bad("报考工种", f"报考工种应为考试资格申请中的“{trade_name}”")
     try:
         if parse_grade(v.get("报考等级")) != registration.applied_grade:

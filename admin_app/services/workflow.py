@@ -1056,7 +1056,8 @@ def register_imported(user, entries) -> int:
         .where(
             table.c.id == sa.bindparam("rid"),
             table.c.unit_id == user.organisation_id,
-            table.c.status.in_(sources),
+            # IN (…) expands per execution, which executemany does not allow.
+            sa.or_(*(table.c.status == source for source in sources)),
         )
         .values(
             phone=sa.bindparam("phone_value"),
