@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 export FLASK_APP := wsgi.py
 
-.PHONY: run test setup install db lint e2e test-postgres translations clean
+.PHONY: run test setup install db lint e2e test-postgres translations bench-excel clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,9 @@ test-postgres: install
 
 e2e: install
 	$(BIN)/python -m pytest -m e2e tests/e2e
+
+bench-excel: install
+	$(BIN)/python bench/excel_bench.py
 
 translations: install
 	$(BIN)/python -c "from babel.messages.pofile import read_po; from babel.messages.mofile import write_mo; d='admin_app/translations/zh_Hans_CN/LC_MESSAGES/'; write_mo(open(d+'admin.mo','wb'), read_po(open(d+'admin.po','rb'), locale='zh_Hans_CN'))"

@@ -307,6 +307,7 @@ class WorkerView(SecureModelView):
         "gender": enums.choices(enums.GENDER_LABELS),
         "education": enums.choices(enums.EDUCATION_LABELS),
         "honour_title": enums.choices(enums.HONOUR_LABELS),
+        "current_grade": enums.choices(enums.GRADE_LABELS),
     }
     column_formatters = {"id_number": _id_for_list, "current_grade": _grade}
     column_formatters_detail = {

@@ -67,7 +67,7 @@ def write_workbook(path: str, sheet_name: str, columns: list[Column], rows, titl
 def _write(sheet, r, c, value, kind, date_format, time_format, number_format):
     if value is None or value == "":
         return
-    if kind == "text":
+    if kind == "text" or isinstance(value, str):
         sheet.write_string(r, c, str(value))
     elif isinstance(value, bool):
         sheet.write_string(r, c, "是" if value else "否")
