@@ -246,7 +246,10 @@ class _ImportMixin:
             )
         )
         ethnicities = list(db.session.scalars(sa.select(Ethnicity.name).order_by(Ethnicity.code)))
-        candidate_import.write_template(path, trades, ethnicities)
+        prefill = None
+        if request.args.get("prefill") and current_user.role == enums.UNIT:
+            prefill = candidate_import.prefill_rows(current_user)
+        candidate_import.write_template(path, trades, ethnicities, prefill)
 
         @after_this_request
         def _cleanup(response):

@@ -239,8 +239,11 @@ def _read_csv(data: bytes) -> ParsedFile:
 
 
 # --- the template ------------------------------------------------------------------------------------------
-def write_template(path: str, trades: list[str], ethnicities: list[str]) -> None:
-    """附表5 template: headers (protected), drop-downs, ID column as text, an instructions sheet."""
+def write_template(
+    path: str, trades: list[str], ethnicities: list[str], prefill: list[dict] | None = None
+) -> None:
+    """附表5 template: headers (protected), drop-downs, ID column as text, an instructions sheet; optionally
+    pre-filled with candidates (dicts keyed by header) for the unit to complete and import back."""
     import xlsxwriter
 
     book = xlsxwriter.Workbook(path)
@@ -265,6 +268,13 @@ def write_template(path: str, trades: list[str], ethnicities: list[str]) -> None
         sheet.set_column(col, col, widths[col], fmt)
         sheet.write_string(0, col, name + (" *" if required else ""), header)
     sheet.freeze_panes(1, 0)
+    for row, values in enumerate(prefill or [], start=1):
+        for col, name in enumerate(HEADERS):
+            value = values.get(name)
+            if isinstance(value, date):
+                sheet.write_datetime(row, col, datetime(value.year, value.month, value.day), unlocked_date)
+            elif value not in (None, ""):
+                sheet.write_string(row, col, str(value), unlocked_text)
     # Dictionary lists on their own (hidden) sheet: Excel limits inline lists to 255 characters.
     dictionaries = {
         "民族": ethnicities,
@@ -504,3 +514,41 @@ def _check_fields(
     if len(clean_text(v.get("备注"))) > 300:
         bad("备注", "备注不能超过300字")
     return out
+
+
+def prefill_rows(user) -> list[dict]:
+    """The unit's candidates waiting for 报名, as 附表5 rows (phone from the worker record if any)."""
+    import sqlalchemy as sa
+
+    from admin_app.extensions import db
+    from admin_app.services import workflow
+    from models import Registration, Trade, Worker
+
+    rows = db.session.execute(
+        sa.select(Registration, Worker, Trade.name)
+        .join(Worker, Worker.id == Registration.worker_id)
+        .join(Trade, Trade.id == Registration.applied_trade_id)
+        .where(
+            Registration.unit_id == user.organisation_id,
+            Registration.status.in_(tuple(workflow.TRANSITIONS["register"].sources)),
+        )
+        .order_by(Worker.name)
+    ).all()
+    return [
+        {
+            "序号": str(n),
+            "姓名": worker.name,
+            "性别": enums.GENDER_LABELS.get(worker.gender, ""),
+            "民族": worker.ethnicity.name if worker.ethnicity else "",
+            "身份证号码": worker.id_number,
+            "出生日期": worker.birth_date,
+            "学历": enums.EDUCATION_LABELS.get(worker.education or "", ""),
+            "工作单位": user.organisation.name,
+            "报考工种": trade_name,
+            "报考等级": enums.GRADE_LABELS[registration.applied_grade],
+            "联系电话": registration.phone or worker.phone or "",
+            "是否自愿参加培训": "否",
+            "考试类别": "理论和实作",
+        }
+        for n, (registration, worker, trade_name) in enumerate(rows, start=1)
+    ]

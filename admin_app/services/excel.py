@@ -25,8 +25,9 @@ class Column:
     width: int | None = None
 
 
-def _width(header: str) -> int:
-    return max(10, min(40, len(header.encode("gbk", "replace")) + 4))
+def _width(text: str) -> int:
+    """Column width in characters: a Chinese character is about two."""
+    return max(8, min(40, len(text.encode("gbk", "replace")) + 2))
 
 
 def write_workbook(path: str, sheet_name: str, columns: list[Column], rows, title: str | None = None) -> int:
@@ -53,11 +54,24 @@ def write_workbook(path: str, sheet_name: str, columns: list[Column], rows, titl
         sheet.set_column(col, col, column.width or _width(column.header))
         sheet.write_string(top, col, column.header, header_format)
     count = 0
+    widths = [column.width or _width(column.header) for column in columns]
     for count, row in enumerate(rows, start=1):
         r = top + count
         for col, column in enumerate(columns):
             value = column.value(row)
             _write(sheet, r, col, value, column.kind, date_format, time_format, number_format)
+            if count <= 500 and value is not None:  # size columns to the data seen first
+                if isinstance(value, str):
+                    widths[col] = max(widths[col], min(50, _width(value)))
+                elif isinstance(value, datetime):
+                    widths[col] = max(widths[col], 17)
+                elif isinstance(value, date):
+                    widths[col] = max(widths[col], 11)
+    for col, width in enumerate(widths):
+        sheet.set_column(col, col, width)
+    sheet.set_landscape()
+    sheet.set_paper(9)
+    sheet.fit_to_pages(1, 0)
     sheet.freeze_panes(top + 1, 0)
     sheet.autofilter(top, 0, top + max(count, 1), len(columns) - 1)
     workbook.close()

@@ -128,7 +128,7 @@ def write_filing(path: str, unit_name: str, figures: dict, person: str, phone: s
     sheet.set_row(0, 32)
     sheet.merge_range(0, 0, 0, 6, FILING_TITLE, title)
     sheet.merge_range(1, 0, 1, 6, f"填报单位（盖章）：{unit_name}", plain)
-    sheet.write_string(2, 0, "岗位情况", head)
+    sheet.fit_to_pages(1, 1)
     sheet.write_string(2, 1, "等级", head)
     grades = [1, 2, 3, 4, 5]
     for col, grade in enumerate(grades, start=2):
@@ -139,7 +139,8 @@ def write_filing(path: str, unit_name: str, figures: dict, person: str, phone: s
         ("特设岗位聘用人数", "special"),
         ("空缺岗位", "vacant"),
     ]
-    sheet.merge_range(3, 0, 6, 0, "岗位情况", head)
+    # As on the notice: one 岗位情况 cell spans the header row and the four post rows.
+    sheet.merge_range(2, 0, 6, 0, "岗位情况", head)
     for offset, (label, key) in enumerate(post_rows):
         sheet.write_string(3 + offset, 1, label, left)
         for col, grade in enumerate(grades, start=2):

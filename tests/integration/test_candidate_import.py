@@ -250,3 +250,26 @@ def test_only_units_import(client, world):
     login(client, "office")
     assert client.get("/registrations/import/").status_code == 403
     assert client.get("/registrations/template.xlsx").status_code == 200
+
+
+def test_export_import_round_trip_with_the_prefilled_template(client, world):
+    unit, regs = candidates(world, 3)
+    regs[0].worker.phone = "13911112222"
+    db.session.commit()
+    login(client, unit.users[0].username)
+    data = client.get("/registrations/template.xlsx?prefill=1").data
+    sheet = load_workbook(io.BytesIO(data))["考生信息"]
+    names = {sheet.cell(r, 2).value for r in range(2, 5)}
+    assert names == {r.worker.name for r in regs}
+    # Phones missing for two of them: the import names exactly those cells, and imports nothing.
+    body = text_of(upload(client, data))
+    assert body.count("联系电话格式不正确") == 2 and "未导入任何数据" in body
+    book = load_workbook(io.BytesIO(data))
+    sheet = book["考生信息"]
+    for r in range(2, 5):
+        sheet.cell(r, HEADER.index("联系电话") + 1, "023-88152255")
+    out = io.BytesIO()
+    book.save(out)
+    assert "已导入 3 名考生" in text_of(upload(client, out.getvalue()))
+    db.session.expire_all()
+    assert {status_of(r) for r in regs} == {workflow.REG_PENDING}
