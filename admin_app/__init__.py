@@ -3,7 +3,7 @@
 from flask import Flask, render_template
 
 from admin_app.config import load_config
-from admin_app.extensions import babel, csrf, db, migrate
+from admin_app.extensions import babel, csrf, db, limiter, migrate
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -18,6 +18,11 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=_migrations_dir(app), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
+    limiter.init_app(app)
+    if app.config["PROXY_FIX_HOPS"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_HOPS"], x_proto=1)
     # Flask-Admin's shipped zh_Hans_CN catalog is found through the zh_CN locale (a bare 'zh' is not).
     babel.init_app(app, locale_selector=lambda: "zh_CN")
 
@@ -28,6 +33,7 @@ def create_app(config: dict | None = None) -> Flask:
     build_admin(app)
     cli.init_app(app)
     _register_error_pages(app)
+    _security_headers(app)
     from admin_app.services.clock import format_beijing
 
     app.jinja_env.filters["beijing"] = format_beijing
@@ -40,13 +46,29 @@ def _migrations_dir(app: Flask) -> str:
     return os.path.join(os.path.dirname(app.root_path), "migrations")
 
 
+def _security_headers(app: Flask) -> None:
+    @app.after_request
+    def headers(response):
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if response.mimetype == "text/html":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
 def _register_error_pages(app: Flask) -> None:
     messages = {
         400: ("请求无效", "提交的数据不完整或格式有误，请返回重试。"),
         403: ("无权访问", "您的账号没有执行此操作的权限。"),
         404: ("记录不存在", "您要访问的页面或记录不存在，或不在您的权限范围内。"),
         413: ("文件过大", "上传的内容超过了允许的大小。"),
+        429: ("操作过于频繁", "短时间内尝试次数过多，请稍后再试。"),
         500: ("系统错误", "服务器处理请求时出错，已记录。请稍后重试。"),
+        503: (
+            "系统暂时无法访问",
+            "数据库暂时无法连接，您的操作没有被保存。请稍后重试；如持续出现请联系系统管理员。",
+        ),
     }
 
     def handler(error):
@@ -58,6 +80,22 @@ def _register_error_pages(app: Flask) -> None:
 
     for code in messages:
         app.register_error_handler(code, handler)
+
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(DBAPIError)
+    def database_down(error):
+        # Connection refused / lost: nothing was committed; tell the person in plain words.
+        if (
+            isinstance(error, DBAPIError)
+            and not error.connection_invalidated
+            and not isinstance(error, OperationalError)
+        ):
+            raise error
+        db.session.rollback()
+        title, text = messages[503]
+        return render_template("gk/error.html", code=503, title=title, text=text), 503
 
     from flask_wtf.csrf import CSRFError
 

@@ -80,4 +80,13 @@ def load_config(instance_path: str, env: dict | None = None) -> dict:
         "BABEL_DEFAULT_LOCALE": "zh_CN",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
         "FLASK_ADMIN_SWATCH": "cerulean",
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        # Staff roles may log in only from these networks (the bureaus' 金保网 intranet); empty: anywhere.
+        "STAFF_ALLOWED_NETWORKS": [
+            n.strip() for n in env.get("STAFF_ALLOWED_NETWORKS", "").split(",") if n.strip()
+        ],
+        # Behind a reverse proxy, trust this many X-Forwarded-For hops for the client address.
+        "PROXY_FIX_HOPS": _int_env(env, "PROXY_FIX_HOPS", 0),
     }

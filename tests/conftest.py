@@ -38,6 +38,8 @@ def app():
             "UPLOAD_DIR": os.path.join(tmp_dir, "uploads"),
             "WTF_CSRF_ENABLED": False,
             "SECRET_KEY": "test-secret-key-not-for-production",
+            # Tests log in thousands of times from 127.0.0.1; test_security sets its own limits.
+            "LOGIN_RATE_LIMIT": "100000 per minute",
         }
     )
     app.test_client_class = IsolatedClient

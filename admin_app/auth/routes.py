@@ -4,7 +4,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import current_user, login_required, login_user, logout_user
 
 from admin_app.auth.forms import ChangePasswordForm, LoginForm, RealNameForm, RegisterForm
-from admin_app.extensions import db
+from admin_app.extensions import db, limiter
 from admin_app.services import accounts, audit
 from admin_app.services.validators import InvalidInput, parse_resident_id
 from models import enums
@@ -20,13 +20,22 @@ def _safe_next(target: str | None) -> str:
     return url_for("admin.index")
 
 
+def _login_limit():
+    from flask import current_app
+
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("admin.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        result = accounts.authenticate(form.username.data, form.password.data)
+        result = accounts.authenticate(
+            form.username.data, form.password.data, client_address=request.remote_addr
+        )
         if result.user is None:
             flash(result.error, "error")
         else:
@@ -71,6 +80,7 @@ def change_password():
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("admin.index"))

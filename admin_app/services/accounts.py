@@ -24,7 +24,23 @@ class LoginResult:
     error: str | None = None
 
 
-def authenticate(username: str, password: str, now: datetime | None = None) -> LoginResult:
+def staff_network_allowed(user: User, address: str | None) -> bool:
+    """Staff roles log in only from the configured networks (金保网); units from anywhere."""
+    import ipaddress
+
+    networks = current_app.config.get("STAFF_ALLOWED_NETWORKS") or []
+    if not networks or user.role == enums.UNIT:
+        return True
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(n, strict=False) for n in networks)
+
+
+def authenticate(
+    username: str, password: str, now: datetime | None = None, client_address: str | None = None
+) -> LoginResult:
     """Check credentials. Failures are counted in the database; the Nth failure locks the account.
 
     Guarantees: a locked or disabled account never logs in, even with the right password; the same
@@ -55,6 +71,10 @@ def authenticate(username: str, password: str, now: datetime | None = None) -> L
         return LoginResult(None, f"用户名或密码错误（再错{left}次将锁定账号）")
     if not user.is_active:
         return LoginResult(None, "账号已停用，请联系系统管理员")
+    if not staff_network_allowed(user, client_address):
+        audit.record("login_refused_network", user, user=user, detail={"ip": client_address})
+        db.session.commit()
+        return LoginResult(None, "人力社保部门用户须通过金保网（内网）登录本系统")
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now

@@ -44,7 +44,13 @@ def live_server():
     from seed import demo
 
     tmp = tempfile.mkdtemp(prefix="gk-e2e-")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/e2e.db", "UPLOAD_DIR": f"{tmp}/uploads"})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/e2e.db",
+            "UPLOAD_DIR": f"{tmp}/uploads",
+            "LOGIN_RATE_LIMIT": "100000 per minute",  # the tests log in many times from 127.0.0.1
+        }
+    )
     with app.app_context():
         upgrade()
         demo.build()
