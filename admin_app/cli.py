@@ -12,6 +12,7 @@ def init_app(app) -> None:
     app.cli.add_command(seed_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_admin_command)
+    app.cli.add_command(audit_verify_command)
 
 
 @click.command("seed")
@@ -61,3 +62,17 @@ def create_admin_command(username, organisation):
     db.session.add_all([org, user])
     db.session.commit()
     click.echo(f"管理员账号 {username} 已创建，一次性密码：{password}（首次登录须修改）")
+
+
+@click.command("audit-verify")
+def audit_verify_command():
+    """Check the audit log's hash chain; names the first broken row and exits 1 if there is one."""
+    from admin_app.services.audit import verify_chain
+
+    checked, broken = verify_chain()
+    if broken is not None:
+        click.echo(
+            f"审计日志校验失败：第 {broken} 号记录（已核对 {checked} 条之后）被修改、删除或插入。", err=True
+        )
+        raise SystemExit(1)
+    click.echo(f"审计日志校验通过：{checked} 条记录的哈希链完整。")

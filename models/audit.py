@@ -27,3 +27,6 @@ class AuditLog(db.Model):
     to_state: Mapped[str | None] = mapped_column(sa.String(40))
     opinion: Mapped[str | None] = mapped_column(sa.Text)
     detail: Mapped[str | None] = mapped_column(sa.Text)
+    # Tamper evidence: each row's hash covers its content and the previous row's hash (see services/audit).
+    prev_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    row_hash: Mapped[str | None] = mapped_column(sa.String(64))

@@ -10,10 +10,10 @@ from pathlib import Path
 from stdnum.cn import ric
 
 from admin_app.extensions import db
+from admin_app.services import audit
 from models import (
     AnnualAssessment,
     Application,
-    AuditLog,
     ExamBatch,
     Jurisdiction,
     Material,
@@ -157,7 +157,7 @@ def build_world() -> World:
         world.workers[key] = add_worker(unit, f"{key}工人", seq, trade, batch)
         world.posts[key] = PostSetting(unit=unit, batch=batch, grade=4, approved_posts=3, current_staff=1)
         db.session.add(world.posts[key])
-    db.session.add(AuditLog(action="world_built", object_type="World"))
+    audit.record("world_built", object_type="World", object_id=0)
     db.session.flush()
     for key in world.units:
         world.applications[key] = add_application(world, world.workers[key])

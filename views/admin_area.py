@@ -374,6 +374,8 @@ class AuditLogView(AdminOnlyView):
         "role": "角色",
         "organisation_id": "机构编号",
         "user_id": "操作人编号",
+        "prev_hash": "前一条哈希",
+        "row_hash": "本条哈希",
         "ip": "IP地址",
         "action": "操作",
         "object_type": "对象类型",

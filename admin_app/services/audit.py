@@ -1,5 +1,13 @@
-"""Writing audit rows. The caller's transaction commits them together with the change they record."""
+"""Writing audit rows, chained by hash. The caller's transaction commits them with the change they record.
 
+Each row's ``row_hash`` is SHA-256 over its content and the previous row's hash, so that editing or
+deleting any row breaks the chain from there on (``flask audit-verify`` names the first broken row). On
+PostgreSQL a transaction-level advisory lock, taken at the first audit write of a transaction and held to
+its commit, keeps the chain linear when many people act at once; a trigger (migration 0004) refuses UPDATE
+and DELETE on the table. The application offers no way to edit or delete audit rows.
+"""
+
+import hashlib
 import json
 
 import sqlalchemy as sa
@@ -8,12 +16,74 @@ from flask_login import current_user
 
 from admin_app.extensions import db
 from models import AuditLog
+from models.org import utcnow
+
+GENESIS = "0" * 64
+CHAIN_LOCK = 727_001  # pg_advisory_xact_lock key of the audit chain
+HASHED_FIELDS = (
+    "created_at",
+    "user_id",
+    "username",
+    "organisation_id",
+    "role",
+    "ip",
+    "action",
+    "object_type",
+    "object_id",
+    "from_state",
+    "to_state",
+    "opinion",
+    "detail",
+)
 
 
 def client_ip() -> str | None:
     if not has_request_context():
         return None
     return request.remote_addr
+
+
+def row_digest(values: dict, prev_hash: str) -> str:
+    """The hash of one row: its fields (canonical JSON) and the previous row's hash."""
+    payload = {field: values.get(field) for field in HASHED_FIELDS}
+    created = payload["created_at"]
+    if created is not None and not isinstance(created, str):
+        payload["created_at"] = created.isoformat(timespec="microseconds")
+    for key in ("user_id", "organisation_id"):
+        if payload[key] is not None:
+            payload[key] = int(payload[key])
+    text = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256((prev_hash + "|" + text).encode("utf-8")).hexdigest()
+
+
+def _chain_head() -> str:
+    """The hash the next row chains to: this transaction's last row, else the table's last row."""
+    info = db.session.info
+    if "audit_head" in info:
+        return info["audit_head"]
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(CHAIN_LOCK)))
+    head = db.session.scalar(sa.select(AuditLog.row_hash).order_by(AuditLog.id.desc()).limit(1))
+    info["audit_head"] = head or GENESIS
+    return info["audit_head"]
+
+
+def _actor(user):
+    if user is None and has_request_context() and current_user and current_user.is_authenticated:
+        user = current_user
+    return user
+
+
+def _fields(user, **values) -> dict:
+    return {
+        "created_at": utcnow(),
+        "user_id": getattr(user, "id", None),
+        "username": getattr(user, "username", None),
+        "organisation_id": getattr(user, "organisation_id", None),
+        "role": user.role if user is not None else None,
+        "ip": client_ip(),
+        **values,
+    }
 
 
 def record(
@@ -29,14 +99,9 @@ def record(
     detail: dict | None = None,
 ) -> AuditLog:
     """Add one audit row to the session (not committed here)."""
-    if user is None and has_request_context() and current_user and current_user.is_authenticated:
-        user = current_user
-    row = AuditLog(
-        user_id=getattr(user, "id", None),
-        username=getattr(user, "username", None),
-        organisation_id=getattr(user, "organisation_id", None),
-        role=user.role if user is not None else None,
-        ip=client_ip(),
+    user = _actor(user)
+    values = _fields(
+        user,
         action=action,
         object_type=object_type or (type(obj).__name__ if obj is not None else None),
         object_id=str(object_id if object_id is not None else getattr(obj, "id", "") or "") or None,
@@ -45,41 +110,65 @@ def record(
         opinion=opinion,
         detail=json.dumps(detail, ensure_ascii=False, default=str) if detail else None,
     )
+    with db.session.no_autoflush:
+        prev = _chain_head()
+    values["prev_hash"] = prev
+    values["row_hash"] = row_digest(values, prev)
+    db.session.info["audit_head"] = values["row_hash"]
+    row = AuditLog(**values)
     db.session.add(row)
     return row
 
 
 def record_many(action: str, object_type: str, items: list[dict], *, user=None) -> None:
-    """Set-based variant for bulk work: one INSERT for many rows. ``items`` hold object_id, from_state,
-    to_state, opinion (and optionally detail); who, role and IP are filled in here."""
+    """Set-based variant for bulk work: one INSERT for many rows, chained in order. ``items`` hold
+    object_id, from_state, to_state, opinion (and optionally detail); who, role and IP are filled in here."""
     if not items:
         return
-    if user is None and has_request_context() and current_user and current_user.is_authenticated:
-        user = current_user
-    base = {
-        "user_id": getattr(user, "id", None),
-        "username": getattr(user, "username", None),
-        "organisation_id": getattr(user, "organisation_id", None),
-        "role": user.role if user is not None else None,
-        "ip": client_ip(),
-        "action": action,
-        "object_type": object_type,
-    }
-    from models.org import utcnow
-
-    now = utcnow()
-    rows = [
-        {
-            **base,
-            "created_at": now,
-            "detail": None,
-            "opinion": None,
-            "from_state": None,
-            "to_state": None,
-            **item,
-        }
-        for item in items
-    ]
-    for row in rows:
-        row["object_id"] = str(row["object_id"])
+    user = _actor(user)
+    prev = _chain_head()
+    rows = []
+    for item in items:
+        defaults = {"detail": None, "opinion": None, "from_state": None, "to_state": None}
+        values = _fields(
+            user,
+            **{
+                **defaults,
+                **item,
+                "action": action,
+                "object_type": object_type,
+                "object_id": str(item["object_id"]),
+            },
+        )
+        values["prev_hash"] = prev
+        values["row_hash"] = prev = row_digest(values, prev)
+        rows.append(values)
     db.session.execute(sa.insert(AuditLog), rows)
+    db.session.info["audit_head"] = prev
+
+
+def verify_chain(batch: int = 5000) -> tuple[int, int | None]:
+    """Walk the log in id order. Returns (rows checked, id of the first broken row or None)."""
+    prev, checked, last_id = GENESIS, 0, 0
+    while True:
+        rows = db.session.scalars(
+            sa.select(AuditLog).where(AuditLog.id > last_id).order_by(AuditLog.id).limit(batch)
+        ).all()
+        if not rows:
+            return checked, None
+        for row in rows:
+            values = {field: getattr(row, field) for field in HASHED_FIELDS}
+            if row.prev_hash != prev or row.row_hash != row_digest(values, prev):
+                return checked, row.id
+            prev, last_id = row.row_hash, row.id
+            checked += 1
+        db.session.expunge_all()
+
+
+def _reset_head(session, *args):
+    session.info.pop("audit_head", None)
+
+
+sa.event.listen(sa.orm.Session, "after_commit", _reset_head)
+sa.event.listen(sa.orm.Session, "after_rollback", _reset_head)
+sa.event.listen(sa.orm.Session, "after_soft_rollback", _reset_head)
