@@ -7,9 +7,10 @@ import random
 from datetime import date
 
 import sqlalchemy as sa
-from stdnum.cn import ric, uscc
+from stdnum.cn import uscc
 
 from admin_app.extensions import db
+from admin_app.services.validators import resident_check_digit
 from models import (
     AnnualAssessment,
     Application,
@@ -120,7 +121,7 @@ def make_id_number(rng: random.Random, birth: date, gender: str) -> str:
     seq = rng.randint(10, 99)
     sex_digit = rng.choice("13579" if gender == "M" else "02468")
     body = f"{area}{birth:%Y%m%d}{seq:02d}{sex_digit}"
-    return body + ric.calc_check_digit(body)
+    return body + resident_check_digit(body)
 
 
 def _user(username: str, org: Organisation, full_name: str) -> User:

@@ -7,10 +7,9 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 
-from stdnum.cn import ric
-
 from admin_app.extensions import db
 from admin_app.services import audit
+from admin_app.services.validators import resident_check_digit
 from models import (
     AnnualAssessment,
     Application,
@@ -44,7 +43,7 @@ def password_hash() -> str:
 def make_id_number(area: str, birth: date, seq: int, gender: str = "M") -> str:
     sex = (seq * 2 + (1 if gender == "M" else 0)) % 10
     body = f"{area}{birth:%Y%m%d}{seq % 100:02d}{sex}"
-    return body + ric.calc_check_digit(body)
+    return body + resident_check_digit(body)
 
 
 def add_user(username: str, org: Organisation, **kw) -> User:

@@ -13,7 +13,6 @@ import csv
 import io
 import re
 import unicodedata
-import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -167,7 +166,7 @@ def _read_xlsx(data: bytes) -> ParsedFile:
 
     try:
         book = load_workbook(io.BytesIO(data), data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+    except Exception:  # noqa: BLE001 - any damage inside the file is a refusal, not a crash
         raise ImportRefused("无法读取该Excel文件，请用模板填写后另存为 .xlsx 再上传") from None
     for sheet in book.worksheets:
         values = list(sheet.iter_rows(values_only=True))
@@ -199,7 +198,7 @@ def _read_xls(data: bytes) -> ParsedFile:
 
     try:
         book = xlrd.open_workbook(file_contents=data)
-    except xlrd.XLRDError:
+    except Exception:  # noqa: BLE001 - xlrd raises several kinds on damaged files
         raise ImportRefused("无法读取该 .xls 文件，请另存为 .xlsx 后上传") from None
     for sheet in book.sheets():
         values = []
@@ -231,7 +230,10 @@ def _read_csv(data: bytes) -> ParsedFile:
         raise ImportRefused("无法识别文件内容：请上传用附表5模板填写的 .xlsx 文件")
     if "\x00" in text:
         raise ImportRefused("无法识别文件内容：请上传用附表5模板填写的 .xlsx 文件")
-    values = list(csv.reader(io.StringIO(text)))
+    try:
+        values = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error:
+        raise ImportRefused("无法识别文件内容：请上传用附表5模板填写的 .xlsx 文件") from None
     header_row, columns = _find_header(values)
     if header_row is None:
         raise ImportRefused("无法识别文件内容：请上传用附表5模板填写的 .xlsx 文件")

@@ -2,7 +2,9 @@
 
 Resident ID numbers (GB 11643) are checked here by hand: python-stdnum's full ``stdnum.cn.ric.validate``
 demands that the address code existed in the holder's birth year, which rejects nearly every Chongqing
-worker born before 1997 (SPEC §3). Only its check-digit calculation is reused.
+worker born before 1997 (SPEC §3). Note that ``stdnum.cn.ric.calc_check_digit`` expects the number *with*
+its check position and drops the last character: given 17 digits it silently ignores the 17th. The check
+digit is therefore computed here from the standard's weights.
 """
 
 import re
@@ -10,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-from stdnum.cn import ric, uscc
+from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError
 
 # GB/T 2260 province-level prefixes (incl. 71 台湾, 81 香港, 82 澳门 used by residence permits).
@@ -55,6 +57,17 @@ PROVINCE_PREFIXES = frozenset(
 )
 
 
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK_CHARACTERS = "10X98765432"
+
+
+def resident_check_digit(body17: str) -> str:
+    """GB 11643 check character of the first 17 digits: weighted sum mod 11 → "10X98765432"."""
+    if len(body17) != 17 or not body17.isdigit():
+        raise ValueError("17 digits expected")
+    return ID_CHECK_CHARACTERS[sum(int(d) * w for d, w in zip(body17, ID_WEIGHTS, strict=True)) % 11]
+
+
 class InvalidInput(ValueError):
     """A value a person typed is not acceptable; ``str(exc)`` is the Chinese message to show."""
 
@@ -68,8 +81,9 @@ class ResidentId:
 
 def normalise_code(value: str | None) -> str:
     """Full-width to half-width, drop every kind of white space, upper-case (a lower-case x is accepted)."""
-    text = unicodedata.normalize("NFKC", value or "")
-    return re.sub(r"\s+", "", text).upper()
+    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", value or ""))
+    # Removing white space can leave combining marks that compose differently: normalise again.
+    return unicodedata.normalize("NFKC", text).upper()
 
 
 def parse_resident_id(value: str | None, today: date | None = None) -> ResidentId:
@@ -90,7 +104,7 @@ def parse_resident_id(value: str | None, today: date | None = None) -> ResidentI
     today = today or date.today()
     if birth.year < 1900 or birth > today:
         raise InvalidInput("身份证号码中的出生日期无效")
-    if ric.calc_check_digit(number[:17]) != number[17]:
+    if resident_check_digit(number[:17]) != number[17]:
         raise InvalidInput("身份证号码校验位错误，请核对")
     gender = "M" if int(number[16]) % 2 == 1 else "F"
     return ResidentId(number=number, birth_date=birth, gender=gender)

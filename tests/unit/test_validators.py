@@ -1,7 +1,6 @@
 from datetime import date
 
 import pytest
-from stdnum.cn import ric
 
 from admin_app.services.validators import (
     InvalidInput,
@@ -9,6 +8,7 @@ from admin_app.services.validators import (
     normalise_code,
     parse_resident_id,
     password_problems,
+    resident_check_digit,
     validate_credit_code,
     validate_phone,
     validate_postcode,
@@ -17,7 +17,7 @@ from models.worker import mask_id_number
 
 
 def with_check(body17: str) -> str:
-    return body17 + ric.calc_check_digit(body17)
+    return body17 + resident_check_digit(body17)
 
 
 def test_chongqing_id_born_before_1997_is_accepted():
@@ -28,10 +28,17 @@ def test_chongqing_id_born_before_1997_is_accepted():
     assert parsed.gender == "M"
 
 
+def test_the_standards_own_example_and_the_check_digit_weights():
+    # GB 11643-1999's example number; every one of the 17 digits takes part in the check.
+    assert resident_check_digit("11010519491231002") == "X"
+    assert parse_resident_id("11010519491231002X").gender == "F"
+    assert resident_check_digit("11010519491231003") != "X"
+
+
 def test_id_with_x_check_digit_lowercase_fullwidth_and_spaces():
-    assert parse_resident_id("50010319800101000x").number == "50010319800101000X"
-    assert parse_resident_id("５００１０３ １９８００１０１ ０００ｘ").number == "50010319800101000X"
-    assert parse_resident_id("50010319800101000X").gender == "F"
+    assert parse_resident_id("50010319800101106x").number == "50010319800101106X"
+    assert parse_resident_id("５００１０３ １９８００１０１ １０６ｘ").number == "50010319800101106X"
+    assert parse_resident_id("50010319800101106X").gender == "F"
 
 
 @pytest.mark.parametrize(
