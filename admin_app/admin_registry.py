@@ -5,6 +5,7 @@ import os
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
+from admin_app import csp_nonce
 from admin_app.extensions import db
 from models import (
     Application,
@@ -49,6 +50,7 @@ def build_admin(app) -> Admin:
         index_view=HomeView(name="首页", url="/", endpoint="admin"),
         theme=Bootstrap4Theme(base_template="gk/master.html", swatch="cerulean", fluid=True),
         translations_path=os.path.join(app.root_path, "translations"),
+        csp_nonce_generator=csp_nonce,
     )
     admin.add_view(
         UnitProfileView(Organisation, db, name="单位基本信息", endpoint="unitprofile", category=UNIT_AREA)

@@ -43,7 +43,7 @@ def approved_application(page, live_server, tmp_path):
         page.goto(f"{live_server}/applications/?search=王技能")
         page.check(f"input.action-checkbox[value='{app_id}']")
         page.click("text=选中的")
-        page.click("a[onclick*=\"'submit'\"]")
+        page.click("a[data-gk-action='submit']")
         page.wait_for_load_state("networkidle")
         status = "pending_district_hr"
     if status == "pending_district_hr":
@@ -98,7 +98,7 @@ def test_exam_pipeline_to_printed_certificate(page, live_server, shots, tmp_path
     page.goto(f"{live_server}/registrations/?search=王技能")
     page.check(f"input.action-checkbox[value='{reg_id}']")
     page.click("text=选中的")
-    page.click("a[onclick*=\"'confirm_registration'\"]")
+    page.click("a[data-gk-action='confirm_registration']")
     page.wait_for_load_state("networkidle")
     page.click("button:has-text('确认报名审核通过')")
     page.wait_for_load_state("networkidle")
@@ -109,7 +109,7 @@ def test_exam_pipeline_to_printed_certificate(page, live_server, shots, tmp_path
     page.goto(f"{live_server}/registrations/?search=王技能")
     page.check(f"input.action-checkbox[value='{reg_id}']")
     page.click("text=选中的")
-    page.click("a[onclick*=\"'confirm_fee'\"]")
+    page.click("a[data-gk-action='confirm_fee']")
     page.wait_for_load_state("networkidle")
     page.fill("#receipt_number", "SJ20210801")
     page.click("button:has-text('确认缴费确认')")
@@ -135,7 +135,7 @@ def test_exam_pipeline_to_printed_certificate(page, live_server, shots, tmp_path
     page.goto(f"{live_server}/evaluations/?search=王技能")
     page.check(f"input.action-checkbox[value='{reg_id}']")
     page.click("text=选中的")
-    page.click("a[onclick*=\"'evaluate_pass'\"]")
+    page.click("a[data-gk-action='evaluate_pass']")
     page.wait_for_load_state("networkidle")
     for name, value in (
         ("vote_expected", "9"),
@@ -154,7 +154,7 @@ def test_exam_pipeline_to_printed_certificate(page, live_server, shots, tmp_path
     page.goto(f"{live_server}/recognitions/?search=王技能")
     page.check(f"input.action-checkbox[value='{reg_id}']")
     page.click("text=选中的")
-    page.click("a[onclick*=\"'recognise'\"]")
+    page.click("a[data-gk-action='recognise']")
     page.wait_for_load_state("networkidle")
     page.click("button:has-text('确认资格认定')")
     page.wait_for_load_state("networkidle")
