@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
+from flask import current_app
 
 from admin_app.extensions import db
 from admin_app.services import applications as app_facts
@@ -318,58 +319,78 @@ def decide(user, ids, action: str, opinion: str | None) -> BulkResult:
             groups[(row.route, row.step_index)].append(row)
 
     now = utcnow()
+    # One transaction per group (same route and step): a failure in one group leaves the groups already
+    # committed intact and reports its own rows as not done.
     for (route, index), members in groups.items():
-        steps = route.split(",")
-        if action == "reject":
-            target, next_index = REJECTED, index
-        elif index + 1 < len(steps):
-            target, next_index = pending(steps[index + 1]), index + 1
-        else:
-            target, next_index = APPROVED, index
-        conditions = [
-            Application.id.in_([m.id for m in members]),
-            Application.status == mine,
-            Application.step_index == index,
-            scope,
-        ]
-        if action == "approve" and index == 0:
-            conditions.append(has_material)
-        values = {
-            "status": target,
-            "step_index": next_index,
-            "version": Application.version + 1,
-            "updated_at": now,
-        }
-        if target in FINAL_STATES:
-            values["decided_at"] = now
-        stmt = (
-            sa.update(Application)
-            .where(*conditions)
-            .values(**values)
-            .returning(Application.id)
-            .execution_options(synchronize_session=False)
-        )
-        landed = set(db.session.scalars(stmt))
-        if target == APPROVED:
-            _create_registrations(sorted(landed), now)
+        try:
+            target, landed = _decide_group(
+                user, action, opinion, route, index, members, mine, scope, has_material, now
+            )
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            current_app.logger.exception("bulk decision failed for group %s/%s", route, index)
+            for member in members:
+                result.refuse(member.id, _label(member), GROUP_FAILED)
+            continue
         for member in members:
             if member.id in landed:
                 result.done.append((member.id, _label(member)))
             else:
                 result.refuse(member.id, _label(member), "该申请已被他人处理或状态已变化，请刷新后查看")
-        _record(
-            sorted(landed),
-            action=action,
-            step_role=user.role,
-            step_index=index,
-            from_status=mine,
-            to_status=target,
-            user=user,
-            opinion=opinion,
-            now=now,
-        )
-    db.session.commit()
     return result
+
+
+GROUP_FAILED = "处理时发生错误，本条未保存（其余已处理的不受影响），请稍后重试"
+
+
+def _decide_group(user, action, opinion, route, index, members, mine, scope, has_material, now):
+    """Move one group of applications (same route and step) to its target, with history and audit rows."""
+    steps = route.split(",")
+    if action == "reject":
+        target, next_index = REJECTED, index
+    elif index + 1 < len(steps):
+        target, next_index = pending(steps[index + 1]), index + 1
+    else:
+        target, next_index = APPROVED, index
+    conditions = [
+        Application.id.in_([m.id for m in members]),
+        Application.status == mine,
+        Application.step_index == index,
+        scope,
+    ]
+    if action == "approve" and index == 0:
+        conditions.append(has_material)
+    values = {
+        "status": target,
+        "step_index": next_index,
+        "version": Application.version + 1,
+        "updated_at": now,
+    }
+    if target in FINAL_STATES:
+        values["decided_at"] = now
+    stmt = (
+        sa.update(Application)
+        .where(*conditions)
+        .values(**values)
+        .returning(Application.id)
+        .execution_options(synchronize_session=False)
+    )
+    landed = set(db.session.scalars(stmt))
+    if target == APPROVED:
+        _create_registrations(sorted(landed), now)
+    _record(
+        sorted(landed),
+        action=action,
+        step_role=user.role,
+        step_index=index,
+        from_status=mine,
+        to_status=target,
+        user=user,
+        opinion=opinion,
+        now=now,
+    )
+    return target, landed
 
 
 def _veteran_undecided(app_id: int) -> bool:

@@ -465,3 +465,39 @@ def test_history_is_consistent_after_everything(world):
     for before, after in zip(reviews, reviews[1:], strict=False):
         assert before.to_status == after.from_status
     assert reviews[0].from_status == workflow.DRAFT and reviews[-1].to_status == workflow.APPROVED
+
+
+def test_a_failure_in_one_group_keeps_the_groups_already_done(world, monkeypatch):
+    """Two groups (different routes/steps at the 市工考办); the second fails while being written."""
+    unit_a, office_only = fresh(world, "g1", enums.CAT_SOE, grade=4, seq=700)  # route: office
+    unit_b, two_step = fresh(world, "g2", enums.CAT_CITY_OTHER, grade=4, seq=701)  # city_hr → office
+    workflow.submit(unit_a.users[0], [office_only.id])
+    workflow.submit(unit_b.users[0], [two_step.id])
+    add_material(office_only)
+    db.session.commit()
+    approve_with_material(world, two_step, enums.CITY_HR)
+    calls = {"n": 0}
+    original = workflow._record
+
+    def failing_record(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("disk full")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(workflow, "_record", failing_record)
+    result = workflow.decide(world.users[enums.OFFICE], [office_only.id, two_step.id], "approve", None)
+    assert len(result.done) == 1 and len(result.refused) == 1
+    assert "其余已处理的不受影响" in result.refused[0][2]
+    db.session.expire_all()
+    done_id = result.done[0][0]
+    failed_id = result.refused[0][0]
+    assert db.session.get(Application, done_id).status == workflow.APPROVED
+    assert db.session.get(Application, failed_id).status == workflow.pending(enums.OFFICE)
+    # Nothing half-written for the failed one: no review row for its office step.
+    reviews = db.session.scalars(
+        sa.select(ApplicationReview).where(
+            ApplicationReview.application_id == failed_id, ApplicationReview.step_role == enums.OFFICE
+        )
+    ).all()
+    assert reviews == []
