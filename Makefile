@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 export FLASK_APP := wsgi.py
 
-.PHONY: run test setup install db lint e2e test-postgres translations bench-excel clean
+.PHONY: run test setup install db lint e2e test-postgres translations bench-excel bench-load clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,9 @@ e2e: install
 
 bench-excel: install
 	$(BIN)/python bench/excel_bench.py
+
+bench-load: install
+	$(BIN)/python bench/load_test.py
 
 translations: install
 	$(BIN)/python -c "from babel.messages.pofile import read_po; from babel.messages.mofile import write_mo; d='admin_app/translations/zh_Hans_CN/LC_MESSAGES/'; write_mo(open(d+'admin.mo','wb'), read_po(open(d+'admin.po','rb'), locale='zh_Hans_CN'))"
