@@ -90,3 +90,105 @@ def test_html_in_text_fields_is_escaped(client, world, field):
     login(client, "office")
     body = client.get(f"/units/details/?id={unit.id}").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in body and "&lt;script&gt;" in body
+
+
+def test_oversized_request_body_is_refused_in_chinese(app, client, world):
+    login(client, "unit_a")
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    try:
+        response = client.post("/workers/new/", data={"name": "x" * 5000})
+        assert response.status_code == 413 and "超过了允许的大小" in text_of(response)
+    finally:
+        app.config["MAX_CONTENT_LENGTH"] = 25 * 1024 * 1024
+
+
+def test_wrongly_encoded_input_is_handled(client, world):
+    # Invalid UTF-8 in a form body: no crash, just a failed login.
+    response = client.post(
+        "/login",
+        data=b"username=%FF%FEunit_a&password=%C3%28",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 200 and "用户名或密码错误" in text_of(response)
+    response = client.get("/workers/?search=%FF%FE")
+    assert response.status_code in (200, 302)
+
+
+def test_very_long_strings_are_refused_with_a_message(client, world):
+    from models import Worker
+
+    login(client, "unit_a")
+    response = client.post(
+        "/workers/new/",
+        data={"name": "长" * 5000, "gender": "M", "id_number": "1", "birth_date": "1970-01-01"},
+    )
+    assert response.status_code == 200 and "保存失败" in text_of(response)
+    from admin_app.extensions import db
+
+    assert db.session.query(Worker).filter(Worker.name.like("长长长%")).count() == 0
+
+
+def test_script_in_every_text_field_is_escaped_on_output(client, world):
+    from datetime import date
+
+    from admin_app.extensions import db
+    from models import Worker
+    from tests.factories import make_id_number
+
+    evil = "<script>alert('x')</script>"
+    login(client, "unit_a")
+    number = make_id_number("500103", date(1980, 5, 5), 77)
+    data = {
+        "name": "王" + evil[:20],
+        "gender": "M",
+        "id_number": number,
+        "birth_date": "1980-05-05",
+        "certificate_number": evil[:50],
+        "rewards_punishments": evil,
+        "other_exclusion": evil,
+        "educations-0-level": "high_school",
+        "educations-0-school": evil,
+        "educations-0-major": evil,
+        "work_history-0-start_month": "2000-01-01",
+        "work_history-0-employer": evil,
+    }
+    response = client.post("/workers/new/", data=data)
+    assert response.status_code == 302, text_of(response)[:500]
+    worker = db.session.query(Worker).filter(Worker.id_number == number).one()
+    for url in ["/workers/", f"/workers/details/?id={worker.id}", f"/workers/edit/?id={worker.id}"]:
+        body = client.get(url).get_data(as_text=True)
+        assert "<script>alert(" not in body, url
+
+
+def test_redis_storage_shares_the_login_limit_between_app_servers(world):
+    import redis
+
+    from admin_app import create_app
+
+    try:
+        redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    prefix = f"gk-test-{time.time_ns()}"
+    servers = [
+        create_app(
+            {
+                "TESTING": True,
+                "SQLALCHEMY_DATABASE_URI": "sqlite://",
+                "SECRET_KEY": "x",
+                "WTF_CSRF_ENABLED": False,
+                "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
+                "RATELIMIT_KEY_PREFIX": prefix,
+                "LOGIN_RATE_LIMIT": "2 per minute",
+            }
+        )
+        for _ in range(2)
+    ]
+    first, second = (s.test_client() for s in servers)
+    address = {"REMOTE_ADDR": "10.77.0.1"}
+    for client in (first, second):  # one attempt on each server
+        client.post("/login", data={"username": "x", "password": "y"}, environ_base=address)
+    # The third attempt, on either server, is over the shared limit.
+    assert (
+        first.post("/login", data={"username": "x", "password": "y"}, environ_base=address).status_code == 429
+    )
