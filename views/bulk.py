@@ -58,10 +58,10 @@ class BulkWorkflowMixin:
 
         return handler
 
-    def is_action_allowed(self, name: str) -> bool:
+    def is_action_allowed_for(self, name: str, role) -> bool:
         if any(op.name == name for op in self.bulk_operations):
-            return self._operation(name) is not None
-        return super().is_action_allowed(name)
+            return any(op.name == name for op in self.allowed_operations_for(role))
+        return super().is_action_allowed_for(name, role)
 
     def matching_ids(self) -> list[int]:
         """Ids of the rows of the current 组合查询 (filters, search; scope applied), in list order."""

@@ -105,3 +105,19 @@ def test_mask_id_number():
 
 def test_normalise_code():
     assert normalise_code("  ５００ １０３ x") == "500103X"
+
+
+def test_stored_names_cannot_leave_the_upload_directory(tmp_path):
+    from flask import Flask
+
+    from admin_app.services import uploads
+
+    app = Flask(__name__)
+    app.config["UPLOAD_DIR"] = str(tmp_path)
+    with app.app_context():
+        assert uploads.storage_path("materials/1/a.pdf").is_relative_to(tmp_path)
+        for bad in ("../../etc/passwd", "/etc/passwd", "materials/../../x"):
+            with pytest.raises(InvalidInput):
+                uploads.storage_path(bad)
+        assert uploads.display_name("..\\..\\中文 报表.pdf") == "中文 报表.pdf"
+        assert uploads.display_name("../../x/登记表.pdf") == "登记表.pdf"
