@@ -1,6 +1,5 @@
 """考试资格申请: the units' applications, the reviewers' queue, decisions, materials and the 登记表."""
 
-import os
 from datetime import date
 
 import sqlalchemy as sa
@@ -18,7 +17,7 @@ from admin_app.services import audit, eligibility, materials, uploads, workflow
 from admin_app.services.scope import application_condition
 from admin_app.services.validators import InvalidInput
 from models import Application, ExamBatch, Material, Trade, Worker, enums
-from views.base import SecureModelView
+from views.base import SecureModelView, send_temporary_file
 from views.bulk import BulkOperation, BulkWorkflowMixin, name_rows
 
 APPLICATION_LABELS = {
@@ -305,8 +304,6 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
     @expose("/summary.xlsx", methods=("GET",))
     def summary_view(self):
         """附表3 for the applications of the current 组合查询, one sheet per 申报工种."""
-        from flask import after_this_request
-
         from admin_app.services import excel, notice_forms
 
         ids = sa.select(Application.id).where(Application.id.in_(self.matching_ids()))
@@ -329,14 +326,7 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
         audit.record("export", object_type="Application", detail={"form": "附表3", "rows": count})
         db.session.commit()
 
-        @after_this_request
-        def _cleanup(response):
-            response.call_on_close(lambda: os.path.exists(path) and os.remove(path))
-            return response
-
-        return send_file(
-            path, as_attachment=True, download_name=f"附表3_申报汇总表_{date.today():%Y%m%d}.xlsx", max_age=0
-        )
+        return send_temporary_file(path, f"附表3_申报汇总表_{date.today():%Y%m%d}.xlsx")
 
     # --- detail page helpers -----------------------------------------------------------------------
     @expose("/veteran/", methods=("POST",))

@@ -238,6 +238,24 @@ class SecureModelView(ModelView):
             field.errors = [*field.errors, "所选项不存在或不在可选范围内"]
         return valid and not forged
 
+    def filtered_query(self):
+        """The list's query for the current request's 组合查询 (filters, search, sort; scope applied), all
+        pages; and the parsed list arguments."""
+        view_args = self._get_list_extra_args()
+        sort_column = self._get_column_by_idx(view_args.sort)
+        if sort_column is not None:
+            sort_column = sort_column[0]
+        _count, query = self.get_list(
+            0,
+            sort_column,
+            view_args.sort_desc,
+            view_args.search,
+            view_args.filters,
+            execute=False,
+            page_size=0,
+        )
+        return query, view_args
+
     # --- 导出查询结果 -----------------------------------------------------------------------------------
     def export_columns(self) -> list:
         """The exported columns: the list's columns, typed, with the list's labels and enum formatters.
@@ -264,23 +282,9 @@ class SecureModelView(ModelView):
     @expose("/export.xlsx", methods=("GET",))
     def export_xlsx_view(self):
         """导出查询结果: every row of the current 组合查询 (filters, search, sort; scope applied), streamed."""
-        from flask import after_this_request, send_file
-
         from admin_app.services import excel
 
-        view_args = self._get_list_extra_args()
-        sort_column = self._get_column_by_idx(view_args.sort)
-        if sort_column is not None:
-            sort_column = sort_column[0]
-        _count, query = self.get_list(
-            0,
-            sort_column,
-            view_args.sort_desc,
-            view_args.search,
-            view_args.filters,
-            execute=False,
-            page_size=0,
-        )
+        query, view_args = self.filtered_query()
         name = self.export_name or str(self.name)
         path = excel.temporary_path()
         try:
@@ -299,20 +303,7 @@ class SecureModelView(ModelView):
             raise
         audit.record("export", object_type=self.model.__name__, detail={"rows": count, "view": self.endpoint})
         db.session.commit()
-
-        @after_this_request
-        def _cleanup(response):
-            response.call_on_close(lambda: os.path.exists(path) and os.remove(path))
-            return response
-
-        stamp = datetime.now().strftime("%Y%m%d%H%M")
-        return send_file(
-            path,
-            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            as_attachment=True,
-            download_name=f"{name}_{stamp}.xlsx",
-            max_age=0,
-        )
+        return send_temporary_file(path, f"{name}_{datetime.now():%Y%m%d%H%M}.xlsx")
 
     def export_plan(self, query, view_args):
         """A Core SELECT of just the exported columns for the rows of ``query`` (its filters, search and
@@ -502,3 +493,15 @@ def _plain(value):
     if isinstance(value, Markup):
         return value.striptags()
     return value
+
+
+def send_temporary_file(path: str, download_name: str):
+    """Send a generated file as an attachment and delete it once the response is closed."""
+    from flask import after_this_request, send_file
+
+    @after_this_request
+    def _cleanup(response):
+        response.call_on_close(lambda: os.path.exists(path) and os.remove(path))
+        return response
+
+    return send_file(path, as_attachment=True, download_name=download_name, max_age=0)

@@ -65,19 +65,7 @@ class BulkWorkflowMixin:
 
     def matching_ids(self) -> list[int]:
         """Ids of the rows of the current 组合查询 (filters, search; scope applied), in list order."""
-        view_args = self._get_list_extra_args()
-        sort_column = self._get_column_by_idx(view_args.sort)
-        if sort_column is not None:
-            sort_column = sort_column[0]
-        _count, query = self.get_list(
-            0,
-            sort_column,
-            view_args.sort_desc,
-            view_args.search,
-            view_args.filters,
-            execute=False,
-            page_size=0,
-        )
+        query, _view_args = self.filtered_query()
         return [row.id for row in query.limit(BULK_LIMIT + 1)]
 
     @expose("/bulk/", methods=("GET",))

@@ -1,6 +1,5 @@
 """考试报名, 成绩录入, 考核评审, 资格认定: lists over ``Registration`` rows, one per approved application."""
 
-import os
 from datetime import date
 
 from flask import abort, flash, redirect, request, send_file
@@ -13,7 +12,7 @@ from admin_app.services import eligibility, uploads, workflow
 from admin_app.services.scope import registration_condition
 from admin_app.services.validators import InvalidInput
 from models import AuditLog, Registration, enums
-from views.base import SecureModelView
+from views.base import SecureModelView, send_temporary_file
 from views.bulk import BulkOperation, BulkWorkflowMixin, name_rows
 
 UNIT = frozenset({enums.UNIT})
@@ -234,7 +233,6 @@ class _ImportMixin:
     @expose("/template.xlsx", methods=("GET",))
     def template_view(self):
         import sqlalchemy as sa
-        from flask import after_this_request
 
         from admin_app.services import candidate_import, excel
         from models import Ethnicity, Trade
@@ -251,14 +249,7 @@ class _ImportMixin:
             prefill = candidate_import.prefill_rows(current_user)
         candidate_import.write_template(path, trades, ethnicities, prefill)
 
-        @after_this_request
-        def _cleanup(response):
-            response.call_on_close(lambda: os.path.exists(path) and os.remove(path))
-            return response
-
-        return send_file(
-            path, as_attachment=True, download_name="附表5_考生信息电子录入数据模板.xlsx", max_age=0
-        )
+        return send_temporary_file(path, "附表5_考生信息电子录入数据模板.xlsx")
 
     @expose("/import/", methods=("GET", "POST"))
     def import_view(self):

@@ -1,6 +1,5 @@
 """单位信息 area: the unit's own profile, its worker records and post settings; the staff's unit list."""
 
-import os
 from datetime import date
 
 import sqlalchemy as sa
@@ -34,7 +33,7 @@ from models import (
     WorkHistory,
     enums,
 )
-from views.base import SecureModelView
+from views.base import SecureModelView, send_temporary_file
 
 STAFF_READERS = enums.BUSINESS_STAFF_ROLES
 
@@ -514,8 +513,6 @@ class PostSettingView(SecureModelView):
     @expose("/filing.xlsx", methods=("GET",))
     def filing_view(self):
         """附件4 备案表 of the unit and batch of a post-setting row the user may see."""
-        from flask import after_this_request, send_file
-
         from admin_app.services import audit, excel, notice_forms
         from models.org import utcnow
 
@@ -538,17 +535,7 @@ class PostSettingView(SecureModelView):
         )
         db.session.commit()
 
-        @after_this_request
-        def _cleanup(response):
-            response.call_on_close(lambda: os.path.exists(path) and os.remove(path))
-            return response
-
-        return send_file(
-            path,
-            as_attachment=True,
-            download_name=f"附件4_备案表_{unit.name}_{setting.batch.year}.xlsx",
-            max_age=0,
-        )
+        return send_temporary_file(path, f"附件4_备案表_{unit.name}_{setting.batch.year}.xlsx")
 
     read_roles = frozenset({enums.UNIT}) | STAFF_READERS
     write_roles = frozenset({enums.UNIT})
