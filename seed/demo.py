@@ -228,7 +228,6 @@ def _applications(rng: random.Random, batch: ExamBatch) -> None:
             publicity_start=date(2021, 6, 1),
             publicity_end=date(2021, 6, 7),
             publicity_result="no_objection",
-            status=workflow.DRAFT,
         )
         db.session.add(app)
         by_unit.setdefault(worker.unit_id, []).append(app)

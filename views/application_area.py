@@ -248,8 +248,7 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
             unit = current_user.organisation
             model.unit_id = unit.id
             model.jurisdiction_id = unit.jurisdiction_id
-            model.org_category = unit.org_category
-            model.status = workflow.DRAFT
+            model.org_category = unit.org_category  # status: the model's default, workflow.DRAFT
         if model.worker is None or model.worker.unit_id != current_user.organisation_id:
             raise ValidationError("只能为本单位人员申报")
         if model.batch.state != "open":

@@ -414,7 +414,12 @@ class ScoreView(RegistrationStageView):
                 return redirect(self.get_url(".index_view"))
             flash(problems.get(reg.id, "保存失败"), "error")
         return self.render(
-            "gk/score_grid.html", rows=[reg], problems=problems, single=True, form_values=request.form
+            "gk/score_grid.html",
+            rows=[reg],
+            problems=problems,
+            single=True,
+            form_values=request.form,
+            senior_grades=enums.SENIOR_GRADES,
         )
 
     @expose("/grid/", methods=("GET", "POST"))
@@ -444,30 +449,33 @@ class ScoreView(RegistrationStageView):
                 )
             flash(f"有 {len(problems)} 行需要修改，全部未保存", "error")
         return self.render(
-            "gk/score_grid.html", rows=rows, problems=problems, single=False, form_values=request.form
+            "gk/score_grid.html",
+            rows=rows,
+            problems=problems,
+            single=False,
+            form_values=request.form,
+            senior_grades=enums.SENIOR_GRADES,
         )
+
+
+def _evaluation(decision: str, label: str, style: str) -> BulkOperation:
+    """评审通过 / 评审不通过 with the committee vote entered on the confirmation page."""
+    return BulkOperation(
+        f"evaluate_{decision}",
+        label,
+        OFFICE,
+        run=lambda user, ids, form: workflow.evaluate(user, ids, decision, _vote_from(form)),
+        fields_template="gk/_vote_fields.html",
+        style=style,
+    )
 
 
 class EvaluationView(RegistrationStageView):
     """考核评审: 技师/高级技师 whose scores passed; 市工考办 records the committee vote and decides."""
 
     bulk_operations = (
-        BulkOperation(
-            "evaluate_pass",
-            "评审通过",
-            OFFICE,
-            run=lambda user, ids, form: workflow.evaluate(user, ids, "pass", _vote_from(form)),
-            fields_template="gk/_vote_fields.html",
-            style="success",
-        ),
-        BulkOperation(
-            "evaluate_fail",
-            "评审不通过",
-            OFFICE,
-            run=lambda user, ids, form: workflow.evaluate(user, ids, "fail", _vote_from(form)),
-            fields_template="gk/_vote_fields.html",
-            style="danger",
-        ),
+        _evaluation("pass", "评审通过", "success"),
+        _evaluation("fail", "评审不通过", "danger"),
     )
     column_list = COMMON_COLUMNS + [
         "theory_score",

@@ -224,6 +224,38 @@ class WorkerForm(BaseForm):
         return True
 
 
+WORKER_INLINE = ("educations", "work_history", "assessments")
+WORKER_FIELDSETS = [
+    (
+        "基本信息",
+        ["name", "gender", "ethnicity", "id_number", "birth_date", "work_start_date", "phone", "education"],
+    ),
+    (
+        "现工种与等级",
+        [
+            "current_trade",
+            "current_grade",
+            "current_grade_date",
+            "certificate_number",
+            "certificate_trade",
+            "years_in_trade",
+        ],
+    ),
+    ("学历、简历与考核", [*WORKER_INLINE, "rewards_punishments"]),
+    (
+        "不得参加考核的情形（通知第一条第三款）",
+        [
+            "discipline_until",
+            "detained_or_probation",
+            "long_sick_leave_or_absence",
+            "holds_professional_title",
+            "other_exclusion",
+        ],
+    ),
+    ("退役士兵、竞赛与荣誉（不受岗位限额的依据）", ["is_veteran", "competition_rank", "honour_title"]),
+]
+
+
 def _id_for_list(view, context, model, name):
     return model.masked_id_number
 
@@ -334,73 +366,9 @@ class WorkerView(SecureModelView):
     column_searchable_list = ["name", "id_number"]
     column_default_sort = ("id", True)
 
-    form_columns = [
-        "name",
-        "gender",
-        "ethnicity",
-        "id_number",
-        "birth_date",
-        "work_start_date",
-        "phone",
-        "education",
-        "current_trade",
-        "current_grade",
-        "current_grade_date",
-        "certificate_number",
-        "certificate_trade",
-        "years_in_trade",
-        "rewards_punishments",
-        "discipline_until",
-        "detained_or_probation",
-        "long_sick_leave_or_absence",
-        "holds_professional_title",
-        "other_exclusion",
-        "is_veteran",
-        "competition_rank",
-        "honour_title",
-    ]
-    form_rules = [
-        rules.FieldSet(
-            [
-                "name",
-                "gender",
-                "ethnicity",
-                "id_number",
-                "birth_date",
-                "work_start_date",
-                "phone",
-                "education",
-            ],
-            "基本信息",
-        ),
-        rules.FieldSet(
-            [
-                "current_trade",
-                "current_grade",
-                "current_grade_date",
-                "certificate_number",
-                "certificate_trade",
-                "years_in_trade",
-            ],
-            "现工种与等级",
-        ),
-        rules.FieldSet(
-            ["educations", "work_history", "assessments", "rewards_punishments"], "学历、简历与考核"
-        ),
-        rules.FieldSet(
-            [
-                "discipline_until",
-                "detained_or_probation",
-                "long_sick_leave_or_absence",
-                "holds_professional_title",
-                "other_exclusion",
-            ],
-            "不得参加考核的情形（通知第一条第三款）",
-        ),
-        rules.FieldSet(
-            ["is_veteran", "competition_rank", "honour_title"], "退役士兵、竞赛与荣誉（不受岗位限额的依据）"
-        ),
-    ]
+    form_rules = [rules.FieldSet(fields, label) for label, fields in WORKER_FIELDSETS]
+    # The plain columns of the form are exactly those of the fieldsets (inline lists aside).
+    form_columns = [f for _label, fields in WORKER_FIELDSETS for f in fields if f not in WORKER_INLINE]
     form_overrides = {"current_grade": SelectField}
     form_choices = {
         "gender": enums.choices(enums.GENDER_LABELS),

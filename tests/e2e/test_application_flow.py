@@ -12,12 +12,8 @@ def set_select(page, selector, value):
     )
 
 
-def test_application_through_the_whole_chain(page, live_server, shots, tmp_path):
-    facts = live_server.facts
-    page.on("dialog", lambda dialog: dialog.accept())
-
-    # 1. The unit adds the application and sees the rule results.
-    login(page, live_server, "unit_demo")
+def fill_application(page, live_server, facts):
+    """The unit's 新增 form for 王技能's 技师 application, saved."""
     page.goto(f"{live_server}/applications/new/")
     set_select(page, "#batch", facts["batch_id"])
     set_select(page, "#worker", facts["worker_id"])
@@ -29,6 +25,15 @@ def test_application_through_the_whole_chain(page, live_server, shots, tmp_path)
     page.fill("#achievements", "承担单位配电房改造，解决双电源切换故障；带徒3名。")
     page.click("input[type=submit][value='保存']")
     page.wait_for_load_state("networkidle")
+
+
+def test_application_through_the_whole_chain(page, live_server, shots, tmp_path):
+    facts = live_server.facts
+    page.on("dialog", lambda dialog: dialog.accept())
+
+    # 1. The unit adds the application and sees the rule results.
+    login(page, live_server, "unit_demo")
+    fill_application(page, live_server, facts)
     body = page.inner_text("body")
     assert "资格条件核对" in body and "不符合" not in body, body[:3000]
     page.screenshot(path=str(shots / "app-1-unit-form-rules.png"), full_page=True)

@@ -3,7 +3,7 @@
 
 import re
 
-from tests.e2e.test_application_flow import set_select
+from tests.e2e.test_application_flow import fill_application
 from tests.e2e.test_menus import login
 
 PNG = (
@@ -23,16 +23,7 @@ def approved_application(page, live_server, tmp_path):
     login(page, live_server, "unit_demo")
     page.goto(f"{live_server}/applications/?search=王技能")
     if "王技能" not in page.inner_text("body"):
-        page.goto(f"{live_server}/applications/new/")
-        set_select(page, "#batch", facts["batch_id"])
-        set_select(page, "#worker", facts["worker_id"])
-        set_select(page, "#applied_trade", facts["trade_id"])
-        set_select(page, "#applied_grade", 2)
-        page.fill("#publicity_start", "2021-06-01")
-        page.fill("#publicity_end", "2021-06-07")
-        set_select(page, "#publicity_result", "no_objection")
-        page.click("input[type=submit][value='保存']")
-        page.wait_for_load_state("networkidle")
+        fill_application(page, live_server, facts)
     app_id = _first_id(page, live_server, "/applications/?search=王技能", "/applications/details/")
     with live_server.app.app_context():
         from admin_app.extensions import db

@@ -15,7 +15,6 @@ def test_models_and_migrations_agree(app, ctx):
 
 def test_schema_is_at_head(app, ctx):
     from alembic.script import ScriptDirectory
-    from flask_migrate import Migrate  # noqa: F401
 
     config = app.extensions["migrate"].migrate.get_config()
     head = ScriptDirectory.from_config(config).get_current_head()

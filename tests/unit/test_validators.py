@@ -121,3 +121,11 @@ def test_stored_names_cannot_leave_the_upload_directory(tmp_path):
                 uploads.storage_path(bad)
         assert uploads.display_name("..\\..\\中文 报表.pdf") == "中文 报表.pdf"
         assert uploads.display_name("../../x/登记表.pdf") == "登记表.pdf"
+
+
+def test_new_applications_start_in_the_workflows_first_state():
+    # The model's column default is the workflow's 待提交: nothing else sets the initial status.
+    from admin_app.services import workflow
+    from models import Application
+
+    assert Application.__table__.c.status.default.arg == workflow.DRAFT
