@@ -66,8 +66,20 @@ def csp_nonce() -> str:
 
 
 def _security_headers(app: Flask) -> None:
+    import time
+
+    from flask import g
+
+    @app.before_request
+    def start_clock():
+        g.gk_started = time.perf_counter()
+
     @app.after_request
     def headers(response):
+        # Server-side time of the request (browser developer tools and bench/scale_bench.py read it).
+        if "gk_started" in g:
+            elapsed = (time.perf_counter() - g.gk_started) * 1000
+            response.headers.setdefault("Server-Timing", f"app;dur={elapsed:.1f}")
         # Inline event handlers are gone from every template (templates/admin/*, static/gk.js): scripts
         # run only from our own files or with this request's nonce.
         response.headers.setdefault("Content-Security-Policy", CSP.format(nonce=csp_nonce()))

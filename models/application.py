@@ -41,7 +41,16 @@ class Application(db.Model):
         # One application per worker and batch (a rejected one may be replaced: see the workflow).
         sa.Index("ix_application_batch_status", "batch_id", "status"),
         sa.Index("ix_application_unit_batch_grade", "unit_id", "batch_id", "applied_grade"),
-        sa.Index("ix_application_jurisdiction_status", "jurisdiction_id", "status"),
+        # Lists at scale (issue 7): a bureau's or a unit's list in id order, counted from the index alone
+        # (worker_id included for name search); 区县 + 状态 + 等级; a review queue by status.
+        sa.Index(
+            "ix_application_jurisdiction_status_grade", "jurisdiction_id", "status", "applied_grade", "id"
+        ),
+        sa.Index(
+            "ix_application_jurisdiction_order", "jurisdiction_id", "id", postgresql_include=["worker_id"]
+        ),
+        sa.Index("ix_application_unit_order", "unit_id", "id", postgresql_include=["worker_id"]),
+        sa.Index("ix_application_status_submitted", "status", "submitted_at", "id"),
         sa.CheckConstraint("applied_grade BETWEEN 1 AND 5", name="grade"),
     )
 

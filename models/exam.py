@@ -21,6 +21,16 @@ class Registration(db.Model):
         sa.UniqueConstraint("batch_id", "ticket_number"),
         sa.Index("ix_registration_batch_status", "batch_id", "status"),
         sa.Index("ix_registration_jurisdiction_status", "jurisdiction_id", "status"),
+        sa.Index(
+            "ix_registration_jurisdiction_order", "jurisdiction_id", "id", postgresql_include=["worker_id"]
+        ),
+        sa.Index("ix_registration_unit_order", "unit_id", "id", postgresql_include=["worker_id"]),
+        # 准考证号 searched by prefix (views.base.PREFIX_SEARCH_COLUMNS), whatever the database collation
+        sa.Index(
+            "ix_registration_ticket_prefix",
+            "ticket_number",
+            postgresql_ops={"ticket_number": "text_pattern_ops"},
+        ),
         sa.CheckConstraint(
             "theory_score IS NULL OR (theory_score >= 0 AND theory_score <= 100)", name="theory"
         ),

@@ -39,7 +39,12 @@ def mask_id_number(value: str | None) -> str:
 
 class Worker(db.Model):
     __tablename__ = "worker"
-    __table_args__ = (sa.Index("ix_worker_unit_name", "unit_id", "name"),)
+    __table_args__ = (
+        sa.Index("ix_worker_unit_name", "unit_id", "name"),
+        # name and ID number searched by prefix (views.base.PREFIX_SEARCH_COLUMNS), whatever the collation
+        sa.Index("ix_worker_name_prefix", "name", postgresql_ops={"name": "text_pattern_ops"}),
+        sa.Index("ix_worker_id_number_prefix", "id_number", postgresql_ops={"id_number": "text_pattern_ops"}),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(sa.ForeignKey("organisation.id"))

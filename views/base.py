@@ -6,8 +6,11 @@ safe by default (see ../shared/FLASK_ADMIN_NOTES.md and STYLE.md).
 """
 
 import os
+import re
+import unicodedata
 from datetime import date, datetime
 
+import sqlalchemy as sa
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
@@ -47,6 +50,28 @@ DETAIL_TYPE_FORMATTERS = {
     **_TIME_FORMATTERS,
     bool: lambda view, value, name: "是" if value else "否",
 }
+
+# A list counts its rows up to this many (and at least to the page after the current one); beyond that the
+# pager says "10,000+" instead of counting a million rows on every page view.
+COUNT_CAP = 10_000
+
+# Searched by prefix (an index range scan) instead of Flask-Admin's ILIKE '%…%' (a full scan): the columns
+# of the large tables that people look up by name, ID number or 准考证号. Other searchable columns (of
+# small tables) keep "contains".
+PREFIX_SEARCH_COLUMNS = frozenset({"worker.name", "worker.id_number", "registration.ticket_number"})
+_ID_LIKE = re.compile(r"[0-9xX]+")
+
+
+class CappedCount(int):
+    """A row count that stopped at its cap (the value is cap + 1): shown as "10,000+"."""
+
+    def __str__(self) -> str:
+        return f"{int(self) - 1:,}+"
+
+
+def _escape_like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
 
 # Never written to the audit log's change details.
 _SECRET_FIELDS = {"password_hash", "session_token"}
@@ -112,7 +137,7 @@ class SecureModelView(ModelView):
     export_name: str | None = None  # file and sheet name of 导出查询结果 (default: the view's name)
     can_view_details = True
     can_set_page_size = True
-    page_size = 50
+    page_size = 20  # Flask-Admin's default; 50 and 100 can be chosen on the page
     column_default_sort = ("id", True)
     column_display_pk = False
     column_type_formatters = TYPE_FORMATTERS
@@ -193,17 +218,72 @@ class SecureModelView(ModelView):
     def get_query(self):
         return self.scope_query(super().get_query())
 
-    def get_count_query(self):
-        return self.scope_query(super().get_count_query())
+    def get_list(
+        self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None, eager=True
+    ):
+        """The list page: scope, search, filters and sort as Flask-Admin builds them, then
 
-    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
-        """Flask-Admin's list query with every many-to-one relation the columns show loaded in the same
-        statement: a constant number of SQL statements per page, whatever the number of rows."""
-        count, query = super().get_list(
-            page, sort_column, sort_desc, search, filters, execute=False, page_size=page_size
+        - a capped count (``COUNT_CAP``; exact below it) instead of COUNT(*) over the whole table;
+        - the page's ids first (an index scan even for a deep page), then just those rows with every
+          many-to-one relation the columns show loaded in the same statement: a constant number of SQL
+          statements per page, whatever the number of rows.
+
+        ``execute=False`` returns the whole query (all pages when ``page_size=0``), eagerly loaded."""
+        joins: dict = {}
+        query = self.get_query()
+        if self._search_supported and search:
+            query, _none, joins, _joins = self._apply_search(query, None, joins, {}, search)
+        if filters and self._filters:
+            query, _none, joins, _joins = self._apply_filters(query, None, joins, {}, filters)
+        query, joins = self._apply_sorting(query, joins, sort_column, sort_desc)
+        if not execute:
+            query = self._apply_pagination(query, page, page_size)
+            return None, (self.eager(query) if eager else query)
+        size = self.page_size if page_size is None else page_size
+        count = self.capped_count(query, page or 0, size)
+        ids = [pk for (pk,) in self._apply_pagination(query.with_entities(self.model.id), page, page_size)]
+        if not ids:
+            return count, []
+        rows = self.eager(self.get_query().filter(self.model.id.in_(ids))).all()
+        position = {pk: index for index, pk in enumerate(ids)}
+        rows.sort(key=lambda row: position[row.id])
+        return count, rows
+
+    def capped_count(self, query, page: int, page_size: int) -> int:
+        """Rows of ``query``, counted up to the cap (at least to the page after ``page``): exact when the
+        filtered set is small, a ``CappedCount`` ("10,000+") when it is not."""
+        cap = max(COUNT_CAP, (page + 2) * page_size) if page_size else COUNT_CAP
+        inner = query.with_entities(self.model.id).order_by(None).limit(cap + 1).subquery()
+        count = db.session.scalar(sa.select(sa.func.count()).select_from(inner))
+        return CappedCount(count) if count > cap else count
+
+    def _apply_search(self, query, count_query, joins, count_joins, search):
+        """Every word must match one of the searchable columns: by prefix for ``PREFIX_SEARCH_COLUMNS``
+        (ID numbers upper-cased, full-width characters folded), by "contains" for the others."""
+        for term in search.split():
+            term = unicodedata.normalize("NFKC", term).strip()
+            if not term:
+                continue
+            conditions = []
+            for field, path in self._search_fields:
+                query, joins, alias = self._apply_path_joins(query, joins, path, inner_join=False)
+                column = field if alias is None else getattr(alias, field.key)
+                if f"{field.table.name}.{field.name}" in PREFIX_SEARCH_COLUMNS:
+                    value = term.upper() if _ID_LIKE.fullmatch(term) else term
+                    conditions.append(column.like(_escape_like(value) + "%", escape="\\"))
+                else:
+                    conditions.append(
+                        sa.cast(column, sa.Unicode).ilike(f"%{_escape_like(term)}%", escape="\\")
+                    )
+            query = query.filter(sa.or_(*conditions))
+        return query, count_query, joins, count_joins
+
+    def search_placeholder(self):
+        placeholder = super().search_placeholder()
+        prefix = any(
+            f"{f.table.name}.{f.name}" in PREFIX_SEARCH_COLUMNS for f, _p in self._search_fields or ()
         )
-        query = self.eager(query)
-        return count, (query.all() if execute else query)
+        return f"{placeholder}（从开头匹配）" if placeholder and prefix else placeholder
 
     def _apply_sorting(self, query, joins, sort_column, sort_desc):
         """The chosen (or default) sort, then the primary key: pages are stable even when values tie."""
@@ -252,7 +332,7 @@ class SecureModelView(ModelView):
             field.errors = [*field.errors, "所选项不存在或不在可选范围内"]
         return valid and not forged
 
-    def filtered_query(self):
+    def filtered_query(self, eager: bool = True):
         """The list's query for the current request's 组合查询 (filters, search, sort; scope applied), all
         pages; and the parsed list arguments."""
         view_args = self._get_list_extra_args()
@@ -267,6 +347,7 @@ class SecureModelView(ModelView):
             view_args.filters,
             execute=False,
             page_size=0,
+            eager=eager,
         )
         return query, view_args
 
@@ -413,6 +494,43 @@ class SecureModelView(ModelView):
             if ok and option is not None:
                 query = query.options(option)
         return query
+
+    # --- list rendering ----------------------------------------------------------------------------------
+    def row_link(self, action, return_url):
+        """(before id, after id, icon, title) of a row action that is a plain link (查看, 编辑, extra endpoint
+        links), built with url_for once per page instead of once per row; None for the others (删除 is a
+        form)."""
+        from flask import g
+        from flask_admin.model import template
+
+        cache = g.setdefault("gk_row_links", {})
+        key = (self.endpoint, id(action), return_url)
+        if key not in cache:
+            kind = type(action)
+            if kind is template.ViewRowAction:
+                spec = (".details_view", "id", {"url": return_url}, "fa fa-eye glyphicon glyphicon-eye-open")
+            elif kind is template.EditRowAction:
+                spec = (".edit_view", "id", {"url": return_url}, "fa fa-pencil glyphicon glyphicon-pencil")
+            elif kind is template.EndpointLinkRowAction:
+                spec = (action.endpoint, action.id_arg, dict(action.url_args or {}), action.icon_class)
+            else:
+                spec = None
+            if spec is None:
+                cache[key] = None
+            else:
+                endpoint, id_arg, args, icon = spec
+                before, _, after = self.get_url(endpoint, **{id_arg: "GKROWID", **args}).partition("GKROWID")
+                cache[key] = (before, after, icon, action.title or "")
+        return cache[key]
+
+    def row_link_delete_url(self) -> str:
+        from flask import g
+
+        cache = g.setdefault("gk_row_links", {})
+        key = (self.endpoint, "delete")
+        if key not in cache:
+            cache[key] = self.get_url(".delete_view")
+        return cache[key]
 
     # --- bulk actions -------------------------------------------------------------------------------
     def handle_action(self, return_view=None):

@@ -65,8 +65,8 @@ class BulkWorkflowMixin:
 
     def matching_ids(self) -> list[int]:
         """Ids of the rows of the current 组合查询 (filters, search; scope applied), in list order."""
-        query, _view_args = self.filtered_query()
-        return [row.id for row in query.limit(BULK_LIMIT + 1)]
+        query, _view_args = self.filtered_query(eager=False)
+        return [pk for (pk,) in query.with_entities(self.model.id).limit(BULK_LIMIT + 1)]
 
     @expose("/bulk/", methods=("GET",))
     def bulk_view(self):

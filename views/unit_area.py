@@ -167,9 +167,6 @@ class UnitDirectoryView(SecureModelView):
     def get_query(self):
         return super().get_query().filter(Organisation.kind == enums.UNIT)
 
-    def get_count_query(self):
-        return super().get_count_query().filter(Organisation.kind == enums.UNIT)
-
 
 # --- Worker records ------------------------------------------------------------------------------------
 WORKER_LABELS = {

@@ -3,6 +3,7 @@
 import sqlalchemy as sa
 from flask import flash, redirect, request, url_for
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from admin_app.extensions import db, login_manager
 from models import User, enums
@@ -25,7 +26,11 @@ def load_user(identity: str):
     user_id, _, token = (identity or "").partition(":")
     if not user_id.isdigit() or not token:
         return None
-    user = db.session.scalar(sa.select(User).where(User.id == int(user_id), User.session_token == token))
+    user = db.session.scalar(
+        sa.select(User)
+        .options(joinedload(User.organisation))  # every page needs it (role, scope): one query, not two
+        .where(User.id == int(user_id), User.session_token == token)
+    )
     if user is None or not user.is_active:
         return None
     return user

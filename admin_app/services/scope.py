@@ -43,12 +43,24 @@ def owned_by_visible_unit(column, user) -> sa.ColumnElement[bool]:
     return column.in_(visible_unit_ids(user))
 
 
-def jurisdiction_ids(user) -> sa.Select:
-    """A 区县 bureau's jurisdiction and those merged into it."""
+def jurisdiction_ids(user) -> list[int]:
+    """A 区县 bureau's jurisdiction and those merged into it, as literal ids (so that the planner sees
+    ``jurisdiction_id = 3`` and uses the index, not a subquery); looked up once per request."""
+    from flask import g, has_app_context
+
+    from admin_app.extensions import db
+
     own = user.organisation.jurisdiction_id
-    return sa.select(Jurisdiction.id).where(
-        sa.or_(Jurisdiction.id == own, Jurisdiction.merged_into_id == own)
-    )
+    cache = g.setdefault("gk_jurisdiction_ids", {}) if has_app_context() else {}
+    if own not in cache:
+        cache[own] = sorted(
+            db.session.scalars(
+                sa.select(Jurisdiction.id).where(
+                    sa.or_(Jurisdiction.id == own, Jurisdiction.merged_into_id == own)
+                )
+            )
+        )
+    return cache[own]
 
 
 def snapshot_condition(user, model) -> sa.ColumnElement[bool]:

@@ -100,23 +100,20 @@ def _label(row) -> str:
 
 
 def _history_rows(ids, *, action, step_role, step_index, from_status, to_status, user, opinion, now):
-    return [
-        {
-            "application_id": app_id,
-            "step_index": step_index,
-            "step_role": step_role,
-            "action": action,
-            "organisation_id": user.organisation_id,
-            "user_id": user.id,
-            "role": user.role,
-            "from_status": from_status,
-            "to_status": to_status,
-            "opinion": opinion,
-            "ip": client_ip(),
-            "created_at": now,
-        }
-        for app_id in ids
-    ]
+    common = {
+        "step_index": step_index,
+        "step_role": step_role,
+        "action": action,
+        "organisation_id": user.organisation_id,
+        "user_id": user.id,
+        "role": user.role,
+        "from_status": from_status,
+        "to_status": to_status,
+        "opinion": opinion,
+        "ip": client_ip(),
+        "created_at": now,
+    }
+    return [{"application_id": app_id, **common} for app_id in ids]
 
 
 def _record(ids, *, action, step_role, step_index, from_status, to_status, user, opinion, now) -> None:
@@ -132,7 +129,7 @@ def _record(ids, *, action, step_role, step_index, from_status, to_status, user,
         now=now,
     )
     if rows:
-        db.session.execute(sa.insert(ApplicationReview), rows)
+        db.session.execute(ApplicationReview.__table__.insert(), rows)  # Core executemany: no ORM per row
         audit.record_many(
             f"application_{action}",
             "Application",

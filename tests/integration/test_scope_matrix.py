@@ -165,7 +165,14 @@ def test_permission_matrix(app, client, world, role):
             expected = _expected_refusal(view, kind, role, visible)
             ops = view.allowed_operations_for(role) if hasattr(view, "allowed_operations_for") else []
             op = ops[0].name if ops else "approve"
-            args = {"id": tid, "name": "supervisor", "query": "乙", "op": op, "kind": "photo"}
+            args = {
+                "id": tid,
+                "name": "supervisor",
+                "query": "乙",
+                "op": op,
+                "kind": "photo",
+                "page_size": 100,
+            }
             if kind == "material_download_view":
                 args["mid"] = world.applications["B"].materials[0].id
             for method in sorted(methods & {"GET", "POST"}):
