@@ -34,6 +34,20 @@ def create_app(config: dict | None = None) -> Flask:
     cli.init_app(app)
     _register_error_pages(app)
     _security_headers(app)
+
+    @app.context_processor
+    def unread_messages():
+        """``gk_unread()`` in templates: the unit's unread 站内消息 (one COUNT, only where it is shown)."""
+
+        def gk_unread() -> int:
+            from flask_login import current_user
+
+            from admin_app.services import notify
+
+            return notify.unread_count(current_user) if current_user.is_authenticated else 0
+
+        return {"gk_unread": gk_unread}
+
     app.add_url_rule("/favicon.ico", "favicon", lambda: ("", 204))
     from admin_app.services.clock import format_beijing
 

@@ -13,6 +13,7 @@ from models import (
     Ethnicity,
     ExamBatch,
     Jurisdiction,
+    Notification,
     Organisation,
     PostSetting,
     Registration,
@@ -34,6 +35,7 @@ from views.admin_area import (
 from views.application_area import ApplicationView, ReviewQueueView
 from views.exam_area import EvaluationView, RecognitionView, RegistrationView, ScoreView
 from views.home import HomeView
+from views.messages import NotificationView
 from views.unit_area import PostSettingView, UnitDirectoryView, UnitProfileView, WorkerView
 
 UNIT_AREA = "单位信息"
@@ -89,4 +91,5 @@ def build_admin(app) -> Admin:
     admin.add_view(RouteRuleView(RouteRule, db, name="审核流程", endpoint="routes", category=SYSTEM_AREA))
     admin.add_view(EthnicityView(Ethnicity, db, name="民族", endpoint="ethnicities", category=SYSTEM_AREA))
     admin.add_view(AuditLogView(AuditLog, db, name="审计日志", endpoint="auditlog", category=SYSTEM_AREA))
+    admin.add_view(NotificationView(Notification, db, name="站内消息", endpoint="messages"))
     return admin

@@ -4,6 +4,7 @@ from models.application import Application, ApplicationReview, Material, RouteRu
 from models.audit import AuditLog
 from models.dictionary import Ethnicity, ExamBatch, Trade
 from models.exam import Registration
+from models.notification import Notification
 from models.org import Jurisdiction, Organisation, User
 from models.post import PostSetting
 from models.worker import AnnualAssessment, Worker, WorkerEducation, WorkHistory
@@ -18,6 +19,7 @@ __all__ = [
     "Ethnicity",
     "ExamBatch",
     "Jurisdiction",
+    "Notification",
     "Organisation",
     "PostSetting",
     "Registration",

@@ -174,6 +174,10 @@ def build_world() -> World:
         world.registrations[key] = add_registration(
             approved, stage="awaiting_recognition" if key == "B" else "new"
         )
+    db.session.flush()
+    from admin_app.services import notify
+
+    notify.notify("scores_published", [world.registrations["A"].id, world.registrations["B"].id])
     db.session.commit()
     return world
 

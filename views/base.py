@@ -495,6 +495,38 @@ class SecureModelView(ModelView):
                 query = query.options(option)
         return query
 
+    # --- links to this list, already filtered (首页 to-dos) ------------------------------------------------
+    _EQUAL_FILTERS = frozenset(
+        {"FilterEqual", "IntEqualFilter", "BooleanEqualFilter", "ChoiceTypeEqualFilter"}
+    )
+
+    def column_filters_for(self, wanted: dict) -> list[tuple[int, str, str]]:
+        """This list's 组合查询 for {column name: value} (equality; None: "is empty"), in the form
+        ``get_list`` takes. Raises LookupError when the list has no such filter."""
+        found = []
+        for column, value in wanted.items():
+            kind = "FilterEmpty" if value is None else None
+            for index, flt in enumerate(self._filters or ()):
+                name = type(flt).__name__
+                if getattr(getattr(flt, "column", None), "key", None) != column:
+                    continue
+                if name == kind or (kind is None and name in self._EQUAL_FILTERS):
+                    found.append((index, str(flt.name), "1" if value is None else str(value)))
+                    break
+            else:
+                raise LookupError(f"{self.endpoint}: no filter on {column}")
+        return found
+
+    def filtered_link(self, wanted: dict) -> tuple[int, str]:
+        """(row count, URL) of this list filtered by ``wanted``: the count is the one the list shows."""
+        filters = self.column_filters_for(wanted)
+        _none, query = self.get_list(0, None, False, None, filters, execute=False, page_size=0, eager=False)
+        args = {
+            f"flt{pos}_{self.get_filter_arg(index, self._filters[index])}": value
+            for pos, (index, _name, value) in enumerate(filters)
+        }
+        return self.capped_count(query, 0, 0), url_for(f"{self.endpoint}.index_view", **args)
+
     # --- list rendering ----------------------------------------------------------------------------------
     def row_link(self, action, return_url):
         """(before id, after id, icon, title) of a row action that is a plain link (查看, 编辑, extra endpoint

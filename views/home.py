@@ -1,11 +1,58 @@
-"""首页: who I am and where to start."""
+"""首页: who I am, what waits for me today (counts linking to the filtered lists), the open batch."""
 
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
 from flask import redirect, request, url_for
 from flask_admin import AdminIndexView, expose
 from flask_login import current_user
 
-from admin_app.services import posts
-from models import enums
+from admin_app.extensions import db
+from admin_app.services import posts, workflow
+from models import ExamBatch, enums
+
+
+@dataclass(frozen=True)
+class Todo:
+    label: str
+    endpoint: str  # the list it links to
+    filters: tuple = ()  # ((column, value), …): equality; None = empty
+
+
+REVIEW = Todo("待我审核", "review_queue")
+TODOS = {
+    enums.UNIT: (
+        Todo("待提交的申请", "applications", (("status", workflow.DRAFT),)),
+        Todo("审核未通过的申请", "applications", (("status", workflow.REJECTED),)),
+        Todo("待报名", "registrations", (("status", workflow.REG_UNREGISTERED),)),
+        Todo("已退回的报名", "registrations", (("status", workflow.REG_RETURNED),)),
+    ),
+    enums.DISTRICT_HR: (REVIEW, Todo("待认定", "recognitions", (("recognition_status", "pending"),))),
+    enums.PARTY_ORG: (REVIEW,),
+    enums.CITY_HR: (REVIEW,),
+    enums.OFFICE: (
+        REVIEW,
+        Todo("待确认的报名", "registrations", (("status", workflow.REG_PENDING),)),
+        Todo("待评审", "evaluations", (("evaluation_status", "pending"),)),
+        Todo("待认定", "recognitions", (("recognition_status", "pending"),)),
+    ),
+    enums.CENTER: (
+        Todo("待缴费确认", "registrations", (("status", workflow.REG_FEE),)),
+        Todo("待录入成绩", "scores", (("score_result", None),)),
+    ),
+}
+
+
+def open_batch(today: date | None = None) -> dict | None:
+    """The batch open for applications, with the days left to its 申报截止日 (negative: past)."""
+    batch = db.session.scalar(
+        sa.select(ExamBatch).where(ExamBatch.state == "open").order_by(ExamBatch.year.desc()).limit(1)
+    )
+    if batch is None:
+        return None
+    today = today or date.today()
+    return {"batch": batch, "days_left": (batch.apply_deadline - today).days}
 
 
 class HomeView(AdminIndexView):
@@ -14,6 +61,18 @@ class HomeView(AdminIndexView):
 
     def inaccessible_callback(self, name, **kwargs):
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+    def todos(self) -> list[dict]:
+        """This user's to-dos: label, count (as its list counts it, scope included) and the list's URL."""
+        views = {getattr(v, "endpoint", None): v for v in self.admin._views}
+        items = []
+        for todo in TODOS.get(current_user.role, ()):
+            view = views.get(todo.endpoint)
+            if view is None or not view.is_accessible():
+                continue
+            count, url = view.filtered_link(dict(todo.filters))
+            items.append({"label": todo.label, "count": count, "url": url})
+        return items
 
     @expose("/")
     def index(self):
@@ -24,4 +83,6 @@ class HomeView(AdminIndexView):
             org=org,
             highest_grade=enums.grade_label(highest) if highest else "未设置",
             org_category=enums.ORG_CATEGORY_LABELS.get(org.org_category or "", ""),
+            todos=self.todos(),
+            batch=open_batch(),
         )

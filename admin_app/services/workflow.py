@@ -18,7 +18,7 @@ from flask import current_app
 
 from admin_app.extensions import db
 from admin_app.services import applications as app_facts
-from admin_app.services import audit, eligibility
+from admin_app.services import audit, eligibility, notify
 from admin_app.services.audit import client_ip
 from admin_app.services.scope import application_condition
 from admin_app.services.validators import InvalidInput
@@ -376,6 +376,8 @@ def _decide_group(user, action, opinion, route, index, members, mine, scope, has
     landed = set(db.session.scalars(stmt))
     if target == APPROVED:
         _create_registrations(sorted(landed), now)
+    elif target == REJECTED:
+        notify.notify("application_rejected", landed, opinion)
     _record(
         sorted(landed),
         action=action,
@@ -646,6 +648,7 @@ def return_registrations(user, ids, reason: str | None) -> BulkResult:
         values={"status": REG_RETURNED, "return_reason": reason},
         opinion=reason,
     )
+    notify.notify("registration_returned", [row_id for row_id, _label in result.done], reason)
     db.session.commit()
     return result
 
@@ -913,6 +916,7 @@ def enter_scores(user, entries: list[ScoreEntry]) -> dict:
             to_state=outcome,
             detail={"before": before, "after": after} if correction else {"after": after},
         )
+    notify.notify("scores_published", [reg.id for reg, *_rest in parsed])
     db.session.commit()
     return {}
 
@@ -1049,6 +1053,7 @@ def recognise(user, ids, today: date | None = None) -> BulkResult:
                 for r in rows
             ],
         )
+        notify.notify("recognised", landed)
     db.session.commit()
     return result
 

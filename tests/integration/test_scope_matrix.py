@@ -13,7 +13,7 @@ import pytest
 from flask_admin.contrib.sqla import ModelView
 
 from admin_app.extensions import db
-from models import Application, Organisation, PostSetting, Registration, Worker, enums
+from models import Application, Notification, Organisation, PostSetting, Registration, Worker, enums
 from tests.conftest import login, snapshot_database
 from views.base import SecureModelView
 
@@ -53,7 +53,7 @@ LIST_PAGES = {
     "import_report_view",
 }
 ROW_WRITES = {"edit_view", "delete_view", "ajax_update", "material_upload_view", "veteran_view"}
-LIST_WRITES = {"action_view", "decide_view"}
+LIST_WRITES = {"action_view", "decide_view", "read_all_view"}
 KNOWN_KINDS = ROW_PAGES | ROW_FORMS | LIST_PAGES | ROW_WRITES | LIST_WRITES
 
 
@@ -74,6 +74,8 @@ def target_for(view, world):
         return world.applications["B"]
     if view.model is Registration:
         return world.registrations["B"]
+    if view.model is Notification:
+        return db.session.query(Notification).filter_by(organisation_id=world.units["B"].id).one()
     return db.session.query(view.model).first()
 
 
@@ -243,6 +245,11 @@ def test_permission_matrix(app, client, world, role):
         if table in ("worker", "post_setting", "application") and role == enums.UNIT:
             # unit A may create its own rows through create_view; unit B's rows must be untouched.
             assert set(before[table]) <= set(after[table]), table
+        elif table == "notification" and role == enums.UNIT:
+            # unit A may mark its own messages read (全部标为已读); B's stay as they were.
+            other = [row for row in before[table] if row[1] != world.units["A"].id]
+            assert other == [row for row in after[table] if row[1] != world.units["A"].id], table
+            assert len(before[table]) == len(after[table]), table
         else:
             assert before[table] == after[table], f"{role}: {table} changed"
 

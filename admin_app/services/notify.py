@@ -1,0 +1,86 @@
+"""站内消息: the unit whose row it is is told, in the same transaction as the change that causes it.
+
+Events (SPEC §6 / issue 8): an application rejected, a registration returned, scores published (entered or
+corrected), a grade recognised. One message per row, set-based (one SELECT, one INSERT)."""
+
+import sqlalchemy as sa
+
+from admin_app.extensions import db
+from models import Application, Notification, Registration, Worker, enums
+from models.org import utcnow
+
+# kind -> (title, the list the row is in, how the body starts)
+KINDS = {
+    "application_rejected": (
+        "考试资格申请审核未通过",
+        "applications",
+        "{name}（{grade}）的考试资格申请审核未通过",
+    ),
+    "registration_returned": (
+        "考试报名被退回",
+        "registrations",
+        "{name}（{grade}）的考试报名被退回，请修改后重新报名",
+    ),
+    "scores_published": ("考试成绩已发布", "registrations", "{name}（{grade}）的考试成绩已发布"),
+    "recognised": ("技术等级资格已认定", "recognitions", "{name}的{grade}资格已认定"),
+}
+TITLES = {kind: title for kind, (title, _t, _b) in KINDS.items()}
+
+
+def notify(kind: str, ids, note: str | None = None) -> int:
+    """Add one message of ``kind`` per row (applications for application_rejected, registrations for the
+    others) to the row's unit; ``note`` (an opinion, a reason) is appended. Not committed here."""
+    ids = sorted(set(ids))
+    if not ids:
+        return 0
+    title, target, template = KINDS[kind]
+    model = Application if kind == "application_rejected" else Registration
+    rows = db.session.execute(
+        sa.select(model.id, model.unit_id, model.applied_grade, Worker.name)
+        .join(Worker, Worker.id == model.worker_id)
+        .where(model.id.in_(ids))
+    ).all()
+    now = utcnow()
+    suffix = f"。{'审核意见' if kind == 'application_rejected' else '原因'}：{note}" if note else ""
+    values = [
+        {
+            "organisation_id": row.unit_id,
+            "kind": kind,
+            "title": title,
+            "body": (template.format(name=row.name, grade=enums.grade_label(row.applied_grade)) + suffix)[
+                :1000
+            ],
+            "target": target,
+            "object_id": row.id,
+            "created_at": now,
+        }
+        for row in rows
+    ]
+    db.session.execute(Notification.__table__.insert(), values)
+    return len(values)
+
+
+def unread_count(user) -> int:
+    """Unread messages of the user's unit (0 for staff: messages go to units)."""
+    if user.role != enums.UNIT:
+        return 0
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Notification)
+        .where(Notification.organisation_id == user.organisation_id, Notification.read_at.is_(None))
+    )
+
+
+def mark_read(user, ids=None) -> int:
+    """Mark the unit's messages read (the given ids, or all); returns how many changed."""
+    conditions = [Notification.organisation_id == user.organisation_id, Notification.read_at.is_(None)]
+    if ids is not None:
+        conditions.append(Notification.id.in_(ids))
+    changed = db.session.execute(
+        sa.update(Notification)
+        .where(*conditions)
+        .values(read_at=utcnow(), read_by_id=user.id)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return changed

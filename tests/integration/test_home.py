@@ -1,0 +1,76 @@
+"""首页: every to-do count equals the count of the filtered list it links to, per role and scope."""
+
+import html as htmllib
+import re
+from datetime import timedelta
+
+from admin_app.extensions import db
+from tests.conftest import login
+from views.home import open_batch
+
+TODO = re.compile(r'href="([^"]+)" data-todo="([^"]+)">.*?gk-todo-count">([^<]+)<', re.S)
+
+
+def todos(client) -> dict:
+    page = client.get("/").get_data(as_text=True)
+    return {label: (htmllib.unescape(url), count.strip()) for url, label, count in TODO.findall(page)}
+
+
+def listed(client, url) -> str:
+    page = client.get(url).get_data(as_text=True)
+    shown = re.search(r"列表 \(([^)]+)\)", page)
+    return shown.group(1) if shown else "0"
+
+
+def test_each_todo_count_matches_the_list_it_links_to(client, world):
+    expected_labels = {
+        "unit_a": {"待提交的申请", "审核未通过的申请", "待报名", "已退回的报名"},
+        "unit_b": {"待提交的申请", "审核未通过的申请", "待报名", "已退回的报名"},
+        "yuzhong_hr": {"待我审核", "待认定"},
+        "shapingba_hr": {"待我审核", "待认定"},
+        "party_org": {"待我审核"},
+        "city_hr": {"待我审核"},
+        "office": {"待我审核", "待确认的报名", "待评审", "待认定"},
+        "center": {"待缴费确认", "待录入成绩"},
+        "admin": set(),
+    }
+    seen = {}
+    for username, labels in expected_labels.items():
+        client.get("/logout")
+        login(client, username)
+        items = todos(client)
+        assert set(items) == labels, username
+        for label, (url, count) in items.items():
+            assert listed(client, url) == count, (username, label, url)
+            seen[(username, label)] = int(count)
+    # the world's rows, each counted where it waits and only in scope
+    assert seen[("unit_a", "待提交的申请")] == 1 and seen[("unit_b", "待提交的申请")] == 0
+    assert seen[("shapingba_hr", "待我审核")] == 1 and seen[("yuzhong_hr", "待我审核")] == 0
+    assert seen[("office", "待认定")] == 1 and seen[("shapingba_hr", "待认定")] == 1
+    assert seen[("yuzhong_hr", "待认定")] == 0
+    assert seen[("unit_a", "待报名")] == 1
+
+
+def test_todo_counts_follow_the_work(client, world):
+    from admin_app.services import workflow
+
+    login(client, "shapingba_hr")
+    assert todos(client)["待我审核"][1] == "1"
+    workflow.decide(world.users["district_hr_b"], [world.applications["B"].id], "approve", "同意")
+    assert todos(client)["待我审核"][1] == "0"
+
+
+def test_open_batch_days_left(world):
+    batch = world.batch
+    assert batch.state == "open"
+    assert open_batch(batch.apply_deadline - timedelta(days=5))["days_left"] == 5
+    assert open_batch(batch.apply_deadline + timedelta(days=1))["days_left"] == -1
+    batch.state = "closed"
+    db.session.commit()
+    assert open_batch() is None
+
+
+def test_home_shows_the_batch_deadline(client, world):
+    login(client, "unit_a")
+    page = client.get("/").get_data(as_text=True)
+    assert "申报截止日 " + world.batch.apply_deadline.isoformat() in page

@@ -1,0 +1,90 @@
+"""站内消息: a unit is told when its application is rejected, a registration returned, scores published and a
+grade recognised; an unread badge; marking read touches only the unit's own messages."""
+
+import re
+
+import sqlalchemy as sa
+
+from admin_app.extensions import db
+from admin_app.services import workflow
+from models import Notification
+from tests.conftest import login
+
+
+def messages(unit) -> list[Notification]:
+    return db.session.scalars(
+        sa.select(Notification).where(Notification.organisation_id == unit.id).order_by(Notification.id)
+    ).all()
+
+
+def test_rejection_tells_the_unit_with_the_opinion(world):
+    b = world.applications["B"]
+    before = len(messages(world.units["A"]))
+    workflow.decide(world.users["district_hr_b"], [b.id], "reject", "年度考核不满足")
+    last = messages(world.units["B"])[-1]
+    assert last.kind == "application_rejected" and last.title == "考试资格申请审核未通过"
+    assert "B工人" in last.body and "年度考核不满足" in last.body
+    assert (last.target, last.object_id, last.read_at) == ("applications", b.id, None)
+    assert len(messages(world.units["A"])) == before  # nobody else is told
+
+
+def test_return_scores_and_recognition_tell_the_unit(world):
+    reg = world.registrations["A"]
+    reg.status = workflow.REG_PENDING
+    db.session.commit()
+    workflow.return_registrations(world.users["office"], [reg.id], "照片不清晰")
+    assert messages(world.units["A"])[-1].kind == "registration_returned"
+    assert "照片不清晰" in messages(world.units["A"])[-1].body
+
+    reg.status = workflow.REG_DONE
+    db.session.commit()
+    problems = workflow.enter_scores(
+        world.users["center"], [workflow.ScoreEntry(reg.id, "75", "80", None, False)]
+    )
+    assert problems == {}
+    assert messages(world.units["A"])[-1].kind == "scores_published"
+
+    b = world.registrations["B"]
+    result = workflow.recognise(world.users["office"], [b.id])
+    assert [row_id for row_id, _label in result.done] == [b.id]
+    last = messages(world.units["B"])[-1]
+    assert last.kind == "recognised" and last.target == "recognitions" and "资格已认定" in last.body
+
+
+def test_nothing_is_told_for_rows_that_did_not_change(world):
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(Notification))
+    # A's application is a draft: the 区县 cannot reject it, so no message
+    workflow.decide(world.users["district_hr_b"], [world.applications["A"].id], "reject", "不符合")
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Notification)) == count
+
+
+def badge(client) -> str | None:
+    found = re.search(r'gk-unread" title="未读消息">(\d+)<', client.get("/").get_data(as_text=True))
+    return found.group(1) if found else None
+
+
+def test_unread_badge_and_mark_read(client, world):
+    login(client, "unit_a")
+    assert badge(client) == "1"
+    page = client.get("/messages/").get_data(as_text=True)
+    assert "A考生" in page and "B考生" not in page and "未读" in page
+    own = messages(world.units["A"])[0]
+    other = messages(world.units["B"])[0]
+    # ticking another unit's message does nothing to it
+    client.post("/messages/action/", data={"action": "mark_read", "rowid": [str(other.id)]})
+    db.session.refresh(other)
+    assert other.read_at is None and badge(client) == "1"
+    client.post("/messages/action/", data={"action": "mark_read", "rowid": [str(own.id)]})
+    db.session.refresh(own)
+    assert own.read_at is not None and own.read_by_id == world.users["unit"].id
+    assert badge(client) is None
+    # 全部标为已读 reaches only the unit's own
+    workflow.decide(world.users["district_hr_b"], [world.applications["B"].id], "reject", "不符合")
+    client.post("/messages/read-all/")
+    assert all(m.read_at is None for m in messages(world.units["B"]))
+
+
+def test_staff_have_no_message_page(client, world):
+    login(client, "office")
+    assert client.get("/messages/").status_code == 403
+    assert "gk-unread" not in client.get("/").get_data(as_text=True)
