@@ -69,6 +69,10 @@ class CappedCount(int):
         return f"{int(self) - 1:,}+"
 
 
+# Flask-Admin's "equals" filter classes (column_filters_for)
+_EQUAL_FILTERS = frozenset({"FilterEqual", "IntEqualFilter", "BooleanEqualFilter", "ChoiceTypeEqualFilter"})
+
+
 def _escape_like(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -496,48 +500,56 @@ class SecureModelView(ModelView):
         return query
 
     # --- links to this list, already filtered (首页 to-dos) ------------------------------------------------
-    _EQUAL_FILTERS = frozenset(
-        {"FilterEqual", "IntEqualFilter", "BooleanEqualFilter", "ChoiceTypeEqualFilter"}
-    )
-
     def column_filters_for(self, wanted: dict) -> list[tuple[int, str, str]]:
-        """This list's 组合查询 for {column name: value} (equality; None: "is empty"), in the form
-        ``get_list`` takes. Raises LookupError when the list has no such filter."""
+        """This list's 组合查询 for {"table.column": value} (equality; None: "is empty"), in the form
+        ``get_list`` takes. Columns are table-qualified: ``jurisdiction.name`` and ``organisation.name`` are
+        different filters. Raises LookupError when the list has no such filter."""
         found = []
         for column, value in wanted.items():
             kind = "FilterEmpty" if value is None else None
             for index, flt in enumerate(self._filters or ()):
-                name = type(flt).__name__
-                if getattr(getattr(flt, "column", None), "key", None) != column:
+                target = getattr(flt, "column", None)
+                if f"{getattr(target, 'table', None)}.{getattr(target, 'key', None)}" != column:
                     continue
-                if name == kind or (kind is None and name in self._EQUAL_FILTERS):
+                name = type(flt).__name__
+                if name == kind or (kind is None and name in _EQUAL_FILTERS):
                     found.append((index, str(flt.name), "1" if value is None else str(value)))
                     break
             else:
                 raise LookupError(f"{self.endpoint}: no filter on {column}")
         return found
 
+    def filter_url_args(self, filters) -> dict:
+        """The list URL's arguments for ``filters`` as ``column_filters_for`` returns them."""
+        return {
+            f"flt{pos}_{self.get_filter_arg(index, self._filters[index])}": value
+            for pos, (index, _name, value) in enumerate(filters)
+        }
+
     def filtered_link(self, wanted: dict) -> tuple[int, str]:
         """(row count, URL) of this list filtered by ``wanted``: the count is the one the list shows."""
         filters = self.column_filters_for(wanted)
         _none, query = self.get_list(0, None, False, None, filters, execute=False, page_size=0, eager=False)
-        args = {
-            f"flt{pos}_{self.get_filter_arg(index, self._filters[index])}": value
-            for pos, (index, _name, value) in enumerate(filters)
-        }
-        return self.capped_count(query, 0, 0), url_for(f"{self.endpoint}.index_view", **args)
+        url = url_for(f"{self.endpoint}.index_view", **self.filter_url_args(filters))
+        return self.capped_count(query, 0, 0), url
 
     # --- list rendering ----------------------------------------------------------------------------------
+    def _per_page(self, key, build):
+        """A value built once per request (links shared by every row of the page)."""
+        from flask import g
+
+        cache = g.setdefault("gk_row_links", {})
+        if key not in cache:
+            cache[key] = build()
+        return cache[key]
+
     def row_link(self, action, return_url):
         """(before id, after id, icon, title) of a row action that is a plain link (查看, 编辑, extra endpoint
         links), built with url_for once per page instead of once per row; None for the others (删除 is a
-        form)."""
-        from flask import g
+        form: ``row_link_delete_url``)."""
         from flask_admin.model import template
 
-        cache = g.setdefault("gk_row_links", {})
-        key = (self.endpoint, id(action), return_url)
-        if key not in cache:
+        def build():
             kind = type(action)
             if kind is template.ViewRowAction:
                 spec = (".details_view", "id", {"url": return_url}, "fa fa-eye glyphicon glyphicon-eye-open")
@@ -546,23 +558,15 @@ class SecureModelView(ModelView):
             elif kind is template.EndpointLinkRowAction:
                 spec = (action.endpoint, action.id_arg, dict(action.url_args or {}), action.icon_class)
             else:
-                spec = None
-            if spec is None:
-                cache[key] = None
-            else:
-                endpoint, id_arg, args, icon = spec
-                before, _, after = self.get_url(endpoint, **{id_arg: "GKROWID", **args}).partition("GKROWID")
-                cache[key] = (before, after, icon, action.title or "")
-        return cache[key]
+                return None
+            endpoint, id_arg, args, icon = spec
+            before, _, after = self.get_url(endpoint, **{id_arg: "GKROWID", **args}).partition("GKROWID")
+            return before, after, icon, action.title or ""
+
+        return self._per_page((self.endpoint, id(action), return_url), build)
 
     def row_link_delete_url(self) -> str:
-        from flask import g
-
-        cache = g.setdefault("gk_row_links", {})
-        key = (self.endpoint, "delete")
-        if key not in cache:
-            cache[key] = self.get_url(".delete_view")
-        return cache[key]
+        return self._per_page((self.endpoint, "delete"), lambda: self.get_url(".delete_view"))
 
     # --- bulk actions -------------------------------------------------------------------------------
     def handle_action(self, return_view=None):

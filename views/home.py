@@ -17,29 +17,32 @@ from models import ExamBatch, enums
 class Todo:
     label: str
     endpoint: str  # the list it links to
-    filters: tuple = ()  # ((column, value), …): equality; None = empty
+    filters: tuple = ()  # (("table.column", value), …): equality; None = empty
 
 
 REVIEW = Todo("待我审核", "review_queue")
 TODOS = {
     enums.UNIT: (
-        Todo("待提交的申请", "applications", (("status", workflow.DRAFT),)),
-        Todo("审核未通过的申请", "applications", (("status", workflow.REJECTED),)),
-        Todo("待报名", "registrations", (("status", workflow.REG_UNREGISTERED),)),
-        Todo("已退回的报名", "registrations", (("status", workflow.REG_RETURNED),)),
+        Todo("待提交的申请", "applications", (("application.status", workflow.DRAFT),)),
+        Todo("审核未通过的申请", "applications", (("application.status", workflow.REJECTED),)),
+        Todo("待报名", "registrations", (("registration.status", workflow.REG_UNREGISTERED),)),
+        Todo("已退回的报名", "registrations", (("registration.status", workflow.REG_RETURNED),)),
     ),
-    enums.DISTRICT_HR: (REVIEW, Todo("待认定", "recognitions", (("recognition_status", "pending"),))),
+    enums.DISTRICT_HR: (
+        REVIEW,
+        Todo("待认定", "recognitions", (("registration.recognition_status", "pending"),)),
+    ),
     enums.PARTY_ORG: (REVIEW,),
     enums.CITY_HR: (REVIEW,),
     enums.OFFICE: (
         REVIEW,
-        Todo("待确认的报名", "registrations", (("status", workflow.REG_PENDING),)),
-        Todo("待评审", "evaluations", (("evaluation_status", "pending"),)),
-        Todo("待认定", "recognitions", (("recognition_status", "pending"),)),
+        Todo("待确认的报名", "registrations", (("registration.status", workflow.REG_PENDING),)),
+        Todo("待评审", "evaluations", (("registration.evaluation_status", "pending"),)),
+        Todo("待认定", "recognitions", (("registration.recognition_status", "pending"),)),
     ),
     enums.CENTER: (
-        Todo("待缴费确认", "registrations", (("status", workflow.REG_FEE),)),
-        Todo("待录入成绩", "scores", (("score_result", None),)),
+        Todo("待缴费确认", "registrations", (("registration.status", workflow.REG_FEE),)),
+        Todo("待录入成绩", "scores", (("registration.score_result", None),)),
     ),
 }
 

@@ -24,7 +24,6 @@ KINDS = {
     "scores_published": ("考试成绩已发布", "registrations", "{name}（{grade}）的考试成绩已发布"),
     "recognised": ("技术等级资格已认定", "recognitions", "{name}的{grade}资格已认定"),
 }
-TITLES = {kind: title for kind, (title, _t, _b) in KINDS.items()}
 
 
 def notify(kind: str, ids, note: str | None = None) -> int:

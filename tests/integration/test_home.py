@@ -74,3 +74,17 @@ def test_home_shows_the_batch_deadline(client, world):
     login(client, "unit_a")
     page = client.get("/").get_data(as_text=True)
     assert "申报截止日 " + world.batch.apply_deadline.isoformat() in page
+
+
+def test_filters_are_found_by_table_and_column(app, world):
+    import pytest
+
+    view = next(
+        v for v in app.extensions["admin"][0]._views if getattr(v, "endpoint", None) == "applications"
+    )
+    by_district = view.column_filters_for({"jurisdiction.name": "渝中区"})
+    by_unit = view.column_filters_for({"organisation.name": "甲单位（渝中）"})
+    assert by_district[0][0] != by_unit[0][0]
+    assert [f[1] for f in by_district + by_unit] == ["所在区县", "单位"]
+    with pytest.raises(LookupError):
+        view.column_filters_for({"worker.name": "A工人"})  # the list has no such filter
