@@ -36,6 +36,7 @@ from views.application_area import ApplicationView, ReviewQueueView
 from views.exam_area import EvaluationView, RecognitionView, RegistrationView, ScoreView
 from views.home import HomeView
 from views.messages import NotificationView
+from views.statistics import StatisticsView
 from views.unit_area import PostSettingView, UnitDirectoryView, UnitProfileView, WorkerView
 
 UNIT_AREA = "单位信息"
@@ -91,5 +92,6 @@ def build_admin(app) -> Admin:
     admin.add_view(RouteRuleView(RouteRule, db, name="审核流程", endpoint="routes", category=SYSTEM_AREA))
     admin.add_view(EthnicityView(Ethnicity, db, name="民族", endpoint="ethnicities", category=SYSTEM_AREA))
     admin.add_view(AuditLogView(AuditLog, db, name="审计日志", endpoint="auditlog", category=SYSTEM_AREA))
+    admin.add_view(StatisticsView(name="统计分析", endpoint="statistics", category=ASSESSMENT_AREA))
     admin.add_view(NotificationView(Notification, db, name="站内消息", endpoint="messages"))
     return admin

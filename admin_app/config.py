@@ -61,12 +61,16 @@ def load_config(instance_path: str, env: dict | None = None) -> dict:
 
     database_url = env.get("DATABASE_URL") or f"sqlite:///{instance / 'gongkao.db'}"
     upload_dir = env.get("UPLOAD_DIR") or str(instance / "uploads")
+    # Statistics and exports may read from a streaming replica (several app servers, one primary).
+    replica_url = env.get("REPLICA_DATABASE_URL")
+    binds = {"replica": _normalise_database_url(replica_url)} if replica_url else {}
 
     return {
         "APP_ENV": app_env,
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": _normalise_database_url(database_url),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_BINDS": binds,
         "UPLOAD_DIR": upload_dir,
         "MAX_CONTENT_LENGTH": _int_env(env, "MAX_CONTENT_LENGTH", 25 * 1024 * 1024),
         "LOGIN_MAX_FAILURES": _int_env(env, "LOGIN_MAX_FAILURES", 5),

@@ -1,5 +1,7 @@
 """Extensions created once at import time and bound to the app in ``create_app`` (flaskr style)."""
 
+from contextlib import contextmanager
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -9,7 +11,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 
 # Stable constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -41,3 +43,15 @@ def _sqlite_foreign_keys(dbapi_connection, connection_record):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+
+@contextmanager
+def reporting_session():
+    """The session for read-only reports (statistics, Excel exports): a session on the read replica when
+    ``REPLICA_DATABASE_URL`` is configured (nothing is written through it), else the request's session."""
+    engine = db.engines.get("replica")
+    if engine is None:
+        yield db.session
+        return
+    with Session(engine) as session:
+        yield session

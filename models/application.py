@@ -21,10 +21,14 @@ class RouteRule(db.Model):
     __tablename__ = "route_rule"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Each batch has its own table (copied when the next year's batch is made from this one).
+    batch_id: Mapped[int] = mapped_column(sa.ForeignKey("exam_batch.id"), index=True)
     org_category: Mapped[str] = mapped_column(sa.String(20), index=True)
     grades: Mapped[str] = mapped_column(sa.String(20))
     steps: Mapped[str] = mapped_column(sa.String(100))
     note: Mapped[str | None] = mapped_column(sa.String(200))
+
+    batch: Mapped[ExamBatch] = relationship()
 
     @property
     def grade_list(self) -> list[int]:

@@ -1,6 +1,6 @@
 """Dictionaries kept by admins: trades, ethnic groups and exam batches with their rule parameters."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -59,6 +59,8 @@ class ExamBatch(db.Model):
     assessment_start_year: Mapped[int] = mapped_column()
     assessment_end_year: Mapped[int] = mapped_column()
     state: Mapped[str] = mapped_column(sa.String(12), default="not_open")
+    # 宽限期: days after 申报截止日 during which units may still submit (0: none).
+    grace_days: Mapped[int] = mapped_column(default=0, server_default="0")
 
     # Rule parameters (SPEC §5), per batch.
     min_years_grade_4: Mapped[int] = mapped_column(default=5)
@@ -82,6 +84,19 @@ class ExamBatch(db.Model):
     @property
     def assessment_years(self) -> list[int]:
         return list(range(self.assessment_start_year, self.assessment_end_year + 1))
+
+    @property
+    def last_submission_day(self) -> date:
+        """The last day units may submit: 申报截止日 plus the grace period."""
+        return self.apply_deadline + timedelta(days=self.grace_days or 0)
+
+    def accepts_submissions(self, today: date) -> bool:
+        return self.state == "open" and today <= self.last_submission_day
+
+    @property
+    def read_only(self) -> bool:
+        """An archived batch and everything in it is read-only for everyone."""
+        return self.state == "archived"
 
     @property
     def state_label(self) -> str:

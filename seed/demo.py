@@ -4,7 +4,7 @@ Deterministic (fixed random seed) so that screenshots and manual checks are repe
 """
 
 import random
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from stdnum.cn import uscc
@@ -19,6 +19,7 @@ from models import (
     Jurisdiction,
     Organisation,
     PostSetting,
+    Registration,
     Trade,
     User,
     Worker,
@@ -140,6 +141,8 @@ def build(rng_seed: int = 2021) -> None:
     rng = random.Random(rng_seed)
     dictionaries.load_all()
     batch = db.session.scalar(sa.select(ExamBatch).where(ExamBatch.year == 2021))
+    # The demo keeps its batch open so that units can try 提交审核 (the notice's deadline has passed).
+    batch.apply_deadline = max(batch.apply_deadline, date.today() + timedelta(days=30))
     jurisdictions = {j.code: j for j in db.session.scalars(sa.select(Jurisdiction))}
     trades = list(db.session.scalars(sa.select(Trade).order_by(Trade.id)))
     ethnicities = list(db.session.scalars(sa.select(Ethnicity).order_by(Ethnicity.code)))
@@ -201,7 +204,77 @@ def build(rng_seed: int = 2021) -> None:
         for _ in range(10):
             _worker(rng, unit, trades, rng.choices([han, tujia, miao], weights=[90, 7, 3])[0], batch)
     db.session.commit()
+    _history(rng, batch)
     _applications(rng, batch)
+
+
+def _history(rng: random.Random, current: ExamBatch) -> None:
+    """Two earlier, archived batches (2019, 2020) with their outcomes, imported as history (not through
+    the workflow), so that 统计分析 has years to compare."""
+    workers = db.session.scalars(sa.select(Worker).order_by(Worker.id)).all()
+    for year in (2019, 2020):
+        batch = ExamBatch(
+            year=year,
+            name=current.name.replace("2021", str(year)),
+            doc_number=current.doc_number.replace("2021", str(year)),
+            cutoff_date=date(year - 1, 12, 31),
+            apply_deadline=date(year, 7, 20),
+            assessment_start_year=year - 5,
+            assessment_end_year=year - 1,
+            state="archived",
+        )
+        db.session.add(batch)
+        db.session.flush()
+        dictionaries.load_routes(batch)
+        share = 0.2 if year == 2019 else 0.28
+        for worker in workers:
+            if rng.random() > share or worker.current_grade == 1:
+                continue
+            grade = enums.ENTRY_GRADE if worker.current_grade is None else worker.current_grade - 1
+            approved = rng.random() < 0.85
+            unit = worker.unit
+            app = Application(
+                batch=batch,
+                worker=worker,
+                unit_id=unit.id,
+                jurisdiction_id=unit.jurisdiction_id,
+                org_category=unit.org_category,
+                applied_trade=worker.current_trade,
+                applied_grade=grade,
+                status="approved" if approved else "rejected",
+                submitted_at=datetime(year, 7, 1, 2),
+                decided_at=datetime(year, 7, 15, 2),
+            )
+            db.session.add(app)
+            if not approved:
+                continue
+            result = rng.choices(["pass", "fail", "absent"], weights=[78, 18, 4])[0]
+            senior = grade in enums.SENIOR_GRADES
+            evaluation = (
+                ("passed" if rng.random() < 0.85 else "failed") if senior and result == "pass" else None
+            )
+            recognised = result == "pass" and (not senior or evaluation == "passed")
+            db.session.flush()
+            db.session.add(
+                Registration(
+                    application_id=app.id,
+                    batch_id=batch.id,
+                    worker_id=worker.id,
+                    unit_id=unit.id,
+                    jurisdiction_id=unit.jurisdiction_id,
+                    org_category=unit.org_category,
+                    applied_trade_id=worker.current_trade_id,
+                    applied_grade=grade,
+                    status="registered",
+                    ticket_number=f"{year}{grade}{app.id:06d}",
+                    score_result=result,
+                    absent=result == "absent",
+                    evaluation_status=evaluation,
+                    recognition_status="recognised" if recognised else None,
+                    certificate_number=f"CQGK{year}{grade}{app.id:06d}" if recognised else None,
+                )
+            )
+    db.session.commit()
 
 
 def _applications(rng: random.Random, batch: ExamBatch) -> None:

@@ -62,13 +62,20 @@ def load_trades() -> int:
     return len(new)
 
 
-def load_routes() -> int:
-    """The route table of SPEC §4.1, only into an empty table (admins own it afterwards)."""
-    if db.session.scalar(sa.select(sa.func.count()).select_from(RouteRule)):
+def load_routes(batch: ExamBatch) -> int:
+    """The route table of SPEC §4.1 for ``batch``, only if it has none (admins own it afterwards; the next
+    year's batch copies it)."""
+    if db.session.scalar(sa.select(sa.func.count()).where(RouteRule.batch_id == batch.id)):
         return 0
     rows = _rows("routes.csv")
     db.session.add_all(
-        RouteRule(org_category=r["org_category"], grades=r["grades"], steps=r["steps"], note=r["note"])
+        RouteRule(
+            batch_id=batch.id,
+            org_category=r["org_category"],
+            grades=r["grades"],
+            steps=r["steps"],
+            note=r["note"],
+        )
         for r in rows
     )
     return len(rows)
@@ -99,8 +106,7 @@ def load_all() -> dict:
         "区县": load_jurisdictions(),
         "民族": load_ethnicities(),
         "工种": load_trades(),
-        "审核流程": load_routes(),
     }
-    ensure_batch_2021()
+    counts["审核流程"] = load_routes(ensure_batch_2021())
     db.session.commit()
     return counts

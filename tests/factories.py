@@ -3,7 +3,7 @@
 import hashlib
 import secrets
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
 
@@ -120,6 +120,8 @@ def build_world() -> World:
     dictionaries.load_all()
     js = {j.code: j for j in Jurisdiction.query.all()}
     batch = ExamBatch.query.filter_by(year=2021).one()
+    # The world's batch is open for applications today (its 申报截止日 a month ahead).
+    batch.apply_deadline = date.today() + timedelta(days=30)
     trade = Trade.query.filter_by(name="电工").one()
     world = World(jurisdictions=js, batch=batch, trade=trade)
 
@@ -209,6 +211,23 @@ def add_registration(app: Application, stage: str = "new") -> Registration:
         reg.ticket_number = f"2021{reg.applied_grade}{reg.id:06d}"
         db.session.flush()
     return reg
+
+
+def add_batch(year: int, state: str = "not_open") -> ExamBatch:
+    """A batch of ``year`` with the notice's calendar moved to that year (no route table)."""
+    batch = ExamBatch(
+        year=year,
+        name=f"{year}年度工勤人员技术等级（岗位）考核",
+        doc_number=f"渝人工考〔{year}〕1号",
+        cutoff_date=date(year - 1, 12, 31),
+        apply_deadline=date(year, 7, 20),
+        assessment_start_year=year - 5,
+        assessment_end_year=year - 1,
+        state=state,
+    )
+    db.session.add(batch)
+    db.session.flush()
+    return batch
 
 
 def add_application(world: World, worker: Worker, grade: int = 3, **kw) -> Application:

@@ -1,16 +1,22 @@
 """系统管理 area (admin only): accounts, organisations, jurisdictions, trades, batches, audit log."""
 
 import sqlalchemy as sa
-from flask import flash
+from flask import flash, redirect
 from flask_admin.actions import action
+from flask_login import current_user
 from markupsafe import Markup, escape
 from wtforms import SelectField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
 
 from admin_app.extensions import db
 from admin_app.form_helpers import REQUIRED, code_filter, domain_validator, strip_filter
-from admin_app.services import accounts, audit
-from admin_app.services.validators import validate_credit_code, validate_phone, validate_postcode
+from admin_app.services import accounts, audit, batches, workflow
+from admin_app.services.validators import (
+    InvalidInput,
+    validate_credit_code,
+    validate_phone,
+    validate_postcode,
+)
 from models import ExamBatch, Organisation, User, enums
 from views.base import SecureModelView, parse_ids
 from views.unit_area import ORG_LABELS
@@ -281,6 +287,7 @@ BATCH_LABELS = {
     "assessment_start_year": "年度考核起始年",
     "assessment_end_year": "年度考核截止年",
     "state": "状态",
+    "grace_days": "宽限期（天）",
     "min_years_grade_4": "申报中级工本等级年限",
     "min_years_grade_3": "申报高级工本等级年限",
     "min_years_grade_2": "申报技师本等级年限",
@@ -301,16 +308,17 @@ BATCH_LABELS = {
 
 
 class ExamBatchView(AdminOnlyView):
-    column_list = ["year", "name", "doc_number", "cutoff_date", "apply_deadline", "state"]
+    """考核批次. The state moves only through the actions (开放申报 → 截止申报 → 归档, workflow.py); next
+    year's batch is made from this one (创建下一年度批次); an archived batch is read-only."""
+
+    column_list = ["year", "name", "doc_number", "cutoff_date", "apply_deadline", "grace_days", "state"]
     column_labels = BATCH_LABELS
     column_choices = {"state": enums.choices(enums.BATCH_STATE_LABELS)}
     column_filters = ["year", "state"]
     column_default_sort = ("year", True)
-    form_columns = list(BATCH_LABELS)
-    form_choices = {
-        "state": enums.choices(enums.BATCH_STATE_LABELS),
-        "senior_min_education": enums.choices(enums.EDUCATION_LABELS),
-    }
+    form_columns = [name for name in BATCH_LABELS if name != "state"]
+    form_choices = {"senior_min_education": enums.choices(enums.EDUCATION_LABELS)}
+    action_roles = {name: ADMIN_ONLY for name in (*workflow.BATCH_TRANSITIONS, "copy_next")}
     _year_range = [InputRequired(REQUIRED), NumberRange(min=2000, max=2100, message="年份无效")]
     form_args = {
         "year": {"validators": _year_range},
@@ -331,7 +339,53 @@ class ExamBatchView(AdminOnlyView):
         },
         "quorum_den": {"validators": [InputRequired(REQUIRED), NumberRange(min=1, message="分母须大于0")]},
         "majority_den": {"validators": [InputRequired(REQUIRED), NumberRange(min=1, message="分母须大于0")]},
+        "grace_days": {
+            "validators": [InputRequired(REQUIRED), NumberRange(min=0, max=60, message="应在0到60天之间")],
+            "description": "申报截止日后仍允许单位提交的天数；0 表示截止日后不能再提交",
+        },
     }
+
+    def _change_state(self, ids, name: str) -> None:
+        result = workflow.change_batch_state(current_user, parse_ids(ids), name)
+        label = workflow.BATCH_TRANSITIONS[name].label
+        if result.done:
+            flash(f"已{label}：" + "、".join(text for _id, text in result.done), "success")
+        for _id, text, reason in result.refused:
+            flash(f"{text or _id}：{reason}", "error")
+
+    @action("open_batch", "开放申报", "确定开放所选批次的申报吗？单位将可以提交申请。")
+    def action_open(self, ids):
+        self._change_state(ids, "open_batch")
+
+    @action("close_batch", "截止申报", "确定截止所选批次的申报吗？单位将不能再提交申请。")
+    def action_close(self, ids):
+        self._change_state(ids, "close_batch")
+
+    @action("archive_batch", "归档", "归档后该批次的全部数据对所有人只读，且不能撤销。确定归档吗？")
+    def action_archive(self, ids):
+        self._change_state(ids, "archive_batch")
+
+    @action(
+        "copy_next",
+        "以此创建下一年度批次",
+        "将复制所选批次的规则参数和审核流程，创建下一年度的批次（未开放）。",
+    )
+    def action_copy_next(self, ids):
+        ids = parse_ids(ids)
+        if len(ids) != 1:
+            flash("请只勾选一个作为模板的批次", "error")
+            return None
+        source = self.get_query().filter(ExamBatch.id == ids[0]).one_or_none()
+        if source is None:
+            flash("考核批次不存在", "error")
+            return None
+        try:
+            batch = batches.next_year_from(current_user, source)
+        except InvalidInput as exc:
+            flash(str(exc), "error")
+            return None
+        flash(f"已创建“{batch}”（未开放），规则参数和审核流程已复制；请核对日期和文号后开放申报", "success")
+        return redirect(self.get_url(".edit_view", id=batch.id))
 
     def before_save(self, form, model, is_created):
         if model.assessment_end_year < model.assessment_start_year:
@@ -394,8 +448,10 @@ class RouteRuleView(AdminOnlyView):
     """审核流程 (SPEC §4.1) as data. Applications keep the chain copied at submission."""
 
     allow_delete = True
-    column_list = ["org_category", "grades", "steps", "note"]
+    column_list = ["batch", "org_category", "grades", "steps", "note"]
     column_labels = {
+        "batch": "考核批次",
+        "batch.year": "考核批次年度",
         "org_category": "组织类别",
         "grades": "申报等级",
         "steps": "审核环节（依次）",
@@ -408,10 +464,18 @@ class RouteRuleView(AdminOnlyView):
         ),
         "steps": lambda v, c, m, n: " → ".join(enums.ROLE_LABELS.get(s, s) for s in m.step_list),
     }
-    column_filters = ["org_category"]
-    form_columns = ["org_category", "grades", "steps", "note"]
+    column_filters = ["batch.year", "org_category"]
+    column_sortable_list = [("batch", "batch.year"), "org_category"]
+    column_default_sort = [("batch_id", True), ("org_category", False), ("id", False)]
+    form_columns = ["batch", "org_category", "grades", "steps", "note"]
     form_choices = {"org_category": enums.choices(enums.ORG_CATEGORY_LABELS)}
     form_args = {
+        "batch": {
+            "validators": [DataRequired(REQUIRED)],
+            "query_factory": lambda: ExamBatch.query.filter(ExamBatch.state != "archived").order_by(
+                ExamBatch.year.desc()
+            ),
+        },
         "org_category": {"validators": [DataRequired(REQUIRED)]},
         "grades": {
             "validators": [DataRequired(REQUIRED)],
@@ -437,12 +501,14 @@ class RouteRuleView(AdminOnlyView):
             raise ValidationError("审核环节只能是 district_hr、party_org、city_hr、office，且不能重复")
         others = db.session.scalars(
             sa.select(RouteRule).where(
-                RouteRule.org_category == model.org_category, RouteRule.id != (model.id or 0)
+                RouteRule.batch_id == model.batch.id,
+                RouteRule.org_category == model.org_category,
+                RouteRule.id != (model.id or 0),
             )
         ).all()
         overlap = set(grades) & {g for rule in others for g in rule.grade_list}
         if overlap:
             names = "、".join(enums.GRADE_NAMES[g] for g in sorted(overlap))
-            raise ValidationError(f"该组织类别的{names}已有审核流程，同一等级只能有一条流程")
+            raise ValidationError(f"该批次中该组织类别的{names}已有审核流程，同一等级只能有一条流程")
         model.grades = ",".join(map(str, grades))
         model.steps = ",".join(steps)

@@ -238,6 +238,8 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
         return condition
 
     def row_lock_reason(self, obj) -> str | None:
+        if reason := super().row_lock_reason(obj):
+            return reason
         if obj.status != workflow.DRAFT:
             return "已提交的申请不能修改或删除"
         return None
@@ -251,8 +253,8 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
             model.org_category = unit.org_category  # status: the model's default, workflow.DRAFT
         if model.worker is None or model.worker.unit_id != current_user.organisation_id:
             raise ValidationError("只能为本单位人员申报")
-        if model.batch.state != "open":
-            raise ValidationError("该考核批次不在申报期内")
+        if not model.batch.accepts_submissions(date.today()):
+            raise ValidationError(workflow.submission_closed_reason(model.batch, date.today()))
         model.publicity_result = model.publicity_result or None
         if model.publicity_start and model.publicity_end and model.publicity_end < model.publicity_start:
             raise ValidationError("公示结束日期不能早于开始日期")

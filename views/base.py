@@ -27,6 +27,7 @@ from admin_app.extensions import db
 from admin_app.services import audit
 from admin_app.services.clock import format_beijing
 from admin_app.services.scope import owned_by_visible_unit
+from models import ExamBatch
 from models.enums import STAFF_ROLES
 
 # Endpoint -> the permission flag it needs, checked before the view runs (403 otherwise).
@@ -212,8 +213,9 @@ class SecureModelView(ModelView):
         return query if condition is None else query.filter(condition)
 
     def row_lock_reason(self, obj) -> str | None:
-        """Why this row may not be edited or deleted now (e.g. already submitted); None if it may."""
-        return None
+        """Why this row may not be edited or deleted now (e.g. already submitted); None if it may.
+        Subclasses extend it; the base refuses every row of an archived batch (read-only for everyone)."""
+        return archived_lock(obj)
 
     def delete_lock_reason(self, obj) -> str | None:
         """Why this row may not be deleted (history refers to it); by default the edit lock."""
@@ -602,6 +604,8 @@ class SecureModelView(ModelView):
     def on_model_change(self, form, model, is_created):
         # Checks query the database; a premature autoflush of the half-built row must not happen.
         with db.session.no_autoflush:
+            if reason := archived_lock(model):  # also a new row placed in an archived batch
+                raise ValidationError(reason)
             self.before_save(form, model, is_created)
             changes = {} if is_created else _changes(model)
             audit.record(
@@ -622,6 +626,16 @@ class SecureModelView(ModelView):
             flash(str(exc), "error")
             return True
         return super().handle_view_exception(exc)
+
+
+def archived_lock(obj) -> str | None:
+    """The refusal for a row that is (or belongs to) an archived batch, else None."""
+    from admin_app.services.workflow import ARCHIVED
+
+    batch = obj if isinstance(obj, ExamBatch) else getattr(obj, "batch", None)
+    if batch is None and getattr(obj, "batch_id", None):
+        batch = db.session.get(ExamBatch, obj.batch_id)
+    return ARCHIVED if batch is not None and batch.read_only else None
 
 
 def _changes(model) -> dict:

@@ -21,7 +21,7 @@ CHUNK = 1000
 class Column:
     header: str
     value: object  # callable(row) -> value
-    kind: str = "auto"  # auto / text / number / date / datetime
+    kind: str = "auto"  # auto / text / number / percent / date / datetime
     width: int | None = None
 
 
@@ -30,9 +30,8 @@ def _width(text: str) -> int:
     return max(8, min(40, len(text.encode("gbk", "replace")) + 2))
 
 
-def write_workbook(path: str, sheet_name: str, columns: list[Column], rows, title: str | None = None) -> int:
-    """Write ``rows`` (any iterable, consumed once) to ``path``; returns the number of data rows."""
-    workbook = xlsxwriter.Workbook(
+def _open(path: str) -> xlsxwriter.Workbook:
+    return xlsxwriter.Workbook(
         path,
         {
             "constant_memory": True,
@@ -41,11 +40,38 @@ def write_workbook(path: str, sheet_name: str, columns: list[Column], rows, titl
             "strings_to_numbers": False,
         },
     )
+
+
+def write_workbook(path: str, sheet_name: str, columns: list[Column], rows, title: str | None = None) -> int:
+    """Write ``rows`` (any iterable, consumed once) to ``path``; returns the number of data rows."""
+    workbook = _open(path)
+    count = _write_sheet(workbook, sheet_name, columns, rows, title)
+    workbook.close()
+    return count
+
+
+def write_sheets(path: str, sheets) -> None:
+    """A workbook of several sheets: ``sheets`` yields (sheet name, title, columns, rows)."""
+    workbook = _open(path)
+    used: set = set()
+    for name, title, columns, rows in sheets:
+        name = name[:31]
+        while name in used:  # sheet names must differ
+            name = name[:29] + f"{len(used):02d}"
+        used.add(name)
+        _write_sheet(workbook, name, columns, rows, title)
+    workbook.close()
+
+
+def _write_sheet(workbook, sheet_name: str, columns: list[Column], rows, title: str | None) -> int:
     sheet = workbook.add_worksheet(sheet_name[:31])
     header_format = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True})
-    date_format = workbook.add_format({"num_format": "yyyy-mm-dd"})
-    time_format = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"})
-    number_format = workbook.add_format({"num_format": "0.##"})
+    formats = {
+        "date": workbook.add_format({"num_format": "yyyy-mm-dd"}),
+        "datetime": workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"}),
+        "number": workbook.add_format({"num_format": "0.##"}),
+        "percent": workbook.add_format({"num_format": "0.0%"}),
+    }
     top = 0
     if title:
         sheet.write_string(0, 0, title, workbook.add_format({"bold": True, "font_size": 14}))
@@ -59,7 +85,7 @@ def write_workbook(path: str, sheet_name: str, columns: list[Column], rows, titl
         r = top + count
         for col, column in enumerate(columns):
             value = column.value(row)
-            _write(sheet, r, col, value, column.kind, date_format, time_format, number_format)
+            _write(sheet, r, col, value, column.kind, formats)
             if count <= 500 and value is not None:  # size columns to the data seen first
                 if isinstance(value, str):
                     widths[col] = max(widths[col], min(50, _width(value)))
@@ -74,11 +100,10 @@ def write_workbook(path: str, sheet_name: str, columns: list[Column], rows, titl
     sheet.fit_to_pages(1, 0)
     sheet.freeze_panes(top + 1, 0)
     sheet.autofilter(top, 0, top + max(count, 1), len(columns) - 1)
-    workbook.close()
     return count
 
 
-def _write(sheet, r, c, value, kind, date_format, time_format, number_format):
+def _write(sheet, r, c, value, kind, formats):
     if value is None or value == "":
         return
     if kind == "text" or isinstance(value, str):
@@ -86,11 +111,13 @@ def _write(sheet, r, c, value, kind, date_format, time_format, number_format):
     elif isinstance(value, bool):
         sheet.write_string(r, c, "是" if value else "否")
     elif isinstance(value, datetime):
-        sheet.write_datetime(r, c, to_beijing(value), time_format)
+        sheet.write_datetime(r, c, to_beijing(value), formats["datetime"])
     elif isinstance(value, date):
-        sheet.write_datetime(r, c, datetime(value.year, value.month, value.day), date_format)
+        sheet.write_datetime(r, c, datetime(value.year, value.month, value.day), formats["date"])
+    elif kind == "percent":
+        sheet.write_number(r, c, float(value), formats["percent"])
     elif isinstance(value, (int, float, Decimal)):
-        sheet.write_number(r, c, float(value), number_format if isinstance(value, Decimal) else None)
+        sheet.write_number(r, c, float(value), formats["number"] if isinstance(value, Decimal) else None)
     else:
         sheet.write_string(r, c, str(value))
 

@@ -12,6 +12,9 @@ def may_attach(user, app: Application) -> bool:
 
 def attach(user, app: Application, file_storage) -> Material:
     """Store an uploaded file for the application. Raises InvalidInput (Chinese) if not allowed or invalid."""
+    from admin_app.services.workflow import ensure_writable
+
+    ensure_writable(app.batch)
     if not may_attach(user, app):
         raise InvalidInput("只有当前审核环节的审核人员可以上传申报材料")
     stored = uploads.store(file_storage, folder=f"materials/{app.batch_id}")

@@ -99,6 +99,96 @@ def _label(row) -> str:
     return f"{row.worker_name}（{enums.grade_label(row.applied_grade)}）"
 
 
+# --- the batch: its lifecycle, its deadline, read-only once archived --------------------------------------
+BATCH_NOT_OPEN, BATCH_OPEN, BATCH_CLOSED, BATCH_ARCHIVED = "not_open", "open", "closed", "archived"
+BATCH_TRANSITIONS = {
+    "open_batch": Transition(
+        "open_batch",
+        "开放申报",
+        frozenset({enums.ADMIN}),
+        frozenset({BATCH_NOT_OPEN, BATCH_CLOSED}),
+        guard="同一时间只能有一个批次处于申报中",
+    ),
+    "close_batch": Transition("close_batch", "截止申报", frozenset({enums.ADMIN}), frozenset({BATCH_OPEN})),
+    "archive_batch": Transition(
+        "archive_batch",
+        "归档",
+        frozenset({enums.ADMIN}),
+        frozenset({BATCH_CLOSED}),
+        guard="归档后该批次及其全部申请、报名、成绩对所有人只读",
+    ),
+}
+BATCH_TARGETS = {"open_batch": BATCH_OPEN, "close_batch": BATCH_CLOSED, "archive_batch": BATCH_ARCHIVED}
+ARCHIVED = "考核批次已归档，只读"
+
+
+def submission_closed_reason(batch, today: date) -> str:
+    if batch.state != BATCH_OPEN:
+        return f"考核批次“{batch}”{enums.BATCH_STATE_LABELS.get(batch.state, '')}，不在申报期内"
+    grace = f"（含宽限期至{batch.last_submission_day.isoformat()}）" if batch.grace_days else ""
+    return f"考核批次“{batch}”已于{batch.apply_deadline.isoformat()}截止申报{grace}，不能再提交"
+
+
+def archived_batch_ids() -> set[int]:
+    from models import ExamBatch
+
+    return set(db.session.scalars(sa.select(ExamBatch.id).where(ExamBatch.state == BATCH_ARCHIVED)))
+
+
+def ensure_writable(batch) -> None:
+    """Raise InvalidInput when ``batch`` is archived (read-only for everyone)."""
+    if batch is not None and batch.read_only:
+        raise InvalidInput(ARCHIVED)
+
+
+def change_batch_state(user, ids, name: str) -> BulkResult:
+    """An admin opens, closes or archives batches. Only from the transition's source states; at most one
+    batch is 申报中 at a time; checked in the UPDATE itself and audited."""
+    from models import ExamBatch
+
+    transition = BATCH_TRANSITIONS[name]
+    target = BATCH_TARGETS[name]
+    result = BulkResult(name)
+    if user.role not in transition.roles:
+        for batch_id in ids:
+            result.refuse(batch_id, "", f"无权{transition.label}")
+        return result
+    batches = db.session.scalars(
+        sa.select(ExamBatch).where(ExamBatch.id.in_(ids)).order_by(ExamBatch.year)
+    ).all()
+    found = {b.id for b in batches}
+    for batch_id in ids:
+        if batch_id not in found:
+            result.refuse(batch_id, "", "考核批次不存在")
+    for batch in batches:
+        label = str(batch)
+        if batch.state not in transition.sources:
+            result.refuse(batch.id, label, f"当前状态为“{batch.state_label}”，不能{transition.label}")
+            continue
+        if target == BATCH_OPEN:
+            other = db.session.scalar(
+                sa.select(ExamBatch).where(ExamBatch.state == BATCH_OPEN, ExamBatch.id != batch.id)
+            )
+            if other is not None:
+                result.refuse(batch.id, label, f"“{other}”正在申报中，请先截止该批次")
+                continue
+        changed = db.session.execute(
+            sa.update(ExamBatch)
+            .where(ExamBatch.id == batch.id, ExamBatch.state == batch.state)
+            .values(state=target)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if not changed:
+            result.refuse(batch.id, label, "状态已变化，请刷新后查看")
+            continue
+        audit.record(name, batch, user=user, from_state=batch.state, to_state=target)
+        db.session.flush()
+        result.done.append((batch.id, label))
+    db.session.commit()
+    db.session.expire_all()
+    return result
+
+
 def _history_rows(ids, *, action, step_role, step_index, from_status, to_status, user, opinion, now):
     common = {
         "step_index": step_index,
@@ -142,9 +232,11 @@ def _record(ids, *, action, step_role, step_index, from_status, to_status, user,
 
 
 # --- routing ----------------------------------------------------------------------------------------------
-def route_for(org_category: str | None, grade: int) -> list[str] | None:
-    """The review chain for a 组织类别 and grade, from the route table (data, editable by admins)."""
-    rules = db.session.scalars(sa.select(RouteRule).where(RouteRule.org_category == org_category)).all()
+def route_for(batch_id: int, org_category: str | None, grade: int) -> list[str] | None:
+    """The review chain for a 组织类别 and grade in a batch, from its route table (data, kept by admins)."""
+    rules = db.session.scalars(
+        sa.select(RouteRule).where(RouteRule.batch_id == batch_id, RouteRule.org_category == org_category)
+    ).all()
     for rule in rules:
         if grade in rule.grade_list:
             return rule.step_list
@@ -188,8 +280,8 @@ def submit(user, ids, today: date | None = None) -> BulkResult:
                 f"当前状态为“{STATE_LABELS.get(app.status, app.status)}”，已提交的申请不能重复提交",
             )
             continue
-        if app.batch.state != "open":
-            result.refuse(app.id, label, f"考核批次“{app.batch}”不在申报期内")
+        if not app.batch.accepts_submissions(today):
+            result.refuse(app.id, label, submission_closed_reason(app.batch, today))
             continue
         key = (app.batch_id, app.applied_grade)
         if key not in taken:
@@ -199,7 +291,7 @@ def submit(user, ids, today: date | None = None) -> BulkResult:
         if blockers:
             result.refuse(app.id, label, "；".join(f"{r.title}：{r.message}" for r in blockers))
             continue
-        route = route_for(unit.org_category, app.applied_grade)
+        route = route_for(app.batch_id, unit.org_category, app.applied_grade)
         if not route:
             result.refuse(app.id, label, "未找到适用的审核流程，请联系系统管理员")
             continue
@@ -290,6 +382,7 @@ def decide(user, ids, action: str, opinion: str | None) -> BulkResult:
             Application.step_index,
             Application.applied_grade,
             Application.veteran,
+            Application.batch_id,
             Worker.name.label("worker_name"),
             has_material.label("has_material"),
         )
@@ -302,9 +395,12 @@ def decide(user, ids, action: str, opinion: str | None) -> BulkResult:
             result.refuse(app_id, "", "申请不存在或不在您的审核范围内")
 
     groups: dict = defaultdict(list)
+    archived = archived_batch_ids()
     for row in rows:
         label = _label(row)
-        if row.status != mine:
+        if row.batch_id in archived:
+            result.refuse(row.id, label, ARCHIVED)
+        elif row.status != mine:
             result.refuse(
                 row.id, label, f"当前状态为“{STATE_LABELS.get(row.status, row.status)}”，不在您的审核环节"
             )
@@ -402,6 +498,7 @@ def record_veteran_decision(user, app: Application, reason: str) -> None:
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput("请填写认定意见")
+    ensure_writable(app.batch)
     if app.status != pending(user.role):
         raise InvalidInput("只有当前审核环节的审核人员可以认定")
     if not app.veteran:
@@ -414,6 +511,7 @@ def record_veteran_decision(user, app: Application, reason: str) -> None:
 
 def delete_draft(user, app: Application) -> None:
     """A unit deletes its own 待提交 application."""
+    ensure_writable(app.batch)
     if app.status != DRAFT:
         raise InvalidInput("已提交的申请不能删除")
     audit.record("delete", app, user=user, detail={"worker": app.worker_id, "grade": app.applied_grade})
@@ -574,9 +672,12 @@ def _stage_move(
         if row_id not in found:
             result.refuse(row_id, "", "记录不存在或不在您的权限范围内")
     candidates = []
+    archived = archived_batch_ids()
     for row in rows:
         label = _label(row)
-        if row.state != expected:
+        if row.batch_id in archived:
+            result.refuse(row.id, label, ARCHIVED)
+        elif row.state != expected:
             current = labels.get(row.state, "无" if row.state is None else row.state)
             result.refuse(row.id, label, f"当前状态为“{current}”，不能{transition.label}")
         elif precheck and (reason := precheck(row)):
@@ -703,6 +804,7 @@ def register(
 
     if user.role != enums.UNIT or registration.unit_id != user.organisation_id:
         raise InvalidInput("只能为本单位人员报名")
+    ensure_writable(registration.batch)
     if registration.status not in TRANSITIONS["register"].sources:
         raise InvalidInput(f"当前状态为“{REGISTRATION_LABELS[registration.status]}”，不能报名")
     phone = validate_phone(phone)
@@ -833,6 +935,9 @@ def enter_scores(user, entries: list[ScoreEntry]) -> dict:
         reg = rows.get(entry.registration_id)
         if reg is None:
             problems[entry.registration_id] = "记录不存在或不在您的权限范围内"
+            continue
+        if reg.batch.read_only:
+            problems[reg.id] = ARCHIVED
             continue
         if reg.status != REG_DONE:
             problems[reg.id] = "尚未完成报名（缴费确认），不能录入成绩"
@@ -1071,6 +1176,13 @@ def register_imported(user, entries) -> int:
         raise InvalidInput("只有单位用户可以导入考生信息")
     if not entries:
         return 0
+    archived = archived_batch_ids()
+    if archived and db.session.scalar(
+        sa.select(sa.func.count()).where(
+            Registration.id.in_([e.registration_id for e in entries]), Registration.batch_id.in_(archived)
+        )
+    ):
+        raise InvalidInput(f"{ARCHIVED}，全部未导入")
     now = utcnow()
     table = Registration.__table__
     sources = tuple(TRANSITIONS["register"].sources)

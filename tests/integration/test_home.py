@@ -88,3 +88,11 @@ def test_filters_are_found_by_table_and_column(app, world):
     assert [f[1] for f in by_district + by_unit] == ["所在区县", "单位"]
     with pytest.raises(LookupError):
         view.column_filters_for({"worker.name": "A工人"})  # the list has no such filter
+
+
+def test_home_shows_the_grace_period(client, world):
+    world.batch.grace_days = 5
+    db.session.commit()
+    login(client, "unit_a")
+    page = client.get("/").get_data(as_text=True)
+    assert f"宽限期至 {(world.batch.apply_deadline + timedelta(days=5)).isoformat()}" in page

@@ -1,0 +1,272 @@
+"""统计分析: the assessment in numbers, in the user's own scope (a 区县 bureau sees its jurisdiction only).
+
+Four grouped queries whatever the size of the data (one pass over a batch's applications, one over its
+registrations, and one each over all batches for the year-on-year table); the tables are folded from their
+rows in Python. Each table knows its columns, their kinds (for Excel) and how it is charted.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from admin_app.services import workflow
+from admin_app.services.scope import application_condition, registration_condition
+from models import Application, ExamBatch, Jurisdiction, Registration, Trade, enums
+
+# Application states folded into four columns (the review chain's steps are one "审核中").
+BUCKETS = (
+    ("draft", "待提交"),
+    ("pending", "审核中"),
+    ("approved", "审核通过"),
+    ("rejected", "审核未通过"),
+)
+BUCKET_HEADERS = ["合计", *(label for _, label in BUCKETS), "审核通过率"]
+NO_JURISDICTION = "市属单位（不分区县）"
+
+
+def bucket_of(status: str) -> str:
+    if status in workflow.PENDING_STATES:
+        return "pending"
+    return status
+
+
+def rate(part: int, whole: int) -> float | None:
+    """part / whole, None when nothing was decided (shown as "—", not as 0 %)."""
+    return part / whole if whole else None
+
+
+@dataclass
+class Table:
+    key: str
+    title: str
+    headers: list[str]
+    kinds: list[str]  # per column: text / number / percent
+    rows: list[list] = field(default_factory=list)
+    chart: dict | None = None  # {"type": stacked|bar|pie|line|rate, "columns": [column indexes]}
+    note: str = ""
+
+    def as_chart_data(self) -> dict:
+        return {"key": self.key, "headers": self.headers, "rows": self.rows, "chart": self.chart}
+
+
+def _bucket_row(label: str, counts: dict) -> list:
+    values = [counts.get(key, 0) for key, _ in BUCKETS]
+    approved, rejected = counts.get("approved", 0), counts.get("rejected", 0)
+    return [label, sum(values), *values, rate(approved, approved + rejected)]
+
+
+def _bucket_table(key: str, title: str, dimension: str, grouped: dict, order, label, chart) -> Table:
+    table = Table(
+        key,
+        title,
+        [dimension, *BUCKET_HEADERS],
+        ["text", *(["number"] * (len(BUCKET_HEADERS) - 1)), "percent"],
+        chart=chart,
+    )
+    for value in order(grouped):
+        table.rows.append(_bucket_row(label(value), grouped[value]))
+    if table.rows:
+        totals: dict = defaultdict(int)
+        for counts in grouped.values():
+            for bucket, n in counts.items():
+                totals[bucket] += n
+        table.rows.append(_bucket_row("合计", totals))
+    return table
+
+
+STACKED = {"type": "stacked", "columns": [2, 3, 4, 5]}
+
+
+def batch_tables(session, user, batch_id: int) -> list[Table]:
+    """The tables of one batch: by 区县, 组织类别, 工种, 等级 and 状态, and the pass rate of each stage."""
+    counts = session.execute(
+        sa.select(
+            Application.jurisdiction_id,
+            Application.org_category,
+            Application.applied_trade_id,
+            Application.applied_grade,
+            Application.status,
+            sa.func.count(),
+        )
+        .where(Application.batch_id == batch_id, application_condition(user))
+        .group_by(
+            Application.jurisdiction_id,
+            Application.org_category,
+            Application.applied_trade_id,
+            Application.applied_grade,
+            Application.status,
+        )
+    ).all()
+    by: dict = {name: defaultdict(lambda: defaultdict(int)) for name in ("j", "c", "t", "g")}
+    by_status: dict = defaultdict(int)
+    for jurisdiction_id, category, trade_id, grade, status, n in counts:
+        bucket = bucket_of(status)
+        for name, value in (("j", jurisdiction_id), ("c", category), ("t", trade_id), ("g", grade)):
+            by[name][value][bucket] += n
+        by_status[status] += n
+
+    jurisdictions = {
+        j.id: (j.sort_order, str(j))
+        for j in session.scalars(sa.select(Jurisdiction).where(Jurisdiction.id.in_(list(by["j"]) or [0])))
+    }
+    trades = {
+        trade.id: trade.name
+        for trade in session.execute(
+            sa.select(Trade.id, Trade.name).where(Trade.id.in_(list(by["t"]) or [0]))
+        )
+    }
+    categories = list(enums.ORG_CATEGORY_LABELS)
+
+    def total(group):
+        return lambda value: -sum(group[value].values())
+
+    tables = [
+        _bucket_table(
+            "by_jurisdiction",
+            "按区县",
+            "区县",
+            by["j"],
+            lambda g: sorted(g, key=lambda j: jurisdictions.get(j, (-1, ""))),
+            lambda j: jurisdictions[j][1] if j in jurisdictions else NO_JURISDICTION,
+            STACKED,
+        ),
+        _bucket_table(
+            "by_category",
+            "按组织类别",
+            "组织类别",
+            by["c"],
+            lambda g: sorted(g, key=lambda c: categories.index(c) if c in categories else len(categories)),
+            lambda c: enums.ORG_CATEGORY_LABELS.get(c, "未分类"),
+            {"type": "pie", "columns": [1]},
+        ),
+        _bucket_table(
+            "by_trade",
+            "按工种",
+            "工种",
+            by["t"],
+            lambda g: sorted(g, key=lambda t: (total(g)(t), trades.get(t, ""))),
+            lambda t: trades.get(t, "—"),
+            {"type": "bar", "columns": [1], "limit": 15},
+        ),
+        _bucket_table(
+            "by_grade",
+            "按申报等级",
+            "申报等级",
+            by["g"],
+            lambda g: sorted(g, reverse=True),
+            enums.grade_label,
+            STACKED,
+        ),
+    ]
+    status_table = Table(
+        "by_status", "按状态", ["状态", "人数", "占比"], ["text", "number", "percent"], chart=None
+    )
+    whole = sum(by_status.values())
+    for status, label in workflow.STATE_LABELS.items():
+        if by_status.get(status):
+            status_table.rows.append([label, by_status[status], rate(by_status[status], whole)])
+    if status_table.rows:
+        status_table.rows.append(["合计", whole, rate(whole, whole)])
+    status_table.chart = {"type": "pie", "columns": [1]}
+    tables.append(status_table)
+    tables.append(_stage_table(session, user, batch_id, by_status))
+    return tables
+
+
+def _stage_table(session, user, batch_id: int, by_status: dict) -> Table:
+    """各环节通过率: of those a stage has decided, how many passed it."""
+    r = Registration
+    confirmed = r.status.in_([workflow.REG_FEE, workflow.REG_DONE])
+    row = session.execute(
+        sa.select(
+            sa.func.count().filter(confirmed),
+            sa.func.count().filter(r.status == workflow.REG_RETURNED),
+            sa.func.count().filter(r.score_result == "pass"),
+            sa.func.count().filter(r.score_result.in_(["fail", "absent"])),
+            sa.func.count().filter(r.evaluation_status == "passed"),
+            sa.func.count().filter(r.evaluation_status == "failed"),
+            sa.func.count().filter(r.recognition_status == "recognised"),
+        ).where(r.batch_id == batch_id, registration_condition(user))
+    ).one()
+    confirmed_n, returned, passed, failed, evaluated_yes, evaluated_no, recognised = row
+    approved, rejected = by_status.get(workflow.APPROVED, 0), by_status.get(workflow.REJECTED, 0)
+    submitted = sum(n for status, n in by_status.items() if status != workflow.DRAFT)
+    table = Table(
+        "pass_rates",
+        "各环节通过率",
+        ["环节", "已办结人数", "通过", "未通过", "通过率"],
+        ["text", "number", "number", "number", "percent"],
+        chart={"type": "rate", "columns": [4]},
+        note="已办结：该环节已作出结论的人数（待审、待录入的不计）；考试未通过含缺考；"
+        "总体为已提交申请中取得等级的比例。",
+    )
+    for label, yes, no in (
+        ("资格审核", approved, rejected),
+        ("报名确认", confirmed_n, returned),
+        ("考试（理论、实作）", passed, failed),
+        ("考核评审（技师、高级技师）", evaluated_yes, evaluated_no),
+    ):
+        table.rows.append([label, yes + no, yes, no, rate(yes, yes + no)])
+    table.rows.append(["总体：提交申请→取得等级", submitted, recognised, None, rate(recognised, submitted)])
+    return table
+
+
+def year_on_year(session, user) -> Table:
+    """历年对比: every batch with applications in the user's scope, oldest first, with the change in
+    applications against the year before."""
+    apps = session.execute(
+        sa.select(Application.batch_id, Application.status, sa.func.count())
+        .where(application_condition(user))
+        .group_by(Application.batch_id, Application.status)
+    ).all()
+    regs = session.execute(
+        sa.select(
+            Registration.batch_id,
+            sa.func.count().filter(Registration.score_result == "pass"),
+            sa.func.count().filter(Registration.score_result.is_not(None)),
+            sa.func.count().filter(Registration.recognition_status == "recognised"),
+        )
+        .where(registration_condition(user))
+        .group_by(Registration.batch_id)
+    ).all()
+    per_batch: dict = defaultdict(lambda: defaultdict(int))
+    for batch_id, status, n in apps:
+        per_batch[batch_id][bucket_of(status)] += n
+    exams = {batch_id: (passed, scored, recognised) for batch_id, passed, scored, recognised in regs}
+    batches = session.scalars(
+        sa.select(ExamBatch).where(ExamBatch.id.in_(list(per_batch) or [0])).order_by(ExamBatch.year)
+    ).all()
+    table = Table(
+        "year_on_year",
+        "历年对比",
+        ["年度", "提交申请", "审核通过", "考试合格", "取得等级", "审核通过率", "考试合格率", "申请较上年"],
+        ["text", "number", "number", "number", "number", "percent", "percent", "percent"],
+        chart={"type": "line", "columns": [1, 2, 3, 4]},
+        note="提交申请不含待提交的；申请较上年为提交申请数与上一批次相比的增减；进行中的批次数字仍在变化。",
+    )
+    previous = None
+    for batch in batches:
+        counts = per_batch[batch.id]
+        submitted = sum(n for bucket, n in counts.items() if bucket != "draft")
+        passed, scored, recognised = exams.get(batch.id, (0, 0, 0))
+        approved, rejected = counts.get("approved", 0), counts.get("rejected", 0)
+        change = (submitted - previous) / previous if previous else None
+        table.rows.append(
+            [
+                f"{batch.year}年度" + ("（进行中）" if batch.state in ("not_open", "open") else ""),
+                submitted,
+                approved,
+                passed,
+                recognised,
+                rate(approved, approved + rejected),
+                rate(passed, scored),
+                change,
+            ]
+        )
+        previous = submitted
+    return table
+
+
+def all_tables(session, user, batch_id: int | None) -> list[Table]:
+    return [*(batch_tables(session, user, batch_id) if batch_id else []), year_on_year(session, user)]

@@ -1,0 +1,248 @@
+"""统计分析: the numbers against rows set up here, per role and scope; Excel export of every table; access;
+reading from the replica when one is configured."""
+
+import io
+import re
+
+import pytest
+import sqlalchemy as sa
+from openpyxl import load_workbook
+
+from admin_app import create_app
+from admin_app.extensions import db
+from admin_app.services import statistics
+from tests.conftest import IsolatedClient, login
+from tests.factories import add_application, add_batch, add_registration, add_worker
+
+
+def _approved(world, unit_key, grade, seq, **registration):
+    worker = add_worker(world.units[unit_key], f"{unit_key}统计{seq}", 300 + seq, world.trade, world.batch)
+    db.session.flush()
+    app = add_application(world, worker, grade=grade, status="approved")
+    reg = add_registration(app)
+    for name, value in registration.items():
+        setattr(reg, name, value)
+    return app
+
+
+@pytest.fixture
+def data(world):
+    """On top of the world (2021: drafts at A, P, Y; B's waiting at 沙坪坝; one approved each, B's through
+    the exam and the committee): two rejected at B, five more approved with their registrations at every
+    stage, and an archived 2020 batch with four applications at A."""
+    for seq in (1, 2):
+        worker = add_worker(world.units["B"], f"B驳回{seq}", 280 + seq, world.trade, world.batch)
+        db.session.flush()
+        add_application(world, worker, grade=3, status="rejected")
+    _approved(world, "A", 3, 1, status="registered", score_result="fail")
+    _approved(world, "A", 3, 2, status="registered", score_result="absent", absent=True)
+    _approved(world, "A", 5, 3, status="pending_fee", score_result="pass", recognition_status="recognised")
+    _approved(world, "B", 4, 4, status="returned", return_reason="照片不清晰")
+    _approved(world, "B", 1, 5, status="registered", score_result="pass", evaluation_status="failed")
+    old = add_batch(2020, state="archived")
+    outcomes = [
+        ("approved", "pass", "recognised"),
+        ("approved", "pass", "recognised"),
+        ("approved", "fail", None),
+    ]
+    for seq, (status, result, recognition) in enumerate([*outcomes, ("rejected", None, None)], start=10):
+        worker = add_worker(world.units["A"], f"A往年{seq}", 300 + seq, world.trade, world.batch)
+        db.session.flush()
+        app = add_application(world, worker, grade=4, status=status, batch=old)
+        if status == "approved":
+            reg = add_registration(app)
+            reg.status, reg.score_result, reg.recognition_status = "registered", result, recognition
+    db.session.commit()
+    return world
+
+
+def _tables(user, batch) -> dict:
+    return {t.key: t for t in statistics.all_tables(db.session, user, batch.id)}
+
+
+def _rows(table) -> dict:
+    return {row[0]: row[1:] for row in table.rows}
+
+
+def test_office_sees_the_whole_city(data):
+    tables = _tables(data.users["office"], data.batch)
+    # 合计, 待提交, 审核中, 审核通过, 审核未通过, 审核通过率
+    by_j = _rows(tables["by_jurisdiction"])
+    assert by_j["渝中区"] == [7, 2, 0, 5, 0, 1.0]
+    assert by_j["沙坪坝区"] == [6, 0, 1, 3, 2, 0.6]
+    assert by_j["渝北区（已撤销）"] == [2, 1, 0, 1, 0, 1.0]
+    assert by_j["合计"] == [15, 3, 1, 9, 2, 9 / 11]
+    assert list(by_j)[:-1] == ["渝中区", "沙坪坝区", "渝北区（已撤销）"]  # the dictionary's order
+
+    by_grade = _rows(tables["by_grade"])
+    assert [label for label in by_grade] == [
+        "五级（初级工）",
+        "四级（中级工）",
+        "三级（高级工）",
+        "二级（技师）",
+        "一级（高级技师）",
+        "合计",
+    ]
+    assert by_grade["三级（高级工）"][:5] == [8, 3, 1, 2, 2]
+    assert _rows(tables["by_category"])["市属单位（党群系统）"][:1] == [2]
+    assert _rows(tables["by_trade"])["电工"][0] == 15
+
+    by_status = _rows(tables["by_status"])
+    assert by_status["待提交"] == [3, 3 / 15]
+    assert by_status["待区县人力社保局审核"] == [1, 1 / 15]
+    assert by_status["审核已通过"] == [9, 9 / 15] and by_status["审核未通过"] == [2, 2 / 15]
+
+    stages = _rows(tables["pass_rates"])  # 已办结, 通过, 未通过, 通过率
+    assert stages["资格审核"] == [11, 9, 2, 9 / 11]
+    assert stages["报名确认"] == [6, 5, 1, 5 / 6]
+    assert stages["考试（理论、实作）"] == [5, 3, 2, 3 / 5]
+    assert stages["考核评审（技师、高级技师）"] == [2, 1, 1, 0.5]
+    assert stages["总体：提交申请→取得等级"] == [12, 1, None, 1 / 12]
+
+    years = _rows(tables["year_on_year"])  # 提交, 通过, 合格, 取得等级, 通过率, 合格率, 较上年
+    assert list(years) == ["2020年度", "2021年度（进行中）"]  # 2021 is still open
+    assert years["2020年度"] == [4, 3, 2, 2, 0.75, 2 / 3, None]
+    assert years["2021年度（进行中）"] == [12, 9, 3, 1, 9 / 11, 3 / 5, 2.0]
+
+
+def test_a_district_bureau_counts_its_jurisdiction_only(data):
+    tables = _tables(data.users["district_hr"], data.batch)  # 渝中区
+    assert list(_rows(tables["by_jurisdiction"])) == ["渝中区", "合计"]
+    assert _rows(tables["by_status"])["合计"][0] == 7
+    stages = _rows(tables["pass_rates"])
+    assert stages["报名确认"] == [3, 3, 0, 1.0]
+    assert stages["考试（理论、实作）"] == [3, 1, 2, 1 / 3]
+    years = _rows(tables["year_on_year"])
+    assert years["2021年度（进行中）"][0] == 5 and years["2021年度（进行中）"][-1] == 0.25
+
+    b_tables = _tables(data.users["district_hr_b"], data.batch)  # 沙坪坝区
+    assert list(_rows(b_tables["by_jurisdiction"])) == ["沙坪坝区", "合计"]
+    assert list(_rows(b_tables["year_on_year"])) == ["2021年度（进行中）"]  # no 2020 rows in 沙坪坝
+
+
+def test_a_batch_without_rows_gives_empty_tables_not_errors(data):
+    empty = add_batch(2022)
+    db.session.commit()
+    tables = _tables(data.users["office"], empty)
+    assert tables["by_jurisdiction"].rows == [] and tables["by_status"].rows == []
+    assert _rows(tables["pass_rates"])["资格审核"] == [0, 0, 0, None]
+
+
+@pytest.mark.parametrize(
+    ("username", "allowed"),
+    [
+        ("office", True),
+        ("city_hr", True),
+        ("yuzhong_hr", True),
+        ("unit_a", False),
+        ("party_org", False),
+        ("center", False),
+        ("admin", False),
+    ],
+)
+def test_who_may_see_statistics(client, data, username, allowed):
+    login(client, username)
+    for url in ("/statistics/", f"/statistics/export/?batch={data.batch.id}&table=all"):
+        response = client.get(url)
+        assert response.status_code == (200 if allowed else 403), (username, url)
+    menu = client.get("/").get_data(as_text=True)
+    assert ("统计分析" in menu) is allowed
+
+
+def test_anonymous_is_sent_to_login(client, data):
+    response = client.get("/statistics/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_page_shows_tables_and_chart_data_from_our_static_files(client, data):
+    login(client, "office")
+    page = client.get(f"/statistics/?batch={data.batch.id}").get_data(as_text=True)
+    for title in ("按区县", "按组织类别", "按工种", "按申报等级", "按状态", "各环节通过率", "历年对比"):
+        assert title in page
+    assert "81.8%" in page  # 9 of 11 approved
+    scripts = re.findall(r'<script[^>]* src="([^"]+)"', page)
+    assert "/assets/vendor/echarts/echarts.common.min.js" in scripts
+    assert all(src.startswith("/") and not src.startswith("//") for src in scripts)  # nothing from a CDN
+    assert 'id="gk-stats-data"' in page
+    assert client.get("/assets/vendor/echarts/echarts.common.min.js").status_code == 200
+    # the default batch is the latest with applications
+    assert "selected>2021年度" in client.get("/statistics/").get_data(as_text=True)
+
+
+def test_bad_parameters_are_not_found(client, data):
+    login(client, "office")
+    assert client.get("/statistics/?batch=abc").status_code == 404
+    assert client.get("/statistics/?batch=99999").status_code == 404
+    assert client.get(f"/statistics/export/?batch={data.batch.id}&table=nope").status_code == 404
+
+
+def _sheets(data_bytes) -> dict:
+    workbook = load_workbook(io.BytesIO(data_bytes))
+    return {ws.title: ws for ws in workbook.worksheets}
+
+
+def test_every_table_exports_to_excel_with_the_numbers_shown(client, data):
+    login(client, "yuzhong_hr")
+    response = client.get(f"/statistics/export/?batch={data.batch.id}&table=all")
+    assert response.status_code == 200
+    assert response.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    sheets = _sheets(response.data)
+    assert list(sheets) == [
+        "按区县",
+        "按组织类别",
+        "按工种",
+        "按申报等级",
+        "按状态",
+        "各环节通过率",
+        "历年对比",
+    ]
+    sheet = sheets["按区县"]
+    assert sheet["A1"].value == "2021年度按区县（渝中区（本辖区））"
+    assert [c.value for c in sheet[2]] == ["区县", *statistics.BUCKET_HEADERS]
+    assert [c.value for c in sheet[3]] == ["渝中区", 7, 2, 0, 5, 0, 1]
+    assert sheet["G3"].number_format == "0.0%"
+    stages = sheets["各环节通过率"]
+    assert [c.value for c in stages[5]][:4] == ["考试（理论、实作）", 3, 1, 2]
+    assert stages["E5"].value == pytest.approx(1 / 3)
+
+    one = client.get(f"/statistics/export/?batch={data.batch.id}&table=year_on_year")
+    sheets = _sheets(one.data)
+    assert list(sheets) == ["历年对比"]
+    assert [c.value for c in sheets["历年对比"][3]][:5] == ["2020年度", 4, 3, 2, 2]
+    assert re.search(r"filename\*=UTF-8''", one.headers["Content-Disposition"])
+
+
+def test_statistics_read_from_the_replica_when_configured(app, data):
+    """With REPLICA_DATABASE_URL set (here the same database under a second engine), the page's business
+    queries go to the replica engine and none to the primary."""
+    replica_app = create_app(
+        {
+            **{k: app.config[k] for k in ("SQLALCHEMY_DATABASE_URI", "UPLOAD_DIR", "SECRET_KEY")},
+            "TESTING": True,
+            "WTF_CSRF_ENABLED": False,
+            "LOGIN_RATE_LIMIT": "100000 per minute",
+            "SQLALCHEMY_BINDS": {"replica": app.config["SQLALCHEMY_DATABASE_URI"]},
+        }
+    )
+    replica_app.test_client_class = IsolatedClient
+    client = replica_app.test_client()
+    login(client, "office")
+    seen = {"primary": [], "replica": []}
+    with replica_app.app_context():
+        engines = {"primary": db.engines[None], "replica": db.engines["replica"]}
+
+    def listener(name):
+        def record(conn, cursor, statement, *args):
+            seen[name].append(statement)
+
+        return record
+
+    for name, engine in engines.items():
+        sa.event.listen(engine, "before_cursor_execute", listener(name))
+    page = client.get(f"/statistics/?batch={data.batch.id}").get_data(as_text=True)
+    assert "81.8%" in page
+    assert any("FROM application" in s for s in seen["replica"])
+    assert not any("FROM application" in s or "FROM registration" in s for s in seen["primary"])
+    with replica_app.app_context():
+        for engine in engines.values():
+            engine.dispose()

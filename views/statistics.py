@@ -1,0 +1,101 @@
+"""统计分析: tables and charts of one batch and of all years, each table exportable to Excel.
+
+Read from the reporting session (the read replica when one is configured), in the user's own scope.
+"""
+
+import sqlalchemy as sa
+from flask import abort, redirect, request, url_for
+from flask_admin import BaseView, expose
+from flask_login import current_user
+
+from admin_app.extensions import reporting_session
+from admin_app.services import excel, statistics
+from models import Application, ExamBatch, enums
+from views.base import send_temporary_file
+
+STATISTICS_ROLES = frozenset({enums.OFFICE, enums.CITY_HR, enums.DISTRICT_HR})
+
+
+def table_columns(table: statistics.Table) -> list[excel.Column]:
+    return [
+        excel.Column(header, (lambda row, i=i: row[i]), kind)
+        for i, (header, kind) in enumerate(zip(table.headers, table.kinds, strict=True))
+    ]
+
+
+class StatisticsView(BaseView):
+    def is_accessible(self) -> bool:
+        return bool(
+            current_user.is_authenticated and current_user.is_active and current_user.role in STATISTICS_ROLES
+        )
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        abort(403)
+
+    def _batch(self, session) -> ExamBatch | None:
+        """The batch asked for (``?batch=id``), else the latest one that has applications."""
+        raw = request.args.get("batch", "")
+        if raw:
+            if not raw.isdigit():
+                abort(404)
+            batch = session.get(ExamBatch, int(raw))
+            if batch is None:
+                abort(404)
+            return batch
+        return session.scalar(
+            sa.select(ExamBatch)
+            .where(sa.exists().where(Application.batch_id == ExamBatch.id))
+            .order_by(ExamBatch.year.desc())
+            .limit(1)
+        ) or session.scalar(sa.select(ExamBatch).order_by(ExamBatch.year.desc()).limit(1))
+
+    def scope_label(self) -> str:
+        user = current_user
+        if user.role == enums.DISTRICT_HR:
+            return f"{user.organisation.jurisdiction or ''}（本辖区）"
+        return "全市"
+
+    @expose("/")
+    def index(self):
+        with reporting_session() as session:
+            batch = self._batch(session)
+            tables = statistics.all_tables(session, current_user, batch.id if batch else None)
+            batches = session.scalars(sa.select(ExamBatch).order_by(ExamBatch.year.desc())).all()
+            return self.render(
+                "gk/statistics.html",
+                batch=batch,
+                batches=batches,
+                tables=tables,
+                charts=[t.as_chart_data() for t in tables if t.chart and t.rows],
+                scope_label=self.scope_label(),
+            )
+
+    @expose("/export/")
+    def export_view(self):
+        """One table (``?table=key``) or every table (``?table=all``, one sheet each) as an .xlsx file."""
+        wanted = request.args.get("table", "all")
+        with reporting_session() as session:
+            batch = self._batch(session)
+            tables = statistics.all_tables(session, current_user, batch.id if batch else None)
+            if wanted != "all":
+                tables = [t for t in tables if t.key == wanted]
+                if not tables:
+                    abort(404)
+            year = f"{batch.year}年度" if batch else ""
+            path = excel.temporary_path()
+            excel.write_sheets(
+                path,
+                (
+                    (
+                        t.title,
+                        f"{'' if t.key == 'year_on_year' else year}{t.title}（{self.scope_label()}）",
+                        table_columns(t),
+                        t.rows,
+                    )
+                    for t in tables
+                ),
+            )
+        name = "统计分析" if wanted == "all" else tables[0].title
+        return send_temporary_file(path, f"{name}-{year or '历年'}.xlsx")
