@@ -61,6 +61,11 @@ def load_config(instance_path: str, env: dict | None = None) -> dict:
 
     database_url = env.get("DATABASE_URL") or f"sqlite:///{instance / 'gongkao.db'}"
     upload_dir = env.get("UPLOAD_DIR") or str(instance / "uploads")
+    upload_storage = env.get("UPLOAD_STORAGE", "local")
+    if upload_storage not in ("local", "s3"):
+        raise ConfigError(f"UPLOAD_STORAGE must be 'local' or 's3', got {upload_storage!r}")
+    if upload_storage == "s3" and not env.get("S3_BUCKET"):
+        raise ConfigError("UPLOAD_STORAGE=s3 needs S3_BUCKET (and S3_ENDPOINT_URL for MinIO or Ceph).")
     # Statistics and exports may read from a streaming replica (several app servers, one primary).
     replica_url = env.get("REPLICA_DATABASE_URL")
     binds = {"replica": _normalise_database_url(replica_url)} if replica_url else {}
@@ -72,6 +77,11 @@ def load_config(instance_path: str, env: dict | None = None) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "SQLALCHEMY_BINDS": binds,
         "UPLOAD_DIR": upload_dir,
+        "UPLOAD_STORAGE": upload_storage,
+        "S3_BUCKET": env.get("S3_BUCKET", ""),
+        "S3_PREFIX": env.get("S3_PREFIX", ""),
+        "S3_ENDPOINT_URL": env.get("S3_ENDPOINT_URL", ""),
+        "S3_REGION": env.get("S3_REGION", ""),
         "MAX_CONTENT_LENGTH": _int_env(env, "MAX_CONTENT_LENGTH", 25 * 1024 * 1024),
         "LOGIN_MAX_FAILURES": _int_env(env, "LOGIN_MAX_FAILURES", 5),
         "LOGIN_LOCK_MINUTES": _int_env(env, "LOGIN_LOCK_MINUTES", 15),

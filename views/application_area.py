@@ -3,7 +3,7 @@
 from datetime import date
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, request, send_file
+from flask import abort, flash, redirect, request
 from flask_admin import expose
 from flask_admin.model.template import EndpointLinkRowAction
 from flask_login import current_user
@@ -360,8 +360,8 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
         if material is None:
             abort(404)
         self.get_one(material.application_id)  # 404 unless the application is within the user's scope
-        response = send_file(
-            uploads.storage_path(material.stored_name),
+        response = uploads.send(
+            material.stored_name,
             mimetype=material.content_type,
             as_attachment=True,
             download_name=material.original_name,

@@ -23,7 +23,7 @@ from flask_login import current_user
 from sqlalchemy import inspect as sa_inspect
 from wtforms.validators import ValidationError
 
-from admin_app.extensions import db
+from admin_app.extensions import db, reporting_session
 from admin_app.services import audit
 from admin_app.services.clock import format_beijing
 from admin_app.services.scope import owned_by_visible_unit
@@ -389,16 +389,23 @@ class SecureModelView(ModelView):
         name = self.export_name or str(self.name)
         path = excel.temporary_path()
         try:
-            plan = self.export_plan(query, view_args)
-            if plan is not None:
-                statement, columns = plan
-                rows = db.session.execute(
-                    statement.execution_options(stream_results=True, yield_per=excel.CHUNK)
-                )
-            else:
-                columns = self.export_columns()
-                rows = self.eager(query).execution_options(stream_results=True).yield_per(excel.CHUNK)
-            count = excel.write_workbook(path, name, columns, rows)
+            # Read from the replica when one is configured (REPLICA_DATABASE_URL); the audit row below is
+            # written to the primary.
+            with reporting_session() as session:
+                plan = self.export_plan(query, view_args)
+                if plan is not None:
+                    statement, columns = plan
+                    rows = session.execute(
+                        statement.execution_options(stream_results=True, yield_per=excel.CHUNK)
+                    )
+                else:
+                    columns = self.export_columns()
+                    rows = (
+                        self.eager(query.with_session(session))
+                        .execution_options(stream_results=True)
+                        .yield_per(excel.CHUNK)
+                    )
+                count = excel.write_workbook(path, name, columns, rows)
         except Exception:
             os.remove(path)
             raise

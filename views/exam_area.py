@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from flask import abort, flash, redirect, request, send_file
+from flask import abort, flash, redirect, request
 from flask_admin import expose
 from flask_admin.model.template import EndpointLinkRowAction
 from flask_login import current_user
@@ -222,7 +222,7 @@ class RegistrationStageView(BulkWorkflowMixin, SecureModelView):
         }.get(kind, (None, None))
         if not stored:
             abort(404)
-        response = send_file(uploads.storage_path(stored), as_attachment=kind != "photo", download_name=name)
+        response = uploads.send(stored, as_attachment=kind != "photo", download_name=name)
         response.headers["X-Content-Type-Options"] = "nosniff"
         return response
 
@@ -280,10 +280,12 @@ class _ImportMixin:
         token = request.args.get("token", "")
         if token not in session.get("import_reports", []):
             abort(404)
-        path = uploads.storage_path(f"import-reports/{token}.xlsx")
-        if not path.exists():
-            abort(404)
-        return send_file(path, as_attachment=True, download_name="附表5_导入错误标注.xlsx", max_age=0)
+        return uploads.send(
+            f"import-reports/{token}.xlsx",
+            as_attachment=True,
+            download_name="附表5_导入错误标注.xlsx",
+            max_age=0,
+        )
 
 
 def _store_report(content: bytes | None) -> str | None:
@@ -295,9 +297,7 @@ def _store_report(content: bytes | None) -> str | None:
     if content is None:
         return None
     token = secrets.token_hex(16)
-    path = uploads.storage_path(f"import-reports/{token}.xlsx")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(content)
+    uploads.storage().save(f"import-reports/{token}.xlsx", content, uploads.XLSX_TYPE)
     session["import_reports"] = (session.get("import_reports", []) + [token])[-5:]
     return token
 

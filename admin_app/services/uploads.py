@@ -1,5 +1,11 @@
 """Storing and serving uploaded files. Type is decided by content (magic bytes), never by the name;
-files are stored under generated names; the original (often Chinese) name is kept for display only."""
+files are stored under generated names; the original (often Chinese) name is kept for display only.
+
+Where files live is configuration (``UPLOAD_STORAGE``): ``local`` — a directory (UPLOAD_DIR), which several app
+servers share over NFS or similar — or ``s3`` — a bucket of S3-compatible object storage (S3_BUCKET, optional
+S3_ENDPOINT_URL for MinIO / Ceph, S3_PREFIX; credentials the standard AWS way). Everything goes through
+``storage()``; nothing else touches the files.
+"""
 
 import contextlib
 import hashlib
@@ -8,11 +14,12 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import current_app
+from flask import abort, current_app, send_file
 
 from admin_app.services.validators import InvalidInput
 
 MAX_MATERIAL_BYTES = 20 * 1024 * 1024
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SIGNATURES = (
     (b"%PDF-", "application/pdf", "pdf"),
     (b"\xff\xd8\xff", "image/jpeg", "jpg"),
@@ -43,6 +50,119 @@ def display_name(filename: str | None) -> str:
     return name[:200] or "未命名文件"
 
 
+def _checked_name(stored_name: str) -> str:
+    """A stored name is relative, with no parent steps: it can never point outside the storage."""
+    parts = stored_name.replace("\\", "/").split("/")
+    if not stored_name or stored_name.startswith("/") or any(p in ("", ".", "..") for p in parts):
+        raise InvalidInput("无效的文件路径")
+    return stored_name
+
+
+class LocalStorage:
+    """Files under a directory (UPLOAD_DIR)."""
+
+    def __init__(self, root: str):
+        self.root = Path(root).resolve()
+
+    def path(self, stored_name: str) -> Path:
+        path = (self.root / _checked_name(stored_name)).resolve()
+        if self.root not in path.parents:
+            raise InvalidInput("无效的文件路径")
+        return path
+
+    def save(self, stored_name: str, data: bytes, content_type: str) -> None:
+        path = self.path(stored_name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "xb") as handle:  # never overwrite
+            handle.write(data)
+
+    def exists(self, stored_name: str) -> bool:
+        return self.path(stored_name).is_file()
+
+    def read(self, stored_name: str) -> bytes:
+        return self.path(stored_name).read_bytes()
+
+    def delete(self, stored_name: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.path(stored_name).unlink()
+
+    def send(self, stored_name: str, **options):
+        path = self.path(stored_name)
+        if not path.is_file():
+            abort(404)
+        return send_file(path, **options)
+
+
+class S3Storage:
+    """Objects in a bucket of S3-compatible storage; the app streams them to the (authorised) user, so the
+    bucket stays private and the row scope is checked on every download."""
+
+    def __init__(self, client, bucket: str, prefix: str = ""):
+        self.client, self.bucket, self.prefix = client, bucket, prefix.strip("/")
+
+    def key(self, stored_name: str) -> str:
+        name = _checked_name(stored_name)
+        return f"{self.prefix}/{name}" if self.prefix else name
+
+    def save(self, stored_name: str, data: bytes, content_type: str) -> None:
+        self.client.put_object(
+            Bucket=self.bucket, Key=self.key(stored_name), Body=data, ContentType=content_type
+        )
+
+    def _missing(self, exc) -> bool:
+        return exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound")
+
+    def exists(self, stored_name: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self.key(stored_name))
+        except ClientError as exc:
+            if self._missing(exc):
+                return False
+            raise
+        return True
+
+    def read(self, stored_name: str) -> bytes:
+        return self.client.get_object(Bucket=self.bucket, Key=self.key(stored_name))["Body"].read()
+
+    def delete(self, stored_name: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=self.key(stored_name))
+
+    def send(self, stored_name: str, **options):
+        from botocore.exceptions import ClientError
+
+        try:
+            obj = self.client.get_object(Bucket=self.bucket, Key=self.key(stored_name))
+        except ClientError as exc:
+            if self._missing(exc):
+                abort(404)
+            raise
+        options.setdefault("mimetype", obj.get("ContentType"))
+        return send_file(obj["Body"], **options)
+
+
+def build_storage(config) -> LocalStorage | S3Storage:
+    if config.get("UPLOAD_STORAGE", "local") == "s3":
+        import boto3
+
+        client = boto3.client(
+            "s3",
+            endpoint_url=config.get("S3_ENDPOINT_URL") or None,
+            region_name=config.get("S3_REGION") or None,
+        )
+        return S3Storage(client, config["S3_BUCKET"], config.get("S3_PREFIX", ""))
+    return LocalStorage(config["UPLOAD_DIR"])
+
+
+def storage() -> LocalStorage | S3Storage:
+    """This app's file storage, built once from its configuration."""
+    extensions = current_app.extensions
+    if "gk_storage" not in extensions:
+        extensions["gk_storage"] = build_storage(current_app.config)
+    return extensions["gk_storage"]
+
+
 def store(
     file_storage,
     folder: str,
@@ -65,10 +185,7 @@ def store(
         )
     content_type, ext = kind
     stored_name = f"{folder}/{secrets.token_hex(16)}.{ext}"
-    path = storage_path(stored_name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "xb") as handle:
-        handle.write(data)
+    storage().save(stored_name, data, content_type)
     return StoredFile(
         original_name=display_name(file_storage.filename),
         stored_name=stored_name,
@@ -79,14 +196,16 @@ def store(
 
 
 def storage_path(stored_name: str) -> Path:
-    """The file's path under UPLOAD_DIR; a stored name can never point outside it."""
-    root = Path(current_app.config["UPLOAD_DIR"]).resolve()
-    path = (root / stored_name).resolve()
-    if root not in path.parents:
-        raise InvalidInput("无效的文件路径")
-    return path
+    """The file's path under UPLOAD_DIR (local storage); a stored name can never point outside it."""
+    return LocalStorage(current_app.config["UPLOAD_DIR"]).path(stored_name)
+
+
+def send(stored_name: str, **options):
+    """A download response for a stored file (send_file options: download_name, as_attachment, mimetype …);
+    404 when it is not there. The caller has checked that the user may see the row it belongs to."""
+    return storage().send(stored_name, **options)
 
 
 def remove(stored_name: str) -> None:
-    with contextlib.suppress(FileNotFoundError, InvalidInput):
-        storage_path(stored_name).unlink()
+    with contextlib.suppress(InvalidInput):
+        storage().delete(stored_name)

@@ -212,9 +212,9 @@ def test_every_table_exports_to_excel_with_the_numbers_shown(client, data):
     assert re.search(r"filename\*=UTF-8''", one.headers["Content-Disposition"])
 
 
-def test_statistics_read_from_the_replica_when_configured(app, data):
-    """With REPLICA_DATABASE_URL set (here the same database under a second engine), the page's business
-    queries go to the replica engine and none to the primary."""
+def test_statistics_and_exports_read_from_the_replica_when_configured(app, data):
+    """With REPLICA_DATABASE_URL set (here the same database under a second engine), the business queries of
+    the statistics page and of a list export go to the replica engine and none to the primary."""
     replica_app = create_app(
         {
             **{k: app.config[k] for k in ("SQLALCHEMY_DATABASE_URI", "UPLOAD_DIR", "SECRET_KEY")},
@@ -243,6 +243,15 @@ def test_statistics_read_from_the_replica_when_configured(app, data):
     assert "81.8%" in page
     assert any("FROM application" in s for s in seen["replica"])
     assert not any("FROM application" in s or "FROM registration" in s for s in seen["primary"])
+
+    # 导出查询结果 of a list reads its rows there too; only the audit row goes to the primary
+    for statements in seen.values():
+        statements.clear()
+    export = client.get("/registrations/export.xlsx")
+    assert export.status_code == 200 and len(_sheets(export.data)["考试报名"]["A"]) > 2
+    assert any("FROM registration" in s for s in seen["replica"])
+    assert not any("FROM registration" in s for s in seen["primary"])
+    assert any("INSERT INTO audit_log" in s for s in seen["primary"])
     with replica_app.app_context():
         for engine in engines.values():
             engine.dispose()
