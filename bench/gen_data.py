@@ -58,7 +58,7 @@ def main():
                 apply_deadline=date(year, 7, 23),
                 assessment_start_year=year - 5,
                 assessment_end_year=year - 1,
-                state="archived" if year < 2025 else "open",
+                state="closed" if year < 2025 else "open",  # past batches: submission closed, work goes on
             )
             db.session.add(batch)
             batches.append(batch)

@@ -47,7 +47,9 @@ class Registration(db.Model):
     batch_id: Mapped[int] = mapped_column(sa.ForeignKey("exam_batch.id"))
     worker_id: Mapped[int] = mapped_column(sa.ForeignKey("worker.id"), index=True)
     # Snapshots copied from the application (scope and filters).
-    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("organisation.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organisation.id")
+    )  # indexed by ix_registration_unit_order
     jurisdiction_id: Mapped[int | None] = mapped_column(sa.ForeignKey("jurisdiction.id"))
     org_category: Mapped[str | None] = mapped_column(sa.String(20))
     applied_trade_id: Mapped[int] = mapped_column(sa.ForeignKey("trade.id"))

@@ -13,6 +13,7 @@ from admin_app.services.validators import InvalidInput
 from views.base import parse_ids
 
 BULK_LIMIT = 20000  # "all matching the filter" works on at most this many rows at once
+DONE_SHOWN = 200  # the result page names this many of the rows done (every refused row is always named)
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,7 @@ class BulkWorkflowMixin:
         )
 
     def _show_result(self, op, result):
-        return self.render("gk/bulk_result.html", result=result, op_label=op.label)
+        return self.render("gk/bulk_result.html", result=result, op_label=op.label, shown=DONE_SHOWN)
 
 
 def name_rows(model, ids, scope, column, labels) -> list[tuple]:

@@ -15,6 +15,7 @@ from flask import has_request_context, request
 from flask_login import current_user
 
 from admin_app.extensions import db
+from admin_app.services.sql import insert_rows
 from models import AuditLog
 from models.org import utcnow
 
@@ -142,7 +143,7 @@ def record_many(action: str, object_type: str, items: list[dict], *, user=None) 
         values["prev_hash"] = prev
         values["row_hash"] = prev = row_digest(values, prev)
         rows.append(values)
-    db.session.execute(AuditLog.__table__.insert(), rows)  # Core executemany: no ORM work per row
+    insert_rows(AuditLog.__table__, rows)  # COPY on PostgreSQL: no ORM work and no statement per row
     db.session.info["audit_head"] = prev
 
 

@@ -21,6 +21,7 @@ from admin_app.services import applications as app_facts
 from admin_app.services import audit, eligibility, notify
 from admin_app.services.audit import client_ip
 from admin_app.services.scope import application_condition
+from admin_app.services.sql import among
 from admin_app.services.validators import InvalidInput
 from models import Application, ApplicationReview, Material, Organisation, RouteRule, enums
 from models.org import utcnow
@@ -189,8 +190,11 @@ def change_batch_state(user, ids, name: str) -> BulkResult:
     return result
 
 
-def _history_rows(ids, *, action, step_role, step_index, from_status, to_status, user, opinion, now):
-    common = {
+def _record(ids, *, action, step_role, step_index, from_status, to_status, user, opinion, now) -> None:
+    """One history row per application (INSERT … SELECT: one statement for any number) and its audit rows."""
+    if not ids:
+        return
+    constants = {
         "step_index": step_index,
         "step_role": step_role,
         "action": action,
@@ -203,32 +207,17 @@ def _history_rows(ids, *, action, step_role, step_index, from_status, to_status,
         "ip": client_ip(),
         "created_at": now,
     }
-    return [{"application_id": app_id, **common} for app_id in ids]
-
-
-def _record(ids, *, action, step_role, step_index, from_status, to_status, user, opinion, now) -> None:
-    rows = _history_rows(
-        ids,
-        action=action,
-        step_role=step_role,
-        step_index=step_index,
-        from_status=from_status,
-        to_status=to_status,
+    table = ApplicationReview.__table__
+    source = sa.select(
+        Application.id, *(sa.literal(value, table.c[name].type) for name, value in constants.items())
+    ).where(among(Application.id, ids))
+    db.session.execute(table.insert().from_select(["application_id", *constants], source))
+    audit.record_many(
+        f"application_{action}",
+        "Application",
+        [{"object_id": i, "from_state": from_status, "to_state": to_status, "opinion": opinion} for i in ids],
         user=user,
-        opinion=opinion,
-        now=now,
     )
-    if rows:
-        db.session.execute(ApplicationReview.__table__.insert(), rows)  # Core executemany: no ORM per row
-        audit.record_many(
-            f"application_{action}",
-            "Application",
-            [
-                {"object_id": i, "from_state": from_status, "to_state": to_status, "opinion": opinion}
-                for i in ids
-            ],
-            user=user,
-        )
 
 
 # --- routing ----------------------------------------------------------------------------------------------
@@ -387,7 +376,7 @@ def decide(user, ids, action: str, opinion: str | None) -> BulkResult:
             has_material.label("has_material"),
         )
         .join(Worker, Worker.id == Application.worker_id)
-        .where(Application.id.in_(ids), scope)
+        .where(among(Application.id, ids), scope)
     ).all()
     found = {r.id: r for r in rows}
     for app_id in ids:
@@ -447,7 +436,7 @@ def _decide_group(user, action, opinion, route, index, members, mine, scope, has
     else:
         target, next_index = APPROVED, index
     conditions = [
-        Application.id.in_([m.id for m in members]),
+        among(Application.id, [m.id for m in members]),
         Application.status == mine,
         Application.step_index == index,
         scope,
@@ -634,7 +623,7 @@ def _create_registrations(app_ids, now) -> None:
         sa.literal(1, sa.Integer),
         sa.literal(now, sa.DateTime),
         sa.literal(now, sa.DateTime),
-    ).where(Application.id.in_(app_ids))
+    ).where(among(Application.id, app_ids))
     db.session.execute(sa.insert(Registration).from_select(columns, source))
 
 
@@ -665,7 +654,7 @@ def _stage_move(
             Worker.name.label("worker_name"),
         )
         .join(Worker, Worker.id == Registration.worker_id)
-        .where(Registration.id.in_(ids), scope)
+        .where(among(Registration.id, ids), scope)
     ).all()
     found = {r.id: r for r in rows}
     for row_id in ids:
@@ -689,7 +678,9 @@ def _stage_move(
         now = utcnow()
         stmt = (
             sa.update(Registration)
-            .where(Registration.id.in_([c.id for c in candidates]), column == expected, scope, *extra_where)
+            .where(
+                among(Registration.id, [c.id for c in candidates]), column == expected, scope, *extra_where
+            )
             .values(**values, version=Registration.version + 1, updated_at=now)
             .returning(Registration.id)
             .execution_options(synchronize_session=False)

@@ -344,7 +344,7 @@ def test_reviewer_queue_upload_approve_and_history_through_the_web(client, world
     assert client.get(f"/applications/materials/download/?mid={material.id}").status_code == 404
 
 
-def test_bulk_on_all_rows_matching_the_filter(client, world):
+def test_bulk_on_all_rows_matching_the_filter(client, world, monkeypatch):
     apps = []
     for i in range(3):
         unit, app = fresh(world, f"f{i}", enums.CAT_DISTRICT, seq=140 + i)
@@ -369,9 +369,13 @@ def test_bulk_on_all_rows_matching_the_filter(client, world):
         workflow.REJECTED,
         workflow.pending(enums.DISTRICT_HR),
     ]
-    # Without search: all remaining matching rows of the queue.
+    # Without search: all remaining matching rows of the queue. The result page names the first
+    # DONE_SHOWN of the rows done and counts the rest.
+    monkeypatch.setattr("views.bulk.DONE_SHOWN", 1)
     body = text_of(client.post("/review_queue/decide/", data={"op": "approve", "all_matching": "1"}))
     assert '成功 <strong class="text-success">2</strong>' in body
+    assert body.count('<td><a href="/review_queue/details/?id=') == 1
+    assert "以上列出前 1 条，其余 1 条已同样处理" in body
 
 
 def test_print_registration_form(client, world):
