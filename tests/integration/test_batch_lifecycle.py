@@ -240,3 +240,22 @@ def test_archived_batch_is_read_only_in_every_form(client, archived):
     # still readable
     assert client.get(f"/applications/details/?id={app_a.id}").status_code == 200
     assert db.session.get(Registration, w.registrations["A"].id).status == "unregistered"
+
+
+def test_no_new_application_after_the_deadline(client, world):
+    from tests.factories import add_worker
+
+    worker = add_worker(world.units["A"], "甲迟到", 140, world.trade, world.batch)
+    world.batch.apply_deadline = date.today() - timedelta(days=1)
+    db.session.commit()
+    login(client, "unit_a")
+    form = {
+        "batch": world.batch.id,
+        "worker": worker.id,
+        "applied_trade": world.trade.id,
+        "applied_grade": "3",
+        "publicity_result": "no_objection",
+    }
+    body = client.post("/applications/new/", data=form).get_data(as_text=True)
+    assert "截止申报" in body
+    assert not db.session.scalar(sa.select(Application.id).where(Application.worker_id == worker.id))
