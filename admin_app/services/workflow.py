@@ -116,7 +116,7 @@ BATCH_TRANSITIONS = {
         "归档",
         frozenset({enums.ADMIN}),
         frozenset({BATCH_CLOSED}),
-        guard="归档后该批次及其全部申请、报名、成绩对所有人只读",
+        guard="已截止；无待审核、待确认、待缴费确认、待评审、待认定的事项；归档后该批次的一切对所有人只读",
     ),
 }
 BATCH_TARGETS = {"open_batch": BATCH_OPEN, "close_batch": BATCH_CLOSED, "archive_batch": BATCH_ARCHIVED}
@@ -142,6 +142,36 @@ def ensure_writable(batch) -> None:
         raise InvalidInput(ARCHIVED)
 
 
+def _unfinished_work(batch_id: int) -> str:
+    """What still waits for someone in a batch (archiving would freeze it), in words; "" if nothing."""
+    from models import Registration
+
+    r = Registration
+    reviews = db.session.scalar(
+        sa.select(sa.func.count()).where(
+            Application.batch_id == batch_id, Application.status.in_(PENDING_STATES)
+        )
+    )
+    registrations, evaluations, recognitions = db.session.execute(
+        sa.select(
+            sa.func.count().filter(r.status.in_([REG_PENDING, REG_FEE])),
+            sa.func.count().filter(r.evaluation_status == "pending"),
+            sa.func.count().filter(r.recognition_status == "pending"),
+        ).where(r.batch_id == batch_id)
+    ).one()
+    parts = [
+        f"{label} {n} 条"
+        for label, n in (
+            ("待审核的申请", reviews),
+            ("待确认或待缴费确认的报名", registrations),
+            ("待评审", evaluations),
+            ("待认定", recognitions),
+        )
+        if n
+    ]
+    return "、".join(parts)
+
+
 def change_batch_state(user, ids, name: str) -> BulkResult:
     """An admin opens, closes or archives batches. Only from the transition's source states; at most one
     batch is 申报中 at a time; checked in the UPDATE itself and audited."""
@@ -165,6 +195,9 @@ def change_batch_state(user, ids, name: str) -> BulkResult:
         label = str(batch)
         if batch.state not in transition.sources:
             result.refuse(batch.id, label, f"当前状态为“{batch.state_label}”，不能{transition.label}")
+            continue
+        if target == BATCH_ARCHIVED and (unfinished := _unfinished_work(batch.id)):
+            result.refuse(batch.id, label, f"该批次仍有未办结事项：{unfinished}，请办结后再归档")
             continue
         if target == BATCH_OPEN:
             other = db.session.scalar(
