@@ -6,6 +6,7 @@ corrected), a grade recognised. One message per row, set-based (one SELECT, one 
 import sqlalchemy as sa
 
 from admin_app.extensions import db
+from admin_app.services.sql import among, insert_rows
 from models import Application, Notification, Registration, Worker, enums
 from models.org import utcnow
 
@@ -37,7 +38,7 @@ def notify(kind: str, ids, note: str | None = None) -> int:
     rows = db.session.execute(
         sa.select(model.id, model.unit_id, model.applied_grade, Worker.name)
         .join(Worker, Worker.id == model.worker_id)
-        .where(model.id.in_(ids))
+        .where(among(model.id, ids))
     ).all()
     now = utcnow()
     suffix = f"。{'审核意见' if kind == 'application_rejected' else '原因'}：{note}" if note else ""
@@ -55,7 +56,7 @@ def notify(kind: str, ids, note: str | None = None) -> int:
         }
         for row in rows
     ]
-    db.session.execute(Notification.__table__.insert(), values)
+    insert_rows(Notification.__table__, values)  # COPY on PostgreSQL: thousands at once in bulk work
     return len(values)
 
 
@@ -74,7 +75,7 @@ def mark_read(user, ids=None) -> int:
     """Mark the unit's messages read (the given ids, or all); returns how many changed."""
     conditions = [Notification.organisation_id == user.organisation_id, Notification.read_at.is_(None)]
     if ids is not None:
-        conditions.append(Notification.id.in_(ids))
+        conditions.append(among(Notification.id, ids))
     changed = db.session.execute(
         sa.update(Notification)
         .where(*conditions)
