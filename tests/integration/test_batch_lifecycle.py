@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from admin_app.extensions import db
 from admin_app.services import materials, workflow
+from admin_app.services.candidate_import import ImportEntry
 from admin_app.services.validators import InvalidInput
 from models import Application, AuditLog, ExamBatch, PostSetting, Registration, RouteRule, enums
 from tests.conftest import login, snapshot_database
@@ -208,6 +209,9 @@ def test_archived_batch_refuses_every_workflow_step(archived):
         ),
         lambda: materials.attach(w.users["district_hr_b"], w.applications["B"], None),
         lambda: workflow.record_veteran_decision(w.users["district_hr_b"], w.applications["B"], "比照"),
+        lambda: workflow.register_imported(
+            w.users["unit"], [ImportEntry(regs["A"].id, "13800000000", False, "both", None)]
+        ),
     ):
         with pytest.raises(InvalidInput, match="考核批次已归档，只读"):
             call()
