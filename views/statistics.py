@@ -57,6 +57,31 @@ class StatisticsView(BaseView):
             return f"{user.organisation.jurisdiction or ''}（本辖区）"
         return "全市"
 
+    def row_links(self, table: statistics.Table, batch: ExamBatch | None) -> list:
+        """Per row, the 考试资格申请 list filtered to that row (batch and the row's value; the 合计 row: the
+        batch), whose count is the row's 合计; None where the list has no such filter."""
+        applications = next(
+            (v for v in self.admin._views if getattr(v, "endpoint", None) == "applications"), None
+        )
+        if (
+            batch is None
+            or not table.filter_column
+            or applications is None
+            or not applications.is_accessible()
+        ):
+            return [None] * len(table.rows)
+        links = []
+        for key in table.keys:
+            if key is None:  # rows without a 区县 (市属 units): the list filters on a 区县 name
+                links.append(None)
+                continue
+            wanted = {"exam_batch.year": batch.year}
+            if key != statistics.TOTAL:
+                wanted[table.filter_column] = key
+            filters = applications.column_filters_for(wanted)
+            links.append(url_for("applications.index_view", **applications.filter_url_args(filters)))
+        return links
+
     @expose("/")
     def index(self):
         with reporting_session() as session:
@@ -68,6 +93,7 @@ class StatisticsView(BaseView):
                 batch=batch,
                 batches=batches,
                 tables=tables,
+                links={t.key: self.row_links(t, batch) for t in tables},
                 charts=[t.as_chart_data() for t in tables if t.chart and t.rows],
                 scope_label=self.scope_label(),
             )

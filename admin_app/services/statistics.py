@@ -45,6 +45,10 @@ class Table:
     rows: list[list] = field(default_factory=list)
     chart: dict | None = None  # {"type": stacked|bar|pie|line|rate, "columns": [column indexes]}
     note: str = ""
+    # Drill-down: the applications list filter ("table.column") a row's value is, and each row's value
+    # (TOTAL for the 合计 row: the batch only). None: rows do not link.
+    filter_column: str | None = None
+    keys: list = field(default_factory=list)
 
     def as_chart_data(self) -> dict:
         return {"key": self.key, "headers": self.headers, "rows": self.rows, "chart": self.chart}
@@ -56,17 +60,25 @@ def _bucket_row(label: str, counts: dict) -> list:
     return [label, sum(values), *values, rate(approved, approved + rejected)]
 
 
-def _bucket_table(key: str, title: str, dimension: str, grouped: dict, order, label, chart) -> Table:
+TOTAL = "total"
+
+
+def _bucket_table(
+    key: str, title: str, dimension: str, grouped: dict, order, label, chart, filter_column, filter_value
+) -> Table:
     table = Table(
         key,
         title,
         [dimension, *BUCKET_HEADERS],
         ["text", *(["number"] * (len(BUCKET_HEADERS) - 1)), "percent"],
         chart=chart,
+        filter_column=filter_column,
     )
     for value in order(grouped):
         table.rows.append(_bucket_row(label(value), grouped[value]))
+        table.keys.append(filter_value(value))
     if table.rows:
+        table.keys.append(TOTAL)
         totals: dict = defaultdict(int)
         for counts in grouped.values():
             for bucket, n in counts.items():
@@ -107,7 +119,7 @@ def batch_tables(session, user, batch_id: int) -> list[Table]:
         by_status[status] += n
 
     jurisdictions = {
-        j.id: (j.sort_order, str(j))
+        j.id: (j.sort_order, str(j), j.name)
         for j in session.scalars(sa.select(Jurisdiction).where(Jurisdiction.id.in_(list(by["j"]) or [0])))
     }
     trades = {
@@ -127,9 +139,11 @@ def batch_tables(session, user, batch_id: int) -> list[Table]:
             "按区县",
             "区县",
             by["j"],
-            lambda g: sorted(g, key=lambda j: jurisdictions.get(j, (-1, ""))),
+            lambda g: sorted(g, key=lambda j: jurisdictions.get(j, (-1, ""))[:2]),
             lambda j: jurisdictions[j][1] if j in jurisdictions else NO_JURISDICTION,
             STACKED,
+            "jurisdiction.name",
+            lambda j: jurisdictions[j][2] if j in jurisdictions else None,
         ),
         _bucket_table(
             "by_category",
@@ -139,6 +153,8 @@ def batch_tables(session, user, batch_id: int) -> list[Table]:
             lambda g: sorted(g, key=lambda c: categories.index(c) if c in categories else len(categories)),
             lambda c: enums.ORG_CATEGORY_LABELS.get(c, "未分类"),
             {"type": "pie", "columns": [1]},
+            "application.org_category",
+            lambda c: c,
         ),
         _bucket_table(
             "by_trade",
@@ -148,6 +164,8 @@ def batch_tables(session, user, batch_id: int) -> list[Table]:
             lambda g: sorted(g, key=lambda t: (total(g)(t), trades.get(t, ""))),
             lambda t: trades.get(t, "—"),
             {"type": "bar", "columns": [1], "limit": 15},
+            "trade.name",
+            lambda t: trades.get(t),
         ),
         _bucket_table(
             "by_grade",
@@ -157,17 +175,25 @@ def batch_tables(session, user, batch_id: int) -> list[Table]:
             lambda g: sorted(g, reverse=True),
             enums.grade_label,
             STACKED,
+            "application.applied_grade",
+            lambda g: g,
         ),
     ]
     status_table = Table(
-        "by_status", "按状态", ["状态", "人数", "占比"], ["text", "number", "percent"], chart=None
+        "by_status",
+        "按状态",
+        ["状态", "人数", "占比"],
+        ["text", "number", "percent"],
+        filter_column="application.status",
     )
     whole = sum(by_status.values())
     for status, label in workflow.STATE_LABELS.items():
         if by_status.get(status):
             status_table.rows.append([label, by_status[status], rate(by_status[status], whole)])
+            status_table.keys.append(status)
     if status_table.rows:
         status_table.rows.append(["合计", whole, rate(whole, whole)])
+        status_table.keys.append(TOTAL)
     status_table.chart = {"type": "pie", "columns": [1]}
     tables.append(status_table)
     tables.append(_stage_table(session, user, batch_id, by_status))

@@ -31,6 +31,15 @@ def test_statistics_page_draws_every_chart(page, live_server, shots, username):
     assert not problems, problems
     assert not foreign, foreign
 
+    # a row's 合计 opens the applications it counts
+    link = page.locator("#stats-by_grade a.gk-stats-link").first
+    count = link.inner_text().strip()
+    link.click()
+    page.wait_for_load_state("networkidle")
+    assert f"({count})" in page.locator("ul.nav-tabs a.nav-link.active").inner_text()
+    page.go_back()
+    page.wait_for_load_state("networkidle")
+
     # another batch from the selector re-draws the page for that batch
     with page.expect_navigation():
         page.select_option("#batch", label=page.locator("#batch option", has_text="2020年度").inner_text())

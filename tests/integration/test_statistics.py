@@ -255,3 +255,20 @@ def test_statistics_and_exports_read_from_the_replica_when_configured(app, data)
     with replica_app.app_context():
         for engine in engines.values():
             engine.dispose()
+
+
+LINK = re.compile(r'<a class="gk-stats-link" href="([^"]+)" title="查看这些申请">(\d+)</a>')
+
+
+@pytest.mark.parametrize("username", ["office", "yuzhong_hr", "shapingba_hr"])
+def test_each_row_links_to_the_applications_it_counts(client, data, username):
+    import html as htmllib
+
+    login(client, username)
+    page = client.get(f"/statistics/?batch={data.batch.id}").get_data(as_text=True)
+    links = [(htmllib.unescape(url), int(count)) for url, count in LINK.findall(page)]
+    # 区县, 组织类别, 工种, 等级 and 状态 rows, each table with its 合计
+    assert len(links) >= 10, links
+    for url, count in links:
+        shown = re.search(r"列表 \(([^)]+)\)", client.get(url).get_data(as_text=True))
+        assert (int(shown.group(1)) if shown else 0) == count, (username, url, count)
