@@ -58,7 +58,7 @@ class ExamBatch(db.Model):
     apply_deadline: Mapped[date] = mapped_column()
     assessment_start_year: Mapped[int] = mapped_column()
     assessment_end_year: Mapped[int] = mapped_column()
-    state: Mapped[str] = mapped_column(sa.String(12), default="not_open")
+    state: Mapped[str] = mapped_column(sa.String(12), default=enums.BATCH_NOT_OPEN)
     # 宽限期: days after 申报截止日 during which units may still submit (0: none).
     grace_days: Mapped[int] = mapped_column(default=0, server_default="0")
 
@@ -91,12 +91,12 @@ class ExamBatch(db.Model):
         return self.apply_deadline + timedelta(days=self.grace_days or 0)
 
     def accepts_submissions(self, today: date) -> bool:
-        return self.state == "open" and today <= self.last_submission_day
+        return self.state == enums.BATCH_OPEN and today <= self.last_submission_day
 
     @property
     def read_only(self) -> bool:
         """An archived batch and everything in it is read-only for everyone."""
-        return self.state == "archived"
+        return self.state == enums.BATCH_ARCHIVED
 
     @property
     def state_label(self) -> str:

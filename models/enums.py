@@ -105,11 +105,13 @@ HONOUR_LABELS = {
 }
 
 # --- Exam batch states ----------------------------------------------------------------------------
+# 考核批次 states; they change only through admin_app/services/workflow.py (BATCH_TRANSITIONS).
+BATCH_NOT_OPEN, BATCH_OPEN, BATCH_CLOSED, BATCH_ARCHIVED = "not_open", "open", "closed", "archived"
 BATCH_STATE_LABELS = {
-    "not_open": "未开放",
-    "open": "申报中",
-    "closed": "已截止",
-    "archived": "已归档",
+    BATCH_NOT_OPEN: "未开放",
+    BATCH_OPEN: "申报中",
+    BATCH_CLOSED: "已截止",
+    BATCH_ARCHIVED: "已归档",
 }
 
 # --- 工种类别 ---------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from stdnum.cn import uscc
 
 from admin_app.extensions import db
+from admin_app.services import batches
 from admin_app.services.validators import resident_check_digit
 from models import (
     AnnualAssessment,
@@ -141,8 +142,6 @@ def build(rng_seed: int = 2021) -> None:
     rng = random.Random(rng_seed)
     dictionaries.load_all()
     batch = db.session.scalar(sa.select(ExamBatch).where(ExamBatch.year == 2021))
-    # The demo keeps its batch open so that units can try 提交审核 (the notice's deadline has passed).
-    batch.apply_deadline = max(batch.apply_deadline, date.today() + timedelta(days=30))
     jurisdictions = {j.code: j for j in db.session.scalars(sa.select(Jurisdiction))}
     trades = list(db.session.scalars(sa.select(Trade).order_by(Trade.id)))
     ethnicities = list(db.session.scalars(sa.select(Ethnicity).order_by(Ethnicity.code)))
@@ -205,6 +204,8 @@ def build(rng_seed: int = 2021) -> None:
             _worker(rng, unit, trades, rng.choices([han, tujia, miao], weights=[90, 7, 3])[0], batch)
     db.session.commit()
     _history(rng, batch)
+    # The demo keeps its batch open so that units can try 提交审核 (the notice's deadline has passed).
+    batch.apply_deadline = max(batch.apply_deadline, date.today() + timedelta(days=30))
     _applications(rng, batch)
 
 
@@ -213,19 +214,8 @@ def _history(rng: random.Random, current: ExamBatch) -> None:
     the workflow), so that 统计分析 has years to compare."""
     workers = db.session.scalars(sa.select(Worker).order_by(Worker.id)).all()
     for year in (2019, 2020):
-        batch = ExamBatch(
-            year=year,
-            name=current.name.replace("2021", str(year)),
-            doc_number=current.doc_number.replace("2021", str(year)),
-            cutoff_date=date(year - 1, 12, 31),
-            apply_deadline=date(year, 7, 20),
-            assessment_start_year=year - 5,
-            assessment_end_year=year - 1,
-            state="archived",
-        )
-        db.session.add(batch)
-        db.session.flush()
-        dictionaries.load_routes(batch)
+        # history imported as it ended, not moved through the workflow
+        batch, _routes = batches.copy_for_year(current, year, state=enums.BATCH_ARCHIVED)
         share = 0.2 if year == 2019 else 0.28
         for worker in workers:
             if rng.random() > share or worker.current_grade == 1:

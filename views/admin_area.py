@@ -472,7 +472,7 @@ class RouteRuleView(AdminOnlyView):
     form_args = {
         "batch": {
             "validators": [DataRequired(REQUIRED)],
-            "query_factory": lambda: ExamBatch.query.filter(ExamBatch.state != "archived").order_by(
+            "query_factory": lambda: ExamBatch.query.filter(ExamBatch.state != enums.BATCH_ARCHIVED).order_by(
                 ExamBatch.year.desc()
             ),
         },

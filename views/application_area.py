@@ -68,7 +68,7 @@ def _own_workers():
 
 
 def _open_batches():
-    return ExamBatch.query.filter(ExamBatch.state == "open").order_by(ExamBatch.year.desc())
+    return ExamBatch.query.filter(ExamBatch.state == enums.BATCH_OPEN).order_by(ExamBatch.year.desc())
 
 
 def _active_trades():

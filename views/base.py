@@ -120,10 +120,26 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
             return self.get_query().filter(self.model.id == pk).one_or_none()
 
 
-class SecureModelView(ModelView):
-    """Declare ``read_roles`` / ``write_roles`` and (for business data) ``scope_column``, the unit id column name."""
+class RoleGate:
+    """Access by role for any Flask-Admin view: only active users whose role is in ``read_roles``;
+    anonymous users are sent to the login page, others get 403."""
 
     read_roles: frozenset = frozenset()
+
+    def is_accessible(self) -> bool:
+        return bool(
+            current_user.is_authenticated and current_user.is_active and current_role() in self.read_roles
+        )
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        abort(403)
+
+
+class SecureModelView(RoleGate, ModelView):
+    """Declare ``read_roles`` / ``write_roles`` and (for business data) ``scope_column``, the unit id column name."""
+
     write_roles: frozenset = frozenset()
     allow_create = True
     allow_edit = True
@@ -149,16 +165,6 @@ class SecureModelView(ModelView):
     column_type_formatters_detail = DETAIL_TYPE_FORMATTERS
 
     # --- access ---------------------------------------------------------------------------------
-    def is_accessible(self) -> bool:
-        return bool(
-            current_user.is_authenticated and current_user.is_active and current_role() in self.read_roles
-        )
-
-    def inaccessible_callback(self, name, **kwargs):
-        if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-        abort(403)
-
     def _handle_view(self, name, **kwargs):
         response = super()._handle_view(name, **kwargs)
         if response is not None:

@@ -50,7 +50,10 @@ TODOS = {
 def open_batch(today: date | None = None) -> dict | None:
     """The batch open for applications, with the days left to its 申报截止日 (negative: past)."""
     batch = db.session.scalar(
-        sa.select(ExamBatch).where(ExamBatch.state == "open").order_by(ExamBatch.year.desc()).limit(1)
+        sa.select(ExamBatch)
+        .where(ExamBatch.state == enums.BATCH_OPEN)
+        .order_by(ExamBatch.year.desc())
+        .limit(1)
     )
     if batch is None:
         return None

@@ -4,14 +4,14 @@ Read from the reporting session (the read replica when one is configured), in th
 """
 
 import sqlalchemy as sa
-from flask import abort, redirect, request, url_for
+from flask import abort, request, url_for
 from flask_admin import BaseView, expose
 from flask_login import current_user
 
 from admin_app.extensions import reporting_session
 from admin_app.services import excel, statistics
 from models import Application, ExamBatch, enums
-from views.base import send_temporary_file
+from views.base import RoleGate, send_temporary_file
 
 STATISTICS_ROLES = frozenset({enums.OFFICE, enums.CITY_HR, enums.DISTRICT_HR})
 
@@ -23,16 +23,8 @@ def table_columns(table: statistics.Table) -> list[excel.Column]:
     ]
 
 
-class StatisticsView(BaseView):
-    def is_accessible(self) -> bool:
-        return bool(
-            current_user.is_authenticated and current_user.is_active and current_user.role in STATISTICS_ROLES
-        )
-
-    def inaccessible_callback(self, name, **kwargs):
-        if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-        abort(403)
+class StatisticsView(RoleGate, BaseView):
+    read_roles = STATISTICS_ROLES
 
     def _batch(self, session) -> ExamBatch | None:
         """The batch asked for (``?batch=id``), else the latest one that has applications."""

@@ -533,7 +533,7 @@ class PostSettingView(SecureModelView):
     form_args = {
         "batch": {
             "validators": [DataRequired(REQUIRED)],
-            "query_factory": lambda: ExamBatch.query.filter(ExamBatch.state != "archived").order_by(
+            "query_factory": lambda: ExamBatch.query.filter(ExamBatch.state != enums.BATCH_ARCHIVED).order_by(
                 ExamBatch.year.desc()
             ),
         },

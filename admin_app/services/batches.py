@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from admin_app.extensions import db
 from admin_app.services import audit
 from admin_app.services.validators import InvalidInput
-from models import ExamBatch, RouteRule
+from models import ExamBatch, RouteRule, enums
 
 # Copied as they are: the rule parameters of SPEC §5, the fee, the certificate pattern, the grace period.
 COPIED = (
@@ -32,29 +32,27 @@ COPIED = (
 )
 
 
-def a_year_later(day: date) -> date:
+def years_later(day: date, years: int) -> date:
     try:
-        return day.replace(year=day.year + 1)
+        return day.replace(year=day.year + years)
     except ValueError:  # 29 February
-        return day.replace(year=day.year + 1, day=28)
+        return day.replace(year=day.year + years, day=28)
 
 
-def next_year_from(user, source: ExamBatch) -> ExamBatch:
-    """Create the batch of ``source.year + 1`` from ``source``: every rule parameter and the route table
-    copied, the dates and the five assessment years moved a year on, the year in its name and 文号
-    replaced; state 未开放 (the admin checks it, then opens it). Refused if that year exists. Commits."""
-    year = source.year + 1
-    if db.session.scalar(sa.select(ExamBatch.id).where(ExamBatch.year == year)):
-        raise InvalidInput(f"{year}年度的考核批次已存在")
+def copy_for_year(source: ExamBatch, year: int, state: str = enums.BATCH_NOT_OPEN) -> tuple[ExamBatch, int]:
+    """The batch of ``year`` made from ``source``: every rule parameter and the route table copied, the
+    dates and the five assessment years moved by the difference in years, the year in its name and 文号
+    replaced. Added to the session (not committed); returns it and the number of routes copied."""
+    shift = year - source.year
     batch = ExamBatch(
         year=year,
         name=source.name.replace(str(source.year), str(year)),
         doc_number=source.doc_number.replace(str(source.year), str(year)),
-        cutoff_date=a_year_later(source.cutoff_date),
-        apply_deadline=a_year_later(source.apply_deadline),
-        assessment_start_year=source.assessment_start_year + 1,
-        assessment_end_year=source.assessment_end_year + 1,
-        state="not_open",
+        cutoff_date=years_later(source.cutoff_date, shift),
+        apply_deadline=years_later(source.apply_deadline, shift),
+        assessment_start_year=source.assessment_start_year + shift,
+        assessment_end_year=source.assessment_end_year + shift,
+        state=state,
         **{name: getattr(source, name) for name in COPIED},
     )
     db.session.add(batch)
@@ -66,11 +64,21 @@ def next_year_from(user, source: ExamBatch) -> ExamBatch:
         RouteRule(batch_id=batch.id, org_category=r.org_category, grades=r.grades, steps=r.steps, note=r.note)
         for r in rules
     )
+    return batch, len(rules)
+
+
+def next_year_from(user, source: ExamBatch) -> ExamBatch:
+    """Create the batch of ``source.year + 1`` from ``source`` (``copy_for_year``), state 未开放 (the admin
+    checks it, then opens it). Refused if that year exists. Audited; commits."""
+    year = source.year + 1
+    if db.session.scalar(sa.select(ExamBatch.id).where(ExamBatch.year == year)):
+        raise InvalidInput(f"{year}年度的考核批次已存在")
+    batch, routes = copy_for_year(source, year)
     audit.record(
         "batch_created_from",
         batch,
         user=user,
-        detail={"from": source.id, "year": source.year, "routes": len(rules)},
+        detail={"from": source.id, "year": source.year, "routes": routes},
     )
     db.session.commit()
     return batch

@@ -280,7 +280,8 @@ def year_on_year(session, user) -> Table:
         change = (submitted - previous) / previous if previous else None
         table.rows.append(
             [
-                f"{batch.year}年度" + ("（进行中）" if batch.state in ("not_open", "open") else ""),
+                f"{batch.year}年度"
+                + ("（进行中）" if batch.state in (enums.BATCH_NOT_OPEN, enums.BATCH_OPEN) else ""),
                 submitted,
                 approved,
                 passed,

@@ -101,30 +101,35 @@ def _label(row) -> str:
 
 
 # --- the batch: its lifecycle, its deadline, read-only once archived --------------------------------------
-BATCH_NOT_OPEN, BATCH_OPEN, BATCH_CLOSED, BATCH_ARCHIVED = "not_open", "open", "closed", "archived"
 BATCH_TRANSITIONS = {
     "open_batch": Transition(
         "open_batch",
         "开放申报",
         frozenset({enums.ADMIN}),
-        frozenset({BATCH_NOT_OPEN, BATCH_CLOSED}),
+        frozenset({enums.BATCH_NOT_OPEN, enums.BATCH_CLOSED}),
         guard="同一时间只能有一个批次处于申报中",
     ),
-    "close_batch": Transition("close_batch", "截止申报", frozenset({enums.ADMIN}), frozenset({BATCH_OPEN})),
+    "close_batch": Transition(
+        "close_batch", "截止申报", frozenset({enums.ADMIN}), frozenset({enums.BATCH_OPEN})
+    ),
     "archive_batch": Transition(
         "archive_batch",
         "归档",
         frozenset({enums.ADMIN}),
-        frozenset({BATCH_CLOSED}),
+        frozenset({enums.BATCH_CLOSED}),
         guard="已截止；无待审核、待确认、待缴费确认、待评审、待认定的事项；归档后该批次的一切对所有人只读",
     ),
 }
-BATCH_TARGETS = {"open_batch": BATCH_OPEN, "close_batch": BATCH_CLOSED, "archive_batch": BATCH_ARCHIVED}
+BATCH_TARGETS = {
+    "open_batch": enums.BATCH_OPEN,
+    "close_batch": enums.BATCH_CLOSED,
+    "archive_batch": enums.BATCH_ARCHIVED,
+}
 ARCHIVED = "考核批次已归档，只读"
 
 
 def submission_closed_reason(batch, today: date) -> str:
-    if batch.state != BATCH_OPEN:
+    if batch.state != enums.BATCH_OPEN:
         return f"考核批次“{batch}”{enums.BATCH_STATE_LABELS.get(batch.state, '')}，不在申报期内"
     grace = f"（含宽限期至{batch.last_submission_day.isoformat()}）" if batch.grace_days else ""
     return f"考核批次“{batch}”已于{batch.apply_deadline.isoformat()}截止申报{grace}，不能再提交"
@@ -133,7 +138,7 @@ def submission_closed_reason(batch, today: date) -> str:
 def archived_batch_ids() -> set[int]:
     from models import ExamBatch
 
-    return set(db.session.scalars(sa.select(ExamBatch.id).where(ExamBatch.state == BATCH_ARCHIVED)))
+    return set(db.session.scalars(sa.select(ExamBatch.id).where(ExamBatch.state == enums.BATCH_ARCHIVED)))
 
 
 def ensure_writable(batch) -> None:
@@ -196,12 +201,12 @@ def change_batch_state(user, ids, name: str) -> BulkResult:
         if batch.state not in transition.sources:
             result.refuse(batch.id, label, f"当前状态为“{batch.state_label}”，不能{transition.label}")
             continue
-        if target == BATCH_ARCHIVED and (unfinished := _unfinished_work(batch.id)):
+        if target == enums.BATCH_ARCHIVED and (unfinished := _unfinished_work(batch.id)):
             result.refuse(batch.id, label, f"该批次仍有未办结事项：{unfinished}，请办结后再归档")
             continue
-        if target == BATCH_OPEN:
+        if target == enums.BATCH_OPEN:
             other = db.session.scalar(
-                sa.select(ExamBatch).where(ExamBatch.state == BATCH_OPEN, ExamBatch.id != batch.id)
+                sa.select(ExamBatch).where(ExamBatch.state == enums.BATCH_OPEN, ExamBatch.id != batch.id)
             )
             if other is not None:
                 result.refuse(batch.id, label, f"“{other}”正在申报中，请先截止该批次")
