@@ -116,7 +116,24 @@ class BulkWorkflowMixin:
         )
 
     def _show_result(self, op, result):
-        return self.render("gk/bulk_result.html", result=result, op_label=op.label, shown=DONE_SHOWN)
+        """The result page, from ``result`` alone. The work is committed by now: if the database goes away
+        while the page is drawn (menus, badges), the same result is shown on a page that needs no query —
+        never the 503 that says nothing was saved."""
+        try:
+            return self.render("gk/bulk_result.html", result=result, op_label=op.label, shown=DONE_SHOWN)
+        except sa.exc.DBAPIError:
+            from flask import render_template
+
+            from admin_app.extensions import db
+
+            db.session.rollback()
+            return render_template(
+                "gk/bulk_result_plain.html",
+                result=result,
+                op_label=op.label,
+                shown=DONE_SHOWN,
+                get_url=self.get_url,
+            )
 
 
 def name_rows(model, ids, scope, column, labels) -> list[tuple]:
