@@ -57,10 +57,14 @@ class Registration(db.Model):
 
     # 考试报名
     status: Mapped[str] = mapped_column(sa.String(20), default="unregistered")
+    # Each file: the uploaded name (display only), the generated stored name, and the type detected from
+    # its content at upload — the only type it is ever served as (services.uploads.send).
     photo_name: Mapped[str | None] = mapped_column(sa.String(255))
     photo_stored: Mapped[str | None] = mapped_column(sa.String(100))
+    photo_content_type: Mapped[str | None] = mapped_column(sa.String(50))
     id_copy_name: Mapped[str | None] = mapped_column(sa.String(255))
     id_copy_stored: Mapped[str | None] = mapped_column(sa.String(100))
+    id_copy_content_type: Mapped[str | None] = mapped_column(sa.String(50))
     phone: Mapped[str | None] = mapped_column(sa.String(30))
     voluntary_training: Mapped[bool] = mapped_column(default=False)
     exam_category: Mapped[str] = mapped_column(sa.String(20), default="both")  # both / theory / practice

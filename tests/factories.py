@@ -205,6 +205,7 @@ def add_registration(app: Application, stage: str = "new") -> Registration:
         reg.vote_expected, reg.vote_present, reg.vote_yes, reg.vote_no, reg.vote_abstain = 9, 7, 6, 1, 0
         reg.recognition_status = "pending"
         reg.photo_name, reg.photo_stored = "照片.png", store_test_file(f"photos/test/{app.id}.png", PNG)
+        reg.photo_content_type = "image/png"
     db.session.add(reg)
     db.session.flush()
     if reg.status == "registered":

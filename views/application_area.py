@@ -360,14 +360,9 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
         if material is None:
             abort(404)
         self.get_one(material.application_id)  # 404 unless the application is within the user's scope
-        response = uploads.send(
-            material.stored_name,
-            mimetype=material.content_type,
-            as_attachment=True,
-            download_name=material.original_name,
+        return uploads.send(
+            material.stored_name, content_type=material.content_type, download_name=material.original_name
         )
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        return response
 
     @expose("/print/", methods=("GET",))
     def print_view(self):

@@ -216,15 +216,14 @@ class RegistrationStageView(BulkWorkflowMixin, SecureModelView):
     def file_view(self):
         reg = self.get_one(request.args.get("id"))
         kind = request.args.get("kind")
-        stored, name = {
-            "photo": (reg.photo_stored, reg.photo_name),
-            "id_copy": (reg.id_copy_stored, reg.id_copy_name),
-        }.get(kind, (None, None))
+        stored, name, content_type = {
+            "photo": (reg.photo_stored, reg.photo_name, reg.photo_content_type),
+            "id_copy": (reg.id_copy_stored, reg.id_copy_name, reg.id_copy_content_type),
+        }.get(kind, (None, None, None))
         if not stored:
             abort(404)
-        response = uploads.send(stored, as_attachment=kind != "photo", download_name=name)
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        return response
+        # The photo is shown inline (准考证 <img>) — uploads.send grants that only to an image/PDF type.
+        return uploads.send(stored, content_type=content_type, download_name=name, inline=kind == "photo")
 
 
 class _ImportMixin:
@@ -282,7 +281,7 @@ class _ImportMixin:
             abort(404)
         return uploads.send(
             f"import-reports/{token}.xlsx",
-            as_attachment=True,
+            content_type=uploads.XLSX_TYPE,
             download_name="附表5_导入错误标注.xlsx",
             max_age=0,
         )
@@ -297,7 +296,11 @@ def _store_report(content: bytes | None) -> str | None:
     if content is None:
         return None
     token = secrets.token_hex(16)
-    uploads.storage().save(f"import-reports/{token}.xlsx", content, uploads.XLSX_TYPE)
+    try:
+        uploads.storage().save(f"import-reports/{token}.xlsx", content, uploads.XLSX_TYPE)
+    except uploads.StorageFailed as exc:  # the problems are still listed on the page; only the copy is lost
+        flash(f"标注错误的文件未能保存：{exc}", "error")
+        return None
     session["import_reports"] = (session.get("import_reports", []) + [token])[-5:]
     return token
 

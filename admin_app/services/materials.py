@@ -11,7 +11,11 @@ def may_attach(user, app: Application) -> bool:
 
 
 def attach(user, app: Application, file_storage) -> Material:
-    """Store an uploaded file for the application. Raises InvalidInput (Chinese) if not allowed or invalid."""
+    """Store an uploaded file for the application, with the type detected from its content.
+
+    Raises InvalidInput (Chinese) if not allowed or invalid, StorageFailed (an InvalidInput) if the storage
+    cannot keep it; then no row is written and no file is left. If the commit fails the stored file is removed
+    and the error propagates."""
     from admin_app.services.workflow import ensure_writable
 
     ensure_writable(app.batch)

@@ -5,14 +5,23 @@ Where files live is configuration (``UPLOAD_STORAGE``): ``local`` — a director
 servers share over NFS or similar — or ``s3`` — a bucket of S3-compatible object storage (S3_BUCKET, optional
 S3_ENDPOINT_URL for MinIO / Ceph, S3_PREFIX; credentials the standard AWS way). Everything goes through
 ``storage()``; nothing else touches the files.
+
+A file is served only with the type detected when it was uploaded (stored in the database with its row), never
+one guessed from a name: inline only as one of ``INLINE_TYPES``, anything else as an attachment of
+application/octet-stream, always with nosniff (``send``). A local write lands under its final name only whole
+and synced; a failed write leaves nothing behind and raises ``StorageFailed`` with a Chinese message.
 """
 
 import contextlib
+import errno
 import hashlib
+import logging
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from flask import abort, current_app, send_file
 
@@ -25,6 +34,26 @@ SIGNATURES = (
     (b"\xff\xd8\xff", "image/jpeg", "jpg"),
     (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
 )
+# The only types a browser is ever asked to show (rather than save); all are what ``sniff`` detects.
+INLINE_TYPES = frozenset(content_type for _magic, content_type, _ext in SIGNATURES)
+DOWNLOAD_TYPE = "application/octet-stream"
+# The extension a downloaded file gets is the one of its served type, whatever name it was uploaded with.
+EXTENSIONS = {content_type: ext for _magic, content_type, ext in SIGNATURES} | {XLSX_TYPE: "xlsx"}
+STORAGE_FULL = "服务器存储空间不足，文件未保存，请稍后重试或联系管理员"
+STORAGE_ERROR = "服务器存储出错，文件未保存，请稍后重试或联系管理员"
+
+log = logging.getLogger(__name__)
+
+
+class StorageFailed(InvalidInput):
+    """The storage could not keep a file; nothing of it was kept. ``str(exc)`` is the Chinese message for the
+    user (an InvalidInput, so every upload form shows it like any refusal); the cause is logged."""
+
+    @classmethod
+    def because(cls, exc: BaseException, stored_name: str) -> "StorageFailed":
+        full = isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+        log.error("upload %s not stored: %r", stored_name, exc)
+        return cls(STORAGE_FULL if full else STORAGE_ERROR)
 
 
 @dataclass(frozen=True)
@@ -71,10 +100,30 @@ class LocalStorage:
         return path
 
     def save(self, stored_name: str, data: bytes, content_type: str) -> None:
+        """Write to a temporary name in the same directory, flush and fsync it, then rename it into place
+        (and sync the directory): the final name only ever holds the whole file. On any error nothing of the
+        file is left (neither the temporary nor the final name) and StorageFailed is raised."""
         path = self.path(stored_name)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "xb") as handle:  # never overwrite
-            handle.write(data)
+        temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
+        published = False
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.exists():  # names are 128-bit random: a clash is a bug, never overwrite a stored file
+                raise FileExistsError(errno.EEXIST, "stored name already in use", str(path))
+            with open(temporary, "xb") as handle:
+                write_all(handle, data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.rename(temporary, path)
+            published = True
+            _sync_directory(path.parent)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                temporary.unlink()
+            if published:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+            raise StorageFailed.because(exc, stored_name) from exc
 
     def exists(self, stored_name: str) -> bool:
         return self.path(stored_name).is_file()
@@ -93,6 +142,22 @@ class LocalStorage:
         return send_file(path, **options)
 
 
+def write_all(handle, data: bytes) -> None:
+    """The one write of an upload's bytes (tests make it fail as a full disk would)."""
+    handle.write(data)
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make the rename itself durable (the directory entry), where the platform allows opening a directory."""
+    if not hasattr(os, "O_DIRECTORY"):
+        return
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 class S3Storage:
     """Objects in a bucket of S3-compatible storage; the app streams them to the (authorised) user, so the
     bucket stays private and the row scope is checked on every download."""
@@ -105,9 +170,15 @@ class S3Storage:
         return f"{self.prefix}/{name}" if self.prefix else name
 
     def save(self, stored_name: str, data: bytes, content_type: str) -> None:
-        self.client.put_object(
-            Bucket=self.bucket, Key=self.key(stored_name), Body=data, ContentType=content_type
-        )
+        """One PUT: the object exists whole or not at all. Raises StorageFailed when the store refuses it."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self.client.put_object(
+                Bucket=self.bucket, Key=self.key(stored_name), Body=data, ContentType=content_type
+            )
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageFailed.because(exc, stored_name) from exc
 
     def _missing(self, exc) -> bool:
         return exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound")
@@ -138,7 +209,6 @@ class S3Storage:
             if self._missing(exc):
                 abort(404)
             raise
-        options.setdefault("mimetype", obj.get("ContentType"))
         return send_file(obj["Body"], **options)
 
 
@@ -200,12 +270,46 @@ def storage_path(stored_name: str) -> Path:
     return LocalStorage(current_app.config["UPLOAD_DIR"]).path(stored_name)
 
 
-def send(stored_name: str, **options):
-    """A download response for a stored file (send_file options: download_name, as_attachment, mimetype …);
-    404 when it is not there. The caller has checked that the user may see the row it belongs to."""
-    return storage().send(stored_name, **options)
+def send(
+    stored_name: str, *, content_type: str | None, download_name: str | None, inline: bool = False, **options
+):
+    """A response serving a stored file with ``content_type``, the type detected at upload and stored with its
+    row (never one guessed from a name); 404 when the file is not there. The caller has checked that the user
+    may see the row it belongs to.
+
+    Guarantees: inline only when asked *and* the type is one of INLINE_TYPES (JPEG, PNG, PDF), served as that
+    type; anything else (another type, none recorded) an attachment of application/octet-stream; always
+    ``X-Content-Type-Options: nosniff``; Content-Disposition with an ASCII ``filename`` and an RFC 5987
+    ``filename*`` (Chinese names), the extension being the served type's, so a saved file never opens as a page.
+    """
+    shown = inline and content_type in INLINE_TYPES
+    mimetype = content_type if content_type in INLINE_TYPES else DOWNLOAD_TYPE
+    response = storage().send(stored_name, mimetype=mimetype, **options)
+    response.headers["Content-Disposition"] = content_disposition(
+        "inline" if shown else "attachment", download_name, content_type
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def content_disposition(disposition: str, name: str | None, content_type: str | None) -> str:
+    """``disposition; filename="ascii.ext"; filename*=UTF-8''…`` — the display name with its extension
+    replaced by the one of ``content_type`` (``bin`` for a type we do not know), quotes, separators and
+    control characters gone."""
+    stem = os.path.splitext(display_name(name))[0]
+    stem = re.sub(r'["\\/;:*?<>|%]+', "_", stem).strip(" .") or "文件"
+    full = f"{stem}.{EXTENSIONS.get(content_type, 'bin')}"
+    ascii_stem = re.sub(r"[^A-Za-z0-9_-]+", "_", stem).strip("_") or "file"
+    fallback = f"{ascii_stem}.{EXTENSIONS.get(content_type, 'bin')}"
+    return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(full, safe='')}"
 
 
 def remove(stored_name: str) -> None:
-    with contextlib.suppress(InvalidInput):
+    """Best effort: a file that cannot be removed is logged, never turned into an error for the user (it runs
+    while another error is being answered)."""
+    try:
         storage().delete(stored_name)
+    except InvalidInput:
+        pass
+    except Exception as exc:  # noqa: BLE001 - cleanup must not mask the refusal being answered
+        log.warning("could not remove %s: %r", stored_name, exc)

@@ -824,8 +824,9 @@ def register(
 ):
     """The unit fills the 报名表 (未报名 / 已退回 → 待确认); the registration time is stamped here.
 
-    Guarantees: only the unit's own rows; the photo is JPEG/PNG and the ID copy PDF/JPEG/PNG by content;
-    on any problem nothing is stored; files replaced by new ones are removed only after the commit.
+    Guarantees: only the unit's own rows; the photo is JPEG/PNG and the ID copy PDF/JPEG/PNG by content, and
+    that detected type is stored with the file; on any problem (a refusal, a full disk, a failed commit) nothing
+    is stored and no new file is left; files replaced by new ones are removed only after the commit.
     """
     from admin_app.services import uploads
     from admin_app.services.validators import validate_phone
@@ -855,12 +856,20 @@ def register(
                 photo, f"photos/{registration.batch_id}", ("image/jpeg", "image/png"), 5 * 1024 * 1024
             )
             new_files.append(stored.stored_name)
-            values.update(photo_name=stored.original_name, photo_stored=stored.stored_name)
+            values.update(
+                photo_name=stored.original_name,
+                photo_stored=stored.stored_name,
+                photo_content_type=stored.content_type,
+            )
             old_files.append(registration.photo_stored)
         if has_copy:
             stored = uploads.store(id_copy, f"idcopies/{registration.batch_id}", max_bytes=10 * 1024 * 1024)
             new_files.append(stored.stored_name)
-            values.update(id_copy_name=stored.original_name, id_copy_stored=stored.stored_name)
+            values.update(
+                id_copy_name=stored.original_name,
+                id_copy_stored=stored.stored_name,
+                id_copy_content_type=stored.content_type,
+            )
             old_files.append(registration.id_copy_stored)
         now = utcnow()
         previous = registration.status

@@ -15,7 +15,7 @@ from admin_app.extensions import db
 from admin_app.services import uploads
 from admin_app.services.validators import InvalidInput
 from models import Material
-from tests.conftest import IsolatedClient, login
+from tests.conftest import IsolatedClient, login, snapshot_database, text_of
 
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF"
 BUCKET = "gk-uploads"
@@ -109,3 +109,45 @@ def test_s3_storage_needs_a_bucket(tmp_path):
         "b",
         "http://minio:9000",
     )
+
+
+def test_a_disguised_upload_in_the_bucket_is_served_as_its_detected_type(s3_app, s3, world):
+    app_b = world.applications["B"]
+    client = s3_app.test_client()
+    login(client, "shapingba_hr")
+    client.post(
+        f"/review_queue/materials/upload/?id={app_b.id}",
+        data={"file": (io.BytesIO(b"\xff\xd8\xff\xe0<html><script>alert(1)</script>"), "evil.html")},
+    )
+    material = db.session.scalars(
+        sa.select(Material).where(Material.application_id == app_b.id).order_by(Material.id.desc())
+    ).first()
+    # Even if the object's own metadata were changed in the bucket, the type recorded at upload decides.
+    key = f"gk/{material.stored_name}"
+    s3.copy_object(
+        Bucket=BUCKET,
+        Key=key,
+        CopySource={"Bucket": BUCKET, "Key": key},
+        ContentType="text/html",
+        MetadataDirective="REPLACE",
+    )
+    download = client.get(f"/applications/materials/download/?mid={material.id}")
+    assert download.status_code == 200 and download.mimetype == "image/jpeg"
+    assert download.headers["Content-Disposition"].startswith('attachment; filename="evil.jpg"')
+    assert download.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_refused_write_to_the_bucket_answers_in_chinese_and_keeps_nothing(s3_app, s3, world):
+    app_b = world.applications["B"]
+    client = s3_app.test_client()
+    login(client, "shapingba_hr")
+    # Every PUT now fails (NoSuchBucket), as a full or unreachable store would.
+    s3.delete_bucket(Bucket=BUCKET)
+    before = snapshot_database()
+    response = client.post(
+        f"/review_queue/materials/upload/?id={app_b.id}",
+        data={"file": (io.BytesIO(PDF), "登记表.pdf")},
+        follow_redirects=True,
+    )
+    assert response.status_code == 200 and uploads.STORAGE_ERROR in text_of(response)
+    assert snapshot_database() == before
