@@ -83,6 +83,11 @@ def load_config(instance_path: str, env: dict | None = None) -> dict:
         "S3_ENDPOINT_URL": env.get("S3_ENDPOINT_URL", ""),
         "S3_REGION": env.get("S3_REGION", ""),
         "MAX_CONTENT_LENGTH": _int_env(env, "MAX_CONTENT_LENGTH", 25 * 1024 * 1024),
+        # Spreadsheet imports (附表5): untrusted files are read within these bounds (services/spreadsheets.py).
+        "IMPORT_MAX_MB": _int_env(env, "IMPORT_MAX_MB", 5),
+        "IMPORT_MAX_ROWS": _int_env(env, "IMPORT_MAX_ROWS", 20000),
+        "IMPORT_MAX_COLUMNS": _int_env(env, "IMPORT_MAX_COLUMNS", 30),
+        "IMPORT_MAX_UNZIPPED_MB": _int_env(env, "IMPORT_MAX_UNZIPPED_MB", 64),
         "LOGIN_MAX_FAILURES": _int_env(env, "LOGIN_MAX_FAILURES", 5),
         "LOGIN_LOCK_MINUTES": _int_env(env, "LOGIN_LOCK_MINUTES", 15),
         "PERMANENT_SESSION_LIFETIME": timedelta(minutes=_int_env(env, "SESSION_IDLE_MINUTES", 30)),

@@ -233,7 +233,7 @@ class _ImportMixin:
     def template_view(self):
         import sqlalchemy as sa
 
-        from admin_app.services import candidate_import, excel
+        from admin_app.services import candidate_import, candidate_sheets, excel
         from models import Ethnicity, Trade
 
         path = excel.temporary_path()
@@ -246,31 +246,34 @@ class _ImportMixin:
         prefill = None
         if request.args.get("prefill") and current_user.role == enums.UNIT:
             prefill = candidate_import.prefill_rows(current_user)
-        candidate_import.write_template(path, trades, ethnicities, prefill)
+        candidate_sheets.write_template(path, trades, ethnicities, prefill)
 
         return send_temporary_file(path, "附表5_考生信息电子录入数据模板.xlsx")
 
     @expose("/import/", methods=("GET", "POST"))
     def import_view(self):
-        from admin_app.services import candidate_import
+        from admin_app.services import candidate_import, candidate_sheets
 
         problems, imported, report = [], None, None
+        limits = candidate_import.import_limits()
         if request.method == "POST":
             upload = request.files.get("file")
-            data = upload.stream.read(candidate_import.MAX_BYTES + 1) if upload and upload.filename else b""
+            data = upload.stream.read(limits.max_bytes + 1) if upload and upload.filename else b""
             try:
                 if not data:
                     raise candidate_import.ImportRefused("请选择要导入的文件")
-                parsed = candidate_import.read_file(data)
+                parsed = candidate_import.read_file(data, limits)
                 entries, problems = candidate_import.check_rows(current_user, parsed)
                 if problems:
-                    report = _store_report(candidate_import.marked_copy(data, parsed, problems))
+                    report = _store_report(candidate_sheets.marked_copy(data, parsed, problems, limits))
                 else:
                     imported = workflow.register_imported(current_user, entries)
                     flash(f"已导入 {imported} 名考生，报名状态为“待确认”", "success")
             except (candidate_import.ImportRefused, InvalidInput) as exc:
                 problems = [candidate_import.Problem(0, "", str(exc))]
-        return self.render("gk/import.html", problems=problems, imported=imported, report=report)
+        return self.render(
+            "gk/import.html", problems=problems, imported=imported, report=report, limits=limits
+        )
 
     @expose("/import/report.xlsx", methods=("GET",))
     def import_report_view(self):

@@ -1,25 +1,24 @@
-"""附表5 考生信息电子录入数据模板: the template to download, and the import that registers candidates in
-bulk — rows matched by ID number to the unit's registrations waiting for 报名, all or nothing, every
-problem reported with row, column and a Chinese message (and as a copy of the file with the bad cells
-marked).
+"""附表5 考生信息电子录入数据: the import that registers candidates in bulk — rows matched by ID number to the
+unit's registrations waiting for 报名, all or nothing, every problem reported with row, column and a Chinese
+message (the template and the marked copy of an upload are written by ``candidate_sheets``).
 
 It copes with what real files contain: full-width digits and spaces, lower-case x, dates typed as text or
-stored as Excel dates, blank rows, merged note rows, formulas (their saved values), extra sheets and title
+stored as Excel dates, blank rows, note rows ("以下空白"), formulas (their saved values), extra sheets and title
 rows (the sheet and the header row are found by their headers), any column order, a .xls or a .csv file
-renamed .xlsx, and refuses an oversized file.
+renamed .xlsx. Untrusted files cost bounded time and memory (``services/spreadsheets``): an oversized file, too
+many rows or any of the other limits is refused with a Chinese message before the rows are kept.
 """
 
-import csv
-import io
 import re
 import unicodedata
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from admin_app.services import spreadsheets
+from admin_app.services.spreadsheets import SheetLimits
 from models import enums
 
-MAX_BYTES = 5 * 1024 * 1024
-MAX_ROWS = 20000
 TEMPLATE_SHEET = "考生信息"
 
 # header, required, key
@@ -44,11 +43,11 @@ REQUIRED = {c[0] for c in COLUMNS if c[1]}
 YES_NO = {"是": True, "否": False, "Y": True, "N": False, "": False}
 
 
-class ImportRefused(Exception):
-    """The file as a whole cannot be read (type, size, no header). ``str(exc)`` is the Chinese reason."""
+# The file as a whole cannot be read (type, size, limits, no header). ``str(exc)`` is the Chinese reason.
+ImportRefused = spreadsheets.SpreadsheetRefused
 
 
-@dataclass
+@dataclass(slots=True)
 class Problem:
     row: int  # 1-based row number in the sheet
     column: str  # header text ("" for the whole row)
@@ -119,246 +118,75 @@ def parse_grade(value) -> int:
 
 
 # --- reading the file ---------------------------------------------------------------------------------------
-def read_file(data: bytes) -> ParsedFile:
-    """Read the first sheet whose rows contain the 附表5 headers. Raises ImportRefused for unreadable files."""
-    if len(data) > MAX_BYTES:
-        raise ImportRefused(f"文件超过{MAX_BYTES // (1024 * 1024)}MB，请分批导入")
+def import_limits() -> SheetLimits:
+    """The limits configured for this app (IMPORT_MAX_MB, IMPORT_MAX_ROWS …), or the defaults outside one."""
+    from flask import current_app, has_app_context
+
+    return SheetLimits.from_config(current_app.config) if has_app_context() else SheetLimits()
+
+
+def read_file(data: bytes, limits: SheetLimits | None = None) -> ParsedFile:
+    """Read the first sheet whose rows contain the 附表5 headers, within ``limits`` (see services/spreadsheets:
+    bounded time and memory whatever the file). Raises ImportRefused (Chinese) for unreadable or oversized
+    files, and for more than ``limits.max_rows`` rows below the header — before those rows are kept."""
+    limits = limits or import_limits()
     if not data:
         raise ImportRefused("文件为空")
-    if data[:4] == b"PK\x03\x04":
-        return _read_xlsx(data)
-    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        return _read_xls(data)
-    return _read_csv(data)
-
-
-def _find_header(rows_iter, limit=15):
-    """(row number, {header: column}) of the first row holding the required headers, within ``limit`` rows."""
-    for number, row in enumerate(rows_iter, start=1):
-        if number > limit:
-            break
-        # "姓名 *": the template marks required columns; any spacing or star is ignored.
-        cells = [clean_text(v).replace(" ", "").rstrip("*") for v in row]
-        found = {}
-        for col, text in enumerate(cells, start=1):
-            for header in HEADERS:
-                if text == header and header not in found:
-                    found[header] = col
-        if set(found) >= REQUIRED:
-            return number, found
-    return None, None
-
-
-def _rows_to_parsed(rows, header_row, columns, merged_rows=frozenset()):
-    parsed = []
-    for number, row in enumerate(rows, start=1):
-        if number <= header_row or number in merged_rows:
-            continue
-        values = {h: (row[c - 1] if c - 1 < len(row) else None) for h, c in columns.items()}
-        if all(clean_text(v) == "" for v in values.values()):
-            continue  # blank row
-        parsed.append(ParsedRow(number, values))
-    return parsed
-
-
-def _read_xlsx(data: bytes) -> ParsedFile:
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(io.BytesIO(data), data_only=True)
-    except Exception:  # noqa: BLE001 - any damage inside the file is a refusal, not a crash
-        raise ImportRefused("无法读取该Excel文件，请用模板填写后另存为 .xlsx 再上传") from None
-    for sheet in book.worksheets:
-        values = list(sheet.iter_rows(values_only=True))
-        header_row, columns = _find_header(values)
-        if header_row is None:
-            continue
-        width = max(columns.values())
-        merged_rows = set()
-        for merged in sheet.merged_cells.ranges:
-            # A note merged across the row (e.g. "以下空白") is not a candidate.
-            if merged.min_row > header_row and merged.max_col - merged.min_col + 1 >= max(2, width // 2):
-                merged_rows.update(range(merged.min_row, merged.max_row + 1))
-        if len(values) - header_row > MAX_ROWS:
-            raise ImportRefused(f"一次最多导入{MAX_ROWS}行")
-        return ParsedFile(
-            sheet.title,
-            header_row,
-            columns,
-            _rows_to_parsed(values, header_row, columns, merged_rows),
-            "xlsx",
-        )
+    kind = spreadsheets.kind_of(data)
+    with closing(spreadsheets.sheets(data, limits)) as book:
+        for sheet in book:
+            header_row, columns = _find_header(sheet.rows, limits.header_rows)
+            if header_row is None:
+                continue
+            if sheet.declared_rows and sheet.declared_rows - header_row > limits.max_rows:
+                raise _too_many(limits)
+            rows = _data_rows(sheet.rows, header_row, columns, limits)
+            return ParsedFile(sheet.title, header_row, columns, rows, kind)
+    if kind == "csv":
+        raise ImportRefused(spreadsheets.UNREADABLE_CSV)
     raise ImportRefused(
         "没有找到包含“姓名、性别、身份证号码、报考工种、报考等级、联系电话”表头的工作表，请使用附表5模板"
     )
 
 
-def _read_xls(data: bytes) -> ParsedFile:
-    import xlrd
-
-    try:
-        book = xlrd.open_workbook(file_contents=data)
-    except Exception:  # noqa: BLE001 - xlrd raises several kinds on damaged files
-        raise ImportRefused("无法读取该 .xls 文件，请另存为 .xlsx 后上传") from None
-    for sheet in book.sheets():
-        values = []
-        for r in range(sheet.nrows):
-            row = []
-            for c in range(sheet.ncols):
-                cell = sheet.cell(r, c)
-                if cell.ctype == xlrd.XL_CELL_DATE:
-                    row.append(xlrd.xldate.xldate_as_datetime(cell.value, book.datemode))
-                else:
-                    row.append(cell.value)
-            values.append(row)
-        header_row, columns = _find_header(values)
-        if header_row is not None:
-            return ParsedFile(
-                sheet.name, header_row, columns, _rows_to_parsed(values, header_row, columns), "xls"
-            )
-    raise ImportRefused("没有找到附表5的表头，请使用附表5模板")
+def _too_many(limits: SheetLimits) -> ImportRefused:
+    return ImportRefused(f"一次最多导入{limits.max_rows}行（表头以下），请分批导入")
 
 
-def _read_csv(data: bytes) -> ParsedFile:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
+def _find_header(rows, limit: int):
+    """(row number, {header: column}) of the first row holding the required headers, within ``limit`` rows;
+    the rows before it (titles, notes) are consumed."""
+    for number, row in rows:
+        # "姓名 *": the template marks required columns; any spacing or star is ignored.
+        cells = [clean_text(v).replace(" ", "").rstrip("*") for v in row]
+        found = {}
+        for col, text in enumerate(cells, start=1):
+            if text in HEADERS and text not in found:
+                found[text] = col
+        if set(found) >= REQUIRED:
+            return number, found
+        if number >= limit:
             break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise ImportRefused("无法识别文件内容：请上传用附表5模板填写的 .xlsx 文件")
-    if "\x00" in text:
-        raise ImportRefused("无法识别文件内容：请上传用附表5模板填写的 .xlsx 文件")
-    try:
-        values = list(csv.reader(io.StringIO(text, newline="")))
-    except csv.Error:
-        raise ImportRefused("无法识别文件内容：请上传用附表5模板填写的 .xlsx 文件") from None
-    header_row, columns = _find_header(values)
-    if header_row is None:
-        raise ImportRefused("无法识别文件内容：请上传用附表5模板填写的 .xlsx 文件")
-    return ParsedFile("CSV", header_row, columns, _rows_to_parsed(values, header_row, columns), "csv")
+    return None, None
 
 
-# --- the template ------------------------------------------------------------------------------------------
-def write_template(
-    path: str, trades: list[str], ethnicities: list[str], prefill: list[dict] | None = None
-) -> None:
-    """附表5 template: headers (protected), drop-downs, ID column as text, an instructions sheet; optionally
-    pre-filled with candidates (dicts keyed by header) for the unit to complete and import back."""
-    import xlsxwriter
-
-    book = xlsxwriter.Workbook(path)
-    sheet = book.add_worksheet(TEMPLATE_SHEET)
-    lists = book.add_worksheet("字典")
-    guide = book.add_worksheet("填写说明")
-    header = book.add_format(
-        {"bold": True, "bg_color": "#FCE4D6", "border": 1, "locked": True, "align": "center"}
-    )
-    unlocked_text = book.add_format({"locked": False, "num_format": "@"})
-    unlocked_date = book.add_format({"locked": False, "num_format": "yyyy-mm-dd"})
-    unlocked = book.add_format({"locked": False})
-    widths = [6, 10, 6, 10, 22, 12, 12, 24, 16, 16, 14, 14, 12, 20]
-    for col, (name, required, key) in enumerate(COLUMNS):
-        fmt = (
-            unlocked_text
-            if key in ("id_number", "phone", "seq")
-            else unlocked_date
-            if key == "birth_date"
-            else unlocked
-        )
-        sheet.set_column(col, col, widths[col], fmt)
-        sheet.write_string(0, col, name + (" *" if required else ""), header)
-    sheet.freeze_panes(1, 0)
-    for row, values in enumerate(prefill or [], start=1):
-        for col, name in enumerate(HEADERS):
-            value = values.get(name)
-            if isinstance(value, date):
-                sheet.write_datetime(row, col, datetime(value.year, value.month, value.day), unlocked_date)
-            elif value not in (None, ""):
-                sheet.write_string(row, col, str(value), unlocked_text)
-    # Dictionary lists on their own (hidden) sheet: Excel limits inline lists to 255 characters.
-    dictionaries = {
-        "民族": ethnicities,
-        "学历": list(enums.EDUCATION_LABELS.values()),
-        "报考工种": trades,
-        "报考等级": [enums.GRADE_LABELS[g] for g in (5, 4, 3, 2, 1)],
-        "考试类别": ["理论和实作", "仅理论", "仅实作"],
-    }
-    refs = {}
-    for col, (name, items) in enumerate(dictionaries.items()):
-        lists.write_string(0, col, name)
-        for row, item in enumerate(items, start=1):
-            lists.write_string(row, col, item)
-        letter = chr(ord("A") + col)
-        refs[name] = f"=字典!${letter}$2:${letter}${len(items) + 1}"
-    lists.hide()
-    last = 10000
-    index = {name: i for i, name in enumerate(HEADERS)}
-    sheet.data_validation(1, index["性别"], last, index["性别"], {"validate": "list", "source": ["男", "女"]})
-    sheet.data_validation(
-        1,
-        index["是否自愿参加培训"],
-        last,
-        index["是否自愿参加培训"],
-        {"validate": "list", "source": ["是", "否"]},
-    )
-    for name, ref in refs.items():
-        sheet.data_validation(1, index[name], last, index[name], {"validate": "list", "source": ref})
-    sheet.data_validation(
-        1,
-        index["身份证号码"],
-        last,
-        index["身份证号码"],
-        {"validate": "length", "criteria": "==", "value": 18, "error_message": "身份证号码应为18位"},
-    )
-    sheet.protect(
-        "",
-        {
-            "format_columns": True,
-            "select_locked_cells": True,
-            "select_unlocked_cells": True,
-            "insert_rows": True,
-            "delete_rows": True,
-            "sort": True,
-            "autofilter": True,
-        },
-    )
-    lines = [
-        "附表5 考生信息电子录入数据模板 填写说明",
-        "1. 每行填写一名考生，从第2行开始；表头（第1行）已保护，请勿修改。带 * 的列为必填。",
-        "2. 身份证号码须为18位（末位可为X），系统按身份证号码匹配本单位考试资格审核已通过、尚未报名的人员。",
-        "3. 性别、出生日期须与身份证号码一致；出生日期可填 1972-08-08 等格式。",
-        "4. 报考工种、报考等级须与考试资格申请一致，请从下拉列表选择。",
-        "5. 导入时只要有一处错误，全部不导入；系统会列出出错的行、列和原因，并可下载标出错误单元格的文件副本。",
-        "6. 导入成功后报名状态为“待确认”，由市工考办审核；电子照片和身份证复印件可在报名表中补传或现场提供。",
-    ]
-    guide.set_column(0, 0, 110)
-    for row, line in enumerate(lines):
-        guide.write_string(row, 0, line)
-    book.close()
+# A row with nothing but these filled is a note (a merged "以下空白", a pre-numbered empty row), not a candidate:
+# read-only reading does not see merged ranges, so the row is recognised by what it holds.
+NOTE_COLUMNS = {"序号", "备注"}
 
 
-# --- the copy with bad cells marked ----------------------------------------------------------------------
-def marked_copy(data: bytes, parsed: ParsedFile, problems: list[Problem]) -> bytes | None:
-    """The uploaded .xlsx with each problem cell filled red and a comment; None for .xls/.csv uploads."""
-    if parsed.kind != "xlsx":
-        return None
-    from openpyxl import load_workbook
-    from openpyxl.comments import Comment
-    from openpyxl.styles import PatternFill
-
-    book = load_workbook(io.BytesIO(data))
-    sheet = book[parsed.sheet_title]
-    fill = PatternFill("solid", fgColor="FFC7CE")
-    for problem in problems:
-        column = parsed.columns.get(problem.column, 1)
-        cell = sheet.cell(problem.row, column)
-        cell.fill = fill
-        cell.comment = Comment(problem.message, "工考管理平台")
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+def _data_rows(rows, header_row: int, columns: dict, limits: SheetLimits) -> list:
+    parsed = []
+    for number, row in rows:
+        if number - header_row > limits.max_rows:
+            raise _too_many(limits)
+        if not any(v is not None and v != "" for v in row):
+            continue  # the gaps of a sparse sheet cost no more than this
+        values = {h: (row[c - 1] if c - 1 < len(row) else None) for h, c in columns.items()}
+        if all(clean_text(v) == "" for h, v in values.items() if h not in NOTE_COLUMNS):
+            continue  # blank or note row
+        parsed.append(ParsedRow(number, values))
+    return parsed
 
 
 # --- checking the rows against the unit's registrations ---------------------------------------------------

@@ -1205,8 +1205,9 @@ def register_imported(user, entries) -> int:
     """附表5 import: register many candidates at once (未报名 / 已退回 → 待确认), all or nothing.
 
     The rows were checked by candidate_import.check_rows; here every one is moved in one executemany
-    UPDATE that re-checks unit and state, and the count is verified: if any row moved on meanwhile,
-    nothing is kept. Photos and ID copies can be added later on the 报名表 or provided on site.
+    UPDATE that re-checks unit and state — the very state the check saw (``entry.from_status``), which each
+    row's audit records as its previous state (未报名 or 已退回) — and the count is verified: if any row moved
+    on meanwhile, nothing is kept. Photos and ID copies can be added later on the 报名表 or provided on site.
     """
     from models import Registration
 
@@ -1223,14 +1224,15 @@ def register_imported(user, entries) -> int:
         raise InvalidInput(f"{ARCHIVED}，全部未导入")
     now = utcnow()
     table = Registration.__table__
-    sources = tuple(TRANSITIONS["register"].sources)
+    sources = TRANSITIONS["register"].sources
+    if any(e.from_status not in sources for e in entries):
+        raise InvalidInput("导入期间部分考生的报名状态已变化，全部未导入，请刷新后重试")
     db.session.execute(
         sa.update(table)
         .where(
             table.c.id == sa.bindparam("rid"),
             table.c.unit_id == user.organisation_id,
-            # IN (…) expands per execution, which executemany does not allow.
-            sa.or_(*(table.c.status == source for source in sources)),
+            table.c.status == sa.bindparam("expected_status"),
         )
         .values(
             phone=sa.bindparam("phone_value"),
@@ -1246,6 +1248,7 @@ def register_imported(user, entries) -> int:
         [
             {
                 "rid": e.registration_id,
+                "expected_status": e.from_status,
                 "phone_value": e.phone,
                 "training": e.voluntary_training,
                 "category": e.exam_category,
@@ -1274,8 +1277,13 @@ def register_imported(user, entries) -> int:
         "register",
         "Registration",
         [
-            {"object_id": i, "from_state": REG_UNREGISTERED, "to_state": REG_PENDING, "opinion": "附表5导入"}
-            for i in ids
+            {
+                "object_id": e.registration_id,
+                "from_state": e.from_status,
+                "to_state": REG_PENDING,
+                "opinion": "附表5导入",
+            }
+            for e in entries
         ],
         user=user,
     )
