@@ -2,7 +2,8 @@
 rows, then check that nothing is half-written (every application either moved with its history and audit
 rows, or untouched; the audit chain intact) and that the same bulk request, sent again, finishes the job.
 
-Usage:  .venv/bin/python bench/crash_test.py [--rows 6000]
+Usage:  .venv/bin/python bench/crash_test.py [--rows 6000] [--kill-after 0.4] [--db gk_load]
+Every wait is bounded (server start, login, each request: bench/live_server.py).
 """
 
 import argparse
@@ -10,7 +11,6 @@ import json
 import os
 import secrets
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -20,87 +20,61 @@ import requests
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
-from bench.load_test import DB, PG, ROOT, Client, check_consistency, prepare  # noqa: E402
+from bench.live_server import Client, Gunicorn, load_average, wait_until_ready  # noqa: E402
+from bench.load_test import check_consistency, prepare  # noqa: E402
 
 
-def start_server(port):
-    env = dict(
-        os.environ,
-        DATABASE_URL=f"{PG}/{DB}",
-        SECRET_KEY="crash-test-key",
-        GUNICORN_BIND=f"127.0.0.1:{port}",
-        GUNICORN_WORKERS="1",
-        GUNICORN_THREADS="2",
-        GUNICORN_ACCESSLOG="/dev/null",
-        LOGIN_RATE_LIMIT="1000 per minute",
-        UPLOAD_DIR="/tmp/gk-load",
-    )
-    server = subprocess.Popen(
-        [os.path.join(ROOT, ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT, env=env
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            requests.get(base + "/login", timeout=1)
-            return server, base
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    raise RuntimeError("gunicorn did not start")
-
-
-def worker_pids(master_pid):
-    out = subprocess.run(["pgrep", "-P", str(master_pid)], capture_output=True, text=True).stdout
-    return [int(p) for p in out.split()]
-
-
-def bulk_approve_all(client, base):
+def bulk_approve_all(client):
+    """审核通过 for every row of the 待我审核 queue ("all matching the filter"), through its form."""
     token, _html = client.token("/review_queue/")
-    return client.session.post(
-        f"{base}/review_queue/decide/",
-        data={"op": "approve", "all_matching": "1", "csrf_token": token},
-        timeout=300,
+    return client.post(
+        "/review_queue/decide/", data={"op": "approve", "all_matching": "1", "csrf_token": token}
     )
+
+
+def send(client, box):
+    """The bulk request; its response, or the name of the error it ended with, lands in ``box``."""
+    started = time.perf_counter()
+    try:
+        response = bulk_approve_all(client)
+        box["outcome"] = response.status_code
+    except (requests.RequestException, LookupError) as exc:
+        box["outcome"] = type(exc).__name__
+    box["seconds"] = round(time.perf_counter() - started, 2)
 
 
 def main():
     parser = argparse.ArgumentParser()
+    parser.add_argument("--db", default="gk_load")
     parser.add_argument("--rows", type=int, default=6000)
     parser.add_argument("--kill-after", type=float, default=0.4, help="seconds into the bulk request")
     args = parser.parse_args()
     units = 5
-    prepare(reviewers=1, units=units, pending=args.rows // units, drafts=0)
-    port = 8900 + secrets.randbelow(90)
-    server, base = start_server(port)
-    outcome = {}
-    try:
-        client = Client(base, "reviewer00")
-        response_box = {}
-
-        def send():
-            try:
-                response_box["response"] = bulk_approve_all(client, base)
-            except requests.RequestException as exc:
-                response_box["error"] = type(exc).__name__
-
-        thread = threading.Thread(target=send)
+    prepare(args.db, reviewers=1, units=units, pending=args.rows // units, drafts=0)
+    outcome = {"load_average_before": load_average()}
+    with Gunicorn(args.db, 8900 + secrets.randbelow(90), workers=1, threads=2) as server:
+        outcome["server_ready_after_s"] = round(server.started_in, 1)
+        client = Client(server.base, "reviewer00")
+        # A warm-up request, so that the kill lands in the bulk work and not in a cold worker's first page.
+        client.token("/review_queue/")
+        first = {}
+        thread = threading.Thread(target=send, args=(client, first))
         thread.start()
         time.sleep(args.kill_after)
-        killed = worker_pids(server.pid)
+        killed = server.worker_pids()
         for pid in killed:
             os.kill(pid, signal.SIGKILL)
-        thread.join(timeout=120)
+        thread.join()  # bounded: the request ends with the killed connection, or at the client's timeout
         outcome["killed_workers"] = len(killed)
-        outcome["first_request"] = response_box.get("error") or response_box["response"].status_code
-        outcome["after_crash"] = check_consistency()
-        # gunicorn's master starts a new worker; the same request finishes the job.
-        time.sleep(3)
-        client = Client(base, "reviewer00")
-        second = bulk_approve_all(client, base)
-        outcome["second_request"] = second.status_code
-        outcome["after_retry"] = check_consistency()
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
+        outcome["first_request"] = first
+        outcome["after_crash"] = check_consistency(args.db)
+        # gunicorn's master starts a new worker; the same request, sent again, finishes the job.
+        wait_until_ready(server.base, server.process)
+        second = {}
+        send(Client(server.base, "reviewer00"), second)
+        outcome["second_request"] = second
+        outcome["after_retry"] = check_consistency(args.db)
+    outcome["load_average_after"] = load_average()
     print(json.dumps(outcome, ensure_ascii=False))
 
 

@@ -72,44 +72,37 @@ def main():
         db.session.commit()
         trades = db.session.scalars(sa.select(Trade.id)).all()
         rng = random.Random(7)
-        unit_rows = []
-        for u in range(args.units):
-            j = jurisdictions[u % len(jurisdictions)]
-            unit_rows.append((u, CATEGORIES[u % len(CATEGORIES)], j.id))
+        # The units and their one account through the models (their defaults and name normalisation apply);
+        # the bulk tables below by COPY.
+        units = [
+            Organisation(
+                name=f"单位{u:04d}",
+                kind=enums.UNIT,
+                uscc=f"SCALE{u:013d}",
+                org_category=CATEGORIES[u % len(CATEGORIES)],
+                jurisdiction_id=jurisdictions[u % len(jurisdictions)].id,
+                address="重庆",
+                postcode="400000",
+                contact_person="联系人",
+                contact_phone="023-88152255",
+                created_at=datetime(2021, 1, 1),
+            )
+            for u in range(args.units)
+        ]
+        db.session.add_all(units)
+        db.session.flush()
+        db.session.add(
+            User(
+                username="unit0000",
+                organisation=units[0],
+                password_hash=password_hash(),
+                must_change_password=False,
+            )
+        )
+        db.session.commit()
+        unit_rows = [(u.id, u.org_category, u.jurisdiction_id) for u in units]
         with db.engine.raw_connection() as raw:
             cur = raw.cursor()
-            cur.execute("SELECT coalesce(max(id), 0) FROM organisation")
-            base_org = cur.fetchone()[0] + 1
-            with cur.copy(
-                "COPY organisation (id, name, kind, uscc, org_category, jurisdiction_id, address, postcode, "
-                "contact_person, contact_phone, active, self_registered, created_at) FROM STDIN"
-            ) as copy:
-                for u, category, jid in unit_rows:
-                    copy.write_row(
-                        (
-                            base_org + u,
-                            f"单位{u:04d}",
-                            "unit",
-                            f"SCALE{u:013d}",
-                            category,
-                            jid,
-                            "重庆",
-                            "400000",
-                            "联系人",
-                            "023-88152255",
-                            True,
-                            False,
-                            datetime(2021, 1, 1),
-                        )
-                    )
-            cur.execute(
-                "SELECT setval(pg_get_serial_sequence('organisation','id'), (SELECT max(id) FROM organisation))"
-            )
-            cur.execute(
-                "INSERT INTO app_user (username, password_hash, organisation_id, active, must_change_password, failed_logins,"
-                " session_token, real_name_verified, created_at) VALUES ('unit0000', %s, %s, true, false, 0, 'x', false, now())",
-                (password_hash(), base_org),
-            )
             from admin_app.services.validators import resident_check_digit
 
             print("workers …", flush=True)
@@ -128,7 +121,7 @@ def main():
                     copy.write_row(
                         (
                             w + 1,
-                            base_org + (w % args.units),
+                            unit_rows[w % args.units][0],
                             f"{rng.choice('王李张刘陈杨黄赵吴周')}{w:06d}",
                             gender,
                             body + resident_check_digit(body),
@@ -159,7 +152,7 @@ def main():
                     for w in range(args.workers):
                         app_id += 1
                         u = w % args.units
-                        _, category, jid = unit_rows[u]
+                        unit_id, category, jid = unit_rows[u]
                         route = ROUTES.get(category, "office")
                         steps = route.split(",")
                         state = STATES[(w + batch.year) % len(STATES)]
@@ -183,7 +176,7 @@ def main():
                                 app_id,
                                 batch.id,
                                 w + 1,
-                                base_org + u,
+                                unit_id,
                                 jid,
                                 category,
                                 trades[w % len(trades)],
@@ -224,7 +217,7 @@ def main():
                                     app_id,
                                     batch.id,
                                     w + 1,
-                                    base_org + u,
+                                    unit_id,
                                     jid,
                                     category,
                                     trades[w % len(trades)],

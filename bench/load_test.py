@@ -2,8 +2,9 @@
 one shared queue while 5 units submit their drafts, for --seconds; then every application's history is
 checked (no lost or doubled transitions) and the audit hash chain verified.
 
-Usage:  .venv/bin/python bench/load_test.py [--seconds 120] [--reviewers 20] [--units 5]
-Only 127.0.0.1 is contacted; every loop is bounded in time.
+Usage:  .venv/bin/python bench/load_test.py [--seconds 120] [--reviewers 20] [--units 5] [--db gk_load]
+Only 127.0.0.1 is contacted; every loop is bounded in time and every request has a timeout. A request that
+fails or times out is counted (``errors``/``timeouts`` in the summary) and the client carries on.
 """
 
 import argparse
@@ -11,8 +12,6 @@ import json
 import os
 import re
 import secrets
-import signal
-import subprocess
 import sys
 import threading
 import time
@@ -21,15 +20,42 @@ from collections import Counter
 import requests
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-sys.path.insert(0, ROOT)
-PG = os.environ.get("BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
-DB = "gk_load"
-PASSWORD = "Passw0rd2021"
+sys.path.insert(0, os.path.dirname(HERE))
+from bench.live_server import PG, REQUEST_TIMEOUT, Client, Gunicorn, load_average  # noqa: E402
+
 ROWID = re.compile(r'<input[^>]*name="rowid"[^>]*value="(\d+)"')
+DONE = re.compile(r'成功 <strong class="text-success">(\d+)</strong>')
+REFUSED = re.compile(r'未处理 <strong class="text-danger">(\d+)</strong>')
 
 
-def prepare(reviewers: int, units: int, pending: int, drafts: int) -> None:
+def open_batch_for_today(admin):
+    """A batch that accepts submissions today, made the app's own way: the seeded 2021 batch copied to the
+    first year whose 申报截止日 is not past (``batches.copy_for_year``: rules, routes, dates moved), then the
+    2021 batch closed and the new one opened by the workflow's batch transitions (audited)."""
+    import sqlalchemy as sa
+
+    from admin_app.extensions import db
+    from admin_app.services import batches, clock, workflow
+    from models import ExamBatch
+
+    seeded = db.session.scalar(sa.select(ExamBatch).where(ExamBatch.year == 2021))
+    today = clock.today()
+    year = today.year
+    if batches.years_later(seeded.last_submission_day, year - seeded.year) < today:
+        year += 1
+    batch, _routes = batches.copy_for_year(seeded, year)
+    db.session.commit()
+    for name, batch_id in (("close_batch", seeded.id), ("open_batch", batch.id)):
+        result = workflow.change_batch_state(admin, [batch_id], name)
+        assert not result.refused, result.refused
+    assert db.session.get(ExamBatch, batch.id).accepts_submissions(today)
+    return db.session.get(ExamBatch, batch.id)
+
+
+def prepare(database: str, reviewers: int, units: int, pending: int, drafts: int) -> dict:
+    """A fresh ``database``: an open batch, ``reviewers`` accounts of the 市工考办, ``units`` units each with
+    ``pending`` submitted applications and ``drafts`` drafts (all eligible, materials attached). Returns the
+    list URL arguments of a unit's drafts (the 状态 filter, built the app's own way)."""
     import psycopg
     import sqlalchemy as sa
     from flask_migrate import upgrade
@@ -37,31 +63,31 @@ def prepare(reviewers: int, units: int, pending: int, drafts: int) -> None:
     from admin_app import create_app
 
     with psycopg.connect(PG.replace("+psycopg", "") + "/test", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB}")
+        conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {database}")
     app = create_app(
-        {"SQLALCHEMY_DATABASE_URI": f"{PG}/{DB}", "SECRET_KEY": "load", "UPLOAD_DIR": "/tmp/gk-load"}
+        {"SQLALCHEMY_DATABASE_URI": f"{PG}/{database}", "SECRET_KEY": "load", "UPLOAD_DIR": "/tmp/gk-load"}
     )
     with app.app_context():
-        from datetime import date
+        from datetime import date, timedelta
 
         from admin_app.extensions import db
         from admin_app.services import workflow
-        from models import Material, Organisation, PostSetting, User, enums
+        from models import Application, Jurisdiction, Material, Organisation, PostSetting, Trade, User, enums
         from seed import dictionaries
         from tests import factories
 
         upgrade()
-        world = factories.World(jurisdictions={}, batch=None, trade=None)
         dictionaries.load_all()
-        from models import ExamBatch, Jurisdiction, Trade
-
-        world.batch = db.session.scalar(sa.select(ExamBatch))
-        world.trade = db.session.scalar(sa.select(Trade).where(Trade.name == "电工"))
+        admin_org = Organisation(name="系统管理", kind=enums.ADMIN)
         office = Organisation(name="市工考办", kind=enums.OFFICE)
-        db.session.add(office)
+        db.session.add_all([admin_org, office])
+        admin = factories.add_user("bench_admin", admin_org)
         for i in range(reviewers):
             factories.add_user(f"reviewer{i:02d}", office)
+        db.session.commit()
+        batch = open_batch_for_today(admin)
+        trade = db.session.scalar(sa.select(Trade).where(Trade.name == "电工"))
         jurisdiction = db.session.scalar(sa.select(Jurisdiction).where(Jurisdiction.code == "500103"))
         seq = 0
         unit_orgs = []
@@ -72,31 +98,44 @@ def prepare(reviewers: int, units: int, pending: int, drafts: int) -> None:
             factories.add_user(f"unit{u}", unit)
             for grade in range(1, 6):
                 db.session.add(
-                    PostSetting(
-                        unit=unit, batch=world.batch, grade=grade, approved_posts=100000, current_staff=0
-                    )
+                    PostSetting(unit=unit, batch=batch, grade=grade, approved_posts=100000, current_staff=0)
                 )
         db.session.flush()
         submitters = {}
         for u, unit in enumerate(unit_orgs):
+            workers = []
             for n in range(pending + drafts):
                 seq += 1
-                worker = factories.add_worker(unit, f"工人{u}-{n}", seq, world.trade, world.batch)
-                worker.id_number = factories.make_id_number(
-                    "500103", date(1960, 1, 1).fromordinal(date(1960, 1, 1).toordinal() + seq), seq % 100
+                worker = factories.add_worker(unit, f"工人{u}-{n}", seq, trade, batch)
+                # One birth date per worker keeps the ID numbers unique (born 1970-1978: below 60 at the
+                # batch's cutoff whatever year it is).
+                worker.birth_date = date(1970, 1, 1) + timedelta(days=seq)
+                worker.id_number = factories.make_id_number("500103", worker.birth_date, seq % 100)
+                workers.append(worker)
+            # As factories.add_application makes them, but one flush per unit (one per row took minutes
+            # for 6,000 rows on a busy machine).
+            rows = [
+                Application(
+                    batch=batch,
+                    worker=worker,
+                    unit_id=unit.id,
+                    jurisdiction_id=unit.jurisdiction_id,
+                    org_category=unit.org_category,
+                    applied_trade=trade,
+                    applied_grade=3,
+                    publicity_start=date(2021, 6, 1),
+                    publicity_end=date(2021, 6, 7),
+                    publicity_result="no_objection",
+                    status="draft",
                 )
-                worker.birth_date = date(1960, 1, 1).fromordinal(date(1960, 1, 1).toordinal() + seq)
-                db.session.flush()
-                app_row = factories.add_application(world, worker)
-                if n < pending:
-                    submitters.setdefault(unit.id, []).append(app_row.id)
+                for worker in workers
+            ]
+            db.session.add_all(rows)
+            db.session.flush()
+            submitters[unit.id] = [row.id for row in rows[:pending]]
         db.session.commit()
-        for unit in unit_orgs:
-            user = db.session.scalar(sa.select(User).where(User.organisation_id == unit.id))
-            result = workflow.submit(user, submitters[unit.id], today=date(2021, 7, 1))
-            assert not result.refused, result.refused[:3]
         # Materials for every application, drafts included (the 市工考办 is the first step of this route).
-        ids = db.session.scalars(sa.select(factories.Application.id)).all()
+        ids = db.session.scalars(sa.select(Application.id)).all()
         db.session.execute(
             sa.insert(Material),
             [
@@ -112,100 +151,118 @@ def prepare(reviewers: int, units: int, pending: int, drafts: int) -> None:
             ],
         )
         db.session.commit()
-        print(
-            json.dumps(
-                {
-                    "prepared": {
-                        "applications": len(ids),
-                        "submitted": units * pending,
-                        "drafts": units * drafts,
-                    }
-                }
-            )
-        )
+        for unit in unit_orgs:
+            if not submitters.get(unit.id):
+                continue
+            user = db.session.scalar(sa.select(User).where(User.organisation_id == unit.id))
+            result = workflow.submit(user, submitters[unit.id])
+            assert not result.refused, result.refused[:3]
+        view = next(v for v in app.extensions["admin"][0]._views if v.endpoint == "applications")
+        with app.test_request_context("/"):
+            drafts_query = view.filter_url_args(view.column_filters_for({"application.status": "draft"}))
+        prepared = {
+            "batch": str(batch),
+            "applications": len(ids),
+            "submitted": units * pending,
+            "drafts": units * drafts,
+        }
+        print(json.dumps({"prepared": prepared}, ensure_ascii=False), flush=True)
+        return drafts_query
 
 
-class Client:
-    def __init__(self, base, username):
-        self.base, self.session = base, requests.Session()
-        token = self.token("/login")
-        response = self.session.post(
-            f"{base}/login",
-            data={"username": username, "password": PASSWORD, "csrf_token": token},
-            allow_redirects=False,
-        )
-        assert response.status_code == 302, (username, response.status_code)
+def counted(loop):
+    """Run a client loop; a failed login ends only that client, and is reported in the summary."""
 
-    def token(self, path):
-        html = self.session.get(self.base + path).text
-        match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html) or re.search(
-            r'value="([^"]+)" name="csrf_token"', html
-        )
-        return match.group(1), html
-
-    def token_only(self, path):
-        return self.token(path)[0]
-
-
-def guarded(loop):
-    def run(base, name, stop, stats):
+    def run(base, name, stop, stats, *args):
         try:
-            loop(base, name, stop, stats)
+            loop(base, name, stop, stats, *args)
         except Exception as exc:  # noqa: BLE001 - reported in the summary
             stats["errors"].append(f"{name}: {exc!r}"[:200])
 
     return run
 
 
-@guarded
+def attempt(stats, request, *args, **kw):
+    """``request(*args, **kw)``; a timeout or connection error is counted and answered with None (the loop
+    goes on)."""
+    try:
+        return request(*args, **kw)
+    except requests.Timeout:
+        stats["timeouts"] += 1
+    except (requests.RequestException, LookupError) as exc:
+        stats["request_errors"][type(exc).__name__] += 1
+    time.sleep(0.5)
+    return None
+
+
+@counted
 def reviewer_loop(base, name, stop, stats):
     client = Client(base, name)
     while time.time() < stop:
-        (token, html) = client.token("/review_queue/?page_size=20")
+        page = attempt(stats, client.token, "/review_queue/?page_size=20")
+        if page is None:
+            continue
+        token, html = page
         ids = ROWID.findall(html)[:10]
         if not ids:
             time.sleep(0.2)
             continue
         started = time.perf_counter()
-        response = client.session.post(
-            f"{base}/review_queue/decide/",
+        response = attempt(
+            stats,
+            client.post,
+            "/review_queue/decide/",
             data={"op": "approve", "rowid": ids, "opinion": "压力测试", "csrf_token": token},
         )
+        if response is None:
+            continue
         stats["latency"].append(time.perf_counter() - started)
-        body = response.text
-        done = re.search(r'成功 <strong class="text-success">(\d+)</strong>', body)
-        refused = re.search(r'未处理 <strong class="text-danger">(\d+)</strong>', body)
         stats["status"][response.status_code] += 1
-        stats["done"] += int(done.group(1)) if done else 0
-        stats["refused"] += int(refused.group(1)) if refused else 0
+        stats["done"] += int(done.group(1)) if (done := DONE.search(response.text)) else 0
+        stats["refused"] += int(refused.group(1)) if (refused := REFUSED.search(response.text)) else 0
 
 
-@guarded
-def unit_loop(base, name, stop, stats):
+@counted
+def unit_loop(base, name, stop, stats, drafts_query):
     client = Client(base, name)
     while time.time() < stop:
-        (token, html) = client.token("/applications/?page_size=20&search=工人")
-        drafts = [
-            m.group(1) for row in html.split("<tr")[1:] if "待提交" in row and (m := ROWID.search(row))
-        ][:5]
+        page = attempt(stats, client.token, "/applications/", params=drafts_query)
+        if page is None:
+            continue
+        token, html = page
+        drafts = ROWID.findall(html)[:5]
         if not drafts:
             time.sleep(0.5)
             continue
-        response = client.session.post(
-            f"{base}/applications/action/", data={"action": "submit", "rowid": drafts, "csrf_token": token}
+        started = time.perf_counter()
+        response = attempt(
+            stats,
+            client.post,
+            "/applications/action/",
+            data={"action": "submit", "rowid": drafts, "csrf_token": token},
         )
+        if response is None:
+            continue
+        stats["submit_latency"].append(time.perf_counter() - started)
         stats["submit_status"][response.status_code] += 1
-        done = re.search(r'成功 <strong class="text-success">(\d+)</strong>', response.text)
-        stats["submitted"] += int(done.group(1)) if done else 0
+        stats["submitted"] += int(done.group(1)) if (done := DONE.search(response.text)) else 0
+        stats["submit_refused"] += int(refused.group(1)) if (refused := REFUSED.search(response.text)) else 0
         time.sleep(0.2)
 
 
-def check_consistency() -> dict:
+def percentile_ms(samples, fraction):
+    samples = sorted(samples)
+    return round(samples[min(len(samples) - 1, int(len(samples) * fraction))] * 1000) if samples else None
+
+
+def check_consistency(database: str) -> dict:
+    """Every application's history chains from 待提交 to its current status with no doubled transition;
+    history rows and audit rows agree per action; the audit hash chain is intact."""
     import sqlalchemy as sa
 
     from admin_app import create_app
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"{PG}/{DB}", "SECRET_KEY": "load"})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"{PG}/{database}", "SECRET_KEY": "load"})
     with app.app_context():
         from admin_app.extensions import db
         from admin_app.services import audit
@@ -256,74 +313,65 @@ def check_consistency() -> dict:
 
 def main():
     parser = argparse.ArgumentParser()
+    parser.add_argument("--db", default="gk_load")
     parser.add_argument("--seconds", type=int, default=120)
     parser.add_argument("--reviewers", type=int, default=20)
     parser.add_argument("--units", type=int, default=5)
     parser.add_argument("--pending", type=int, default=400, help="submitted applications per unit at start")
     parser.add_argument("--drafts", type=int, default=200, help="drafts per unit to submit during the run")
     args = parser.parse_args()
-    prepare(args.reviewers, args.units, args.pending, args.drafts)
-    port = 8700 + secrets.randbelow(200)
-    env = dict(
-        os.environ,
-        DATABASE_URL=f"{PG}/{DB}",
-        SECRET_KEY=secrets.token_hex(16),
-        GUNICORN_BIND=f"127.0.0.1:{port}",
-        GUNICORN_ACCESSLOG="/dev/null",
-        LOGIN_RATE_LIMIT="1000 per minute",
-        UPLOAD_DIR="/tmp/gk-load",
-    )
-    server = subprocess.Popen(
-        [os.path.join(ROOT, ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT, env=env
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                requests.get(base + "/login", timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.2)
-        stats = {
-            "latency": [],
-            "status": Counter(),
-            "submit_status": Counter(),
-            "done": 0,
-            "refused": 0,
-            "submitted": 0,
-            "errors": [],
-        }
+    drafts_query = prepare(args.db, args.reviewers, args.units, args.pending, args.drafts)
+    stats = {
+        "latency": [],
+        "submit_latency": [],
+        "status": Counter(),
+        "submit_status": Counter(),
+        "request_errors": Counter(),
+        "timeouts": 0,
+        "done": 0,
+        "refused": 0,
+        "submitted": 0,
+        "submit_refused": 0,
+        "errors": [],
+    }
+    load_before = load_average()
+    with Gunicorn(args.db, 8700 + secrets.randbelow(200)) as server:
         stop = time.time() + args.seconds
         threads = [
-            threading.Thread(target=reviewer_loop, args=(base, f"reviewer{i:02d}", stop, stats))
+            threading.Thread(target=reviewer_loop, args=(server.base, f"reviewer{i:02d}", stop, stats))
             for i in range(args.reviewers)
         ]
         threads += [
-            threading.Thread(target=unit_loop, args=(base, f"unit{u}", stop, stats))
+            threading.Thread(target=unit_loop, args=(server.base, f"unit{u}", stop, stats, drafts_query))
             for u in range(args.units)
         ]
         for t in threads:
             t.start()
-        for t in threads:
-            t.join(timeout=args.seconds + 60)
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
-    latencies = sorted(stats["latency"])
+        for t in threads:  # each loop ends at `stop`, plus at most one request's timeout
+            t.join(timeout=max(0.0, stop - time.time()) + REQUEST_TIMEOUT + 10)
     summary = {
+        "load_average_before": load_before,
+        "load_average_after": load_average(),
+        "server_ready_after_s": round(server.started_in, 1),
         "seconds": args.seconds,
-        "decide_requests": len(latencies),
+        "decide_requests": len(stats["latency"]),
         "decide_status": dict(stats["status"]),
         "approved_rows": stats["done"],
         "refused_rows_already_decided": stats["refused"],
         "approved_per_second": round(stats["done"] / args.seconds, 1),
-        "decide_p50_ms": round(latencies[len(latencies) // 2] * 1000) if latencies else None,
-        "decide_p95_ms": round(latencies[int(len(latencies) * 0.95)] * 1000) if latencies else None,
-        "submitted_rows": stats["submitted"],
+        "decide_p50_ms": percentile_ms(stats["latency"], 0.5),
+        "decide_p95_ms": percentile_ms(stats["latency"], 0.95),
+        "submit_requests": len(stats["submit_latency"]),
         "submit_status": dict(stats["submit_status"]),
+        "submitted_rows": stats["submitted"],
+        "submit_refused_rows": stats["submit_refused"],
+        "submit_p50_ms": percentile_ms(stats["submit_latency"], 0.5),
+        "submit_p95_ms": percentile_ms(stats["submit_latency"], 0.95),
+        "timeouts": stats["timeouts"],
+        "request_errors": dict(stats["request_errors"]),
         "client_errors": stats["errors"][:5],
     }
-    summary.update(check_consistency())
+    summary.update(check_consistency(args.db))
     print(json.dumps(summary, ensure_ascii=False))
 
 

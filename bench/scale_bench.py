@@ -1,8 +1,12 @@
-"""Timings at scale (issue 7), server side through the app (Flask test client, warm), on bench/gen_data.py's
-database: medians and p95 of repeated requests per page and role, the same pages served by a stock
-Flask-Admin ``ModelView`` over the same tables in the same run, and "all matching the filter" bulk approval.
+"""Timings at scale (issue 7) on bench/gen_data.py's database.
 
-Usage:  .venv/bin/python bench/scale_bench.py [--db gk_scale] [--repeat 20] [--no-bulk]
+In process (Flask test client, warm): medians and p95 of repeated requests per list page and role, the same
+pages served by a stock Flask-Admin ``ModelView`` over the same tables, and 统计分析 (Server-Timing).
+Through HTTP (gunicorn with gunicorn.conf.py, real CSRF): 统计分析 timed end to end at the client, and
+"all matching the filter" bulk approvals of ~5,000 rows, from sending the POST to having read the result page.
+The load average is recorded before and after each part (the machine may be shared).
+
+Usage:  .venv/bin/python bench/scale_bench.py [--db gk_scale] [--repeat 30] [--no-bulk]
 The bulk part approves applications (it changes the database: re-run gen_data.py to start again).
 """
 
@@ -17,8 +21,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
-PG = os.environ.get("BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
-PASSWORD = "Passw0rd2021"
+from bench.live_server import PASSWORD, PG, Client, Gunicorn, load_average  # noqa: E402
 
 
 def filter_args(view, wanted: dict) -> dict:
@@ -133,6 +136,12 @@ def main():
 
     results = []
 
+    def mark(moment):
+        results.append({"load_average": load_average(), "at": moment})
+        print(json.dumps(results[-1]), flush=True)
+
+    mark("before in-process")
+
     def run(role, label, url, query, variant="ours"):
         (p50, p95), (c50, c95) = timed(client, url, query, args.repeat)
         results.append(
@@ -174,70 +183,130 @@ def main():
             for label, (url, query) in pages("/stock/applications", stock_flt).items():
                 run(user, label, url, query, variant="stock")
 
-    if not args.no_bulk:
-        bulk(app, views, results)
+    mark("after in-process, before HTTP")
+    over_http(args.db, app, views, results, args)
+    mark("after HTTP")
     with open(os.path.join(HERE, "scale_results.json"), "w") as handle:
         json.dump(results, handle, ensure_ascii=False, indent=1)
 
 
-def bulk(app, views, results):
-    """市工考办 approves every application of a filter (batch year, status 待市工考办审核, grade: ~5,700
-    rows) with "all matching the filter": ids, per-row scope/state checks, UPDATE, history and audit rows."""
+def statistics_over_http(client, results, repeat):
+    """统计分析 as the logged-in user sees it: ``repeat`` GETs of /statistics/ after two warm-ups, timed end
+    to end at the client (request sent → whole page received) and by the app's Server-Timing header."""
+    seen, server = [], []
+    for _ in range(repeat + 2):
+        start = time.perf_counter()
+        response = client.get("/statistics/")
+        seen.append((time.perf_counter() - start) * 1000)
+        assert response.status_code == 200, response.status_code
+        server.append(float(response.headers["Server-Timing"].split("dur=")[1]))
+    (c50, c95), (s50, s95) = percentiles(seen[2:]), percentiles(server[2:])
+    results.append(
+        {
+            "variant": "http",
+            "role": client.username,
+            "page": "statistics",
+            "requests": repeat,
+            "median_ms": c50,
+            "p95_ms": c95,
+            "server_median_ms": s50,
+            "server_p95_ms": s95,
+        }
+    )
+    print(json.dumps(results[-1], ensure_ascii=False), flush=True)
+
+
+def bulk_sets(app, rows: int, count: int) -> list[tuple[int, str, str]]:
+    """``count`` filters of ~``rows`` applications waiting at the 市工考办, each in a different (batch year,
+    grade) set of a batch that is not archived: (year, grade, submitted_at limit). The 提交时间 filter takes
+    the rows submitted before the (``rows`` + 1)th of the set (rows of one minute share a time, so a few fewer may match)."""
     import sqlalchemy as sa
 
     from admin_app.extensions import db
     from models import Application, ExamBatch
 
-    queue = views["review_queue"]
-    client = app.test_client()
-    client.post("/login", data={"username": "office", "password": PASSWORD})
-    # Each run consumes what it approves: take, of the (batch year, grade) sets still waiting at the office
-    # in batches that are not archived, the smallest, a middle and the largest (≈3,600 / 7,100 / 10,700).
     with app.app_context():
         waiting = db.session.execute(
             sa.select(ExamBatch.year, Application.applied_grade, sa.func.count())
             .join(ExamBatch, ExamBatch.id == Application.batch_id)
             .where(Application.status == "pending_office", ExamBatch.state != "archived")
             .group_by(ExamBatch.year, Application.applied_grade)
-            .order_by(sa.func.count(), ExamBatch.year)
+            .having(sa.func.count() >= rows)
+            .order_by(ExamBatch.year.desc(), Application.applied_grade)
         ).all()
-    if len(waiting) < 3:
-        print("fewer than 3 sets left to approve: regenerate the data (bench/gen_data.py)")
-        return
-    chosen = [waiting[0], waiting[len(waiting) // 2], waiting[-1]]
-    for year, grade, _count in chosen:
-        grade = str(grade)
+        chosen = []
+        for year, grade, _count in waiting[:count]:
+            limit = db.session.scalar(
+                sa.select(Application.submitted_at)
+                .join(ExamBatch, ExamBatch.id == Application.batch_id)
+                .where(
+                    Application.status == "pending_office",
+                    ExamBatch.year == year,
+                    Application.applied_grade == grade,
+                )
+                .order_by(Application.submitted_at)
+                .offset(rows)
+                .limit(1)
+            )
+            chosen.append((year, str(grade), limit.strftime("%Y-%m-%d %H:%M:%S")))
+    return chosen
+
+
+def bulk_over_http(client, queue, app, results, rows, count):
+    """市工考办 approves "all matching the filter" (batch year, grade, 提交时间 ≤ limit: ~``rows`` rows) through
+    gunicorn, as the browser does: the confirmation page (count, CSRF token), then the POST, timed from
+    sending it to having read the whole result page. Per row: scope and state checked in the UPDATE, one
+    history and one audit row, and (final step) the 考试报名 row. Consumes what it approves."""
+    from views.base import SecureModelView
+
+    for year, grade, limit in bulk_sets(app, rows, count):
         with app.test_request_context("/"):
-            flt = filter_args(queue, {"exam_batch.year": str(year), "application.applied_grade": grade})
+            flt = filter_args(queue, {"exam_batch.year": year, "application.applied_grade": grade})
+            index = next(
+                i
+                for i, f in enumerate(queue._filters)
+                if type(f).__name__ == "DateTimeSmallerFilter" and f.column.key == "submitted_at"
+            )
+            flt.update(SecureModelView.filter_url_args(queue, [(index, "", limit)]))
+        token, confirm = client.token("/review_queue/bulk/", params={"op": "approve", **flt})
+        matching = re.search(r"全部 (\d+) 条", confirm)
         start = time.perf_counter()
         response = client.post(
             "/review_queue/decide/",
-            query_string=flt,
-            data={"op": "approve", "all_matching": "1", "opinion": "同意"},
+            params=flt,
+            data={"op": "approve", "all_matching": "1", "opinion": "同意", "csrf_token": token},
         )
         seconds = time.perf_counter() - start
         assert response.status_code == 200, response.status_code
-        html = response.get_data(as_text=True)
-        done = int(re.search(r"成功 <strong[^>]*>(\d+)</strong>", html).group(1))
+        done = int(re.search(r"成功 <strong[^>]*>(\d+)</strong>", response.text).group(1))
         assert done > 0, "nothing approved"
-        with app.app_context():
-            left = db.session.scalar(
-                sa.select(sa.func.count())
-                .select_from(Application)
-                .where(Application.status == "pending_office")
-            )
         results.append(
             {
-                "variant": "ours",
+                "variant": "http",
                 "role": "office",
-                "page": f"bulk approve {year}/{grade}",
-                "seconds": round(seconds, 3),
+                "page": f"bulk approve {year}/{grade}/提交时间<{limit}",
+                "matching_on_confirmation_page": int(matching.group(1)) if matching else None,
                 "approved": done,
-                "result_page_bytes": len(html),
-                "pending_office_left": left,
+                "seconds": round(seconds, 3),
+                "server_seconds": round(float(response.headers["Server-Timing"].split("dur=")[1]) / 1000, 3),
+                "result_page_bytes": len(response.content),
             }
         )
         print(json.dumps(results[-1], ensure_ascii=False), flush=True)
+
+
+def over_http(database, app, views, results, args):
+    """The HTTP part: gunicorn (gunicorn.conf.py: 2 workers × 4 threads) on the bench database."""
+    import secrets
+
+    with Gunicorn(database, 8600 + secrets.randbelow(90)) as server:
+        for user in ("office", "yuzhong_hr"):
+            client = Client(server.base, user)
+            for _ in range(6):  # both workers have served the list, the queue and a statistics page
+                client.get("/review_queue/")
+            statistics_over_http(client, results, args.repeat)
+        if not args.no_bulk:
+            bulk_over_http(Client(server.base, "office"), views["review_queue"], app, results, 5000, 3)
 
 
 if __name__ == "__main__":
