@@ -82,25 +82,27 @@ class Gunicorn:
         return [int(p) for p in out.split()]
 
 
-def wait_until_ready(base: str, process=None, deadline: float = START_TIMEOUT) -> float:
+def wait_until_ready(
+    base: str, process=None, deadline: float = START_TIMEOUT, first_timeout: float = 5.0
+) -> float:
     """Seconds until ``GET /login`` answered 200. Connection refusals and timeouts (a cold worker on a busy
-    machine) are retried with a growing per-request timeout until ``deadline`` seconds have passed; then,
-    or if the server process exits, RuntimeError."""
+    machine) are retried, each wait twice the last (from ``first_timeout``, at most 60 s), until ``deadline``
+    seconds have passed — no attempt runs past it; then, or as soon as the server process exits,
+    RuntimeError."""
     started = time.monotonic()
-    timeout = 5.0
-    last = None
-    while time.monotonic() - started < deadline:
+    timeout, last = first_timeout, None
+    while (left := deadline - (time.monotonic() - started)) > 0:
         if process is not None and process.poll() is not None:
             raise RuntimeError(f"gunicorn exited with {process.returncode} before answering")
         try:
-            response = requests.get(base + "/login", timeout=timeout)
+            response = requests.get(base + "/login", timeout=min(timeout, left))
             if response.status_code == 200:
                 return time.monotonic() - started
             last = f"HTTP {response.status_code}"
         except requests.RequestException as exc:
             last = type(exc).__name__
             timeout = min(timeout * 2, 60.0)
-        time.sleep(0.5)
+        time.sleep(min(0.5, max(0.0, deadline - (time.monotonic() - started))))
     raise RuntimeError(f"server at {base} did not answer within {deadline:.0f} s (last: {last})")
 
 
