@@ -20,6 +20,7 @@ from models import (
     RouteRule,
     Trade,
     User,
+    UserSession,
     Worker,
 )
 from views.admin_area import (
@@ -36,6 +37,7 @@ from views.application_area import ApplicationView, ReviewQueueView
 from views.exam_area import EvaluationView, RecognitionView, RegistrationView, ScoreView
 from views.home import HomeView
 from views.messages import NotificationView
+from views.sessions import OnlineSessionView
 from views.statistics import StatisticsView
 from views.unit_area import PostSettingView, UnitDirectoryView, UnitProfileView, WorkerView
 
@@ -79,6 +81,9 @@ def build_admin(app) -> Admin:
         UnitDirectoryView(Organisation, db, name="单位列表", endpoint="units", category=STAFF_AREA)
     )
     admin.add_view(UserAdminView(User, db, name="账号管理", endpoint="users", category=SYSTEM_AREA))
+    admin.add_view(
+        OnlineSessionView(UserSession, db, name="在线用户", endpoint="online", category=SYSTEM_AREA)
+    )
     admin.add_view(
         OrganisationAdminView(
             Organisation, db, name="机构管理", endpoint="organisations", category=SYSTEM_AREA

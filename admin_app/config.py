@@ -43,6 +43,17 @@ def _int_env(env: dict, name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _bool_env(env: dict, name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be 1 or 0, got {raw!r}")
+
+
 def load_config(instance_path: str, env: dict | None = None) -> dict:
     """Return the Flask config mapping for this process, built from ``env`` (default: os.environ)."""
     env = dict(os.environ if env is None else env)
@@ -70,6 +81,12 @@ def load_config(instance_path: str, env: dict | None = None) -> dict:
     replica_url = env.get("REPLICA_DATABASE_URL")
     binds = {"replica": _normalise_database_url(replica_url)} if replica_url else {}
 
+    ratelimit_uri = env.get("RATELIMIT_STORAGE_URI", "memory://")
+    # A Redis that does not answer must not hold a login for long before the in-memory fallback.
+    ratelimit_options = (
+        {"socket_connect_timeout": 1, "socket_timeout": 1} if ratelimit_uri.startswith("redis") else {}
+    )
+
     return {
         "APP_ENV": app_env,
         "SECRET_KEY": secret,
@@ -88,20 +105,35 @@ def load_config(instance_path: str, env: dict | None = None) -> dict:
         "IMPORT_MAX_ROWS": _int_env(env, "IMPORT_MAX_ROWS", 20000),
         "IMPORT_MAX_COLUMNS": _int_env(env, "IMPORT_MAX_COLUMNS", 30),
         "IMPORT_MAX_UNZIPPED_MB": _int_env(env, "IMPORT_MAX_UNZIPPED_MB", 64),
+        # Failed logins lock the (account, client address) pair after LOGIN_MAX_FAILURES, and the whole
+        # address after LOGIN_ADDRESS_MAX_FAILURES, counted within LOGIN_FAILURE_WINDOW_MINUTES; a lock lasts
+        # LOGIN_LOCK_MINUTES. Successful logins are not counted (200 clerks behind one NAT log in freely).
         "LOGIN_MAX_FAILURES": _int_env(env, "LOGIN_MAX_FAILURES", 5),
+        "LOGIN_ADDRESS_MAX_FAILURES": _int_env(env, "LOGIN_ADDRESS_MAX_FAILURES", 30),
+        "LOGIN_FAILURE_WINDOW_MINUTES": _int_env(env, "LOGIN_FAILURE_WINDOW_MINUTES", 15),
         "LOGIN_LOCK_MINUTES": _int_env(env, "LOGIN_LOCK_MINUTES", 15),
+        # A session's "last seen" is written at most this often (not on every request).
+        "SESSION_TOUCH_SECONDS": _int_env(env, "SESSION_TOUCH_SECONDS", 60),
         "PERMANENT_SESSION_LIFETIME": timedelta(minutes=_int_env(env, "SESSION_IDLE_MINUTES", 30)),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "0") == "1",
+        # HTTPS-only cookies in production unless explicitly turned off (SESSION_COOKIE_SECURE=0) for a
+        # plain-HTTP intranet.
+        "SESSION_COOKIE_SECURE": _bool_env(env, "SESSION_COOKIE_SECURE", app_env == "production"),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "WTF_CSRF_TIME_LIMIT": None,
         "BABEL_DEFAULT_LOCALE": "zh_CN",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
         "FLASK_ADMIN_SWATCH": "cerulean",
-        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_STORAGE_URI": ratelimit_uri,
+        "RATELIMIT_STORAGE_OPTIONS": ratelimit_options,
+        # Redis down: keep answering with per-process limits (Flask-Limiter logs a warning) instead of 500s.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_HEADERS_ENABLED": True,
-        "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        # A flood guard on login attempts per address (the failures are counted above): high enough for a
+        # bureau's 200 clerks behind one NAT address at 9:00.
+        "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "300 per minute"),
+        "REGISTER_RATE_LIMIT": env.get("REGISTER_RATE_LIMIT", "10 per minute"),
         # Staff roles may log in only from these networks (the bureaus' 金保网 intranet); empty: anywhere.
         "STAFF_ALLOWED_NETWORKS": [
             n.strip() for n in env.get("STAFF_ALLOWED_NETWORKS", "").split(",") if n.strip()

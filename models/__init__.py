@@ -7,6 +7,7 @@ from models.exam import Registration
 from models.notification import Notification
 from models.org import Jurisdiction, Organisation, User
 from models.post import PostSetting
+from models.session import LoginFailure, LoginLock, UserSession
 from models.worker import AnnualAssessment, Worker, WorkerEducation, WorkHistory
 
 __all__ = [
@@ -19,12 +20,15 @@ __all__ = [
     "Ethnicity",
     "ExamBatch",
     "Jurisdiction",
+    "LoginFailure",
+    "LoginLock",
     "Notification",
     "Organisation",
     "PostSetting",
     "Registration",
     "Trade",
     "User",
+    "UserSession",
     "Worker",
     "WorkerEducation",
     "WorkHistory",

@@ -1,6 +1,5 @@
 """Organisations, their jurisdictions and the user accounts that belong to them."""
 
-import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -93,7 +92,8 @@ class Organisation(db.Model):
 
 
 class User(db.Model):
-    """An account. Its role is its organisation's kind; ``session_token`` ends old sessions when rotated."""
+    """An account. Its role is its organisation's kind. Its logins are ``UserSession`` rows (models/session.py)
+    and its login failures are counted per client address (services/login_throttle.py)."""
 
     __tablename__ = "app_user"
 
@@ -105,11 +105,8 @@ class User(db.Model):
     phone: Mapped[str | None] = mapped_column(sa.String(30))
     active: Mapped[bool] = mapped_column(default=True)
     must_change_password: Mapped[bool] = mapped_column(default=False)
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None] = mapped_column()
     last_login_at: Mapped[datetime | None] = mapped_column()
     password_changed_at: Mapped[datetime | None] = mapped_column()
-    session_token: Mapped[str] = mapped_column(sa.String(32), default=lambda: secrets.token_hex(16))
     real_name_verified: Mapped[bool] = mapped_column(default=False)
     verified_name: Mapped[str | None] = mapped_column(sa.String(40))
     verified_id_number: Mapped[str | None] = mapped_column(sa.String(18))
@@ -132,7 +129,8 @@ class User(db.Model):
         return False
 
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_token}"
+        # The login itself is the server-side UserSession named in the signed cookie (auth.load_user).
+        return str(self.id)
 
     # --- domain ---
     @property
@@ -144,16 +142,12 @@ class User(db.Model):
         return enums.ROLE_LABELS.get(self.role, self.role)
 
     def set_password(self, password: str) -> None:
-        """Hash (scrypt) and store; rotates the session token so every other session ends."""
+        """Hash (scrypt) and store. The callers end the account's sessions (services/accounts)."""
         self.password_hash = generate_password_hash(password, method="scrypt")
         self.password_changed_at = utcnow()
-        self.rotate_session()
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
-
-    def rotate_session(self) -> None:
-        self.session_token = secrets.token_hex(16)
 
     def __str__(self) -> str:
         return self.username

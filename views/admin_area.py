@@ -10,7 +10,8 @@ from wtforms.validators import DataRequired, InputRequired, NumberRange, Optiona
 
 from admin_app.extensions import db
 from admin_app.form_helpers import REQUIRED, code_filter, domain_validator, strip_filter
-from admin_app.services import accounts, audit, batches, workflow
+from admin_app.services import accounts, audit, batches, login_throttle, sessions, workflow
+from admin_app.services.clock import format_beijing
 from admin_app.services.validators import (
     InvalidInput,
     validate_credit_code,
@@ -18,6 +19,7 @@ from admin_app.services.validators import (
     validate_postcode,
 )
 from models import ExamBatch, Organisation, User, enums
+from models.org import utcnow
 from views.base import SecureModelView, parse_ids
 from views.unit_area import ORG_LABELS
 
@@ -34,6 +36,15 @@ def _role_label(view, context, model, name):
     return enums.ROLE_LABELS.get(model.organisation.kind, model.organisation.kind)
 
 
+def _login_lock(view, context, model, name):
+    """登录锁定: until when, and from how many addresses (the locks of the whole page read in one query)."""
+    locks = view._per_page((view.endpoint, "login_locks"), lambda: login_throttle.locked_accounts(utcnow()))
+    if model.username not in locks:
+        return ""
+    count, until = locks[model.username]
+    return f"锁定至 {format_beijing(until, '%m-%d %H:%M')}（{count} 个地址）"
+
+
 class UserAdminView(AdminOnlyView):
     """账号管理: staff accounts get a one-time password and must change it at first login."""
 
@@ -44,7 +55,7 @@ class UserAdminView(AdminOnlyView):
         "role",
         "active",
         "must_change_password",
-        "locked_until",
+        "login_lock",
         "last_login_at",
     ]
     column_labels = {
@@ -57,20 +68,19 @@ class UserAdminView(AdminOnlyView):
         "role": "角色",
         "active": "启用",
         "must_change_password": "须修改密码",
-        "locked_until": "锁定至",
+        "login_lock": "登录锁定",
         "last_login_at": "最近登录",
         "real_name_verified": "已实名认证",
         "created_at": "创建时间",
-        "failed_logins": "连续登录失败次数",
         "password_changed_at": "密码修改时间",
         "verified_name": "实名认证姓名",
         "verified_at": "实名认证时间",
     }
-    column_formatters = {"role": _role_label}
+    column_formatters = {"role": _role_label, "login_lock": _login_lock}
     column_filters = ["username", "organisation.name", "organisation.kind", "active", "must_change_password"]
     column_choices = {"organisation.kind": enums.choices(enums.ROLE_LABELS)}
     column_searchable_list = ["username", "full_name"]
-    column_details_exclude_list = ["password_hash", "session_token", "verified_id_number"]
+    column_details_exclude_list = ["password_hash", "verified_id_number"]
     form_columns = ["username", "full_name", "phone", "organisation", "active"]
     form_args = {
         "username": {"validators": [DataRequired(REQUIRED)], "filters": [strip_filter]},
@@ -78,7 +88,7 @@ class UserAdminView(AdminOnlyView):
         "phone": {"validators": [Optional(), domain_validator(validate_phone)], "filters": [code_filter]},
     }
     unique_messages = {"username": "该账号已存在"}
-    action_roles = {"reset_password": ADMIN_ONLY, "disable": ADMIN_ONLY, "enable": ADMIN_ONLY}
+    action_roles = {name: ADMIN_ONLY for name in ("reset_password", "disable", "enable", "unlock")}
 
     @property
     def form_ajax_refs(self):
@@ -94,11 +104,11 @@ class UserAdminView(AdminOnlyView):
             model._one_time_password = accounts.issue_one_time_password(model)
         else:
             history = sa.inspect(model).attrs
-            if history.organisation_id.history.has_changes() or (
-                history.active.history.has_changes() and not model.active
-            ):
-                # Moving or disabling ends every session of the account at once.
-                model.rotate_session()
+            # Moving or disabling ends every session of the account at once.
+            if history.organisation.history.has_changes() or history.organisation_id.history.has_changes():
+                sessions.end_all_of(model, "account_moved")
+            elif history.active.history.has_changes() and not model.active:
+                sessions.end_all_of(model, "account_disabled")
 
     def after_model_change(self, form, model, is_created):
         password = getattr(model, "_one_time_password", None)
@@ -129,7 +139,7 @@ class UserAdminView(AdminOnlyView):
         for user in users:
             if user.active:
                 user.active = False
-                user.rotate_session()
+                sessions.end_all_of(user, "account_disabled")
                 audit.record("account_disabled", user, object_type="User")
         db.session.commit()
         flash(f"已停用 {len(users)} 个账号", "success")
@@ -140,11 +150,14 @@ class UserAdminView(AdminOnlyView):
         for user in users:
             if not user.active:
                 user.active = True
-                user.failed_logins = 0
-                user.locked_until = None
                 audit.record("account_enabled", user, object_type="User")
         db.session.commit()
         flash(f"已启用 {len(users)} 个账号", "success")
+
+    @action("unlock", "解除登录锁定", "确定解除所选账号在所有地址上的登录锁定吗？")
+    def action_unlock(self, ids):
+        locked = login_throttle.unlock(current_user, self._selected_users(ids), utcnow())
+        flash(f"已解除 {locked} 个账号的登录锁定" if locked else "所选账号没有被锁定", "success")
 
 
 class OrganisationAdminView(AdminOnlyView):

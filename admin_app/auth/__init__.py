@@ -1,12 +1,11 @@
 """Authentication: Flask-Login wiring, the account pages and the gates every request passes."""
 
-import sqlalchemy as sa
-from flask import flash, redirect, request, url_for
+from flask import flash, redirect, request, session, url_for
 from flask_login import current_user
-from sqlalchemy.orm import joinedload
 
-from admin_app.extensions import db, login_manager
-from models import User, enums
+from admin_app.extensions import login_manager
+from admin_app.services import sessions
+from models import enums
 
 # Endpoints reachable before the password is changed / the unit profile is complete.
 _ALWAYS_OPEN = {
@@ -17,23 +16,13 @@ _ALWAYS_OPEN = {
     "static",
     "admin.static",
 }
-_PROFILE_OPEN = _ALWAYS_OPEN | {"auth.verify"}
+_PROFILE_OPEN = _ALWAYS_OPEN | {"auth.verify", "auth.sessions_view", "auth.end_sessions"}
 
 
 @login_manager.user_loader
-def load_user(identity: str):
-    """Identity is ``id:session_token``; a rotated token (password change, disable) ends the session."""
-    user_id, _, token = (identity or "").partition(":")
-    if not user_id.isdigit() or not token:
-        return None
-    user = db.session.scalar(
-        sa.select(User)
-        .options(joinedload(User.organisation))  # every page needs it (role, scope): one query, not two
-        .where(User.id == int(user_id), User.session_token == token)
-    )
-    if user is None or not user.is_active:
-        return None
-    return user
+def load_user(user_id: str):
+    """Logged in only through an open server-side session (services/sessions): the signed cookie names it."""
+    return sessions.resume(user_id, session.get(sessions.SESSION_KEY))
 
 
 def gate():

@@ -1,11 +1,11 @@
 """Login, logout, password change, unit self-registration and 实名认证."""
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from admin_app.auth.forms import ChangePasswordForm, LoginForm, RealNameForm, RegisterForm
 from admin_app.extensions import db, limiter
-from admin_app.services import accounts, audit
+from admin_app.services import accounts, audit, sessions
 from admin_app.services.validators import InvalidInput, parse_resident_id
 from models import enums
 from models.org import utcnow
@@ -21,8 +21,6 @@ def _safe_next(target: str | None) -> str:
 
 
 def _login_limit():
-    from flask import current_app
-
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
@@ -39,9 +37,7 @@ def login():
         if result.user is None:
             flash(result.error, "error")
         else:
-            session.clear()
-            session.permanent = True
-            login_user(result.user)
+            _begin_session(result.user)
             if result.user.must_change_password:
                 flash("首次登录或密码已被重置，请先修改密码", "warning")
                 return redirect(url_for("auth.change_password"))
@@ -49,11 +45,21 @@ def login():
     return render_template("auth/login.html", form=form)
 
 
+def _begin_session(user) -> None:
+    """A fresh cookie (no data carried over from before the login) naming a new server-side session."""
+    session.clear()
+    session.permanent = True
+    session[sessions.SESSION_KEY] = sessions.start(user, request.remote_addr, request.user_agent.string)
+    login_user(user)
+
+
 @bp.route("/logout", methods=["POST"])
 def logout():
+    # The server-side session ends: a copy of this cookie opens nothing afterwards.
+    sessions.end_current(session.get(sessions.SESSION_KEY))
     if current_user.is_authenticated:
         audit.record("logout", current_user, user=current_user)
-        db.session.commit()
+    db.session.commit()
     logout_user()
     session.clear()
     flash("您已安全退出", "info")
@@ -66,21 +72,23 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         problems = accounts.change_password(
-            current_user, form.current_password.data, form.new_password.data, form.confirm.data
+            current_user,
+            form.current_password.data,
+            form.new_password.data,
+            form.confirm.data,
+            session_id=session.get(sessions.SESSION_KEY),
         )
         if problems:
             for problem in problems:
                 flash(problem, "error")
         else:
-            # The session token rotated with the password: log in again under the new identity.
-            login_user(current_user._get_current_object())
-            flash("密码修改成功", "success")
+            flash("密码修改成功，您在其他地方的登录已全部结束", "success")
             return redirect(url_for("admin.index"))
     return render_template("auth/change_password.html", form=form)
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(lambda: current_app.config["REGISTER_RATE_LIMIT"], methods=["POST"])
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("admin.index"))
@@ -98,9 +106,7 @@ def register():
         except InvalidInput as exc:
             flash(str(exc), "error")
         else:
-            session.clear()
-            session.permanent = True
-            login_user(user)
+            _begin_session(user)
             flash("注册成功。您可以现在进行实名认证（可选），以提升账号安全系数。", "success")
             return redirect(url_for("auth.verify"))
     return render_template("auth/register.html", form=form)
@@ -124,6 +130,35 @@ def verify():
         flash("实名认证成功", "success")
         return redirect(url_for("admin.index"))
     return render_template("auth/verify.html", form=form)
+
+
+@bp.route("/sessions", methods=["GET"])
+@login_required
+def sessions_view():
+    """登录会话: the user's own open sessions, the current one marked."""
+    current = sessions.digest(session.get(sessions.SESSION_KEY) or "")
+    rows = sessions.open_sessions_of(current_user)
+    return render_template("auth/sessions.html", rows=rows, current=current)
+
+
+@bp.route("/sessions/end", methods=["POST"])
+@login_required
+def end_sessions():
+    """End one of the user's other sessions (``session``) or all of them (``others``); never another
+    user's, never the current one (that is 退出)."""
+    current = sessions.digest(session.get(sessions.SESSION_KEY) or "")
+    others = [row.id for row in sessions.open_sessions_of(current_user) if row.token_hash != current]
+    if request.form.get("others"):
+        wanted = others
+    else:
+        raw = request.form.get("session", "")
+        wanted = [int(raw)] if raw.isascii() and raw.isdigit() and int(raw) in others else []
+        if not wanted:
+            flash("该会话不存在、已结束或是当前会话（结束当前会话请点“退出”）", "error")
+            return redirect(url_for("auth.sessions_view"))
+    ended = sessions.end_selected(wanted, "ended_by_user", owner=current_user)
+    flash(f"已结束 {len(ended)} 个其他会话", "success")
+    return redirect(url_for("auth.sessions_view"))
 
 
 def init_app(app) -> None:

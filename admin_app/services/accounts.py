@@ -1,21 +1,24 @@
 """Account use cases: login with lockout, password change, staff accounts, unit self-registration."""
 
+import re
 import secrets
 import string
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
+from functools import cache
 
 import sqlalchemy as sa
 from flask import current_app
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from admin_app.extensions import db
-from admin_app.services import audit
-from admin_app.services.clock import format_beijing
+from admin_app.services import audit, login_throttle, sessions
 from admin_app.services.validators import InvalidInput, password_problems, validate_credit_code
 from models import Organisation, User, enums
 from models.org import utcnow
 
 DUPLICATE_CREDIT_CODE = "该统一社会信用代码已被注册，请使用本单位已注册的账号登录"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass
@@ -38,45 +41,52 @@ def staff_network_allowed(user: User, address: str | None) -> bool:
     return any(ip in ipaddress.ip_network(n, strict=False) for n in networks)
 
 
+# One answer for an unknown name, a wrong password and a locked login (no account enumeration).
+LOGIN_FAILED = "用户名或密码错误（连续多次输错后将暂时无法登录，请稍后再试）"
+
+
+@cache
+def _dummy_hash() -> str:
+    # Same method and parameters as every stored hash (User.set_password), so checking it costs the same.
+    return generate_password_hash(secrets.token_hex(16), method="scrypt")
+
+
+def _login_name(username: str | None) -> str:
+    # Control characters (NUL included) cannot be in a username and PostgreSQL refuses NUL in a query.
+    return _CONTROL.sub("", (username or "").strip())[:40]
+
+
 def authenticate(
     username: str, password: str, now: datetime | None = None, client_address: str | None = None
 ) -> LoginResult:
-    """Check credentials. Failures are counted in the database; the Nth failure locks the account.
+    """Check credentials, throttled per (name, client address) and per address (services/login_throttle).
 
-    Guarantees: a locked or disabled account never logs in, even with the right password; the same
-    message is given for an unknown user and a wrong password (no account enumeration).
+    Guarantees: an unknown name, a wrong password and a locked login get the same message
+    (``LOGIN_FAILED``) after the same work — one scrypt check (of a dummy hash when there is no account or
+    the login is locked) and one counted failure; a locked login never succeeds, even with the right
+    password; another address is not locked by this one's failures; a success is never counted.
     """
     now = now or utcnow()
-    max_failures = current_app.config["LOGIN_MAX_FAILURES"]
-    lock_minutes = current_app.config["LOGIN_LOCK_MINUTES"]
-    user = db.session.scalar(sa.select(User).where(User.username == (username or "").strip()))
-    if user is None:
-        return LoginResult(None, "用户名或密码错误")
-    if user.locked_until and user.locked_until > now:
-        return LoginResult(None, f"账号已锁定，请于 {format_beijing(user.locked_until, '%H:%M')} 后再试")
-    if not user.check_password(password or ""):
-        # Count in SQL so that concurrent attempts are all counted.
-        db.session.execute(
-            sa.update(User).where(User.id == user.id).values(failed_logins=User.failed_logins + 1)
-        )
-        db.session.refresh(user)
-        if user.failed_logins >= max_failures:
-            user.locked_until = now + timedelta(minutes=lock_minutes)
-            user.failed_logins = 0
-            audit.record("account_locked", user, user=user)
-            db.session.commit()
-            return LoginResult(None, f"连续{max_failures}次密码错误，账号已锁定{lock_minutes}分钟")
+    name = _login_name(username)
+    address = (client_address or login_throttle.UNKNOWN_ADDRESS)[:45]
+    user = db.session.scalar(sa.select(User).where(User.username == name)) if name else None
+    throttle = login_throttle.check(name, address, now)
+    if user is not None and not throttle.locked:
+        password_ok = user.check_password(password or "")
+    else:
+        check_password_hash(_dummy_hash(), password or "")
+        password_ok = False
+    if not password_ok:
+        login_throttle.record_failure(name, address, throttle, now)
         db.session.commit()
-        left = max_failures - user.failed_logins
-        return LoginResult(None, f"用户名或密码错误（再错{left}次将锁定账号）")
+        return LoginResult(None, LOGIN_FAILED)
     if not user.is_active:
         return LoginResult(None, "账号已停用，请联系系统管理员")
     if not staff_network_allowed(user, client_address):
         audit.record("login_refused_network", user, user=user, detail={"ip": client_address})
         db.session.commit()
         return LoginResult(None, "人力社保部门用户须通过金保网（内网）登录本系统")
-    user.failed_logins = 0
-    user.locked_until = None
+    login_throttle.forget_failures(name, address)
     user.last_login_at = now
     audit.record("login", user, user=user)
     db.session.commit()
@@ -92,8 +102,11 @@ def check_new_password(user: User, new_password: str, confirm: str) -> list[str]
     return problems
 
 
-def change_password(user: User, current_password: str, new_password: str, confirm: str) -> list[str]:
-    """Change the user's own password. Returns problems (nothing changed) or [] (changed, committed)."""
+def change_password(
+    user: User, current_password: str, new_password: str, confirm: str, session_id: str | None = None
+) -> list[str]:
+    """Change the user's own password. Returns problems (nothing changed) or [] (changed, committed);
+    on a change every other session of the user ends (the one named ``session_id`` stays)."""
     if not user.check_password(current_password or ""):
         return ["原密码不正确"]
     problems = check_new_password(user, new_password, confirm)
@@ -101,7 +114,8 @@ def change_password(user: User, current_password: str, new_password: str, confir
         return problems
     user.set_password(new_password)
     user.must_change_password = False
-    audit.record("password_changed", user, user=user)
+    ended = sessions.end_all_of(user, "password_changed", keep=session_id)
+    audit.record("password_changed", user, user=user, detail={"sessions_ended": ended} if ended else None)
     db.session.commit()
     return []
 
@@ -116,12 +130,13 @@ def generate_initial_password() -> str:
 
 
 def issue_one_time_password(user: User) -> str:
-    """Set a fresh one-time password the user must change at next login; ends the user's sessions."""
+    """Set a fresh one-time password the user must change at next login; ends the user's sessions (not
+    committed: the caller commits with its audit row)."""
     password = generate_initial_password()
     user.set_password(password)
     user.must_change_password = True
-    user.failed_logins = 0
-    user.locked_until = None
+    if user.id is not None:
+        sessions.end_all_of(user, "password_reset")
     return password
 
 

@@ -137,3 +137,60 @@ def test_times_are_shown_in_beijing_time(client, world, login_as):
     assert "2021-07-01 10:00" in body and "02:00:30" not in body
     details = text_of(client.get(f"/users/details/?id={world.users['center'].id}"))
     assert "2021-07-01 10:00" in details
+
+
+def test_admin_sees_and_lifts_a_login_lock_from_the_account_list(client, world, login_as):
+    from models import LoginLock
+    from tests.factories import PASSWORD
+
+    attacker = client.application.test_client()
+
+    def attempt(password):
+        return attacker.post(
+            "/login",
+            data={"username": "center", "password": password},
+            environ_base={"REMOTE_ADDR": "203.0.113.20"},
+        )
+
+    for _ in range(5):
+        attempt("wrong-pass1")
+    assert attempt(PASSWORD).status_code == 200  # locked from that address
+    login_as("admin")
+    assert "锁定至" in text_of(client.get("/users/")) and "（1 个地址）" in text_of(client.get("/users/"))
+    target = world.users["center"]
+    response = client.post(
+        "/users/action/", data={"action": "unlock", "rowid": [target.id]}, follow_redirects=True
+    )
+    assert "已解除 1 个账号的登录锁定" in text_of(response)
+    assert "锁定至" not in text_of(client.get("/users/"))
+    lock = db.session.scalar(sa.select(LoginLock))
+    assert lock.lifted_at is not None and lock.lifted_by_id == world.users["admin"].id
+    row = db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "login_unlocked"))
+    assert row.username == "admin" and row.object_id == str(target.id) and "203.0.113.20" in row.detail
+    # The lock and the failures before it are gone: the right password works from that address again.
+    assert attempt(PASSWORD).status_code == 302
+    # Other roles may not unlock.
+    login_as("office")
+    assert client.post("/users/action/", data={"action": "unlock", "rowid": [target.id]}).status_code == 403
+
+
+def test_moving_or_resetting_an_account_ends_its_sessions(client, world, login_as):
+    from models import UserSession
+
+    target = world.users["center"]
+    other = client.application.test_client()
+    login(other, "center")
+    login_as("admin")
+    office = world.users["office"].organisation
+    client.post(
+        f"/users/edit/?id={target.id}",
+        data={"username": "center", "full_name": "x", "organisation": office.id, "active": "y"},
+    )
+    assert other.get("/").status_code == 302
+    login(other, "center")
+    client.post("/users/action/", data={"action": "reset_password", "rowid": [target.id]})
+    assert other.get("/").status_code == 302
+    reasons = db.session.scalars(
+        sa.select(UserSession.end_reason).where(UserSession.user_id == target.id).order_by(UserSession.id)
+    ).all()
+    assert reasons == ["account_moved", "password_reset"]

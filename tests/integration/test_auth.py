@@ -1,9 +1,11 @@
+import re
 from datetime import timedelta
 
 import sqlalchemy as sa
 
 from admin_app.extensions import db
-from models import AuditLog, User
+from admin_app.services import accounts
+from models import AuditLog, LoginLock
 from models.org import utcnow
 from tests.conftest import login, text_of
 from tests.factories import PASSWORD
@@ -29,28 +31,72 @@ def test_login_with_right_password_and_logout(client, world):
     assert {"login", "logout"} <= actions
 
 
-def test_wrong_password_counts_and_fifth_failure_locks_for_15_minutes(client, world):
-    for attempt in range(1, 5):
-        body = text_of(login(client, "unit_a", "wrong-pass1"))
-        assert f"再错{5 - attempt}次将锁定账号" in body
-    body = text_of(login(client, "unit_a", "wrong-pass1"))
-    assert "账号已锁定15分钟" in body
-    user = db.session.scalar(sa.select(User).where(User.username == "unit_a"))
-    assert user.locked_until > utcnow() + timedelta(minutes=14)
-    # Even the right password is refused while locked.
-    body = text_of(login(client, "unit_a", PASSWORD))
-    assert "账号已锁定" in body
+def login_message(response) -> str:
+    """The text of the page's flashed alert(s): what the person is told."""
+    return " ".join(
+        re.sub(r"\s+", " ", m).strip()
+        for m in re.findall(
+            r'<div class="alert[^"]*" role="alert">(.*?)</div>', response.get_data(as_text=True)
+        )
+    )
+
+
+def attempt(client, username, password):
+    return client.post("/login", data={"username": username, "password": password})
+
+
+def test_fifth_failure_locks_that_name_from_that_address_for_15_minutes(client, world):
+    for _attempt in range(4):
+        assert login_message(attempt(client, "unit_a", "wrong-pass1")) == accounts.LOGIN_FAILED
+    assert not db.session.scalar(sa.select(LoginLock.id))
+    assert login_message(attempt(client, "unit_a", "wrong-pass1")) == accounts.LOGIN_FAILED
+    lock = db.session.scalar(sa.select(LoginLock).where(LoginLock.username == "unit_a"))
+    assert lock.address == "127.0.0.1"
+    assert utcnow() + timedelta(minutes=14) < lock.locked_until <= utcnow() + timedelta(minutes=15)
+    audited = db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "login_locked"))
+    assert audited.object_id == str(lock.id) and '"username": "unit_a"' in audited.detail
+    # Even the right password is refused while locked, with the same answer.
+    assert login_message(attempt(client, "unit_a", PASSWORD)) == accounts.LOGIN_FAILED
     assert client.get("/").status_code == 302
     # After the lock expires the right password works again.
-    user.locked_until = utcnow() - timedelta(seconds=1)
+    lock.locked_until = utcnow() - timedelta(seconds=1)
     db.session.commit()
     assert login(client, "unit_a", PASSWORD).status_code == 302
     assert client.get("/").status_code == 200
 
 
-def test_unknown_user_gets_the_same_message(client, world):
-    body = text_of(login(client, "nobody", "whatever1"))
-    assert "用户名或密码错误" in body
+def test_unknown_user_wrong_password_and_locked_login_get_the_same_answer(client, world):
+    unknown = login_message(attempt(client, "nobody", "whatever1"))
+    wrong = login_message(attempt(client, "unit_a", "wrong-pass1"))
+    for _ in range(5):
+        attempt(client, "unit_b", "wrong-pass1")
+    locked = login_message(attempt(client, "unit_b", PASSWORD))  # locked: the right password is refused
+    assert unknown == wrong == locked == accounts.LOGIN_FAILED
+    assert "用户名或密码错误" in unknown
+    for revealing in ("再错", "次将锁定", "已锁定", "账号已", "不存在"):
+        assert revealing not in unknown
+    # A name that does not exist is throttled exactly like one that does (no enumeration by locking).
+    for _ in range(5):
+        attempt(client, "nobody2", "whatever1")
+    assert db.session.scalar(sa.select(LoginLock.id).where(LoginLock.username == "nobody2"))
+
+
+def test_unknown_and_locked_logins_check_a_dummy_hash_of_the_same_cost(app, client, world, monkeypatch):
+    """One scrypt check per refused login whatever the reason, with the parameters of a real hash."""
+    import admin_app.services.accounts as accounts_module
+
+    checked = []
+    real = accounts_module.check_password_hash
+    monkeypatch.setattr(
+        accounts_module, "check_password_hash", lambda h, p: checked.append(h.split("$")[0]) or real(h, p)
+    )
+    for _ in range(5):
+        attempt(client, "unit_b", "wrong-pass1")
+    checked.clear()
+    attempt(client, "nobody", "whatever1")  # unknown
+    attempt(client, "unit_b", PASSWORD)  # locked
+    stored = world.users["unit_b"].password_hash.split("$")[0]
+    assert checked == [stored, stored] and stored.startswith("scrypt:")
 
 
 def test_disabled_account_cannot_log_in(client, world):

@@ -13,7 +13,17 @@ import pytest
 from flask_admin.contrib.sqla import ModelView
 
 from admin_app.extensions import db
-from models import Application, Notification, Organisation, PostSetting, Registration, Worker, enums
+from admin_app.services import sessions
+from models import (
+    Application,
+    Notification,
+    Organisation,
+    PostSetting,
+    Registration,
+    UserSession,
+    Worker,
+    enums,
+)
 from tests.conftest import login, snapshot_database
 from views.base import SecureModelView
 
@@ -57,6 +67,14 @@ LIST_WRITES = {"action_view", "decide_view", "read_all_view"}
 KNOWN_KINDS = ROW_PAGES | ROW_FORMS | LIST_PAGES | ROW_WRITES | LIST_WRITES
 
 
+@pytest.fixture(autouse=True)
+def _sessions(app, world, monkeypatch):
+    """Unit B is logged in somewhere (its session is the row tried in 在线用户), and "last seen" is not
+    rewritten during a long run, so that the snapshots compare business data only."""
+    monkeypatch.setitem(app.config, "SESSION_TOUCH_SECONDS", 24 * 3600)
+    sessions.start(world.users["unit_b"], "10.0.0.2", "matrix")
+
+
 def all_model_views(app):
     admin = app.extensions["admin"][0]
     return [v for v in admin._views if isinstance(v, ModelView)]
@@ -74,6 +92,8 @@ def target_for(view, world):
         return world.applications["B"]
     if view.model is Registration:
         return world.registrations["B"]
+    if view.model is UserSession:
+        return db.session.query(UserSession).filter_by(user_id=world.users["unit_b"].id).one()
     if view.model is Notification:
         return db.session.query(Notification).filter_by(organisation_id=world.units["B"].id).one()
     return db.session.query(view.model).first()
