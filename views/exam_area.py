@@ -265,7 +265,7 @@ class _ImportMixin:
                 parsed = candidate_import.read_file(data, limits)
                 entries, problems = candidate_import.check_rows(current_user, parsed)
                 if problems:
-                    report = _store_report(candidate_sheets.marked_copy(data, parsed, problems, limits))
+                    report = _store_report(candidate_sheets.marked_copy(parsed, problems))
                 else:
                     imported = workflow.register_imported(current_user, entries)
                     flash(f"已导入 {imported} 名考生，报名状态为“待确认”", "success")

@@ -68,6 +68,9 @@ class ParsedFile:
     rows: list
     kind: str  # xlsx / xls / csv
     problems: list = field(default_factory=list)
+    # Every non-empty row of the sheet as read ((number, values) up to the last value), for the marked copy:
+    # a few MB for a full file, and no second read.
+    sheet_rows: list = field(default_factory=list)
 
 
 # --- cleaning helpers -------------------------------------------------------------------------------------
@@ -135,13 +138,14 @@ def read_file(data: bytes, limits: SheetLimits | None = None) -> ParsedFile:
     kind = spreadsheets.kind_of(data)
     with closing(spreadsheets.sheets(data, limits)) as book:
         for sheet in book:
-            header_row, columns = _find_header(sheet.rows, limits.header_rows)
+            sheet_rows: list = []
+            header_row, columns = _find_header(sheet.rows, limits.header_rows, sheet_rows)
             if header_row is None:
                 continue
             if sheet.declared_rows and sheet.declared_rows - header_row > limits.max_rows:
                 raise _too_many(limits)
-            rows = _data_rows(sheet.rows, header_row, columns, limits)
-            return ParsedFile(sheet.title, header_row, columns, rows, kind)
+            rows = _data_rows(sheet.rows, header_row, columns, limits, sheet_rows)
+            return ParsedFile(sheet.title, header_row, columns, rows, kind, sheet_rows=sheet_rows)
     if kind == "csv":
         raise ImportRefused(spreadsheets.UNREADABLE_CSV)
     raise ImportRefused(
@@ -153,10 +157,19 @@ def _too_many(limits: SheetLimits) -> ImportRefused:
     return ImportRefused(f"一次最多导入{limits.max_rows}行（表头以下），请分批导入")
 
 
-def _find_header(rows, limit: int):
+def _kept(number: int, row: tuple, sheet_rows: list) -> None:
+    last = len(row)
+    while last and row[last - 1] in (None, ""):
+        last -= 1
+    if last:
+        sheet_rows.append((number, row[:last]))
+
+
+def _find_header(rows, limit: int, sheet_rows: list):
     """(row number, {header: column}) of the first row holding the required headers, within ``limit`` rows;
-    the rows before it (titles, notes) are consumed."""
+    the rows up to it (titles, notes, the header) are consumed and kept in ``sheet_rows``."""
     for number, row in rows:
+        _kept(number, row, sheet_rows)
         # "姓名 *": the template marks required columns; any spacing or star is ignored.
         cells = [clean_text(v).replace(" ", "").rstrip("*") for v in row]
         found = {}
@@ -175,13 +188,14 @@ def _find_header(rows, limit: int):
 NOTE_COLUMNS = {"序号", "备注"}
 
 
-def _data_rows(rows, header_row: int, columns: dict, limits: SheetLimits) -> list:
+def _data_rows(rows, header_row: int, columns: dict, limits: SheetLimits, sheet_rows: list) -> list:
     parsed = []
     for number, row in rows:
         if number - header_row > limits.max_rows:
             raise _too_many(limits)
         if not any(v is not None and v != "" for v in row):
             continue  # the gaps of a sparse sheet cost no more than this
+        _kept(number, row, sheet_rows)
         values = {h: (row[c - 1] if c - 1 < len(row) else None) for h, c in columns.items()}
         if all(clean_text(v) == "" for h, v in values.items() if h not in NOTE_COLUMNS):
             continue  # blank or note row

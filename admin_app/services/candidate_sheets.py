@@ -2,10 +2,8 @@
 upload with its problems marked. Reading and checking uploads is in ``candidate_import``."""
 
 import io
-from contextlib import closing
 from datetime import date, datetime
 
-from admin_app.services import spreadsheets
 from admin_app.services.candidate_import import (
     COLUMNS,
     HEADERS,
@@ -13,9 +11,7 @@ from admin_app.services.candidate_import import (
     ParsedFile,
     Problem,
     clean_text,
-    import_limits,
 )
-from admin_app.services.spreadsheets import SheetLimits
 from models import enums
 
 
@@ -122,63 +118,49 @@ def write_template(
 MAX_COMMENTS = 1000  # each comment is kept in memory until the copy is written; the 导入问题 column has all
 
 
-def marked_copy(
-    data: bytes, parsed: ParsedFile, problems: list[Problem], limits: SheetLimits | None = None
-) -> bytes | None:
+def marked_copy(parsed: ParsedFile, problems: list[Problem]) -> bytes | None:
     """An .xlsx copy of the sheet that was read — whatever the upload's kind (.xlsx, .xls or .csv) — with the
-    values as read, each problem cell filled red with its message as a comment, and a last column 导入问题
-    listing every problem of the row. Written streaming (xlsxwriter constant_memory) from a second read within
-    the same limits, so it costs what the read cost. Text is written as text (never as a formula); the
-    original's formatting and drop-downs are not kept. None when there is no row to mark."""
+    values as read, each problem cell filled red with its message as a comment (the first MAX_COMMENTS cells),
+    and a last column 导入问题 listing every problem of the row. Written streaming (xlsxwriter constant_memory)
+    from the rows kept by the read, so it costs no second read. Text is written as text (never as a formula);
+    the original's formatting and drop-downs are not kept. None when there is no row to mark."""
     import xlsxwriter
 
     if not parsed.rows:
         return None
-    limits = limits or import_limits()
     by_row: dict[int, list[Problem]] = {}
     for problem in problems:
         by_row.setdefault(problem.row, []).append(problem)
     if not any(number > parsed.header_row for number in by_row):
         return None
     out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_formulas": False})
+    book = xlsxwriter.Workbook(out, {"constant_memory": True})
     sheet = book.add_worksheet((parsed.sheet_title or TEMPLATE_SHEET)[:31])
     bad = book.add_format({"bg_color": "#FFC7CE"})
     dated = book.add_format({"num_format": "yyyy-mm-dd"})
     bad_dated = book.add_format({"bg_color": "#FFC7CE", "num_format": "yyyy-mm-dd"})
-    problem_column = max(parsed.columns.values())  # widened to the header's last text when it is read
+    header = dict(parsed.sheet_rows).get(parsed.header_row, ())
+    # The 导入问题 column goes right of the header's last text.
+    problem_column = max([*parsed.columns.values(), *(c for c, v in enumerate(header, 1) if clean_text(v))])
     comments = 0
-    with closing(spreadsheets.sheets(data, limits)) as sheets:
-        rows = next(s.rows for s in sheets if s.title == parsed.sheet_title)
-        for number, values in rows:
-            if number == parsed.header_row:
-                problem_column = max(
-                    [problem_column, *(c for c, v in enumerate(values, start=1) if clean_text(v))]
-                )
-            row_problems = by_row.get(number, [])
-            marked = {parsed.columns.get(p.column): p for p in row_problems if p.column in parsed.columns}
-            for col, value in enumerate(values, start=1):
-                problem = marked.get(col)
-                _write_value(
-                    sheet,
-                    number - 1,
-                    col - 1,
-                    value,
-                    bad if problem else None,
-                    bad_dated if problem else dated,
-                )
-            for col in marked:
-                if col > len(values):  # an empty cell beyond the row's last value
-                    sheet.write_blank(number - 1, col - 1, None, bad)
-                if comments < MAX_COMMENTS:
-                    text = "；".join(p.message for p in row_problems if parsed.columns.get(p.column) == col)
-                    sheet.write_comment(number - 1, col - 1, text, {"author": "工考管理平台"})
-                    comments += 1
-            if number == parsed.header_row:
-                sheet.write_string(number - 1, problem_column, "导入问题", bad)
-            elif row_problems:
-                summary = "；".join(f"{p.column or '整行'}：{p.message}" for p in row_problems)
-                sheet.write_string(number - 1, problem_column, summary, bad)
+    for number, values in parsed.sheet_rows:
+        row_problems = by_row.get(number, [])
+        marked = {parsed.columns[p.column] for p in row_problems if p.column in parsed.columns}
+        for col, value in enumerate(values, start=1):
+            chosen = (bad, bad_dated) if col in marked else (None, dated)
+            _write_value(sheet, number - 1, col - 1, value, *chosen)
+        for col in sorted(marked):
+            if col > len(values):  # an empty cell beyond the row's last value
+                sheet.write_blank(number - 1, col - 1, None, bad)
+            if comments < MAX_COMMENTS:
+                text = "；".join(p.message for p in row_problems if parsed.columns.get(p.column) == col)
+                sheet.write_comment(number - 1, col - 1, text, {"author": "工考管理平台"})
+                comments += 1
+        if number == parsed.header_row:
+            sheet.write_string(number - 1, problem_column, "导入问题", bad)
+        elif row_problems:
+            summary = "；".join(f"{p.column or '整行'}：{p.message}" for p in row_problems)
+            sheet.write_string(number - 1, problem_column, summary, bad)
     book.close()
     return out.getvalue()
 
