@@ -139,6 +139,26 @@ def lying_zip_sizes(data: bytes, member: str = SHEET, claimed: int = 1000) -> by
     raise ValueError(member)
 
 
+def billion_laughs(levels: int = 9) -> bytes:
+    """A sheet whose one cell is an entity expanding 10**levels times (a DTD inside the sheet XML)."""
+    entities = '<!ENTITY l0 "lol">' + "".join(
+        f'<!ENTITY l{n} "{f"&l{n - 1};" * 10}">' for n in range(1, levels + 1)
+    )
+    parts = _base_workbook()
+    sheet = (
+        f'<?xml version="1.0"?><!DOCTYPE worksheet [{entities}]>'
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+        f'<row r="1"><c r="A1" t="inlineStr"><is><t>&l{levels};</t></is></c></row></sheetData></worksheet>'
+    )
+    del parts[SHEET]
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+        archive.writestr(SHEET, sheet)
+    return out.getvalue()
+
+
 def many_styles(count: int = 30_000) -> bytes:
     """A workbook whose styles.xml declares ``count`` cell formats (openpyxl builds an object for each)."""
     import re
@@ -205,6 +225,7 @@ ATTACKS = {
     "zip bomb (100 MB sheet)": (lambda: zip_bomb(100), "解压后超过64MB"),
     "zip bomb lying about its size": (lambda: lying_zip_sizes(zip_bomb(100)), "无法读取该Excel文件"),
     "30,000 styles": (lambda: many_styles(30_000), "格式（样式）或其他内容过多"),
+    "billion laughs (entity expansion)": (lambda: billion_laughs(), "无法读取该Excel文件"),
     "200,000-row CSV": (lambda: csv_rows(200_000), "一次最多导入20000行"),
     "CSV with a 4 MB line": (lambda: csv_long_line(), "超过10000个字符"),
     "65,536-row .xls": (lambda: big_xls(65_536), "一次最多导入20000行"),

@@ -123,6 +123,8 @@ def _tag_patterns(name: bytes) -> tuple[bytes, ...]:
 
 
 ROW_TAGS, CELL_TAGS, STRING_TAGS = _tag_patterns(b"row"), _tag_patterns(b"c"), _tag_patterns(b"si")
+# Office files never declare a DTD; one in an upload can only be an entity-expansion ("billion laughs") attack.
+DTD_TAGS = (b"<!DOCTYPE", b"<!ENTITY")
 # Root elements of the parts openpyxl parses whole when it opens a workbook read-only (comments, drawings of
 # worksheets, tables and pivot tables are not read in that mode).
 PARSED_WHOLE = {
@@ -188,6 +190,7 @@ def _check_xlsx(data: bytes, limits: SheetLimits) -> None:
     total = 0
     for member in members:
         rows, cells, strings = _TagCounter(ROW_TAGS), _TagCounter(CELL_TAGS), _TagCounter(STRING_TAGS)
+        dtd = _TagCounter(DTD_TAGS)
         elements, root = 0, None
         try:
             with archive.open(member) as stream:
@@ -198,6 +201,10 @@ def _check_xlsx(data: bytes, limits: SheetLimits) -> None:
                         raise SpreadsheetRefused(unzipped_limit)
                     if root is None:
                         root = _root_tag(chunk[:4096])
+                    if root:
+                        dtd.feed(chunk)
+                        if dtd.count:
+                            raise SpreadsheetRefused(UNREADABLE_XLSX)
                     if root == "worksheet":
                         rows.feed(chunk)
                         cells.feed(chunk)
