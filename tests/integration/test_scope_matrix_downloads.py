@@ -1,0 +1,137 @@
+"""What every GET endpoint of every model view hands each login, generated from the URL map: a download
+endpoint gives a file with a safe Content-Type and Content-Disposition (spreadsheets as .xlsx attachments;
+stored files inline only as JPEG/PNG/PDF, anything else an attachment) and ``nosniff``; every other endpoint
+gives a page (or the pickers' JSON), never a file. Rows are those the login sees (``tests/scope_world.py``),
+so each download is tried by every role that may have it, on rows inside its scope.
+"""
+
+import re
+
+import pytest
+from flask_admin.contrib.sqla import ModelView
+
+from admin_app.extensions import db
+from models import Material, Registration
+from tests.conftest import login
+from tests.integration.test_candidate_import import upload, xlsx
+from tests.integration.test_scope_matrix import KNOWN_KINDS
+from tests.scope_world import LISTS, USERNAMES, build_inscope_world, expected_ids, viewer
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+INLINE = {"image/jpeg", "image/png", "application/pdf"}
+SPREADSHEETS = {"export_xlsx_view", "summary_view", "filing_view", "template_view", "import_report_view"}
+STORED_FILES = {"material_download_view", "file_view"}
+DOWNLOADS = SPREADSHEETS | STORED_FILES
+PAGES_AS_JSON = {"ajax_lookup"}
+
+
+@pytest.fixture
+def inscope(world):
+    return build_inscope_world(world)
+
+
+def assert_spreadsheet(response, what):
+    assert response.mimetype == XLSX, f"{what}: {response.mimetype}"
+    disposition = response.headers.get("Content-Disposition", "")
+    assert disposition.startswith("attachment;") and disposition.endswith(".xlsx"), f"{what}: {disposition}"
+    assert response.headers.get("X-Content-Type-Options") == "nosniff", what
+    assert response.data[:2] == b"PK", what  # a real workbook (a zip), not an error page
+
+
+def assert_stored_file(response, what):
+    disposition = response.headers.get("Content-Disposition", "")
+    kind = disposition.split(";")[0]
+    assert kind in ("attachment", "inline"), f"{what}: {disposition}"
+    if kind == "inline" or response.mimetype != "application/octet-stream":
+        assert response.mimetype in INLINE, f"{what}: {response.mimetype} {disposition}"
+    assert "html" not in disposition.lower() and "html" not in response.mimetype, f"{what}: {disposition}"
+    assert response.headers.get("X-Content-Type-Options") == "nosniff", what
+
+
+def test_download_kinds_are_known_kinds():
+    assert DOWNLOADS <= KNOWN_KINDS and PAGES_AS_JSON <= KNOWN_KINDS
+
+
+def _requests(view, kind, username) -> list[dict]:
+    """The query strings to try: each file of a row the login sees, else one row it sees, else none."""
+    rows = sorted(expected_ids(view.endpoint, username)) if view.endpoint in LISTS else []
+    if kind == "material_download_view":
+        found = [{"mid": m.id} for m in db.session.query(Material).filter(Material.application_id.in_(rows))]
+    elif kind == "file_view":
+        found = [
+            {"id": r.id, "kind": kind_}
+            for r in db.session.query(Registration).filter(Registration.id.in_(rows))
+            for kind_, stored in (("photo", r.photo_stored), ("id_copy", r.id_copy_stored))
+            if stored
+        ]
+    else:
+        found = [{"id": rows[-1], "page_size": 100} if rows else {"page_size": 100}]
+    db.session.rollback()
+    return found
+
+
+def _bad_import_report(client) -> str:
+    """A 附表5 with a wrong row: the page offers the marked copy; its token."""
+    body = upload(client, xlsx([{"序号": "1", "姓名": "某某", "身份证号码": "123"}])).get_data(as_text=True)
+    return re.search(r"import/report\.xlsx\?token=([0-9a-f]+)", body).group(1)
+
+
+@pytest.mark.parametrize("username", USERNAMES)
+def test_every_get_endpoint_gives_a_safe_file_or_a_page(app, client, inscope, username):
+    login(client, username)
+    role = viewer(username).role
+    served, offered = set(), set()
+    for view in (v for v in app.extensions["admin"][0]._views if isinstance(v, ModelView)):
+        if role not in view.read_roles:
+            continue
+        prefix = view.endpoint + "."
+        for rule in app.url_map.iter_rules():
+            kind = rule.endpoint[len(prefix) :] if rule.endpoint.startswith(prefix) else None
+            if kind is None or "GET" not in rule.methods or "<" in rule.rule:
+                continue
+            tries = _requests(view, kind, username)
+            if kind == "import_report_view" and role == "unit":
+                tries = [{"token": _bad_import_report(client)}]
+            if kind in STORED_FILES and tries:
+                offered.add(kind)  # a file of a row this login sees: it must be served
+            for args in tries:
+                response = client.get(rule.rule, query_string=args)
+                what = f"{username} {rule.endpoint} {args}"
+                assert response.status_code != 500, what
+                if response.status_code != 200:
+                    continue
+                if kind in SPREADSHEETS:
+                    assert_spreadsheet(response, what)
+                elif kind in STORED_FILES:
+                    assert_stored_file(response, what)
+                elif kind in PAGES_AS_JSON:
+                    assert response.mimetype == "application/json", what
+                else:
+                    assert response.mimetype == "text/html", f"{what}: a file from a page endpoint"
+                    assert "attachment" not in response.headers.get("Content-Disposition", ""), what
+                served.add(kind)
+    # Not vacuous: each login got the downloads its role has (every staff role and units get exports).
+    if role != "admin":
+        assert {"export_xlsx_view", "template_view"} <= served, (username, served)
+    assert offered <= served, (username, offered - served)
+    if role in ("office", "center"):
+        assert served >= STORED_FILES, (username, served)
+    if role == "unit":
+        assert {"summary_view", "filing_view", "import_report_view"} <= served, (username, served)
+
+
+@pytest.mark.parametrize("username", ["unit_a", "office"])
+def test_a_disguised_file_is_never_served_as_a_page(client, inscope, username):
+    """PNG bytes stored under the name evil.html (A's material, B's photo): the stored type, nosniff, a name
+    without .html."""
+    login(client, username)
+    material = db.session.query(Material).filter_by(original_name="evil.html").one()
+    response = client.get(f"/applications/materials/download/?mid={material.id}")
+    assert response.status_code == 200
+    assert_stored_file(response, username)
+    if username == "office":
+        reg = db.session.query(Registration).filter_by(photo_name="evil.html").one()
+        response = client.get(f"/registrations/file/?id={reg.id}&kind=photo")
+        assert response.status_code == 200 and response.mimetype == "image/png"
+        assert_stored_file(response, username)
+    db.session.rollback()

@@ -1,0 +1,246 @@
+"""A world with rows *inside* each bureau's scope, and who should see which row, worked out here in plain
+Python from the rows themselves — never through ``services/scope.py`` — so that a wrong scope in the app
+cannot also be wrong in the expectation.
+
+On top of ``factories.build_world`` (A and P in 渝中区, B in 沙坪坝区, Y in 渝北区 merged into 两江新区):
+
+- 戊单位（渝中）E: a draft, an application waiting at the 渝中 bureau (with its material), a registration
+  waiting for recognition (四级, 区县属: a 区县 bureau may recognise it) and one 已报名 in the exam stage;
+- 己单位（迁出渝中）M: moved to 沙坪坝区 after its application was submitted in 渝中区, so the application
+  (a snapshot of 区县) stays with 渝中 while the unit, its workers and posts are 沙坪坝's;
+- rows that only the scope keeps out of reach: B's 四级 registration waiting for recognition, an application
+  of the 区县属 unit A standing at the 党群 step, an application at B waiting at the 市工考办 step.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from admin_app.extensions import db
+from models import (
+    Application,
+    AuditLog,
+    Ethnicity,
+    ExamBatch,
+    Jurisdiction,
+    Notification,
+    Organisation,
+    PostSetting,
+    Registration,
+    RouteRule,
+    Trade,
+    User,
+    UserSession,
+    Worker,
+    enums,
+)
+from models.org import utcnow
+from tests.factories import (
+    PNG,
+    add_application,
+    add_material,
+    add_registration,
+    add_unit,
+    add_user,
+    add_worker,
+    store_test_file,
+)
+
+# Logins of the world, one per role and one more per 区县 (沙坪坝, 两江) and unit (B).
+USERNAMES = (
+    "unit_a",
+    "unit_b",
+    "yuzhong_hr",
+    "shapingba_hr",
+    "liangjiang_hr",
+    "party_org",
+    "city_hr",
+    "office",
+    "center",
+    "admin",
+)
+
+
+def _submitted(app: Application, status: str, route: str) -> Application:
+    app.status, app.route, app.step_index, app.submitted_at = status, route, 0, utcnow()
+    return app
+
+
+def build_inscope_world(world):
+    js = world.jurisdictions
+    e = world.units["E"] = add_unit("戊单位（渝中）", js["500103"])
+    m = world.units["M"] = add_unit("己单位（迁出渝中）", js["500103"])
+    e.supervisor = m.supervisor = world.units["P"]
+    world.users["unit_e"] = add_user("unit_e", e)
+    db.session.flush()
+    seq = 400
+    rows = {}
+    for key, name in (
+        ("E", "戊草稿"),
+        ("E", "戊待审"),
+        ("E", "戊待认定"),
+        ("E", "戊已报名"),
+        ("M", "己待审"),
+    ):
+        seq += 1
+        worker = add_worker(world.units[key], name, seq, world.trade, world.batch)
+        db.session.flush()
+        rows[name] = worker
+    for key in ("E", "M"):
+        db.session.add(PostSetting(unit=world.units[key], batch=world.batch, grade=3, approved_posts=2))
+    add_application(world, rows["戊草稿"])
+    add_material(_submitted(add_application(world, rows["戊待审"]), "pending_district_hr", "district_hr"))
+    moved = _submitted(add_application(world, rows["己待审"]), "pending_district_hr", "district_hr")
+    add_material(moved)
+    ready = add_registration(
+        add_application(world, rows["戊待认定"], grade=4, status="approved"), "awaiting_recognition"
+    )
+    ready.id_copy_name, ready.id_copy_content_type = "身份证.pdf", "application/pdf"
+    ready.id_copy_stored = store_test_file(f"id/test/{ready.id}.pdf", b"%PDF-1.4 id")
+    done = add_registration(add_application(world, rows["戊已报名"], grade=4, status="approved"))
+    done.status, done.ticket_number = "registered", f"20214{done.id:06d}"
+
+    b_worker = add_worker(world.units["B"], "乙待认定", seq + 1, world.trade, world.batch)
+    a_worker = add_worker(world.units["A"], "甲党群步", seq + 2, world.trade, world.batch)
+    b_office = add_worker(world.units["B"], "乙待办", seq + 3, world.trade, world.batch)
+    db.session.flush()
+    disguised = add_registration(
+        add_application(world, b_worker, grade=4, status="approved"), "awaiting_recognition"
+    )
+    disguised.photo_name = "evil.html"  # PNG bytes under a page's name: served as what it is, never as a page
+    evil = add_material(world.applications["A"], PNG)
+    evil.original_name, evil.content_type = "evil.html", "image/png"
+    add_material(_submitted(add_application(world, a_worker), "pending_party_org", "party_org"))
+    add_material(_submitted(add_application(world, b_office), "pending_office", "office"))
+    # 单位信息审核 waiting: a 区县属 unit in 渝中区 and one in 沙坪坝区 (their bureaus'), a 市属 one (the office's).
+    for name, code, category in (
+        ("庚单位（渝中待审）", "500103", enums.CAT_DISTRICT),
+        ("辛单位（沙坪坝待审）", "500106", enums.CAT_DISTRICT),
+        ("壬单位（市属待审）", "500103", enums.CAT_CITY_OTHER),
+    ):
+        add_unit(name, js[code], category=category).identity_status = enums.IDENTITY_PENDING
+    # 己单位 moves to 沙坪坝区 after submitting: its application keeps 渝中区 (the snapshot).
+    m.jurisdiction = js["500106"]
+    db.session.commit()
+    return world
+
+
+# --- who should see what, from the rows themselves ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Viewer:
+    role: str
+    organisation_id: int
+    jurisdictions: frozenset  # a 区县 bureau's own and those merged into it
+    units: frozenset  # ids of the units this user should see
+
+
+def viewer(username: str) -> Viewer:
+    user = db.session.query(User).filter_by(username=username).one()
+    org = user.organisation
+    own = org.jurisdiction_id
+    merged = {j.id for j in db.session.query(Jurisdiction).all() if own and j.merged_into_id == own}
+    jurisdictions = frozenset({own} | merged) if user.role == enums.DISTRICT_HR and own else frozenset()
+    units = frozenset(
+        o.id
+        for o in db.session.query(Organisation).all()
+        if o.kind == enums.UNIT
+        and (
+            (user.role == enums.UNIT and o.id == org.id)
+            or (user.role == enums.DISTRICT_HR and o.jurisdiction_id in jurisdictions)
+            or (user.role == enums.PARTY_ORG and o.org_category == enums.CAT_CITY_PARTY)
+            or user.role in (enums.CITY_HR, enums.OFFICE, enums.CENTER)
+        )
+    )
+    found = Viewer(user.role, org.id, jurisdictions, units)
+    db.session.rollback()
+    return found
+
+
+def sees_snapshot(v: Viewer, row) -> bool:
+    """An application or registration by the 区县 and 组织类别 it carries (taken at submission)."""
+    if v.role == enums.UNIT:
+        return row.unit_id == v.organisation_id
+    if v.role == enums.DISTRICT_HR:
+        return row.jurisdiction_id in v.jurisdictions
+    if v.role == enums.PARTY_ORG:
+        return row.org_category == enums.CAT_CITY_PARTY
+    return v.role in (enums.CITY_HR, enums.OFFICE, enums.CENTER)
+
+
+def _everything(v, row) -> bool:
+    return v.role == enums.ADMIN
+
+
+IDENTITY_LISTED = {enums.IDENTITY_PENDING, enums.IDENTITY_CONFIRMED, enums.IDENTITY_RETURNED}
+
+
+def reviews_identity(v: Viewer, org) -> bool:
+    """单位信息审核: a 区县 bureau its 区县属单位, the 市工考办 every other unit; only profiles submitted."""
+    if org.kind != enums.UNIT or org.identity_status not in IDENTITY_LISTED:
+        return False
+    if v.role == enums.DISTRICT_HR:
+        return org.id in v.units and org.org_category == enums.CAT_DISTRICT
+    return v.role == enums.OFFICE and org.org_category != enums.CAT_DISTRICT
+
+
+def live_session(v: Viewer, row) -> bool:
+    """在线用户 (admin): sessions not ended and seen within the idle timeout (30 minutes)."""
+    return (
+        v.role == enums.ADMIN
+        and row.ended_at is None
+        and row.last_seen_at >= utcnow() - timedelta(minutes=30)
+    )
+
+
+# list endpoint -> (model, does this viewer see this row). A list view missing here fails the tests.
+LISTS = {
+    "workers": (Worker, lambda v, r: r.unit_id in v.units),
+    "posts": (PostSetting, lambda v, r: r.unit_id in v.units),
+    "units": (Organisation, lambda v, r: r.kind == enums.UNIT and r.id in v.units),
+    "unitprofile": (Organisation, lambda v, r: v.role == enums.UNIT and r.id == v.organisation_id),
+    "messages": (Notification, lambda v, r: v.role == enums.UNIT and r.organisation_id == v.organisation_id),
+    "applications": (Application, sees_snapshot),
+    "review_queue": (Application, lambda v, r: sees_snapshot(v, r) and r.status == f"pending_{v.role}"),
+    "registrations": (Registration, sees_snapshot),
+    "scores": (Registration, lambda v, r: sees_snapshot(v, r) and r.status == "registered"),
+    "evaluations": (Registration, lambda v, r: sees_snapshot(v, r) and r.evaluation_status is not None),
+    "recognitions": (Registration, lambda v, r: sees_snapshot(v, r) and r.recognition_status is not None),
+    "unitreview": (Organisation, reviews_identity),
+    "online": (UserSession, live_session),
+    "users": (User, _everything),
+    "organisations": (Organisation, _everything),
+    "jurisdictions": (Jurisdiction, _everything),
+    "trades": (Trade, _everything),
+    "batches": (ExamBatch, _everything),
+    "routes": (RouteRule, _everything),
+    "ethnicities": (Ethnicity, _everything),
+    "auditlog": (AuditLog, _everything),
+}
+
+
+def expected_ids(endpoint: str, username: str) -> set[int]:
+    """Ids of the rows of list ``endpoint`` that ``username`` should see (every row read and judged here)."""
+    model, sees = LISTS[endpoint]
+    v = viewer(username)
+    ids = {row.id for row in db.session.query(model).all() if sees(v, row)}
+    db.session.rollback()
+    return ids
+
+
+def _bookkeeping(table_name: str) -> bool:
+    """Tables a sign-in or any request writes by design (sessions, throttling, the audit log)."""
+    return table_name == "audit_log" or any(w in table_name for w in ("session", "login", "throttle"))
+
+
+def business_snapshot() -> dict:
+    """Every row of every table but the bookkeeping ones: compare before/after to prove nothing changed."""
+    rows = {}
+    for table in db.metadata.sorted_tables:
+        if not _bookkeeping(table.name):
+            order = list(table.primary_key.columns)
+            rows[table.name] = [tuple(r) for r in db.session.execute(sa.select(table).order_by(*order))]
+    db.session.rollback()
+    return rows
