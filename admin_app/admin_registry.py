@@ -40,6 +40,7 @@ from views.messages import NotificationView
 from views.sessions import OnlineSessionView
 from views.statistics import StatisticsView
 from views.unit_area import PostSettingView, UnitDirectoryView, UnitProfileView, WorkerView
+from views.unit_review import UnitIdentityReviewView
 
 UNIT_AREA = "单位信息"
 STAFF_AREA = "单位管理"
@@ -79,6 +80,11 @@ def build_admin(app) -> Admin:
         admin.add_view(view_class(Registration, db, name=name, endpoint=endpoint, category=ASSESSMENT_AREA))
     admin.add_view(
         UnitDirectoryView(Organisation, db, name="单位列表", endpoint="units", category=STAFF_AREA)
+    )
+    admin.add_view(
+        UnitIdentityReviewView(
+            Organisation, db, name="单位信息审核", endpoint="unitreview", category=STAFF_AREA
+        )
     )
     admin.add_view(UserAdminView(User, db, name="账号管理", endpoint="users", category=SYSTEM_AREA))
     admin.add_view(

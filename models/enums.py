@@ -147,3 +147,14 @@ QUOTA_EXEMPT_LABELS = {
     "competition": "市级一类技能竞赛前六名",
     "honour": "全国技术能手或重庆市杰出技能人才",
 }
+
+# --- 单位信息审核 (a unit's 名称, 信用代码, 组织类别, 所在区县, 主管部门 confirmed by its reviewing authority) ---
+# They change only through admin_app/services/unit_identity.py.
+IDENTITY_NEW, IDENTITY_PENDING = "new", "pending"
+IDENTITY_CONFIRMED, IDENTITY_RETURNED = "confirmed", "returned"
+IDENTITY_STATE_LABELS = {
+    IDENTITY_NEW: "待完善",
+    IDENTITY_PENDING: "待审核",
+    IDENTITY_CONFIRMED: "已确认",
+    IDENTITY_RETURNED: "已退回",
+}

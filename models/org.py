@@ -3,12 +3,15 @@
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from admin_app.extensions import db
+from admin_app.services.unit_names import normalise_unit_name, unit_name_key
 from models import enums
 
+
+NAME_KEY_INDEX = "uq_organisation_name_key_active"
 
 def utcnow() -> datetime:
     return datetime.utcnow()
@@ -43,6 +46,15 @@ class Organisation(db.Model):
         sa.Index("ix_organisation_kind_category", "kind", "org_category"),
     )
 
+        # One active organisation per name (as unit_names.unit_name_key folds it); a deactivated one
+        # frees its name. Partial index: PostgreSQL and SQLite both take the WHERE.
+        sa.Index(
+            NAME_KEY_INDEX,
+            "name_key",
+            unique=True,
+            postgresql_where=sa.text("active"),
+            sqlite_where=sa.text("active"),
+        ),
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(100), index=True)
     kind: Mapped[str] = mapped_column(sa.String(20))
@@ -59,11 +71,30 @@ class Organisation(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     jurisdiction: Mapped[Jurisdiction | None] = relationship()
+    # --- identity (issue 13 §6): set through ``name`` / admin_app/services/unit_identity.py only ---
+    name_key: Mapped[str | None] = mapped_column(sa.String(200))  # unit_names.unit_name_key(name)
+    # offered as 主管部门 in the pickers; set by the admin
+    is_supervisor: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # 单位信息审核 (enums.IDENTITY_STATE_LABELS); None for staff bodies. Units submit only when confirmed.
+    identity_status: Mapped[str | None] = mapped_column(sa.String(20))
+    identity_submitted_at: Mapped[datetime | None] = mapped_column()
+    identity_decided_at: Mapped[datetime | None] = mapped_column()
+    identity_decided_by: Mapped[str | None] = mapped_column(sa.String(100))  # the authority's name
+    identity_opinion: Mapped[str | None] = mapped_column(sa.String(500))
+    # The identity fields as last confirmed (shown to the reviewer of a change as before → after).
+    identity_confirmed: Mapped[dict | None] = mapped_column(sa.JSON)
     supervisor: Mapped["Organisation | None"] = relationship(remote_side=[id])
     users: Mapped[list["User"]] = relationship(back_populates="organisation")
 
     @property
     def kind_label(self) -> str:
+    @validates("name")
+    def _normalise_name(self, _key, value):
+        # Every assignment (registration, profile, admin, seed, tests) stores the one written form.
+        written = normalise_unit_name(value)
+        self.name_key = unit_name_key(written)
+        return written
+
         return enums.ROLE_LABELS.get(self.kind, self.kind)
 
     def missing_profile_fields(self) -> list[str]:

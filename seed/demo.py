@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from stdnum.cn import uscc
 
 from admin_app.extensions import db
-from admin_app.services import batches
+from admin_app.services import batches, clock, unit_identity
 from admin_app.services.validators import resident_check_digit
 from models import (
     AnnualAssessment,
@@ -78,6 +78,7 @@ UNITS = [
 ]
 DEMO_UNIT_INDEX = 13  # 重庆市渝中区人民小学校: account "unit_demo"
 
+PENDING_UNIT_INDEX = 15  # 重庆市渝中区机关事务管理中心: a new name waiting for 单位信息审核
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程魏苏吕丁任沈"
 )
@@ -181,6 +182,9 @@ def build(rng_seed: int = 2021) -> None:
         units.append(org)
         db.session.add(org)
     demo_unit_user = _user("unit_demo", units[DEMO_UNIT_INDEX], "人事干事")
+    for _name, _category, _jcode, sup in UNITS:
+        if sup is not None:
+            units[sup].is_supervisor = True  # offered in the 主管部门 picker
     demo_unit_user.real_name_verified = True
     demo_unit_user.verified_name = "张红"
     for index, account in ((1, "unit_city"), (25, "unit_institution")):
@@ -195,10 +199,19 @@ def build(rng_seed: int = 2021) -> None:
         contact_phone="13800000000",
     )
     db.session.add(fresh)
+        identity_status=enums.IDENTITY_NEW,
     _user("unit_new", fresh, "李静")
     db.session.flush()
 
     for unit in units:
+    # The demo's units were confirmed when they joined, but one whose new name waits for its 区县 bureau
+    # (渝中区: the yuzhong_hr account sees it under 单位信息审核).
+    for unit in units:
+        unit_identity.record_confirmed(unit, "演示数据")
+    renamed = units[PENDING_UNIT_INDEX]
+    renamed.name = "重庆市渝中区机关事务服务中心"
+    renamed.identity_status = enums.IDENTITY_PENDING
+    renamed.identity_submitted_at = clock.utcnow()
         _post_settings(rng, unit, batch)
         for _ in range(10):
             _worker(rng, unit, trades, rng.choices([han, tujia, miao], weights=[90, 7, 3])[0], batch)

@@ -8,7 +8,7 @@ from functools import cache
 from pathlib import Path
 
 from admin_app.extensions import db
-from admin_app.services import audit
+from admin_app.services import audit, unit_identity
 from admin_app.services.validators import resident_check_digit
 from models import (
     AnnualAssessment,
@@ -65,9 +65,11 @@ def credit_code(area="500103") -> str:
 def add_unit(
     name: str, jurisdiction: Jurisdiction, category=enums.CAT_DISTRICT, supervisor=None, complete=True
 ):
+    """A unit; a complete one is taken as confirmed by 单位信息审核 (tests about the review make their own)."""
     org = Organisation(
         name=name, kind=enums.UNIT, uscc=credit_code(), org_category=category, jurisdiction=jurisdiction
     )
+    org.identity_status = enums.IDENTITY_CONFIRMED if complete else enums.IDENTITY_NEW
     if complete:
         org.address = "重庆市某区某路1号"
         org.postcode = "400010"
@@ -148,12 +150,15 @@ def build_world() -> World:
     world.units["B"] = add_unit("乙单位（沙坪坝）", js["500106"])
     world.units["P"] = add_unit("丙单位（党群）", js["500103"], category=enums.CAT_CITY_PARTY)
     world.units["Y"] = add_unit("丁单位（原渝北区）", js["500112"])  # jurisdiction merged into 两江新区
+    world.units["P"].is_supervisor = True  # the 主管部门 of the others
     for key, unit in world.units.items():
         if key != "P":
             unit.supervisor = world.units["P"]
     world.users[enums.UNIT] = add_user("unit_a", world.units["A"])
     world.users["unit_b"] = add_user("unit_b", world.units["B"])
     db.session.flush()
+    for unit in world.units.values():
+        unit_identity.record_confirmed(unit, "测试数据")
     for seq, (key, unit) in enumerate(world.units.items(), start=1):
         world.workers[key] = add_worker(unit, f"{key}工人", seq, trade, batch)
         world.posts[key] = PostSetting(unit=unit, batch=batch, grade=4, approved_posts=3, current_staff=1)

@@ -22,6 +22,7 @@ from models import ExamBatch, Organisation, User, enums
 from models.org import utcnow
 from views.base import SecureModelView, parse_ids
 from views.unit_area import ORG_LABELS
+from views.unit_forms import NAME_FIELD_ARGS, UnitIdentityFormMixin, supervisor_candidates
 
 ADMIN_ONLY = frozenset({enums.ADMIN})
 
@@ -160,19 +161,40 @@ class UserAdminView(AdminOnlyView):
         flash(f"已解除 {locked} 个账号的登录锁定" if locked else "所选账号没有被锁定", "success")
 
 
-class OrganisationAdminView(AdminOnlyView):
-    """机构管理: every organisation, staff bodies and units alike."""
+class OrganisationAdminView(UnitIdentityFormMixin, AdminOnlyView):
+    """机构管理: every organisation, staff bodies and units alike. The admin marks which units may be chosen
+    as 主管部门; a change of a unit's 名称, 信用代码, 组织类别, 所在区县 or 主管部门 here needs 单位信息审核 too."""
 
     unique_messages = {"uscc": accounts.DUPLICATE_CREDIT_CODE}
-    column_list = ["name", "kind", "uscc", "org_category", "jurisdiction", "supervisor", "active"]
+    column_list = [
+        "name",
+        "kind",
+        "uscc",
+        "org_category",
+        "jurisdiction",
+        "supervisor",
+        "is_supervisor",
+        "identity_status",
+        "active",
+    ]
     column_labels = ORG_LABELS
     column_choices = {
         "kind": enums.choices(enums.ROLE_LABELS),
         "org_category": enums.choices(enums.ORG_CATEGORY_LABELS),
+        "identity_status": enums.choices(enums.IDENTITY_STATE_LABELS),
     }
-    column_filters = ["kind", "org_category", "jurisdiction.name", "active", "self_registered"]
+    column_filters = [
+        "kind",
+        "org_category",
+        "jurisdiction.name",
+        "is_supervisor",
+        "identity_status",
+        "active",
+        "self_registered",
+    ]
     column_searchable_list = ["name", "uscc"]
     column_default_sort = "name"
+    column_details_exclude_list = ["name_key", "identity_confirmed"]  # internal: the key, the snapshot
     form_columns = [
         "name",
         "kind",
@@ -180,6 +202,7 @@ class OrganisationAdminView(AdminOnlyView):
         "org_category",
         "jurisdiction",
         "supervisor",
+        "is_supervisor",
         "address",
         "postcode",
         "contact_person",
@@ -191,7 +214,7 @@ class OrganisationAdminView(AdminOnlyView):
         "org_category": enums.choices(enums.ORG_CATEGORY_LABELS),
     }
     form_args = {
-        "name": {"validators": [DataRequired(REQUIRED)], "filters": [strip_filter]},
+        "name": NAME_FIELD_ARGS,
         "kind": {"validators": [DataRequired(REQUIRED)]},
         "uscc": {
             "validators": [Optional(), domain_validator(validate_credit_code)],
@@ -214,7 +237,7 @@ class OrganisationAdminView(AdminOnlyView):
                 "supervisor",
                 Organisation,
                 ["name"],
-                scope=lambda q: q.filter(Organisation.kind == enums.UNIT),
+                scope=supervisor_candidates,
             )
         }
 
@@ -235,6 +258,7 @@ class OrganisationAdminView(AdminOnlyView):
                 raise ValidationError(accounts.DUPLICATE_CREDIT_CODE)
         if model.supervisor is not None and model.supervisor.id == model.id:
             raise ValidationError("主管部门不能是本机构")
+        self.check_identity(model)
 
 
 class JurisdictionView(AdminOnlyView):

@@ -21,6 +21,9 @@ class Todo:
 
 
 REVIEW = Todo("待我审核", "review_queue")
+UNIT_IDENTITY = Todo(
+    "待审核的单位信息", "unitreview", (("organisation.identity_status", enums.IDENTITY_PENDING),)
+)
 TODOS = {
     enums.UNIT: (
         Todo("待提交的申请", "applications", (("application.status", workflow.DRAFT),)),
@@ -30,12 +33,14 @@ TODOS = {
     ),
     enums.DISTRICT_HR: (
         REVIEW,
+        UNIT_IDENTITY,
         Todo("待认定", "recognitions", (("registration.recognition_status", "pending"),)),
     ),
     enums.PARTY_ORG: (REVIEW,),
     enums.CITY_HR: (REVIEW,),
     enums.OFFICE: (
         REVIEW,
+        UNIT_IDENTITY,
         Todo("待确认的报名", "registrations", (("registration.status", workflow.REG_PENDING),)),
         Todo("待评审", "evaluations", (("registration.evaluation_status", "pending"),)),
         Todo("待认定", "recognitions", (("registration.recognition_status", "pending"),)),

@@ -15,7 +15,7 @@ from wtforms.validators import DataRequired, InputRequired, NumberRange, Optiona
 
 from admin_app.extensions import db
 from admin_app.form_helpers import REQUIRED, code_filter, domain_validator, strip_filter
-from admin_app.services import posts
+from admin_app.services import posts, unit_identity
 from admin_app.services.validators import (
     InvalidInput,
     check_resident_id_agrees,
@@ -33,6 +33,7 @@ from models import (
     WorkHistory,
     enums,
 )
+from views.unit_forms import NAME_FIELD_ARGS, UnitIdentityFormMixin, own_supervisor_candidates
 from views.base import SecureModelView, send_temporary_file
 
 STAFF_READERS = enums.BUSINESS_STAFF_ROLES
@@ -51,6 +52,13 @@ ORG_LABELS = {
     "contact_phone": "联系电话",
     "active": "启用",
     "self_registered": "自行注册",
+    "is_supervisor": "可作为主管部门",
+    "identity_status": "信息审核状态",
+    "identity_submitted_at": "提交审核时间",
+    "identity_decided_at": "审核时间",
+    "identity_decided_by": "审核机构",
+    "identity_opinion": "审核意见",
+    "identity_changes": "待审核内容",
     "created_at": "创建时间",
 }
 
@@ -63,8 +71,10 @@ def _active_trades():
     return Trade.query.filter_by(active=True).order_by(Trade.category, Trade.name)
 
 
-class UnitProfileView(SecureModelView):
-    """单位基本信息: a unit edits its own organisation record (and nothing else)."""
+class UnitProfileView(UnitIdentityFormMixin, SecureModelView):
+    """单位基本信息: a unit edits its own organisation record (and nothing else). Saving a complete profile,
+    or changing 名称, 组织类别, 所在区县 or 主管部门 later, sends it to 单位信息审核; while that waits those
+    fields are not in the form at all (a forged value cannot reach the row)."""
 
     read_roles = frozenset({enums.UNIT})
     write_roles = frozenset({enums.UNIT})
@@ -86,7 +96,7 @@ class UnitProfileView(SecureModelView):
     column_labels = ORG_LABELS
     form_choices = {"org_category": enums.choices(enums.ORG_CATEGORY_LABELS)}
     form_args = {
-        "name": {"validators": [DataRequired(REQUIRED)], "filters": [strip_filter]},
+        "name": NAME_FIELD_ARGS,
         "org_category": {"validators": [DataRequired(REQUIRED)], "blank_text": "请选择组织类别"},
         "jurisdiction": {
             "validators": [DataRequired(REQUIRED)],
@@ -108,8 +118,37 @@ class UnitProfileView(SecureModelView):
     @property
     def form_ajax_refs(self):
         return {
-            "supervisor": self.scoped_ajax("supervisor", Organisation, ["name"], scope=_supervisor_choices)
+            "supervisor": self.scoped_ajax(
+                "supervisor", Organisation, ["name"], scope=own_supervisor_candidates
+            )
         }
+    column_details_list = [
+        "name",
+        "uscc",
+        "org_category",
+        "jurisdiction",
+        "supervisor",
+        "address",
+        "postcode",
+        "contact_person",
+        "contact_phone",
+        "identity_status",
+        "identity_decided_by",
+        "identity_decided_at",
+        "identity_opinion",
+    ]
+    column_formatters_detail = {
+        "org_category": lambda v, c, m, n: enums.ORG_CATEGORY_LABELS.get(m.org_category or "", ""),
+        "identity_status": lambda v, c, m, n: enums.IDENTITY_STATE_LABELS.get(m.identity_status or "", ""),
+    }
+
+    def edit_form(self, obj=None):
+        form = super().edit_form(obj)
+        if obj is not None and obj.identity_status == enums.IDENTITY_PENDING:
+            for name in unit_identity.LOCKED_FORM_FIELDS:
+                delattr(form, name)
+        return form
+
 
     @expose("/")
     def index_view(self):
@@ -118,6 +157,10 @@ class UnitProfileView(SecureModelView):
     def before_save(self, form, model, is_created):
         # The picker never offers the unit itself; a forged POST is refused here too.
         if model.supervisor is not None and model.supervisor.id == model.id:
+        waiting = model.identity_status == enums.IDENTITY_PENDING
+        if waiting and unit_identity.changed_identity_attributes(model):
+            raise ValidationError(unit_identity.LOCKED_WHILE_PENDING)
+        self.check_identity(model)
             raise ValidationError("主管部门不能选择本单位")
 
     def render(self, template, **kwargs):
@@ -127,20 +170,24 @@ class UnitProfileView(SecureModelView):
             highest = posts.highest_established_grade(org.id)
             kwargs["highest_grade_label"] = (
                 enums.grade_label(highest) if highest else "未设置（请在“岗位设置”中填写）"
+            kwargs["identity"] = {
+                "status": enums.IDENTITY_STATE_LABELS.get(org.identity_status or "", "待完善"),
+                "pending": org.identity_status == enums.IDENTITY_PENDING,
+                "reason": unit_identity.submission_block_reason(org),
+                "reviewer": unit_identity.reviewer_name(org),
+                "changes": unit_identity.changes(org),
+                "locked": [
+                    (ORG_LABELS[name], unit_identity.describe(f"{name}_id", getattr(org, f"{name}_id")))
+                    if name in ("jurisdiction", "supervisor")
+                    else (ORG_LABELS[name], unit_identity.describe(name, getattr(org, name)))
+                    for name in unit_identity.LOCKED_FORM_FIELDS
+                ],
+            }
             )
         return super().render(template, **kwargs)
 
     def get_save_return_url(self, model, is_created=False):
         return url_for("admin.index")
-
-
-def _supervisor_choices(query):
-    """主管部门 candidates: other active registered units (names only are shown)."""
-    return query.filter(
-        Organisation.kind == enums.UNIT,
-        Organisation.active.is_(True),
-        Organisation.id != current_user.organisation_id,
-    )
 
 
 class UnitDirectoryView(SecureModelView):

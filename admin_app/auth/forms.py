@@ -5,6 +5,7 @@ from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
 from admin_app.form_helpers import REQUIRED, domain_validator
+from admin_app.services.unit_names import NAME_MAX_LENGTH, unit_name_filter
 from admin_app.services.validators import parse_resident_id, validate_credit_code, validate_phone
 
 
@@ -22,7 +23,11 @@ class ChangePasswordForm(FlaskForm):
 
 
 class RegisterForm(FlaskForm):
-    name = StringField("单位名称", validators=[DataRequired(REQUIRED), Length(max=100)])
+    name = StringField(
+        "单位名称",
+        validators=[DataRequired(REQUIRED), Length(max=NAME_MAX_LENGTH, message="单位名称不超过100个字")],
+        filters=[unit_name_filter],  # validated and stored in its written form (no invisible characters)
+    )
     credit_code = StringField(
         "统一社会信用代码",
         validators=[DataRequired(REQUIRED), Length(max=40), domain_validator(validate_credit_code)],

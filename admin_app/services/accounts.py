@@ -145,8 +145,12 @@ def register_unit(
 ) -> User:
     """Self-registration of a unit (法人用户). Creates the organisation and its account, committed.
 
-    Raises InvalidInput with the manual's hint when the credit code is already registered.
+    Raises InvalidInput with the manual's hint when the credit code is already registered, and when an
+    active organisation has the same name (as ``unit_names.unit_name_key`` compares names: invisible
+    characters, full-width forms, spaces and case aside). The unit starts 待完善 (单位信息审核).
     """
+    from admin_app.services import unit_identity
+
     code = validate_credit_code(credit_code)
     problems = password_problems(password)
     if problems:
@@ -155,8 +159,11 @@ def register_unit(
         raise InvalidInput(DUPLICATE_CREDIT_CODE)
     if db.session.scalar(sa.select(User.id).where(User.username == username)):
         raise InvalidInput("该登录账号已被使用，请换一个")
+    if unit_identity.name_taken(name):
+        raise InvalidInput(unit_identity.NAME_TAKEN_AT_REGISTRATION)
     org = Organisation(
-        name=name.strip(),
+        name=name,  # normalised by the model
+        identity_status=enums.IDENTITY_NEW,
         kind=enums.UNIT,
         uscc=code,
         contact_person=contact_person,
@@ -168,9 +175,11 @@ def register_unit(
     db.session.add_all([org, user])
     try:
         db.session.flush()
-    except sa.exc.IntegrityError:
+    except sa.exc.IntegrityError as exc:
         # A concurrent registration with the same code or name won the race.
         db.session.rollback()
+        if unit_identity.is_name_conflict(exc):
+            raise InvalidInput(unit_identity.NAME_TAKEN_AT_REGISTRATION) from None
         raise InvalidInput(DUPLICATE_CREDIT_CODE) from None
     audit.record("unit_registered", org, user=user, detail={"uscc": code})
     db.session.commit()

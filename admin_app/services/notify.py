@@ -60,6 +60,41 @@ def notify(kind: str, ids, note: str | None = None) -> int:
     return len(values)
 
 
+# 单位信息审核 decisions: kind -> (title, body); the message links to the unit's 单位基本信息.
+UNIT_KINDS = {
+    "identity_confirmed": (
+        "单位信息审核已通过",
+        "{reviewer}已确认本单位的单位基本信息，现在可以提交考试资格申请",
+    ),
+    "identity_returned": (
+        "单位信息审核被退回",
+        "{reviewer}退回了本单位的单位基本信息，请在“单位基本信息”中修改并保存后重新提交审核",
+    ),
+}
+
+
+def notify_units(kind: str, org_ids, *, reviewer: str, note: str | None = None) -> int:
+    """Add one message of ``kind`` (``UNIT_KINDS``) to each unit in ``org_ids``, naming the ``reviewer``;
+    ``note`` (the opinion) is appended. Not committed here."""
+    title, template = UNIT_KINDS[kind]
+    body = (template.format(reviewer=reviewer) + (f"。审核意见：{note}" if note else ""))[:1000]
+    now = utcnow()
+    values = [
+        {
+            "organisation_id": org_id,
+            "kind": kind,
+            "title": title,
+            "body": body,
+            "target": "unitprofile",
+            "object_id": org_id,
+            "created_at": now,
+        }
+        for org_id in sorted(set(org_ids))
+    ]
+    insert_rows(Notification.__table__, values)
+    return len(values)
+
+
 def unread_count(user) -> int:
     """Unread messages of the user's unit (0 for staff: messages go to units)."""
     if user.role != enums.UNIT:

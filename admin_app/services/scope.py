@@ -31,6 +31,23 @@ def unit_condition(user) -> sa.ColumnElement[bool]:
     return sa.false()
 
 
+def identity_review_condition(user) -> sa.ColumnElement[bool]:
+    """A WHERE condition on ``Organisation`` selecting the units whose 单位信息审核 ``user`` decides: a 区县
+    bureau its 区县属单位 (in its jurisdiction or one merged into it), the 市工考办 every other unit, nobody
+    else any. Units that never saved a complete profile (待完善) are in no one's list."""
+    submitted = Organisation.identity_status.in_(
+        (enums.IDENTITY_PENDING, enums.IDENTITY_CONFIRMED, enums.IDENTITY_RETURNED)
+    )
+    if user.role == enums.DISTRICT_HR:
+        return sa.and_(unit_condition(user), Organisation.org_category == enums.CAT_DISTRICT, submitted)
+    if user.role == enums.OFFICE:
+        not_district = sa.or_(
+            Organisation.org_category.is_(None), Organisation.org_category != enums.CAT_DISTRICT
+        )
+        return sa.and_(Organisation.kind == enums.UNIT, not_district, submitted)
+    return sa.false()
+
+
 def visible_unit_ids(user) -> sa.Select:
     """SELECT of the ids of the units ``user`` may see, for ``column.in_(...)`` conditions."""
     return sa.select(Organisation.id).where(unit_condition(user))

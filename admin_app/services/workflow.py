@@ -18,7 +18,7 @@ from flask import current_app
 
 from admin_app.extensions import db
 from admin_app.services import applications as app_facts
-from admin_app.services import audit, eligibility, notify
+from admin_app.services import audit, eligibility, notify, unit_identity
 from admin_app.services.audit import client_ip
 from admin_app.services.scope import application_condition
 from admin_app.services.sql import among
@@ -64,7 +64,7 @@ TRANSITIONS = {
         "提交审核",
         frozenset({enums.UNIT}),
         frozenset({DRAFT}),
-        guard="本单位的申请；无阻断性资格问题；岗位限额内；存在适用的审核流程",
+        guard="本单位的申请；单位信息已审核确认；无阻断性资格问题；岗位限额内；存在适用的审核流程",
     ),
     "approve": Transition(
         "approve",
@@ -294,7 +294,9 @@ def submit(user, ids, today: date | None = None) -> BulkResult:
     for app_id in ids:
         if app_id not in found:
             result.refuse(app_id, "", "申请不存在或不属于本单位")
-    unit = db.session.get(Organisation, user.organisation_id)
+    # Locked: a profile change (which would need 单位信息审核 again) waits for this submission to end.
+    unit = db.session.get(Organisation, user.organisation_id, with_for_update=True, populate_existing=True)
+    unconfirmed = unit_identity.submission_block_reason(unit)
     taken: dict = {}
     groups: dict = defaultdict(list)
     exemptions: dict = {}
@@ -306,6 +308,9 @@ def submit(user, ids, today: date | None = None) -> BulkResult:
                 label,
                 f"当前状态为“{STATE_LABELS.get(app.status, app.status)}”，已提交的申请不能重复提交",
             )
+            continue
+        if unconfirmed:
+            result.refuse(app.id, label, unconfirmed)
             continue
         if not app.batch.accepts_submissions(today):
             result.refuse(app.id, label, submission_closed_reason(app.batch, today))

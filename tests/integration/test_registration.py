@@ -89,7 +89,7 @@ def test_new_unit_reaches_only_its_profile_until_complete(client, world):
         "name": "重庆市测试单位",
         "org_category": enums.CAT_DISTRICT,
         "jurisdiction": str(world.jurisdictions["500103"].id),
-        "supervisor": str(world.units["A"].id),
+        "supervisor": str(world.units["P"].id),
         "address": "重庆市渝中区人民路1号",
         "postcode": "４０００１０",
         "contact_person": "王明",
@@ -158,11 +158,10 @@ def test_supervisor_outside_the_picker_is_refused(client, world):
     assert db.session.get(Organisation, org.id).supervisor_id is None
 
 
-def test_supervisor_picker_lists_other_units_only(client, world):
+def test_supervisor_picker_lists_supervising_units_only(client, world):
     register(client)
     response = client.get("/unitprofile/ajax/lookup/?name=supervisor&query=单位")
     names = {row[1] for row in response.get_json()}
-    assert "甲单位（渝中）" in names
-    assert "重庆市测试单位" not in names
+    assert names == {"丙单位（党群）"}  # the only unit marked 可作为主管部门; not 甲单位, not itself
     response = client.get("/unitprofile/ajax/lookup/?name=supervisor&query=人力社保局")
     assert response.get_json() == []  # staff bodies are not supervisors of units
