@@ -135,3 +135,28 @@ def test_a_disguised_file_is_never_served_as_a_page(client, inscope, username):
         assert response.status_code == 200 and response.mimetype == "image/png"
         assert_stored_file(response, username)
     db.session.rollback()
+
+
+@pytest.mark.parametrize("username", ["unit_a", "office", None], ids=lambda u: u or "anonymous")
+def test_head_never_builds_a_file_and_never_fails(app, client, inscope, username):
+    """HEAD on every GET endpoint of the URL map: a download is refused (405) before its file is built (no
+    export audit row); any other endpoint answers as its GET would, never a 500."""
+    from models import AuditLog
+
+    if username:
+        login(client, username)
+    downloads = 0
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or "<" in rule.rule:
+            continue
+        audit_rows = db.session.query(AuditLog).count()
+        db.session.rollback()
+        response = client.head(rule.rule, query_string={"id": "1", "table": "all"})
+        what = f"{username} HEAD {rule.endpoint}: {response.status_code}"
+        assert response.status_code != 500, what
+        if rule.endpoint.rsplit(".", 1)[-1] in DOWNLOADS | {"export_view"}:
+            assert response.status_code == 405 and not response.data, what
+            assert db.session.query(AuditLog).count() == audit_rows, what
+            db.session.rollback()
+            downloads += 1
+    assert downloads >= 20

@@ -129,3 +129,13 @@ def test_a_bureau_sees_by_name_what_the_rule_says(client, inscope):
     login(client, "shapingba_hr")
     assert "己待审" in client.get("/workers/?page_size=100").get_data(as_text=True)
     assert "己待审" not in client.get("/applications/?page_size=100").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("username", ["unit_a", "unit_e"])
+def test_the_application_form_offers_exactly_the_units_own_workers(client, inscope, username):
+    """The 申报人员 picker (a relation the form would otherwise fill from the whole table)."""
+    login(client, username)
+    body = client.get("/applications/new/").get_data(as_text=True)
+    picker = re.search(r'<select[^>]*name="worker".*?</select>', body, re.S).group(0)
+    offered = {int(pk) for pk in re.findall(r'value="(\d+)"', picker)}
+    assert offered == expected_ids("workers", username)
