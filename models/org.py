@@ -10,8 +10,8 @@ from admin_app.extensions import db
 from admin_app.services.unit_names import normalise_unit_name, unit_name_key
 from models import enums
 
-
 NAME_KEY_INDEX = "uq_organisation_name_key_active"
+
 
 def utcnow() -> datetime:
     return datetime.utcnow()
@@ -44,8 +44,6 @@ class Organisation(db.Model):
     __table_args__ = (
         sa.Index("ix_organisation_kind_jurisdiction", "kind", "jurisdiction_id"),
         sa.Index("ix_organisation_kind_category", "kind", "org_category"),
-    )
-
         # One active organisation per name (as unit_names.unit_name_key folds it); a deactivated one
         # frees its name. Partial index: PostgreSQL and SQLite both take the WHERE.
         sa.Index(
@@ -55,6 +53,8 @@ class Organisation(db.Model):
             postgresql_where=sa.text("active"),
             sqlite_where=sa.text("active"),
         ),
+    )
+
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(100), index=True)
     kind: Mapped[str] = mapped_column(sa.String(20))
@@ -69,8 +69,6 @@ class Organisation(db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     self_registered: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    jurisdiction: Mapped[Jurisdiction | None] = relationship()
     # --- identity (issue 13 §6): set through ``name`` / admin_app/services/unit_identity.py only ---
     name_key: Mapped[str | None] = mapped_column(sa.String(200))  # unit_names.unit_name_key(name)
     # offered as 主管部门 in the pickers; set by the admin
@@ -83,11 +81,11 @@ class Organisation(db.Model):
     identity_opinion: Mapped[str | None] = mapped_column(sa.String(500))
     # The identity fields as last confirmed (shown to the reviewer of a change as before → after).
     identity_confirmed: Mapped[dict | None] = mapped_column(sa.JSON)
+
+    jurisdiction: Mapped[Jurisdiction | None] = relationship()
     supervisor: Mapped["Organisation | None"] = relationship(remote_side=[id])
     users: Mapped[list["User"]] = relationship(back_populates="organisation")
 
-    @property
-    def kind_label(self) -> str:
     @validates("name")
     def _normalise_name(self, _key, value):
         # Every assignment (registration, profile, admin, seed, tests) stores the one written form.
@@ -95,6 +93,8 @@ class Organisation(db.Model):
         self.name_key = unit_name_key(written)
         return written
 
+    @property
+    def kind_label(self) -> str:
         return enums.ROLE_LABELS.get(self.kind, self.kind)
 
     def missing_profile_fields(self) -> list[str]:

@@ -77,8 +77,8 @@ UNITS = [
     ("中国气象局重庆市气象台保障中心", enums.CAT_CENTRAL, "500113", None),
 ]
 DEMO_UNIT_INDEX = 13  # 重庆市渝中区人民小学校: account "unit_demo"
-
 PENDING_UNIT_INDEX = 15  # 重庆市渝中区机关事务管理中心: a new name waiting for 单位信息审核
+
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程魏苏吕丁任沈"
 )
@@ -181,10 +181,10 @@ def build(rng_seed: int = 2021) -> None:
         )
         units.append(org)
         db.session.add(org)
-    demo_unit_user = _user("unit_demo", units[DEMO_UNIT_INDEX], "人事干事")
     for _name, _category, _jcode, sup in UNITS:
         if sup is not None:
             units[sup].is_supervisor = True  # offered in the 主管部门 picker
+    demo_unit_user = _user("unit_demo", units[DEMO_UNIT_INDEX], "人事干事")
     demo_unit_user.real_name_verified = True
     demo_unit_user.verified_name = "张红"
     for index, account in ((1, "unit_city"), (25, "unit_institution")):
@@ -197,13 +197,11 @@ def build(rng_seed: int = 2021) -> None:
         self_registered=True,
         contact_person="李静",
         contact_phone="13800000000",
+        identity_status=enums.IDENTITY_NEW,
     )
     db.session.add(fresh)
-        identity_status=enums.IDENTITY_NEW,
     _user("unit_new", fresh, "李静")
     db.session.flush()
-
-    for unit in units:
     # The demo's units were confirmed when they joined, but one whose new name waits for its 区县 bureau
     # (渝中区: the yuzhong_hr account sees it under 单位信息审核).
     for unit in units:
@@ -212,6 +210,8 @@ def build(rng_seed: int = 2021) -> None:
     renamed.name = "重庆市渝中区机关事务服务中心"
     renamed.identity_status = enums.IDENTITY_PENDING
     renamed.identity_submitted_at = clock.utcnow()
+
+    for unit in units:
         _post_settings(rng, unit, batch)
         for _ in range(10):
             _worker(rng, unit, trades, rng.choices([han, tujia, miao], weights=[90, 7, 3])[0], batch)

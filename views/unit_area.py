@@ -33,8 +33,8 @@ from models import (
     WorkHistory,
     enums,
 )
-from views.unit_forms import NAME_FIELD_ARGS, UnitIdentityFormMixin, own_supervisor_candidates
 from views.base import SecureModelView, send_temporary_file
+from views.unit_forms import NAME_FIELD_ARGS, UnitIdentityFormMixin, own_supervisor_candidates
 
 STAFF_READERS = enums.BUSINESS_STAFF_ROLES
 
@@ -52,6 +52,7 @@ ORG_LABELS = {
     "contact_phone": "联系电话",
     "active": "启用",
     "self_registered": "自行注册",
+    "created_at": "创建时间",
     "is_supervisor": "可作为主管部门",
     "identity_status": "信息审核状态",
     "identity_submitted_at": "提交审核时间",
@@ -59,7 +60,6 @@ ORG_LABELS = {
     "identity_decided_by": "审核机构",
     "identity_opinion": "审核意见",
     "identity_changes": "待审核内容",
-    "created_at": "创建时间",
 }
 
 
@@ -122,6 +122,7 @@ class UnitProfileView(UnitIdentityFormMixin, SecureModelView):
                 "supervisor", Organisation, ["name"], scope=own_supervisor_candidates
             )
         }
+
     column_details_list = [
         "name",
         "uscc",
@@ -149,7 +150,6 @@ class UnitProfileView(UnitIdentityFormMixin, SecureModelView):
                 delattr(form, name)
         return form
 
-
     @expose("/")
     def index_view(self):
         return redirect(self.get_url(".edit_view", id=current_user.organisation_id))
@@ -157,11 +157,11 @@ class UnitProfileView(UnitIdentityFormMixin, SecureModelView):
     def before_save(self, form, model, is_created):
         # The picker never offers the unit itself; a forged POST is refused here too.
         if model.supervisor is not None and model.supervisor.id == model.id:
+            raise ValidationError("主管部门不能选择本单位")
         waiting = model.identity_status == enums.IDENTITY_PENDING
         if waiting and unit_identity.changed_identity_attributes(model):
             raise ValidationError(unit_identity.LOCKED_WHILE_PENDING)
         self.check_identity(model)
-            raise ValidationError("主管部门不能选择本单位")
 
     def render(self, template, **kwargs):
         if template == self.edit_template:
@@ -170,6 +170,7 @@ class UnitProfileView(UnitIdentityFormMixin, SecureModelView):
             highest = posts.highest_established_grade(org.id)
             kwargs["highest_grade_label"] = (
                 enums.grade_label(highest) if highest else "未设置（请在“岗位设置”中填写）"
+            )
             kwargs["identity"] = {
                 "status": enums.IDENTITY_STATE_LABELS.get(org.identity_status or "", "待完善"),
                 "pending": org.identity_status == enums.IDENTITY_PENDING,
@@ -183,7 +184,6 @@ class UnitProfileView(UnitIdentityFormMixin, SecureModelView):
                     for name in unit_identity.LOCKED_FORM_FIELDS
                 ],
             }
-            )
         return super().render(template, **kwargs)
 
     def get_save_return_url(self, model, is_created=False):

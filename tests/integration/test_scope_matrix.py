@@ -104,11 +104,11 @@ def visible_to(role, view) -> bool:
     if view.model is Application:
         # B's application waits at the 沙坪坝 bureau's step: no tested role has it in its queue.
         return not view.queue_only and role in enums.CITY_WIDE_ROLES
+    if view.model is Registration:
+        return role in enums.CITY_WIDE_ROLES
     if view.endpoint == "unitreview":
         # 单位信息审核 of B (区县属, 沙坪坝区) belongs to the 沙坪坝 bureau alone, not a role logged in here.
         return False
-    if view.model is Registration:
-        return role in enums.CITY_WIDE_ROLES
     if view.scope_column is None:
         return True
     return role in enums.CITY_WIDE_ROLES
