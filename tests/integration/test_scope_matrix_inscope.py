@@ -139,3 +139,22 @@ def test_the_application_form_offers_exactly_the_units_own_workers(client, insco
     picker = re.search(r'<select[^>]*name="worker".*?</select>', body, re.S).group(0)
     offered = {int(pk) for pk in re.findall(r'value="(\d+)"', picker)}
     assert offered == expected_ids("workers", username)
+
+
+@pytest.mark.parametrize("username", [*USERNAMES, "unit_e"])
+def test_every_details_page_opens_exactly_the_rows_of_its_scope(app, client, inscope, username):
+    """详情 of every row of every list's table: 200 for the rows the login should see, 404 for all others."""
+    login(client, username)
+    role = viewer(username).role
+    for view in list_views(app):
+        if role not in view.read_roles or not view.can_view_details:
+            continue
+        expected = expected_ids(view.endpoint, username)
+        everything = {pk for (pk,) in db.session.query(LISTS[view.endpoint][0].id)}
+        db.session.rollback()
+        for pk in sorted(everything):
+            response = client.get(f"{view.url.rstrip('/')}/details/", query_string={"id": pk})
+            wanted = 200 if pk in expected else 404
+            assert response.status_code == wanted, (
+                f"{username} {view.endpoint} id={pk}: {response.status_code}"
+            )
