@@ -94,6 +94,7 @@ class HomeView(AdminIndexView):
             org=org,
             highest_grade=enums.grade_label(highest) if highest else "未设置",
             org_category=enums.ORG_CATEGORY_LABELS.get(org.org_category or "", ""),
+            identity_state=enums.IDENTITY_STATE_LABELS.get(org.identity_status or "", ""),
             todos=self.todos(),
             batch=open_batch(),
         )

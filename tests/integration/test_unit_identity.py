@@ -260,6 +260,8 @@ def test_return_needs_an_opinion_and_the_unit_sees_it(client, world, login_as):
     page = text_of(client.get(f"/unitprofile/edit/?id={unit.id}"))
     assert "已退回" in page and "单位名称与营业执照不符" in page
     assert "单位名称与营业执照不符" in text_of(client.get("/messages/"))
+    assert "已退回" in text_of(client.get(f"/unitprofile/details/?id={unit.id}"))  # the message's link
+    assert "已退回（确认前不能提交考试资格申请" in text_of(client.get("/"))
     reason = submit(user.id, draft_of(world, unit).id).refused[0][2]
     assert "已被渝中区人力社保局退回" in reason and "单位名称与营业执照不符" in reason
     # Saving again sends it back to the bureau.
@@ -408,3 +410,18 @@ def test_two_reviewers_deciding_one_unit_at_once_exactly_one_lands(app, world):
     assert count(Notification, Notification.organisation_id == unit.id) == 1
     actions = ("unit_identity_confirmed", "unit_identity_returned")
     assert count(AuditLog, AuditLog.object_id == str(unit.id), AuditLog.action.in_(actions)) == 1
+
+
+def test_a_profile_save_that_races_past_the_check_gets_the_chinese_message(
+    client, world, login_as, monkeypatch
+):
+    from views import unit_forms
+
+    monkeypatch.setattr(unit_forms.unit_identity, "name_taken", lambda *args, **kwargs: False)
+    a = world.units["A"]
+    login_as("unit_a")
+    response = client.post(f"/unitprofile/edit/?id={a.id}", data=profile(world, "乙单位\u200b（沙坪坝）"))
+    body = text_of(response)
+    assert response.status_code == 200 and "该单位名称已被其他单位使用" in body
+    assert "IntegrityError" not in body and "UNIQUE" not in body.upper() and "Failed" not in body
+    assert reload(a).name == "甲单位（渝中）"
