@@ -14,7 +14,8 @@ from flask_admin.contrib.sqla import ModelView
 from openpyxl import load_workbook
 
 from admin_app.extensions import db, limiter
-from models import Application, Organisation, Registration, enums
+from admin_app.services import sessions
+from models import Application, Organisation, Registration, UserSession, enums
 from tests.conftest import login
 from tests.scope_world import (
     USERNAMES,
@@ -96,10 +97,10 @@ PAGES = {
     "auth.sessions_view": {
         "GET": ({}, lambda role, r: _to_login(r) if role is None else _page(r, "登录会话"))
     },
-    # Ending a session that is not one of the user's own (or does not exist) ends nothing.
+    # Ending a session that is not one of the user's own (another user's: see below) ends nothing.
     "auth.end_sessions": {
         "POST": (
-            {"session": "999999"},
+            {"session": "OTHER_SESSION"},
             lambda role, r: (
                 _to_login(r) if role is None else r.headers.get("Location", "").endswith("/sessions")
             ),
@@ -111,7 +112,7 @@ PAGES = {
             lambda role, r: r.status_code == 200 and r.is_json and r.json["status"] in ("ok", "degraded"),
         )
     },
-    # Logout is tried last (it ends the session the other pages ran in): see test_account_pages.
+    # Logout is tried last (it ends the session the other pages ran in).
     "auth.logout": {"POST": ({}, lambda role, r: _to_login(r))},
     "admin.index": {"GET": ({}, lambda role, r: _to_login(r) if role is None else _page(r, "欢迎"))},
     "statistics.index": {
@@ -160,6 +161,14 @@ def test_every_method_of_every_account_page_is_in_the_matrix(app):
             assert methods == set(PAGES[rule.endpoint]), f"{rule.endpoint}: {methods}"
 
 
+def _someone_elses_session(world) -> int:
+    """The id of a live session of another account (unit_e, logged in by none of the tests here)."""
+    token = sessions.start(world.users["unit_e"], "10.0.0.9", "elsewhere")
+    found = db.session.query(UserSession).filter_by(token_hash=sessions.digest(token)).one().id
+    db.session.rollback()
+    return found
+
+
 def _urls(app) -> dict:
     return {r.endpoint: r.rule for r in app.url_map.iter_rules() if r.endpoint in PAGES}
 
@@ -172,6 +181,7 @@ def test_account_pages_home_and_statistics(app, client, inscope, username):
     limiter.reset()  # 注册 is throttled per address; this test posts it once per login
     if username:
         assert login(client, username).status_code == 302
+    other = _someone_elses_session(inscope)
     before = business_snapshot()
     urls = _urls(app)
     for endpoint in sorted(PAGES, key=lambda e: e == "auth.logout"):
@@ -179,6 +189,7 @@ def test_account_pages_home_and_statistics(app, client, inscope, username):
             if method == "GET":
                 response = client.get(urls[endpoint], query_string=data)
             else:
+                data = {k: str(other) if v == "OTHER_SESSION" else v for k, v in data.items()}
                 response = client.post(urls[endpoint], data=data)
             what = (
                 f"{username} {method} {endpoint}: {response.status_code} {response.headers.get('Location')}"
@@ -188,6 +199,8 @@ def test_account_pages_home_and_statistics(app, client, inscope, username):
             if endpoint == "auth.end_sessions" and role is not None:  # the current session goes on
                 assert client.get("/").status_code == 200, what
     assert business_snapshot() == before
+    assert db.session.get(UserSession, other).ended_at is None, "another user's session was ended"
+    db.session.rollback()
     # Logout ended the session: the next request is a stranger's.
     assert _to_login(client.get("/"))
 
