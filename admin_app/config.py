@@ -8,6 +8,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 class ConfigError(RuntimeError):
@@ -81,6 +82,12 @@ def load_config(instance_path: str, env: dict | None = None) -> dict:
     replica_url = env.get("REPLICA_DATABASE_URL")
     binds = {"replica": _normalise_database_url(replica_url)} if replica_url else {}
 
+    timezone = env.get("APP_TIMEZONE") or "Asia/Shanghai"
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"APP_TIMEZONE {timezone!r} is not a known time zone (e.g. Asia/Shanghai)") from exc
+
     ratelimit_uri = env.get("RATELIMIT_STORAGE_URI", "memory://")
     # A Redis that does not answer must not hold a login for long before the in-memory fallback.
     ratelimit_options = (
@@ -89,6 +96,8 @@ def load_config(instance_path: str, env: dict | None = None) -> dict:
 
     return {
         "APP_ENV": app_env,
+        # Business dates (deadlines, cutoffs) are dates in this zone: services/clock.py.
+        "APP_TIMEZONE": timezone,
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": _normalise_database_url(database_url),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
@@ -123,7 +132,7 @@ def load_config(instance_path: str, env: dict | None = None) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "WTF_CSRF_TIME_LIMIT": None,
         "BABEL_DEFAULT_LOCALE": "zh_CN",
-        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "BABEL_DEFAULT_TIMEZONE": timezone,
         "FLASK_ADMIN_SWATCH": "cerulean",
         "RATELIMIT_STORAGE_URI": ratelimit_uri,
         "RATELIMIT_STORAGE_OPTIONS": ratelimit_options,

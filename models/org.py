@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from admin_app.extensions import db
+from admin_app.services import clock
 from admin_app.services.unit_names import normalise_unit_name, unit_name_key
 from models import enums
 
@@ -14,7 +15,8 @@ NAME_KEY_INDEX = "uq_organisation_name_key_active"
 
 
 def utcnow() -> datetime:
-    return datetime.utcnow()
+    """Now as stored: naive UTC, from the one clock."""
+    return clock.utcnow()
 
 
 class Jurisdiction(db.Model):

@@ -15,6 +15,7 @@ from admin_app.services.validators import resident_check_digit
 from models import (
     AnnualAssessment,
     Application,
+    ApplicationReview,
     Ethnicity,
     ExamBatch,
     Jurisdiction,
@@ -187,6 +188,7 @@ def build(rng_seed: int = 2021) -> None:
     demo_unit_user = _user("unit_demo", units[DEMO_UNIT_INDEX], "人事干事")
     demo_unit_user.real_name_verified = True
     demo_unit_user.verified_name = "张红"
+    demo_unit_user.verified_at = clock.utcnow()
     for index, account in ((1, "unit_city"), (25, "unit_institution")):
         _user(account, units[index], "人事干事")
     # A freshly registered unit that has not completed 单位基本信息 yet (to see the gate).
@@ -218,7 +220,7 @@ def build(rng_seed: int = 2021) -> None:
     db.session.commit()
     _history(rng, batch)
     # The demo keeps its batch open so that units can try 提交审核 (the notice's deadline has passed).
-    batch.apply_deadline = max(batch.apply_deadline, date.today() + timedelta(days=30))
+    batch.apply_deadline = max(batch.apply_deadline, clock.today() + timedelta(days=30))
     _applications(rng, batch)
 
 
@@ -249,6 +251,8 @@ def _history(rng: random.Random, current: ExamBatch) -> None:
                 decided_at=datetime(year, 7, 15, 2),
             )
             db.session.add(app)
+            db.session.flush()
+            _imported_reviews(rng, app, approved, year)
             if not approved:
                 continue
             result = rng.choices(["pass", "fail", "absent"], weights=[78, 18, 4])[0]
@@ -278,6 +282,37 @@ def _history(rng: random.Random, current: ExamBatch) -> None:
                 )
             )
     db.session.commit()
+
+
+def _imported_reviews(rng: random.Random, app: Application, approved: bool, year: int) -> None:
+    """The review history of an application imported as it ended: submitted, then each step of its route
+    approved in turn (a rejected one stops at a step of its route), so that its history chains from 待提交
+    to the state it holds, as the workflow would have written it."""
+    from admin_app.services import workflow
+
+    route = workflow.route_for(app.batch_id, app.org_category, app.applied_grade) or [enums.OFFICE]
+    stop = len(route) if approved else rng.randrange(len(route))
+    states = [workflow.pending(role) for role in route] + [workflow.APPROVED]
+    rows = [("submit", None, 0, workflow.DRAFT, states[0])]
+    for index, role in enumerate(route[: stop + 1] if not approved else route):
+        if not approved and index == stop:
+            rows.append(("reject", role, index + 1, states[index], workflow.REJECTED))
+        else:
+            rows.append(("approve", role, index + 1, states[index], states[index + 1]))
+    for offset, (action, role, step, source, target) in enumerate(rows):
+        db.session.add(
+            ApplicationReview(
+                application_id=app.id,
+                step_index=step,
+                step_role=role,
+                action=action,
+                role=role,
+                from_status=source,
+                to_status=target,
+                opinion="历史数据导入" if action != "reject" else "历史数据导入：审核未通过",
+                created_at=datetime(year, 7, 1 + offset, 2),
+            )
+        )
 
 
 def _applications(rng: random.Random, batch: ExamBatch) -> None:

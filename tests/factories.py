@@ -8,7 +8,7 @@ from functools import cache
 from pathlib import Path
 
 from admin_app.extensions import db
-from admin_app.services import audit, unit_identity
+from admin_app.services import audit, clock, unit_identity
 from admin_app.services.validators import resident_check_digit
 from models import (
     AnnualAssessment,
@@ -123,7 +123,7 @@ def build_world() -> World:
     js = {j.code: j for j in Jurisdiction.query.all()}
     batch = ExamBatch.query.filter_by(year=2021).one()
     # The world's batch is open for applications today (its 申报截止日 a month ahead).
-    batch.apply_deadline = date.today() + timedelta(days=30)
+    batch.apply_deadline = clock.today() + timedelta(days=30)
     trade = Trade.query.filter_by(name="电工").one()
     world = World(jurisdictions=js, batch=batch, trade=trade)
 

@@ -9,7 +9,7 @@ from flask_admin import AdminIndexView, expose
 from flask_login import current_user
 
 from admin_app.extensions import db
-from admin_app.services import posts, workflow
+from admin_app.services import clock, posts, workflow
 from models import ExamBatch, enums
 
 
@@ -62,7 +62,7 @@ def open_batch(today: date | None = None) -> dict | None:
     )
     if batch is None:
         return None
-    today = today or date.today()
+    today = today or clock.today()
     return {"batch": batch, "days_left": (batch.apply_deadline - today).days}
 
 

@@ -5,7 +5,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from admin_app.extensions import db
-from admin_app.services import eligibility, posts
+from admin_app.services import clock, eligibility, posts
 from models import Application, ExamBatch, PostSetting, Worker
 
 # Applications that hold a post under the 1:1 quota once submitted.
@@ -102,7 +102,7 @@ def evaluate(app: Application, today: date | None = None, already_taken: int | N
         application_facts(app),
         batch_rules(app.batch),
         quota_facts(app, already_taken),
-        today or date.today(),
+        today or clock.today(),
     )
 
 

@@ -15,6 +15,8 @@ from datetime import date
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError
 
+from admin_app.services import clock
+
 # GB/T 2260 province-level prefixes (incl. 71 台湾, 81 香港, 82 澳门 used by residence permits).
 PROVINCE_PREFIXES = frozenset(
     [
@@ -101,7 +103,7 @@ def parse_resident_id(value: str | None, today: date | None = None) -> ResidentI
         birth = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         raise InvalidInput("身份证号码中的出生日期无效") from None
-    today = today or date.today()
+    today = today or clock.today()
     if birth.year < 1900 or birth > today:
         raise InvalidInput("身份证号码中的出生日期无效")
     if resident_check_digit(number[:17]) != number[17]:

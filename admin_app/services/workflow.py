@@ -18,7 +18,7 @@ from flask import current_app
 
 from admin_app.extensions import db
 from admin_app.services import applications as app_facts
-from admin_app.services import audit, eligibility, notify, unit_identity
+from admin_app.services import audit, clock, eligibility, notify, unit_identity
 from admin_app.services.audit import client_ip
 from admin_app.services.scope import application_condition
 from admin_app.services.sql import among
@@ -279,7 +279,7 @@ def submit(user, ids, today: date | None = None) -> BulkResult:
     stored on the application; rows failing any check are reported with their reasons and left unchanged.
     """
     result = BulkResult("submit")
-    today = today or date.today()
+    today = today or clock.today()
     if user.role not in TRANSITIONS["submit"].roles:
         for app_id in ids:
             result.refuse(app_id, "", "无权提交")
@@ -1124,7 +1124,7 @@ def recognise(user, ids, today: date | None = None) -> BulkResult:
     """
     from models import ExamBatch, Registration, Worker
 
-    today = today or date.today()
+    today = today or clock.today()
     district = user.role == enums.DISTRICT_HR
     extra = (
         (Registration.applied_grade.in_(JUNIOR_GRADES), Registration.org_category == enums.CAT_DISTRICT)

@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from admin_app.extensions import db
-from admin_app.services import materials, workflow
+from admin_app.services import clock, materials, workflow
 from admin_app.services.candidate_import import ImportEntry
 from admin_app.services.validators import InvalidInput
 from models import Application, AuditLog, ExamBatch, PostSetting, Registration, RouteRule, enums
@@ -137,7 +137,7 @@ def test_state_changes_only_through_the_actions(client, world):
 def test_no_submission_after_the_deadline_unless_within_grace(world):
     unit, app = fresh(world, "late", enums.CAT_DISTRICT)
     user = unit.users[0]
-    world.batch.apply_deadline = date.today() - timedelta(days=2)
+    world.batch.apply_deadline = clock.today() - timedelta(days=2)
     db.session.commit()
     result = workflow.submit(user, [app.id])
     assert not result.done
@@ -264,7 +264,7 @@ def test_no_new_application_after_the_deadline(client, world):
     from tests.factories import add_worker
 
     worker = add_worker(world.units["A"], "甲迟到", 140, world.trade, world.batch)
-    world.batch.apply_deadline = date.today() - timedelta(days=1)
+    world.batch.apply_deadline = clock.today() - timedelta(days=1)
     db.session.commit()
     login(client, "unit_a")
     form = {

@@ -49,3 +49,42 @@ def test_database_url_gets_the_psycopg_driver(tmp_path):
     config = load_config(str(tmp_path), {"DATABASE_URL": "postgresql://u@h/db", "SECRET_KEY": "x"})
     assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
     assert load_config(str(tmp_path), {})["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
+
+
+def test_every_demo_application_has_a_history_from_its_first_to_its_current_state(app, ctx):
+    """Imported history batches included: the history chains 待提交 → … → the state the application holds."""
+    from admin_app.services import workflow
+    from models import Application, ApplicationReview
+
+    demo.build()
+    reviews: dict = {}
+    for review in db.session.scalars(sa.select(ApplicationReview).order_by(ApplicationReview.id)):
+        reviews.setdefault(review.application_id, []).append(review)
+    applications = db.session.scalars(sa.select(Application)).all()
+    decided = [a for a in applications if a.status in workflow.FINAL_STATES]
+    assert len(decided) >= 100
+    for application in applications:
+        chain = reviews.get(application.id, [])
+        if application.status == workflow.DRAFT:
+            assert chain == [], application.id
+            continue
+        assert chain, f"application {application.id} ({application.status}) has no history"
+        assert chain[0].from_status == workflow.DRAFT and chain[0].action == "submit"
+        for earlier, later in zip(chain, chain[1:], strict=False):
+            assert earlier.to_status == later.from_status, application.id
+        assert chain[-1].to_status == application.status, application.id
+
+
+def test_the_real_name_page_opens_for_a_verified_unit_without_a_verification_time(client, world):
+    """Found by the attack: /verify answered 500 for the demo unit, verified but with no verified_at."""
+    from tests.conftest import login
+
+    user = world.users[enums.UNIT]
+    user.real_name_verified = True
+    user.verified_name = "张红"
+    user.verified_at = None
+    db.session.commit()
+    login(client, user.username)
+    response = client.get("/verify")
+    assert response.status_code == 200
+    assert "完成实名认证（经办人：张红）" in response.get_data(as_text=True)
