@@ -41,6 +41,7 @@ def main():
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"{PG}/{args.db}", "SECRET_KEY": "gen"})
     with app.app_context():
         from admin_app.extensions import db
+        from admin_app.services import unit_identity
         from models import ExamBatch, Jurisdiction, Organisation, Trade, User, enums
         from seed import dictionaries
         from tests.factories import password_hash
@@ -48,6 +49,7 @@ def main():
         upgrade()
         dictionaries.load_all()
         first = db.session.scalar(sa.select(ExamBatch))
+        first.state = enums.BATCH_CLOSED  # history: one batch at a time is 申报中 (2025's, below)
         batches = [first]
         for year in range(2022, 2026):
             batch = ExamBatch(
@@ -58,7 +60,8 @@ def main():
                 apply_deadline=date(year, 7, 23),
                 assessment_start_year=year - 5,
                 assessment_end_year=year - 1,
-                state="closed" if year < 2025 else "open",  # past batches: submission closed, work goes on
+                # past batches: submission closed, work goes on
+                state=enums.BATCH_CLOSED if year < 2025 else enums.BATCH_OPEN,
             )
             db.session.add(batch)
             batches.append(batch)
@@ -91,6 +94,8 @@ def main():
         ]
         db.session.add_all(units)
         db.session.flush()
+        for unit in units:  # confirmed when they joined (单位信息审核), as the demo's units
+            unit_identity.record_confirmed(unit, "基准数据")
         db.session.add(
             User(
                 username="unit0000",

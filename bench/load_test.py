@@ -317,8 +317,8 @@ def main():
     parser.add_argument("--seconds", type=int, default=120)
     parser.add_argument("--reviewers", type=int, default=20)
     parser.add_argument("--units", type=int, default=5)
-    parser.add_argument("--pending", type=int, default=400, help="submitted applications per unit at start")
-    parser.add_argument("--drafts", type=int, default=200, help="drafts per unit to submit during the run")
+    parser.add_argument("--pending", type=int, default=1000, help="submitted applications per unit at start")
+    parser.add_argument("--drafts", type=int, default=400, help="drafts per unit to submit during the run")
     args = parser.parse_args()
     drafts_query = prepare(args.db, args.reviewers, args.units, args.pending, args.drafts)
     stats = {
