@@ -7,8 +7,8 @@ S3_ENDPOINT_URL for MinIO / Ceph, S3_PREFIX; credentials the standard AWS way). 
 ``storage()``; nothing else touches the files.
 
 A file is served only with the type detected when it was uploaded (stored in the database with its row), never
-one guessed from a name: inline only as one of ``INLINE_TYPES``, anything else as an attachment of
-application/octet-stream, always with nosniff (``send``). A local write lands under its final name only whole
+one guessed from a name: inline only as one of ``INLINE_TYPES``, the app's own spreadsheets as .xlsx
+attachments, anything else as an attachment of application/octet-stream, always with nosniff (``send``). A local write lands under its final name only whole
 and synced; a failed write leaves nothing behind and raises ``StorageFailed`` with a Chinese message.
 """
 
@@ -37,7 +37,8 @@ SIGNATURES = (
 # The only types a browser is ever asked to show (rather than save); all are what ``sniff`` detects.
 INLINE_TYPES = frozenset(content_type for _magic, content_type, _ext in SIGNATURES)
 DOWNLOAD_TYPE = "application/octet-stream"
-# The extension a downloaded file gets is the one of its served type, whatever name it was uploaded with.
+# The extension a downloaded file gets is the one of its served type, whatever name it was uploaded with; these
+# types (the detected ones, and the spreadsheets the app writes itself) are served as themselves.
 EXTENSIONS = {content_type: ext for _magic, content_type, ext in SIGNATURES} | {XLSX_TYPE: "xlsx"}
 STORAGE_FULL = "服务器存储空间不足，文件未保存，请稍后重试或联系管理员"
 STORAGE_ERROR = "服务器存储出错，文件未保存，请稍后重试或联系管理员"
@@ -278,12 +279,13 @@ def send(
     may see the row it belongs to.
 
     Guarantees: inline only when asked *and* the type is one of INLINE_TYPES (JPEG, PNG, PDF), served as that
-    type; anything else (another type, none recorded) an attachment of application/octet-stream; always
+    type; otherwise an attachment: of that type if it is one we know (those, or the app's own .xlsx), else
+    (another type, none recorded) of application/octet-stream; always
     ``X-Content-Type-Options: nosniff``; Content-Disposition with an ASCII ``filename`` and an RFC 5987
     ``filename*`` (Chinese names), the extension being the served type's, so a saved file never opens as a page.
     """
     shown = inline and content_type in INLINE_TYPES
-    mimetype = content_type if content_type in INLINE_TYPES else DOWNLOAD_TYPE
+    mimetype = content_type if content_type in EXTENSIONS else DOWNLOAD_TYPE
     response = storage().send(stored_name, mimetype=mimetype, **options)
     response.headers["Content-Disposition"] = content_disposition(
         "inline" if shown else "attachment", download_name, content_type

@@ -147,7 +147,7 @@ def test_import_report_is_a_spreadsheet_attachment_never_a_page(client, world):
     )
     token = body.split("import/report.xlsx?token=")[1].split('"')[0]
     response = client.get(f"/registrations/import/report.xlsx?token={token}")
-    assert_served_as(response, "application/octet-stream", "attachment", "xlsx", response.data)
+    assert_served_as(response, uploads.XLSX_TYPE, "attachment", "xlsx", response.data)
     assert response.data.startswith(b"PK")
 
 
