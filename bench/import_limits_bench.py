@@ -6,7 +6,7 @@ first request are not counted); "extra memory" is the process's peak RSS during 
 before it) minus its RSS before it. The last line is the worst legitimate-sized file: 20,000 filled rows none of which
 match a candidate — every row checked, every problem listed, the marked copy written.
 
-Usage:  .venv/bin/python bench/import_limits_bench.py [--runs 2] [--database-url URL]
+Usage:  .venv/bin/python bench/import_limits_bench.py [--runs 2] [--database-url URL] [--only TEXT]
 Default database: a fresh SQLite file (migrated, the test world's dictionaries and users).
 """
 
@@ -147,6 +147,7 @@ def main() -> None:
     parser.add_argument("--database-url")
     parser.add_argument("--one")
     parser.add_argument("--upload-dir")
+    parser.add_argument("--only", help="run only the files whose name contains this text")
     args = parser.parse_args()
     if args.one:
         print(json.dumps(run_one(args.one, args.database_url, args.upload_dir), ensure_ascii=False))
@@ -163,6 +164,8 @@ def main() -> None:
     print("| file | size | run | seconds | extra MB | answer |")
     print("|---|---|---|---|---|---|")
     for name in files():
+        if args.only and args.only not in name:
+            continue
         for run in range(1, args.runs + 1):
             out = subprocess.run(
                 [
