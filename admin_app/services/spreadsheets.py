@@ -255,8 +255,9 @@ def _xlsx_sheets(data: bytes, limits: SheetLimits) -> Iterator[Sheet]:
         for worksheet in book.worksheets:
             declared = worksheet.max_row
             if declared and declared > limits.max_sheet_rows:
+                ref = f"（{worksheet.calculate_dimension()}）" if worksheet.max_column else ""
                 raise SpreadsheetRefused(
-                    f"工作表“{worksheet.title}”的数据区域到第{declared}行（{worksheet.calculate_dimension()}），"
+                    f"工作表“{worksheet.title}”的数据区域到第{declared}行{ref}，"
                     f"超过{limits.max_sheet_rows}行；一次最多导入{limits.max_rows}行，"
                     "请删除多余的行（包括看似空白但有格式的行）或分批导入"
                 )

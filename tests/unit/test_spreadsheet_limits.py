@@ -109,3 +109,11 @@ def test_limits_come_from_configuration():
     assert (limits.max_bytes, limits.max_rows, limits.max_columns) == (2 * 1024 * 1024, 100, 16)
     with pytest.raises(SpreadsheetRefused, match="超过2MB"):
         spreadsheets.sheets(b"x" * (2 * 1024 * 1024 + 1), limits)
+
+
+@pytest.mark.parametrize("dimension", ["A1:T60000", "60000:60000", "A60000"])
+def test_any_declared_dimension_beyond_the_limit_is_refused_before_reading(dimension):
+    # "60000:60000" names rows only: openpyxl knows no column, and the message must still be built.
+    data = hostile.xlsx_with_sheet([hostile.header_row_xml()], dimension=dimension)
+    with pytest.raises(SpreadsheetRefused, match="数据区域到第60000行"):
+        read_all(data, SheetLimits())
