@@ -40,6 +40,7 @@ def app():
             "SECRET_KEY": "test-secret-key-not-for-production",
             # Tests log in thousands of times from 127.0.0.1; test_security sets its own limits.
             "LOGIN_RATE_LIMIT": "100000 per minute",
+            "REGISTER_RATE_LIMIT": "100000 per minute",
         }
     )
     app.test_client_class = IsolatedClient

@@ -79,7 +79,7 @@ def _escape_like(term: str) -> str:
 
 
 # Never written to the audit log's change details.
-_SECRET_FIELDS = {"password_hash", "session_token"}
+_SECRET_FIELDS = {"password_hash", "token_hash"}
 
 
 def current_role() -> str | None:

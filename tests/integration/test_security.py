@@ -34,6 +34,20 @@ def test_login_is_throttled_per_address(app, client, world):
         app.config["LOGIN_RATE_LIMIT"] = "100000 per minute"
 
 
+def test_registration_is_throttled_per_address_on_its_own_limit(app, client, world):
+    app.config["REGISTER_RATE_LIMIT"] = "2 per minute"
+    try:
+        for _ in range(2):
+            response = client.post("/register", data={}, environ_base={"REMOTE_ADDR": "10.9.8.1"})
+            assert response.status_code == 200
+        response = client.post("/register", data={}, environ_base={"REMOTE_ADDR": "10.9.8.1"})
+        assert response.status_code == 429 and "操作过于频繁" in text_of(response)
+        # Logins from that address are not counted against it.
+        assert post_login(client, "unit_a", PASSWORD, "10.9.8.1").status_code == 302
+    finally:
+        app.config["REGISTER_RATE_LIMIT"] = "100000 per minute"
+
+
 def test_staff_may_log_in_only_from_configured_networks(app, client, world):
     app.config["STAFF_ALLOWED_NETWORKS"] = ["10.10.0.0/16"]
     try:
