@@ -425,3 +425,18 @@ def test_a_profile_save_that_races_past_the_check_gets_the_chinese_message(
     assert response.status_code == 200 and "该单位名称已被其他单位使用" in body
     assert "IntegrityError" not in body and "UNIQUE" not in body.upper() and "Failed" not in body
     assert reload(a).name == "甲单位（渝中）"
+
+
+def test_a_decision_without_the_csrf_token_is_refused(app, client, world, login_as):
+    unit, _user = fresh_unit(world, "重庆市渝中区令牌单位")
+    login_as("fresh")
+    client.post(f"/unitprofile/edit/?id={unit.id}", data=profile(world, "重庆市渝中区令牌单位"))
+    login_as("yuzhong_hr")
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        assert decide(client, [unit.id], "confirm").status_code == 400
+        action = {"action": "confirm", "rowid": unit.id}
+        assert client.post("/unitreview/action/", data=action).status_code == 400
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    assert reload(unit).identity_status == enums.IDENTITY_PENDING
