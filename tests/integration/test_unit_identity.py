@@ -440,3 +440,16 @@ def test_a_decision_without_the_csrf_token_is_refused(app, client, world, login_
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
     assert reload(unit).identity_status == enums.IDENTITY_PENDING
+
+
+def test_a_unit_of_a_merged_district_is_confirmed_by_the_bureau_it_merged_into(client, world, login_as):
+    y = world.units["Y"]  # still registered under 渝北区, merged into 两江新区
+    y.identity_status = enums.IDENTITY_PENDING
+    db.session.commit()
+    assert "两江新区组织人事部" in unit_identity.submission_block_reason(y)
+    login_as("yuzhong_hr")
+    assert client.get(f"/unitreview/details/?id={y.id}").status_code == 404
+    login_as("liangjiang_hr")
+    assert client.get(f"/unitreview/details/?id={y.id}").status_code == 200
+    assert succeeded(decide(client, [y.id], "confirm")) == 1
+    assert reload(y).identity_decided_by == "两江新区组织人事部"
