@@ -1,6 +1,6 @@
 """工考管理平台: the application factory."""
 
-from flask import Flask, render_template
+from flask import Flask
 
 from admin_app.config import load_config
 from admin_app.extensions import babel, csrf, db, limiter, migrate
@@ -26,10 +26,11 @@ def create_app(config: dict | None = None) -> Flask:
     # Flask-Admin's shipped zh_Hans_CN catalog is found through the zh_CN locale (a bare 'zh' is not).
     babel.init_app(app, locale_selector=lambda: "zh_CN")
 
-    from admin_app import auth, cli
+    from admin_app import auth, cli, request_guard
     from admin_app.admin_registry import build_admin
 
     auth.init_app(app)
+    request_guard.init_app(app)
     build_admin(app)
     cli.init_app(app)
     _register_error_pages(app)
@@ -110,6 +111,7 @@ def _register_error_pages(app: Flask) -> None:
         400: ("请求无效", "提交的数据不完整或格式有误，请返回重试。"),
         403: ("无权访问", "您的账号没有执行此操作的权限。"),
         404: ("记录不存在", "您要访问的页面或记录不存在，或不在您的权限范围内。"),
+        405: ("请求方式不允许", "此地址不支持该请求方式。"),
         413: ("文件过大", "上传的内容超过了允许的大小。"),
         429: ("操作过于频繁", "短时间内尝试次数过多，请稍后再试。"),
         500: ("系统错误", "服务器处理请求时出错，已记录。请稍后重试。"),
@@ -119,42 +121,32 @@ def _register_error_pages(app: Flask) -> None:
         ),
     }
 
+    from werkzeug.exceptions import HTTPException
+
+    from admin_app import errors
+
     def handler(error):
         code = getattr(error, "code", 500) or 500
-        title, text = messages.get(code, messages[500])
+        title, text = messages.get(code, messages[500] if code >= 500 else messages[400])
+        # A BadInput (request_guard) names what was wrong, in Chinese; Werkzeug's texts are English.
+        text = getattr(error, "gk_text", None) or text
         if code == 500:
-            db.session.rollback()
-        return render_template("gk/error.html", code=code, title=title, text=text), code
+            errors.rollback_quietly()
+        return errors.render_error(code, title, text)
 
     for code in messages:
         app.register_error_handler(code, handler)
+    app.register_error_handler(HTTPException, handler)  # 405, 414, 431 …: Chinese too
 
-    from sqlalchemy.exc import DBAPIError, OperationalError
-
-    @app.errorhandler(OperationalError)
-    @app.errorhandler(DBAPIError)
-    def database_down(error):
+    def database_down() -> tuple[str, str]:
         # Connection refused / lost: nothing was committed; tell the person in plain words.
-        if (
-            isinstance(error, DBAPIError)
-            and not error.connection_invalidated
-            and not isinstance(error, OperationalError)
-        ):
-            raise error
-        db.session.rollback()
-        title, text = messages[503]
-        return render_template("gk/error.html", code=503, title=title, text=text), 503
+        return messages[503]
+
+    # Every database error class (SQLAlchemy's and psycopg's own): 503 / 400 / 409 / 500, never SQL.
+    errors.register_database_errors(app, database_down)
 
     from flask_wtf.csrf import CSRFError
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        return (
-            render_template(
-                "gk/error.html",
-                code=400,
-                title="页面已过期",
-                text="表单校验失败（CSRF），请刷新页面后重新提交。",
-            ),
-            400,
-        )
+        return errors.render_error(400, "页面已过期", "表单校验失败（CSRF），请刷新页面后重新提交。")

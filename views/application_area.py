@@ -12,6 +12,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from admin_app.extensions import db
 from admin_app.form_helpers import REQUIRED, strip_filter
+from admin_app.request_guard import download
 from admin_app.services import applications as app_facts
 from admin_app.services import audit, eligibility, materials, uploads, workflow
 from admin_app.services.scope import application_condition
@@ -303,6 +304,7 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
 
     # --- 附表3 汇总表 ---------------------------------------------------------------------------------
     @expose("/summary.xlsx", methods=("GET",))
+    @download
     def summary_view(self):
         """附表3 for the applications of the current 组合查询, one sheet per 申报工种."""
         from admin_app.services import excel, notice_forms
@@ -351,6 +353,7 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
         return redirect(self.get_url(".details_view", id=app.id))
 
     @expose("/materials/download/", methods=("GET",))
+    @download
     def material_download_view(self):
         try:
             material_id = int(request.args.get("mid", ""))

@@ -24,11 +24,13 @@ from sqlalchemy import inspect as sa_inspect
 from wtforms.validators import ValidationError
 
 from admin_app.extensions import db, reporting_session
+from admin_app.request_guard import BadInput, download, parse_pk
 from admin_app.services import audit
 from admin_app.services.clock import format_beijing
 from admin_app.services.scope import owned_by_visible_unit
 from models import ExamBatch
 from models.enums import STAFF_ROLES
+from views.input_guard import InputGuardMixin
 
 # Endpoint -> the permission flag it needs, checked before the view runs (403 otherwise).
 _ENDPOINT_FLAGS = {
@@ -89,13 +91,14 @@ def current_role() -> str | None:
 
 
 def parse_ids(raw_ids) -> list[int]:
-    """Selected ids arrive as strings; PostgreSQL refuses integer = varchar (flask-admin #2951)."""
+    """Selected ids arrive as strings; PostgreSQL refuses integer = varchar (flask-admin #2951). Anything
+    that is not a possible primary key is a Chinese 400."""
     ids = []
     for raw in raw_ids:
-        try:
-            ids.append(int(raw))
-        except (TypeError, ValueError):
-            abort(400)
+        pk = parse_pk(raw)
+        if pk is None:
+            raise BadInput("所选记录的编号无效，请返回列表重新选择。")
+        ids.append(pk)
     return ids
 
 
@@ -112,9 +115,8 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
         return self.scope(super().get_query())
 
     def get_one(self, pk):
-        try:
-            pk = int(pk)
-        except (TypeError, ValueError):
+        pk = parse_pk(pk)
+        if pk is None:
             return None
         with db.session.no_autoflush:
             return self.get_query().filter(self.model.id == pk).one_or_none()
@@ -137,7 +139,7 @@ class RoleGate:
         abort(403)
 
 
-class SecureModelView(RoleGate, ModelView):
+class SecureModelView(RoleGate, InputGuardMixin, ModelView):
     """Declare ``read_roles`` / ``write_roles`` and (for business data) ``scope_column``, the unit id column name."""
 
     write_roles: frozenset = frozenset()
@@ -303,10 +305,10 @@ class SecureModelView(RoleGate, ModelView):
         return query.order_by(self.model.id.desc()), joins
 
     def get_one(self, id):
-        """A row by id, only within scope; anything else is 404 (details, edit, delete, inline edit)."""
-        try:
-            pk = int(id)
-        except (TypeError, ValueError):
+        """A row by id, only within scope; anything else (not a number, beyond any id) is 404 (details, edit,
+        delete, inline edit)."""
+        pk = parse_pk(id)
+        if pk is None:
             abort(404)
         obj = self.get_query().filter(self.model.id == pk).one_or_none()
         if obj is None:
@@ -387,6 +389,7 @@ class SecureModelView(RoleGate, ModelView):
         return columns
 
     @expose("/export.xlsx", methods=("GET",))
+    @download
     def export_xlsx_view(self):
         """导出查询结果: every row of the current 组合查询 (filters, search, sort; scope applied), streamed."""
         from admin_app.services import excel
@@ -609,7 +612,8 @@ class SecureModelView(RoleGate, ModelView):
             db.session.commit()
         except Exception as exc:  # noqa: BLE001 - reported to the user, nothing half-written
             db.session.rollback()
-            flash(f"删除失败：{exc}", "error")
+            if not self.handle_view_exception(exc):  # a database error: a Chinese message, never its SQL
+                flash("删除失败，没有删除任何记录。", "error")
             return
         flash(f"已删除 {len(rows)} 条记录", "success")
 

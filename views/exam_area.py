@@ -8,6 +8,7 @@ from flask_admin.model.template import EndpointLinkRowAction
 from flask_login import current_user
 
 from admin_app.extensions import db
+from admin_app.request_guard import download
 from admin_app.services import eligibility, uploads, workflow
 from admin_app.services.scope import registration_condition
 from admin_app.services.validators import InvalidInput
@@ -213,6 +214,7 @@ class RegistrationStageView(BulkWorkflowMixin, SecureModelView):
         return self.render("gk/certificate.html", reg=reg, grade_label=enums.grade_label)
 
     @expose("/file/", methods=("GET",))
+    @download
     def file_view(self):
         reg = self.get_one(request.args.get("id"))
         kind = request.args.get("kind")
@@ -230,6 +232,7 @@ class _ImportMixin:
     """附表5: the template for everyone who sees the list; the import for units."""
 
     @expose("/template.xlsx", methods=("GET",))
+    @download
     def template_view(self):
         import sqlalchemy as sa
 
@@ -276,6 +279,7 @@ class _ImportMixin:
         )
 
     @expose("/import/report.xlsx", methods=("GET",))
+    @download
     def import_report_view(self):
         from flask import session
 

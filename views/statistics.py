@@ -9,6 +9,7 @@ from flask_admin import BaseView, expose
 from flask_login import current_user
 
 from admin_app.extensions import reporting_session
+from admin_app.request_guard import download
 from admin_app.services import excel, statistics
 from models import Application, ExamBatch, enums
 from views.base import RoleGate, send_temporary_file
@@ -91,6 +92,7 @@ class StatisticsView(RoleGate, BaseView):
             )
 
     @expose("/export/")
+    @download
     def export_view(self):
         """One table (``?table=key``) or every table (``?table=all``, one sheet each) as an .xlsx file."""
         wanted = request.args.get("table", "all")

@@ -15,6 +15,7 @@ from wtforms.validators import DataRequired, InputRequired, NumberRange, Optiona
 
 from admin_app.extensions import db
 from admin_app.form_helpers import REQUIRED, code_filter, domain_validator, strip_filter
+from admin_app.request_guard import download
 from admin_app.services import posts, unit_identity
 from admin_app.services.validators import (
     InvalidInput,
@@ -523,6 +524,7 @@ class PostSettingView(SecureModelView):
     column_extra_row_actions = [EndpointLinkRowAction("fa fa-table", ".filing_view", title="导出附件4备案表")]
 
     @expose("/filing.xlsx", methods=("GET",))
+    @download
     def filing_view(self):
         """附件4 备案表 of the unit and batch of a post-setting row the user may see."""
         from admin_app.services import audit, excel, notice_forms
