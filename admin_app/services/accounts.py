@@ -51,9 +51,12 @@ def _dummy_hash() -> str:
     return generate_password_hash(secrets.token_hex(16), method="scrypt")
 
 
-def _login_name(username: str | None) -> str:
-    # Control characters (NUL included) cannot be in a username and PostgreSQL refuses NUL in a query.
-    return _CONTROL.sub("", (username or "").strip())[:40]
+def _login_name(username: str | None) -> tuple[str, bool]:
+    """The name to count failures under, and whether it may name an account at all: control characters
+    (NUL included) are in no username, and PostgreSQL refuses NUL in a query."""
+    typed = (username or "").strip()
+    name = _CONTROL.sub("", typed)[:40]
+    return name, bool(name) and name == typed
 
 
 def authenticate(
@@ -67,9 +70,9 @@ def authenticate(
     password; another address is not locked by this one's failures; a success is never counted.
     """
     now = now or utcnow()
-    name = _login_name(username)
-    address = (client_address or login_throttle.UNKNOWN_ADDRESS)[:45]
-    user = db.session.scalar(sa.select(User).where(User.username == name)) if name else None
+    name, may_exist = _login_name(username)
+    address = _CONTROL.sub("", client_address or "")[:45] or login_throttle.UNKNOWN_ADDRESS
+    user = db.session.scalar(sa.select(User).where(User.username == name)) if may_exist else None
     throttle = login_throttle.check(name, address, now)
     if user is not None and not throttle.locked:
         password_ok = user.check_password(password or "")

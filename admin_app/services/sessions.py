@@ -53,7 +53,7 @@ def start(user: User, address: str | None, user_agent: str | None) -> str:
             user_id=user.id,
             created_at=now,
             last_seen_at=now,
-            ip=(address or "")[:45] or None,
+            ip=_CONTROL.sub("", address or "")[:45] or None,
             user_agent=agent,
         )
     )

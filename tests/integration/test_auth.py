@@ -5,7 +5,7 @@ import sqlalchemy as sa
 
 from admin_app.extensions import db
 from admin_app.services import accounts
-from models import AuditLog, LoginLock
+from models import AuditLog, LoginFailure, LoginLock
 from models.org import utcnow
 from tests.conftest import login, text_of
 from tests.factories import PASSWORD
@@ -79,6 +79,15 @@ def test_unknown_user_wrong_password_and_locked_login_get_the_same_answer(client
     for _ in range(5):
         attempt(client, "nobody2", "whatever1")
     assert db.session.scalar(sa.select(LoginLock.id).where(LoginLock.username == "nobody2"))
+
+
+def test_control_characters_in_the_name_are_a_failed_login_not_an_error(client, world):
+    # PostgreSQL refuses NUL in a query parameter: the name is cleaned before it is looked up or counted.
+    for name in ("unit_a\x00", "\x00", "unit\x1b_a"):
+        response = attempt(client, name, PASSWORD)
+        assert response.status_code == 200 and login_message(response) == accounts.LOGIN_FAILED, repr(name)
+    # Counted under the cleaned name (they count towards that name's lock), never logged in as it.
+    assert sorted(db.session.scalars(sa.select(LoginFailure.username))) == ["", "unit_a", "unit_a"]
 
 
 def test_unknown_and_locked_logins_check_a_dummy_hash_of_the_same_cost(app, client, world, monkeypatch):
@@ -193,6 +202,7 @@ def test_csrf_is_required_on_posts(app, client, world):
             client.post("/workers/action/", data={"action": "delete", "rowid": worker.id}).status_code == 400
         )
         assert client.post(f"/workers/edit/?id={worker.id}", data={"name": "x"}).status_code == 400
+        assert client.post("/sessions/end", data={"others": "1"}).status_code == 400
         assert client.post("/logout").status_code == 400
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
