@@ -280,9 +280,8 @@ def test_password_spraying_from_one_address_locks_that_address_only(app, client,
 def test_two_hundred_clerks_behind_one_address_all_log_in_at_nine(app, world, tmp_path):
     """The production defaults (LOGIN_RATE_LIMIT, address thresholds) with 200 successful logins and 20
     typos from one NAT address: nobody is throttled."""
-    from werkzeug.security import generate_password_hash
-
     from limits import parse
+    from werkzeug.security import generate_password_hash
 
     default = parse(load_config(str(tmp_path), {})["LOGIN_RATE_LIMIT"])
     # The default's amount over a whole hour: stricter than the default (per minute) however slowly this
