@@ -9,7 +9,7 @@ from flask_admin import BaseView, expose
 from flask_login import current_user
 
 from admin_app.extensions import reporting_session
-from admin_app.request_guard import download
+from admin_app.request_guard import download, parse_pk
 from admin_app.services import excel, statistics
 from models import Application, ExamBatch, enums
 from views.base import RoleGate, send_temporary_file
@@ -31,9 +31,8 @@ class StatisticsView(RoleGate, BaseView):
         """The batch asked for (``?batch=id``), else the latest one that has applications."""
         raw = request.args.get("batch", "")
         if raw:
-            if not raw.isdigit():
-                abort(404)
-            batch = session.get(ExamBatch, int(raw))
+            pk = parse_pk(raw)  # "abc", -1, 2**31 …: no such batch (never sent to an integer column)
+            batch = session.get(ExamBatch, pk) if pk is not None else None
             if batch is None:
                 abort(404)
             return batch

@@ -300,3 +300,11 @@ def test_dates_beyond_what_a_form_takes_are_form_errors(client, world, login_as,
         response = client.post(url, data={**fields, "birth_date": [value]})
         assert response.status_code == 200 and "SQL" not in text_of(response)
     assert refused_by_database == []
+
+
+@pytest.mark.parametrize("batch", [str(2**31), HUGE, "-1", "abc"])
+def test_statistics_of_a_batch_beyond_any_id_is_404(client, world, login_as, refused_by_database, batch):
+    login_as("office")
+    for url in ("/statistics/", "/statistics/export/"):
+        assert_chinese_refusal(client.get(url, query_string={"batch": batch}), (404,), "记录不存在")
+    assert refused_by_database == []
