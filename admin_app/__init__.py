@@ -26,14 +26,16 @@ def create_app(config: dict | None = None) -> Flask:
     # Flask-Admin's shipped zh_Hans_CN catalog is found through the zh_CN locale (a bare 'zh' is not).
     babel.init_app(app, locale_selector=lambda: "zh_CN")
 
-    from admin_app import auth, cli, request_guard
+    from admin_app import auth, cli, health, request_guard
     from admin_app.admin_registry import build_admin
 
     auth.init_app(app)
     request_guard.init_app(app)
+    health.init_app(app)
     build_admin(app)
     cli.init_app(app)
     _register_error_pages(app)
+    _remember_commits()
     _security_headers(app)
 
     @app.context_processor
@@ -139,8 +141,12 @@ def _register_error_pages(app: Flask) -> None:
     app.register_error_handler(HTTPException, handler)  # 405, 414, 431 …: Chinese too
 
     def database_down() -> tuple[str, str]:
-        # Connection refused / lost: nothing was committed; tell the person in plain words.
-        return messages[503]
+        # Connection refused / lost: tell the person in plain words what became of their work.
+        title, text = messages[503]
+        if _committed_in_this_request():
+            # Never say "not saved" of saved work: the commit landed before the connection went away.
+            text = "您的操作已经保存，但随后数据库连接中断，结果页面未能显示。请稍后刷新页面查看最新状态。"
+        return title, text
 
     # Every database error class (SQLAlchemy's and psycopg's own): 503 / 400 / 409 / 500, never SQL.
     errors.register_database_errors(app, database_down)
@@ -150,3 +156,25 @@ def _register_error_pages(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         return errors.render_error(400, "页面已过期", "表单校验失败（CSRF），请刷新页面后重新提交。")
+
+
+def _note_commit(session) -> None:
+    """after_commit of any session: remember that this request's work is saved (for the 503 page)."""
+    from flask import g, has_request_context
+
+    if has_request_context():
+        g.gk_committed = True
+
+
+def _committed_in_this_request() -> bool:
+    from flask import g, request
+
+    return request.method == "POST" and bool(g.get("gk_committed"))
+
+
+def _remember_commits() -> None:
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    if not event.contains(Session, "after_commit", _note_commit):
+        event.listen(Session, "after_commit", _note_commit)

@@ -1,7 +1,5 @@
 """考试资格申请: the units' applications, the reviewers' queue, decisions, materials and the 登记表."""
 
-from datetime import date
-
 import sqlalchemy as sa
 from flask import abort, flash, redirect, request
 from flask_admin import expose
@@ -14,7 +12,7 @@ from admin_app.extensions import db
 from admin_app.form_helpers import REQUIRED, strip_filter
 from admin_app.request_guard import download
 from admin_app.services import applications as app_facts
-from admin_app.services import audit, eligibility, materials, uploads, workflow
+from admin_app.services import audit, clock, eligibility, materials, uploads, workflow
 from admin_app.services.scope import application_condition
 from admin_app.services.validators import InvalidInput
 from models import Application, ExamBatch, Material, Trade, Worker, enums
@@ -254,8 +252,8 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
             model.org_category = unit.org_category  # status: the model's default, workflow.DRAFT
         if model.worker is None or model.worker.unit_id != current_user.organisation_id:
             raise ValidationError("只能为本单位人员申报")
-        if not model.batch.accepts_submissions(date.today()):
-            raise ValidationError(workflow.submission_closed_reason(model.batch, date.today()))
+        if not model.batch.accepts_submissions(clock.today()):
+            raise ValidationError(workflow.submission_closed_reason(model.batch, clock.today()))
         model.publicity_result = model.publicity_result or None
         if model.publicity_start and model.publicity_end and model.publicity_end < model.publicity_start:
             raise ValidationError("公示结束日期不能早于开始日期")
@@ -329,7 +327,7 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
         audit.record("export", object_type="Application", detail={"form": "附表3", "rows": count})
         db.session.commit()
 
-        return send_temporary_file(path, f"附表3_申报汇总表_{date.today():%Y%m%d}.xlsx")
+        return send_temporary_file(path, f"附表3_申报汇总表_{clock.today():%Y%m%d}.xlsx")
 
     # --- detail page helpers -----------------------------------------------------------------------
     @expose("/veteran/", methods=("POST",))
@@ -388,7 +386,7 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
             exemption=app.quota_exempt_reason or app_facts.exemption(app),
             exempt_labels=enums.QUOTA_EXEMPT_LABELS,
             state_label=workflow.STATE_LABELS.get(app.status, app.status),
-            today=date.today(),
+            today=clock.today(),
         )
 
 

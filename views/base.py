@@ -25,7 +25,7 @@ from wtforms.validators import ValidationError
 
 from admin_app.extensions import db, reporting_session
 from admin_app.request_guard import BadInput, download, parse_pk
-from admin_app.services import audit
+from admin_app.services import audit, clock
 from admin_app.services.clock import format_beijing
 from admin_app.services.scope import owned_by_visible_unit
 from models import ExamBatch
@@ -420,7 +420,7 @@ class SecureModelView(RoleGate, InputGuardMixin, ModelView):
             raise
         audit.record("export", object_type=self.model.__name__, detail={"rows": count, "view": self.endpoint})
         db.session.commit()
-        return send_temporary_file(path, f"{name}_{datetime.now():%Y%m%d%H%M}.xlsx")
+        return send_temporary_file(path, f"{name}_{clock.now():%Y%m%d%H%M}.xlsx")
 
     def export_plan(self, query, view_args):
         """A Core SELECT of just the exported columns for the rows of ``query`` (its filters, search and

@@ -1,7 +1,5 @@
 """考试报名, 成绩录入, 考核评审, 资格认定: lists over ``Registration`` rows, one per approved application."""
 
-from datetime import date
-
 from flask import abort, flash, redirect, request
 from flask_admin import expose
 from flask_admin.model.template import EndpointLinkRowAction
@@ -9,7 +7,7 @@ from flask_login import current_user
 
 from admin_app.extensions import db
 from admin_app.request_guard import download
-from admin_app.services import eligibility, uploads, workflow
+from admin_app.services import clock, eligibility, uploads, workflow
 from admin_app.services.scope import registration_condition
 from admin_app.services.validators import InvalidInput
 from models import AuditLog, Registration, enums
@@ -203,7 +201,7 @@ class RegistrationStageView(BulkWorkflowMixin, SecureModelView):
         if not reg.ticket_number:
             flash("缴费确认后才有准考证", "warning")
             return redirect(self.get_url(".details_view", id=reg.id))
-        return self.render("gk/ticket.html", reg=reg, grade_label=enums.grade_label, today=date.today())
+        return self.render("gk/ticket.html", reg=reg, grade_label=enums.grade_label, today=clock.today())
 
     @expose("/certificate/", methods=("GET",))
     def certificate_view(self):

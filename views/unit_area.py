@@ -1,7 +1,5 @@
 """单位信息 area: the unit's own profile, its worker records and post settings; the staff's unit list."""
 
-from datetime import date
-
 import sqlalchemy as sa
 from flask import redirect, request, url_for
 from flask_admin import expose
@@ -16,7 +14,7 @@ from wtforms.validators import DataRequired, InputRequired, NumberRange, Optiona
 from admin_app.extensions import db
 from admin_app.form_helpers import REQUIRED, code_filter, domain_validator, strip_filter
 from admin_app.request_guard import download
-from admin_app.services import posts, unit_identity
+from admin_app.services import clock, posts, unit_identity
 from admin_app.services.validators import (
     InvalidInput,
     check_resident_id_agrees,
@@ -390,7 +388,7 @@ class WorkerView(SecureModelView):
         "id_number": _id_for_details,
         "honour_title": lambda v, c, m, n: enums.HONOUR_LABELS.get(m.honour_title or "", ""),
         "current_grade": _grade,
-        "seniority": lambda v, c, m, n: f"{m.seniority_years(date.today())} 年" if m.work_start_date else "",
+        "seniority": lambda v, c, m, n: f"{m.seniority_years(clock.today())} 年" if m.work_start_date else "",
         "educations": lambda v, c, m, n: Markup("<br>").join(
             f"{enums.EDUCATION_LABELS.get(e.level, e.level)} {e.graduated_on or ''} {e.school or ''} {e.major or ''}"
             for e in m.educations
