@@ -33,6 +33,7 @@ class BulkOperation:
 
 class BulkWorkflowMixin:
     bulk_operations: tuple = ()
+    confirm_name_label = "姓名"  # heading of the name column of ``confirm_rows`` on the confirmation page
 
     def allowed_operations(self) -> list[BulkOperation]:
         return self.allowed_operations_for(current_user.role if current_user.is_authenticated else None)

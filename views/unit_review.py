@@ -71,6 +71,7 @@ class UnitIdentityReviewView(BulkWorkflowMixin, SecureModelView):
     write_roles = frozenset()
     allow_create = allow_edit = allow_delete = False
     bulk_operations = (CONFIRM, RETURN)
+    confirm_name_label = "单位名称"
     list_template = "gk/application_list.html"  # the bulk buttons ("全部符合筛选条件")
     export_name = "单位信息审核"
 
