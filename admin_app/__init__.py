@@ -4,6 +4,7 @@ from flask import Flask
 
 from admin_app.config import load_config
 from admin_app.extensions import babel, csrf, db, limiter, migrate
+from admin_app.services import commits
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -35,7 +36,7 @@ def create_app(config: dict | None = None) -> Flask:
     build_admin(app)
     cli.init_app(app)
     _register_error_pages(app)
-    _remember_commits()
+    commits.install()
     _security_headers(app)
 
     @app.context_processor
@@ -143,7 +144,7 @@ def _register_error_pages(app: Flask) -> None:
     def database_down() -> tuple[str, str]:
         # Connection refused / lost: tell the person in plain words what became of their work.
         title, text = messages[503]
-        if _committed_in_this_request():
+        if commits.work_saved_in_this_request():
             # Never say "not saved" of saved work: the commit landed before the connection went away.
             text = "您的操作已经保存，但随后数据库连接中断，结果页面未能显示。请稍后刷新页面查看最新状态。"
         return title, text
@@ -156,25 +157,3 @@ def _register_error_pages(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         return errors.render_error(400, "页面已过期", "表单校验失败（CSRF），请刷新页面后重新提交。")
-
-
-def _note_commit(session) -> None:
-    """after_commit of any session: remember that this request's work is saved (for the 503 page)."""
-    from flask import g, has_request_context
-
-    if has_request_context():
-        g.gk_committed = True
-
-
-def _committed_in_this_request() -> bool:
-    from flask import g, request
-
-    return request.method == "POST" and bool(g.get("gk_committed"))
-
-
-def _remember_commits() -> None:
-    from sqlalchemy import event
-    from sqlalchemy.orm import Session
-
-    if not event.contains(Session, "after_commit", _note_commit):
-        event.listen(Session, "after_commit", _note_commit)

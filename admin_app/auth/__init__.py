@@ -25,9 +25,18 @@ def load_user(user_id: str):
     return sessions.resume(user_id, session.get(sessions.SESSION_KEY))
 
 
+SESSION_ENDED = "登录已失效（长时间未操作、已在其他地方退出或被管理员强制下线），请重新登录"
+
+
 def gate():
-    """before_request: forced password change first, then (units) 单位基本信息 completion."""
-    if not current_user.is_authenticated or request.endpoint is None:
+    """before_request: a cookie of an ended session is told so once; then forced password change, then
+    (units) 单位基本信息 completion."""
+    if request.endpoint is None:
+        return None
+    if not current_user.is_authenticated:
+        if session.get(sessions.SESSION_KEY) and request.endpoint not in ("static", "admin.static"):
+            session.pop(sessions.SESSION_KEY, None)
+            flash(SESSION_ENDED, "warning")
         return None
     endpoint = request.endpoint
     if current_user.must_change_password and endpoint not in _ALWAYS_OPEN:

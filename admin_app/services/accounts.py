@@ -12,7 +12,7 @@ from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from admin_app.extensions import db
-from admin_app.services import audit, login_throttle, sessions
+from admin_app.services import audit, commits, login_throttle, sessions
 from admin_app.services.validators import InvalidInput, password_problems, validate_credit_code
 from models import Organisation, User, enums
 from models.org import utcnow
@@ -81,13 +81,15 @@ def authenticate(
         password_ok = False
     if not password_ok:
         login_throttle.record_failure(name, address, throttle, now)
-        db.session.commit()
+        with commits.bookkeeping():
+            db.session.commit()
         return LoginResult(None, LOGIN_FAILED)
     if not user.is_active:
         return LoginResult(None, "账号已停用，请联系系统管理员")
     if not staff_network_allowed(user, client_address):
         audit.record("login_refused_network", user, user=user, detail={"ip": client_address})
-        db.session.commit()
+        with commits.bookkeeping():
+            db.session.commit()
         return LoginResult(None, "人力社保部门用户须通过金保网（内网）登录本系统")
     login_throttle.forget_failures(name, address)
     user.last_login_at = now

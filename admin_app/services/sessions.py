@@ -17,7 +17,7 @@ from flask import current_app
 from sqlalchemy.orm import joinedload
 
 from admin_app.extensions import db
-from admin_app.services import audit
+from admin_app.services import audit, commits
 from models import User, UserSession
 from models.org import utcnow
 
@@ -86,14 +86,16 @@ def resume(user_id: str, session_id: str | None) -> User | None:
     if row.last_seen_at < _idle_cutoff(now):
         if may_write:
             _end_rows(sa.select(UserSession.id).where(UserSession.id == row.id), "expired", now)
-            db.session.commit()
+            with commits.bookkeeping():
+                db.session.commit()
         return None
     if not user.is_active:
         return None
     touch = timedelta(seconds=current_app.config["SESSION_TOUCH_SECONDS"])
     if may_write and now - row.last_seen_at >= touch:
         db.session.execute(sa.update(UserSession).where(UserSession.id == row.id).values(last_seen_at=now))
-        db.session.commit()
+        with commits.bookkeeping():  # not the request's work: a 503 afterwards must not say "saved"
+            db.session.commit()
     return user
 
 

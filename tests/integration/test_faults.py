@@ -110,3 +110,23 @@ def test_the_503_page_after_a_commit_says_the_work_was_saved(tmp_path):
     with probe.app_context(), database_lost_after_the_next_commit(db.engine):
         fetched = probe.test_client().get("/probe")
     assert fetched.status_code == 503 and NOT_SAVED in text_of(fetched)
+
+
+def test_a_last_seen_write_before_the_loss_is_not_called_saved_work(app, client, world, monkeypatch):
+    """The session's "last seen" commit is bookkeeping: the decision after it was not saved, and the page
+    says so."""
+    unit, application = fresh(world, "touch", enums.CAT_DISTRICT)
+    workflow.submit(unit.users[0], [application.id])
+    add_material(db.session.get(Application, application.id))
+    db.session.commit()
+    login(client, "yuzhong_hr")
+    monkeypatch.setitem(app.config, "SESSION_TOUCH_SECONDS", 0)  # every request writes "last seen"
+    with app.app_context(), database_lost_after_the_next_commit(db.engine) as lost:
+        response = client.post(
+            "/review_queue/decide/", data={"op": "approve", "rowid": application.id, "opinion": "同意"}
+        )
+    assert lost, "the last-seen time was committed first"
+    assert response.status_code == 503
+    assert NOT_SAVED in text_of(response) and "已经保存" not in text_of(response)
+    db.session.expire_all()
+    assert db.session.get(Application, application.id).status != workflow.APPROVED

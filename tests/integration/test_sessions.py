@@ -106,6 +106,9 @@ def test_admin_sees_online_users_and_forces_them_out(app, client, world):
     )
     assert "已强制下线 1 个会话：unit_a" in text_of(response)
     assert unit.get("/").status_code == 302
+    # The person forced out is told why, once, on the login page.
+    assert "登录已失效" in text_of(unit.get("/login"))
+    assert "登录已失效" not in text_of(unit.get("/login"))
     assert office.get("/").status_code == 200 and client.get("/online/").status_code == 200
     row = db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "session_ended"))
     assert row.username == "admin" and row.object_id == str(target.id) and '"reason": "forced"' in row.detail
