@@ -10,24 +10,8 @@ from admin_app.extensions import db
 from admin_app.services import workflow
 from models import Registration, enums
 from tests.conftest import login, text_of
+from tests.hostile_spreadsheets import HEADER  # the notice's 附表5 header, written once for the tests
 from tests.integration.test_exam_pipeline import approved
-
-HEADER = [
-    "序号",
-    "姓名",
-    "性别",
-    "民族",
-    "身份证号码",
-    "出生日期",
-    "学历",
-    "工作单位",
-    "报考工种",
-    "报考等级",
-    "联系电话",
-    "是否自愿参加培训",
-    "考试类别",
-    "备注",
-]
 
 
 def candidates(world, n=2):
