@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from admin_app.extensions import db
 from admin_app.form_helpers import REQUIRED, strip_filter
-from admin_app.request_guard import download
+from admin_app.request_guard import download, parse_pk
 from admin_app.services import applications as app_facts
 from admin_app.services import audit, clock, eligibility, materials, uploads, workflow
 from admin_app.services.scope import application_condition
@@ -353,9 +353,8 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
     @expose("/materials/download/", methods=("GET",))
     @download
     def material_download_view(self):
-        try:
-            material_id = int(request.args.get("mid", ""))
-        except ValueError:
+        material_id = parse_pk(request.args.get("mid", ""))
+        if material_id is None:
             abort(404)
         material = db.session.get(Material, material_id)
         if material is None:

@@ -37,6 +37,18 @@ from views.unit_forms import NAME_FIELD_ARGS, UnitIdentityFormMixin, own_supervi
 
 STAFF_READERS = enums.BUSINESS_STAFF_ROLES
 
+# 单位基本信息 as shown on a details page (the unit's own and 单位信息审核).
+ORG_PROFILE_COLUMNS = (
+    "name",
+    "uscc",
+    "org_category",
+    "jurisdiction",
+    "supervisor",
+    "address",
+    "postcode",
+    "contact_person",
+    "contact_phone",
+)
 ORG_LABELS = {
     "name": "单位名称",
     "uscc": "统一社会信用代码",
@@ -123,15 +135,7 @@ class UnitProfileView(UnitIdentityFormMixin, SecureModelView):
         }
 
     column_details_list = [
-        "name",
-        "uscc",
-        "org_category",
-        "jurisdiction",
-        "supervisor",
-        "address",
-        "postcode",
-        "contact_person",
-        "contact_phone",
+        *ORG_PROFILE_COLUMNS,
         "identity_status",
         "identity_decided_by",
         "identity_decided_at",

@@ -10,7 +10,7 @@ from admin_app.services.scope import identity_review_condition
 from models import Organisation, enums
 from views.base import SecureModelView
 from views.bulk import BulkOperation, BulkWorkflowMixin
-from views.unit_area import ORG_LABELS
+from views.unit_area import ORG_LABELS, ORG_PROFILE_COLUMNS
 
 REVIEWERS = unit_identity.REVIEWER_ROLES
 CONFIRM = BulkOperation(
@@ -100,15 +100,7 @@ class UnitIdentityReviewView(BulkWorkflowMixin, SecureModelView):
     column_sortable_list = ["name", "identity_submitted_at"]
     column_default_sort = ("identity_submitted_at", True)
     column_details_list = [
-        "name",
-        "uscc",
-        "org_category",
-        "jurisdiction",
-        "supervisor",
-        "address",
-        "postcode",
-        "contact_person",
-        "contact_phone",
+        *ORG_PROFILE_COLUMNS,
         "self_registered",
         "created_at",
         "identity_status",

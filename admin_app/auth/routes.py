@@ -5,6 +5,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from admin_app.auth.forms import ChangePasswordForm, LoginForm, RealNameForm, RegisterForm
 from admin_app.extensions import db, limiter
+from admin_app.request_guard import parse_pk
 from admin_app.services import accounts, audit, sessions
 from admin_app.services.validators import InvalidInput, parse_resident_id
 from models import enums
@@ -151,8 +152,8 @@ def end_sessions():
     if request.form.get("others"):
         wanted = others
     else:
-        raw = request.form.get("session", "")
-        wanted = [int(raw)] if raw.isascii() and raw.isdigit() and int(raw) in others else []
+        chosen = parse_pk(request.form.get("session", ""))  # bounded: a 5,000-digit id is no id, not a 500
+        wanted = [chosen] if chosen in others else []
         if not wanted:
             flash("该会话不存在、已结束或是当前会话（结束当前会话请点“退出”）", "error")
             return redirect(url_for("auth.sessions_view"))

@@ -308,3 +308,16 @@ def test_statistics_of_a_batch_beyond_any_id_is_404(client, world, login_as, ref
     for url in ("/statistics/", "/statistics/export/"):
         assert_chinese_refusal(client.get(url, query_string={"batch": batch}), (404,), "记录不存在")
     assert refused_by_database == []
+
+
+def test_ids_longer_than_python_converts_are_refused_not_a_500(client, world):
+    """int() refuses strings of more than 4,300 digits with ValueError: every id parser must take that too."""
+    from tests.conftest import login as log_in
+
+    digits = "9" * 5000
+    log_in(client, "unit_a")
+    assert client.post("/sessions/end", data={"session": digits}).status_code == 302
+    assert "该会话不存在" in client.get("/sessions").get_data(as_text=True)
+    log_in(client, "yuzhong_hr")
+    response = client.get(f"/review_queue/materials/download/?id=1&mid={digits}")
+    assert response.status_code in (400, 404)
