@@ -75,14 +75,17 @@ def _actor(user):
     return user
 
 
-def _fields(user, **values) -> dict:
+_FROM_REQUEST = object()  # ip not given: the current request's address (callers outside the workflow)
+
+
+def _fields(user, ip=_FROM_REQUEST, **values) -> dict:
     return {
         "created_at": utcnow(),
         "user_id": getattr(user, "id", None),
         "username": getattr(user, "username", None),
         "organisation_id": getattr(user, "organisation_id", None),
         "role": user.role if user is not None else None,
-        "ip": client_ip(),
+        "ip": client_ip() if ip is _FROM_REQUEST else ip,
         **values,
     }
 
@@ -98,11 +101,13 @@ def record(
     to_state: str | None = None,
     opinion: str | None = None,
     detail: dict | None = None,
+    ip=_FROM_REQUEST,
 ) -> AuditLog:
     """Add one audit row to the session (not committed here)."""
     user = _actor(user)
     values = _fields(
         user,
+        ip,
         action=action,
         object_type=object_type or (type(obj).__name__ if obj is not None else None),
         object_id=str(object_id if object_id is not None else getattr(obj, "id", "") or "") or None,
@@ -121,7 +126,7 @@ def record(
     return row
 
 
-def record_many(action: str, object_type: str, items: list[dict], *, user=None) -> None:
+def record_many(action: str, object_type: str, items: list[dict], *, user=None, ip=_FROM_REQUEST) -> None:
     """Set-based variant for bulk work: one INSERT for many rows, chained in order. ``items`` hold
     object_id, from_state, to_state, opinion (and optionally detail); who, role and IP are filled in here."""
     if not items:
@@ -130,6 +135,7 @@ def record_many(action: str, object_type: str, items: list[dict], *, user=None) 
     prev = _chain_head()
     common = _fields(
         user,
+        ip,
         detail=None,
         opinion=None,
         from_state=None,

@@ -1,0 +1,291 @@
+"""The one writer of every state: :func:`apply` carries out a transition of the table on many rows.
+
+For each transition it reads the rows within the actor's scope, refuses (with a Chinese reason) every row
+that is missing, archived, in another state or fails a guard, groups the rest by where they go, and moves
+each group with one ``UPDATE … WHERE id IN (…) AND <state> = <source> AND <scope> AND <conditions>
+RETURNING id`` — so a row someone else moved meanwhile, or that left the actor's scope, is reported, never
+overwritten (two people on one row: exactly one wins). History, audit rows (COPY on PostgreSQL) and side
+effects are written in the same transaction as the change.
+
+Commit policy, the same for every stage: each group of rows that move together (same source, same
+:class:`~admin_app.workflow.table.Step`) is one transaction. A failure while writing a group rolls back that
+group alone and reports its rows as not saved; groups already committed stay, so a clerk deciding 5,000 rows
+keeps what succeeded and retries the rest. A transition marked ``atomic`` (an import: all or nothing) is one
+transaction for all its rows, and moves none unless every row can move.
+"""
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from admin_app.actor import Actor
+from admin_app.extensions import db
+from admin_app.services import audit
+from admin_app.services.sql import among
+from admin_app.workflow.states import BatchState
+from admin_app.workflow.table import MACHINES, Step, Transition
+
+log = logging.getLogger(__name__)
+
+ARCHIVED = "考核批次已归档，只读"
+GROUP_FAILED = "处理时发生错误，本条未保存（其余已处理的不受影响），请稍后重试"
+CHANGED = "该记录已被他人处理或状态已变化，请刷新后查看"
+
+
+@dataclass
+class BulkResult:
+    """What a transition did: rows done and rows refused (with the reason), for the result page."""
+
+    action: str
+    label: str = ""
+    done: list = field(default_factory=list)  # (id, label)
+    refused: list = field(default_factory=list)  # (id, label, reason)
+
+    def refuse(self, row_id, label, reason):
+        self.refused.append((row_id, label, reason))
+
+
+@dataclass
+class Context:
+    """What guards, routes and effects of one ``apply`` see: who acts, the cleaned inputs, a scratch dict."""
+
+    actor: Actor
+    transition: Transition
+    inputs: dict
+    opinion: str | None = None
+    cache: dict = field(default_factory=dict)
+
+    @property
+    def user(self):
+        return self.actor.user
+
+    @property
+    def now(self):
+        return self.actor.now
+
+
+def archived_batch_ids() -> set[int]:
+    from models import ExamBatch
+
+    return set(db.session.scalars(sa.select(ExamBatch.id).where(ExamBatch.state == BatchState.ARCHIVED)))
+
+
+def _unique(ids) -> list:
+    seen, out = set(), []
+    for row_id in ids:
+        if row_id not in seen:
+            seen.add(row_id)
+            out.append(row_id)
+    return out
+
+
+def _context(actor, t: Transition, inputs: dict) -> Context:
+    inputs = dict(inputs)
+    opinion = t.opinion.clean(inputs.pop("opinion", None), t.label) if t.opinion else None
+    ctx = Context(Actor.of(actor), t, inputs, opinion)
+    if t.prepare:
+        t.prepare(ctx)  # raises InvalidInput before any row is read
+    return ctx
+
+
+def _sort(ctx: Context, ids, result: BulkResult) -> dict:
+    """Read the rows, refuse those that cannot move; {(source, step): [rows]} of the others."""
+    t, m = ctx.transition, ctx.transition.machine
+    extra = list(t.columns()) if t.columns else []
+    rows = db.session.execute(m.select(extra).where(among(m.model.id, ids), m.scope(ctx.user))).all()
+    found = {row.id for row in rows}
+    for row_id in ids:
+        if row_id not in found:
+            result.refuse(row_id, "", t.missing or m.missing)
+    archived = archived_batch_ids() if m.batch_column else set()
+    groups: dict = defaultdict(list)
+    for row in sorted(rows, key=lambda r: r.id):
+        label = m.describe(row)
+        if m.batch_column and getattr(row, m.batch_column) in archived:
+            result.refuse(row.id, label, ARCHIVED)
+            continue
+        if row.state not in t.sources:
+            current = m.states.label_of(row.state)
+            result.refuse(row.id, label, f"当前状态为“{current}”，不能{t.label}")
+            continue
+        reason = next((r for guard in t.guards if (r := guard(ctx, row))), None)
+        if reason:
+            result.refuse(row.id, label, reason)
+            continue
+        step = t.route(ctx, row) if t.route else Step(t.target)
+        if isinstance(step, str):  # a route may refuse the row with a reason
+            result.refuse(row.id, label, step)
+            continue
+        groups[(row.state, step)].append(row)
+    return groups
+
+
+def _move(ctx: Context, source, step: Step, members) -> set:
+    """One conditional UPDATE for a group, then history, audit and effects (not committed here)."""
+    t, m = ctx.transition, ctx.transition.machine
+    model = m.model
+    column = getattr(model, m.field)
+    ids = [row.id for row in members]
+    values = {m.field: step.target, **dict(step.values)}
+    if t.values:
+        values.update(t.values(ctx))
+    if "version" in model.__table__.c:
+        values["version"] = model.version + 1
+    if "updated_at" in model.__table__.c:
+        values["updated_at"] = ctx.now
+    where = [
+        among(model.id, ids),
+        column.is_(None) if source is None else column == source,
+        m.scope(ctx.user),
+        *(getattr(model, name) == value for name, value in step.where),
+        *(condition(ctx) for condition in t.conditions),
+    ]
+    if t.row_values:
+        landed = _move_each(ctx, model, column, step, members, where, values)
+    else:
+        stmt = (
+            sa.update(model)
+            .where(*where)
+            .values(**values)
+            .returning(model.id)
+            .execution_options(synchronize_session=False)
+        )
+        landed = set(db.session.scalars(stmt))
+    done = sorted(landed)
+    if not done:
+        return landed
+    if m.history:
+        m.history(ctx, source, step, done, members)
+    audit.record_many(
+        t.audit_action or t.name,
+        m.audit_type or model.__name__,
+        [
+            {"object_id": i, "from_state": source, "to_state": step.target, "opinion": ctx.opinion}
+            for i in done
+        ],
+        user=ctx.user,
+        ip=ctx.actor.ip,
+    )
+    for effect in t.effects:
+        effect(ctx, done, step)
+    return landed
+
+
+def _move_each(ctx, model, column, step, members, where, values) -> set:
+    """Rows with values of their own: one executemany UPDATE, then the rows that moved are read back
+    (stamped with this call's ``now``; RETURNING is not available for executemany everywhere)."""
+    table = model.__table__
+    per_row = [ctx.transition.row_values(ctx, row) for row in members]
+    names = sorted(per_row[0])
+    stmt = (
+        sa.update(table)
+        .where(table.c.id == sa.bindparam("_row_id"), *where[1:])
+        .values(**values, **{name: sa.bindparam(f"_row_{name}") for name in names})
+    )
+    db.session.execute(
+        stmt,
+        [
+            {"_row_id": row.id, **{f"_row_{name}": value[name] for name in names}}
+            for row, value in zip(members, per_row, strict=True)
+        ],
+    )
+    ids = [row.id for row in members]
+    return set(
+        db.session.scalars(
+            sa.select(model.id).where(
+                among(model.id, ids), column == step.target, model.updated_at == ctx.now
+            )
+        )
+    )
+
+
+def apply(actor, transition: Transition, ids, **inputs) -> BulkResult:
+    """Carry out ``transition`` on the rows ``ids`` for ``actor`` (an :class:`Actor` or a user).
+
+    Guarantees: only rows within the actor's scope, in a source state and passing every guard move, each
+    checked again in the UPDATE; every other row is in ``refused`` with its reason; history, audit and
+    effects are committed with the change (see the commit policy above). Raises ``InvalidInput`` (Chinese)
+    for a missing or too long opinion or bad inputs, before anything is read or changed.
+    """
+    t = transition
+    ids = _unique(ids)
+    result = BulkResult(t.name, t.label)
+    actor = Actor.of(actor)
+    if actor.role not in t.roles:
+        for row_id in ids:
+            result.refuse(row_id, "", f"无权{t.label}")
+        return result
+    ctx = _context(actor, t, inputs)
+    groups = _sort(ctx, ids, result)
+    if t.atomic and result.refused:
+        db.session.rollback()
+        return result
+    batches = [list(groups.items())] if t.atomic else [[item] for item in groups.items()]
+    for batch in batches:
+        landed: set = set()
+        try:
+            for (source, step), members in batch:
+                moved = _move(ctx, source, step, members)
+                if t.atomic and len(moved) != len(members):
+                    raise _Changed
+                landed |= moved
+            db.session.commit()
+        except _Changed:
+            db.session.rollback()
+            for (_source, _step), members in batch:
+                for row in members:
+                    result.refuse(row.id, t.machine.describe(row), CHANGED)
+            continue
+        except Exception:
+            db.session.rollback()
+            log.exception("%s.%s failed for a group", t.machine.name, t.name)
+            for (_source, _step), members in batch:
+                for row in members:
+                    result.refuse(row.id, t.machine.describe(row), GROUP_FAILED)
+            continue
+        for (_source, _step), members in batch:
+            for row in members:
+                if row.id in landed:
+                    result.done.append((row.id, t.machine.describe(row)))
+                else:
+                    result.refuse(row.id, t.machine.describe(row), CHANGED)
+    db.session.expire_all()
+    return result
+
+
+class _Changed(Exception):
+    """A row of an atomic transition moved meanwhile: nothing of it is kept."""
+
+
+def check(actor, transition: Transition, ids, **inputs) -> BulkResult:
+    """What :func:`apply` would do, without changing anything: ``done`` lists the rows that would move."""
+    t = transition
+    ids = _unique(ids)
+    result = BulkResult(t.name, t.label)
+    actor = Actor.of(actor)
+    if actor.role not in t.roles:
+        for row_id in ids:
+            result.refuse(row_id, "", f"无权{t.label}")
+        return result
+    ctx = _context(actor, t, inputs)
+    for (_source, _step), members in _sort(ctx, ids, result).items():
+        result.done.extend((row.id, t.machine.describe(row)) for row in members)
+    db.session.rollback()
+    return result
+
+
+def available_transitions(actor, machine_name: str, row_id) -> list[Transition]:
+    """The transitions ``actor`` may take on one row now (role, scope, source state and every guard that
+    needs no input): the buttons of a details page."""
+    actor = Actor.of(actor)
+    out = []
+    for t in MACHINES[machine_name].transitions.values():
+        if actor.role not in t.roles:
+            continue
+        ctx = Context(actor, t, {})
+        result = BulkResult(t.name, t.label)
+        if _sort(ctx, [row_id], result):
+            out.append(t)
+    return out

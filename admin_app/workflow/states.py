@@ -1,0 +1,153 @@
+"""Every state of every machine, with its Chinese label: the only place a state value is written.
+
+Models, statistics, seed data, views and tests import these; ``tests/unit/test_workflow_table.py`` scans the
+tree so that no state value appears as a literal anywhere else. Members are ``str`` (a ``StrEnum``), so they
+are stored and compared as the plain values they always were.
+
+A new reviewing role is one entry in ``models.enums.REVIEW_ROLES`` (plus its scope rule): its 待…审核 state of
+the application machine is generated from it here.
+"""
+
+from enum import StrEnum
+
+from models import enums
+
+
+class State(StrEnum):
+    """A state value with its label; ``label_of`` also names the NULL state of nullable columns."""
+
+    def __new__(cls, value, label):
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        return member
+
+    @classmethod
+    def labels(cls) -> dict:
+        """{value: label}, with the label of NULL for machines whose column starts empty."""
+        labels = {member.value: member.label for member in cls}
+        if cls in NULL_LABELS:
+            labels[None] = NULL_LABELS[cls]
+        return labels
+
+    @classmethod
+    def label_of(cls, value) -> str:
+        if value is None:
+            return NULL_LABELS.get(cls, "无")
+        try:
+            return cls(value).label
+        except ValueError:
+            return str(value)
+
+    @classmethod
+    def choices(cls) -> list[tuple]:
+        return [(member.value, member.label) for member in cls]
+
+
+def _pending_value(role: str) -> str:
+    return f"pending_{role}"
+
+
+# 考试资格申请: 待提交 → 待<step>审核 … → 审核已通过 / 审核未通过, or 退回修改 → (resubmitted) the returning step.
+ApplicationState = State(
+    "ApplicationState",
+    [
+        ("DRAFT", ("draft", "待提交")),
+        *(
+            (f"PENDING_{role.upper()}", (_pending_value(role), f"待{enums.ROLE_LABELS[role]}审核"))
+            for role in enums.REVIEW_ROLES
+        ),
+        ("RETURNED", ("returned", "退回修改")),
+        ("APPROVED", ("approved", "审核已通过")),
+        ("REJECTED", ("rejected", "审核未通过")),
+    ],
+)
+
+
+def pending(role: str) -> ApplicationState:
+    """待{step}审核: the state of an application waiting at ``role``'s step."""
+    return ApplicationState(_pending_value(role))
+
+
+def step_role(state) -> str | None:
+    """The reviewing role whose step ``state`` is (None if it is not a 待…审核 state)."""
+    value = str(state or "")
+    role = value.removeprefix("pending_")
+    return role if value != role and role in enums.REVIEW_ROLES else None
+
+
+PENDING_STATES = frozenset(pending(role) for role in enums.REVIEW_ROLES)
+FINAL_STATES = frozenset({ApplicationState.APPROVED, ApplicationState.REJECTED})
+
+
+class RegistrationState(State):
+    """考试报名 (manual 4.1–4.3)."""
+
+    UNREGISTERED = "unregistered", "未报名"
+    PENDING = "pending_confirm", "待确认"
+    RETURNED = "returned", "已退回"
+    FEE = "pending_fee", "待缴费确认"
+    REGISTERED = "registered", "已报名"
+
+
+class ScoreResult(State):
+    """考试成绩: empty until entered."""
+
+    PASS = "pass", "合格"
+    FAIL = "fail", "不合格"
+    ABSENT = "absent", "缺考"
+
+
+NULL_LABELS = {ScoreResult: "待录入"}  # the label of an empty column, per machine
+
+
+class EvaluationState(State):
+    """考核评审 (技师、高级技师): empty until the scores pass."""
+
+    PENDING = "pending", "待评审"
+    PASSED = "passed", "评审通过"
+    FAILED = "failed", "评审未通过"
+
+
+class RecognitionState(State):
+    """资格认定: empty until the scores (or the evaluation) pass."""
+
+    PENDING = "pending", "待认定"
+    RECOGNISED = "recognised", "已认定"
+
+
+class BatchState(State):
+    """考核批次."""
+
+    NOT_OPEN = "not_open", "未开放"
+    OPEN = "open", "申报中"
+    CLOSED = "closed", "已截止"
+    ARCHIVED = "archived", "已归档"
+
+
+class IdentityState(State):
+    """单位信息审核 (a unit's 名称, 信用代码, 组织类别, 所在区县, 主管部门)."""
+
+    NEW = "new", "待完善"
+    PENDING = "pending", "待审核"
+    CONFIRMED = "confirmed", "已确认"
+    RETURNED = "returned", "已退回"
+
+
+class ExamCategory(State):
+    """考试类别 chosen at 报名 (not a state, but a stored vocabulary of the registration)."""
+
+    BOTH = "both", "理论和实作"
+    THEORY = "theory", "仅理论"
+    PRACTICE = "practice", "仅实作"
+
+
+MACHINE_STATES = {
+    "application": ApplicationState,
+    "registration": RegistrationState,
+    "scores": ScoreResult,
+    "evaluation": EvaluationState,
+    "recognition": RecognitionState,
+    "batch": BatchState,
+    "identity": IdentityState,
+}
