@@ -1,25 +1,23 @@
 """The workflow: states (``states``), transitions as data (``table``), the one writer (``engine``) and one
-module per stage on top of them. Importing the package registers every stage's transitions.
+module per stage on top of them (``registrations``, …).
 
     from admin_app import workflow
+    workflow.confirm_registrations(actor, ids)
     workflow.apply(actor, workflow.registrations.CONFIRM, ids)
+
+Attribute access is forwarded to ``api`` (which imports the stages) on first use, so that ``models`` can
+import ``admin_app.workflow.states`` without importing the stages, which import ``models``.
 """
 
-from admin_app.workflow import registrations  # noqa: F401  (registers the stage's transitions)
-from admin_app.workflow.engine import (  # noqa: F401
-    ARCHIVED,
-    GROUP_FAILED,
-    BulkResult,
-    apply,
-    archived_batch_ids,
-    available_transitions,
-    check,
-)
-from admin_app.workflow.registrations import (  # noqa: F401
-    confirm_fees,
-    confirm_registrations,
-    register,
-    register_imported,
-    return_registrations,
-)
-from admin_app.workflow.table import MACHINES, for_role, transitions_of  # noqa: F401
+
+import importlib
+
+
+def __getattr__(name):
+    if name.startswith("__"):
+        raise AttributeError(name)
+    api = importlib.import_module("admin_app.workflow.api")
+    try:
+        return getattr(api, name)
+    except AttributeError:
+        raise AttributeError(f"module 'admin_app.workflow' has no attribute {name!r}") from None

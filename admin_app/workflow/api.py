@@ -1,0 +1,22 @@
+"""Everything the rest of the code uses from the workflow, in one namespace; importing it registers every
+stage's transitions. ``admin_app.workflow`` forwards attribute access here (see ``__init__``)."""
+
+from admin_app.workflow import registrations  # noqa: F401  (registers the stage's transitions)
+from admin_app.workflow.engine import (  # noqa: F401
+    ARCHIVED,
+    GROUP_FAILED,
+    BulkResult,
+    apply,
+    archived_batch_ids,
+    available_transitions,
+    check,
+)
+from admin_app.workflow.registrations import (  # noqa: F401
+    confirm_fees,
+    confirm_registrations,
+    register,
+    register_imported,
+    return_registrations,
+)
+from admin_app.workflow.states import *  # noqa: F401,F403
+from admin_app.workflow.table import MACHINES, for_role, transitions_of  # noqa: F401
