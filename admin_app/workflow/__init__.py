@@ -9,7 +9,6 @@ Attribute access is forwarded to ``api`` (which imports the stages) on first use
 import ``admin_app.workflow.states`` without importing the stages, which import ``models``.
 """
 
-
 import importlib
 
 

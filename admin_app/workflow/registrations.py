@@ -164,6 +164,7 @@ CONFIRM_FEE = add(
         target=S.REGISTERED,
         roles=frozenset({enums.CENTER}),
         prepare=_receipt,
+        inputs=("receipt_number",),
         values=_fee_values,
         effects=(_issue_tickets,),
         style="success",

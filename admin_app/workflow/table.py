@@ -97,6 +97,7 @@ class Transition:
     effects: tuple = ()
     atomic: bool = False
     audit_action: str | None = None
+    inputs: tuple = ()  # names of the form fields besides the opinion that the transition reads
     bulk: bool = True  # offered on lists (ticked rows, all matching); False: only from a form of its own
     style: str = "primary"  # the button's colour: primary, success, danger, warning
     confirmation: str | None = None  # ticked rows run at once after this question (no confirmation page)
