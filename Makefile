@@ -28,8 +28,9 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# Unit + integration tests (SQLite unless TEST_DATABASE_URL is set). Browser tests: `make e2e`.
-test: setup lint
+# Unit + integration tests (SQLite unless TEST_DATABASE_URL is set; each test makes its own database,
+# so the development database in instance/ is neither created nor seeded). Browser tests: `make e2e`.
+test: install lint
 	$(BIN)/python -m pytest -m "not e2e"
 
 test-postgres: install
