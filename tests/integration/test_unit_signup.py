@@ -1,3 +1,5 @@
+"""单位注册 (a unit signs up at /register, verifies its real name, completes its profile) — not 考试报名."""
+
 import sqlalchemy as sa
 
 from admin_app.extensions import db
