@@ -133,7 +133,6 @@ def load_config(instance_path: str, env: dict | None = None) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "BABEL_DEFAULT_LOCALE": "zh_CN",
         "BABEL_DEFAULT_TIMEZONE": timezone,
-        "FLASK_ADMIN_SWATCH": "cerulean",
         "RATELIMIT_STORAGE_URI": ratelimit_uri,
         "RATELIMIT_STORAGE_OPTIONS": ratelimit_options,
         # Redis down: keep answering with per-process limits (Flask-Limiter logs a warning) instead of 500s.

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from admin_app.extensions import db
+from admin_app.workflow.states import ApplicationState
 from models.dictionary import ExamBatch, Trade
 from models.org import Jurisdiction, Organisation, User, utcnow
 from models.worker import Worker
@@ -79,7 +80,7 @@ class Application(db.Model):
     veteran_override: Mapped[str | None] = mapped_column(sa.String(300))  # staff: 比照同等条件人员, reason
     remarks: Mapped[str | None] = mapped_column(sa.String(300))
 
-    status: Mapped[str] = mapped_column(sa.String(30), default="draft")
+    status: Mapped[str] = mapped_column(sa.String(30), default=ApplicationState.DRAFT)
     route: Mapped[str | None] = mapped_column(sa.String(100))  # copied from RouteRule at submission
     step_index: Mapped[int] = mapped_column(default=0)
     version: Mapped[int] = mapped_column(default=1)
@@ -103,15 +104,6 @@ class Application(db.Model):
     @property
     def route_steps(self) -> list[str]:
         return [s for s in (self.route or "").split(",") if s]
-
-    @property
-    def current_step(self) -> str | None:
-        steps = self.route_steps
-        return (
-            steps[self.step_index]
-            if self.status.startswith("pending_") and self.step_index < len(steps)
-            else None
-        )
 
     def __str__(self) -> str:
         return f"{self.worker.name if self.worker else ''} 申报{self.applied_grade}级"

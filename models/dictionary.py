@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from admin_app.extensions import db
-from models import enums
+from admin_app.workflow.states import BatchState
 
 
 class Trade(db.Model):
@@ -19,10 +19,6 @@ class Trade(db.Model):
     category: Mapped[str] = mapped_column(sa.String(20))
     max_grade: Mapped[int] = mapped_column(default=3)
     active: Mapped[bool] = mapped_column(default=True)
-
-    def allows(self, grade: int) -> bool:
-        # Smaller number = higher grade.
-        return grade >= self.max_grade
 
     def __str__(self) -> str:
         return self.name
@@ -58,7 +54,7 @@ class ExamBatch(db.Model):
     apply_deadline: Mapped[date] = mapped_column()
     assessment_start_year: Mapped[int] = mapped_column()
     assessment_end_year: Mapped[int] = mapped_column()
-    state: Mapped[str] = mapped_column(sa.String(12), default=enums.BATCH_NOT_OPEN)
+    state: Mapped[str] = mapped_column(sa.String(12), default=BatchState.NOT_OPEN)
     # 宽限期: days after 申报截止日 during which units may still submit (0: none).
     grace_days: Mapped[int] = mapped_column(default=0, server_default="0")
 
@@ -91,16 +87,16 @@ class ExamBatch(db.Model):
         return self.apply_deadline + timedelta(days=self.grace_days or 0)
 
     def accepts_submissions(self, today: date) -> bool:
-        return self.state == enums.BATCH_OPEN and today <= self.last_submission_day
+        return self.state == BatchState.OPEN and today <= self.last_submission_day
 
     @property
     def read_only(self) -> bool:
         """An archived batch and everything in it is read-only for everyone."""
-        return self.state == enums.BATCH_ARCHIVED
+        return self.state == BatchState.ARCHIVED
 
     @property
     def state_label(self) -> str:
-        return enums.BATCH_STATE_LABELS.get(self.state, self.state)
+        return BatchState.label_of(self.state)
 
     def __str__(self) -> str:
         return f"{self.year}年度（{self.doc_number}）"

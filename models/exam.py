@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from admin_app.extensions import db
+from admin_app.workflow.states import ExamCategory, RegistrationState
 from models.application import Application
 from models.dictionary import ExamBatch, Trade
 from models.org import Jurisdiction, Organisation, utcnow
@@ -56,7 +57,7 @@ class Registration(db.Model):
     applied_grade: Mapped[int] = mapped_column()
 
     # 考试报名
-    status: Mapped[str] = mapped_column(sa.String(20), default="unregistered")
+    status: Mapped[str] = mapped_column(sa.String(20), default=RegistrationState.UNREGISTERED)
     # Each file: the uploaded name (display only), the generated stored name, and the type detected from
     # its content at upload — the only type it is ever served as (services.uploads.send).
     photo_name: Mapped[str | None] = mapped_column(sa.String(255))
@@ -67,7 +68,7 @@ class Registration(db.Model):
     id_copy_content_type: Mapped[str | None] = mapped_column(sa.String(50))
     phone: Mapped[str | None] = mapped_column(sa.String(30))
     voluntary_training: Mapped[bool] = mapped_column(default=False)
-    exam_category: Mapped[str] = mapped_column(sa.String(20), default="both")  # both / theory / practice
+    exam_category: Mapped[str] = mapped_column(sa.String(20), default=ExamCategory.BOTH)
     remarks: Mapped[str | None] = mapped_column(sa.String(300))
     registered_at: Mapped[datetime | None] = mapped_column()
     return_reason: Mapped[str | None] = mapped_column(sa.String(500))
@@ -81,11 +82,11 @@ class Registration(db.Model):
     practice_score: Mapped[float | None] = mapped_column(sa.Numeric(4, 1))
     review_score: Mapped[float | None] = mapped_column(sa.Numeric(4, 1))
     absent: Mapped[bool] = mapped_column(default=False)
-    score_result: Mapped[str | None] = mapped_column(sa.String(10))  # pass / fail / absent
+    score_result: Mapped[str | None] = mapped_column(sa.String(10))  # ScoreResult
     scores_entered_at: Mapped[datetime | None] = mapped_column()
 
     # 考核评审 (技师/高级技师 whose scores passed)
-    evaluation_status: Mapped[str | None] = mapped_column(sa.String(10))  # pending / passed / failed
+    evaluation_status: Mapped[str | None] = mapped_column(sa.String(10))  # EvaluationState
     vote_expected: Mapped[int | None] = mapped_column()
     vote_present: Mapped[int | None] = mapped_column()
     vote_yes: Mapped[int | None] = mapped_column()
@@ -94,7 +95,7 @@ class Registration(db.Model):
     evaluated_at: Mapped[datetime | None] = mapped_column()
 
     # 资格认定
-    recognition_status: Mapped[str | None] = mapped_column(sa.String(12))  # pending / recognised
+    recognition_status: Mapped[str | None] = mapped_column(sa.String(12))  # RecognitionState
     certificate_number: Mapped[str | None] = mapped_column(sa.String(40), unique=True)
     recognised_at: Mapped[datetime | None] = mapped_column()
     recognised_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisation.id"))

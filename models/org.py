@@ -75,7 +75,7 @@ class Organisation(db.Model):
     name_key: Mapped[str | None] = mapped_column(sa.String(200))  # unit_names.unit_name_key(name)
     # offered as 主管部门 in the pickers; set by the admin
     is_supervisor: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
-    # 单位信息审核 (enums.IDENTITY_STATE_LABELS); None for staff bodies. Units submit only when confirmed.
+    # 单位信息审核 (IdentityState); None for staff bodies. Units submit only when confirmed.
     identity_status: Mapped[str | None] = mapped_column(sa.String(20))
     identity_submitted_at: Mapped[datetime | None] = mapped_column()
     identity_decided_at: Mapped[datetime | None] = mapped_column()
@@ -94,10 +94,6 @@ class Organisation(db.Model):
         written = normalise_unit_name(value)
         self.name_key = unit_name_key(written)
         return written
-
-    @property
-    def kind_label(self) -> str:
-        return enums.ROLE_LABELS.get(self.kind, self.kind)
 
     def missing_profile_fields(self) -> list[str]:
         """Chinese names of the 单位基本信息 fields still empty (units only; staff bodies need none)."""

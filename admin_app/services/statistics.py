@@ -10,24 +10,33 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from admin_app.services import workflow
 from admin_app.services.scope import application_condition, registration_condition
+from admin_app.workflow.states import (
+    PENDING_STATES,
+    ApplicationState,
+    BatchState,
+    EvaluationState,
+    RecognitionState,
+    RegistrationState,
+    ScoreResult,
+)
 from models import Application, ExamBatch, Jurisdiction, Registration, Trade, enums
 
-# Application states folded into four columns (the review chain's steps are one "审核中").
+# Application states folded into four columns (the review chain's steps, and 退回修改, are one "审核中").
+IN_REVIEW = "in_review"
 BUCKETS = (
-    ("draft", "待提交"),
-    ("pending", "审核中"),
-    ("approved", "审核通过"),
-    ("rejected", "审核未通过"),
+    (ApplicationState.DRAFT, "待提交"),
+    (IN_REVIEW, "审核中"),
+    (ApplicationState.APPROVED, "审核通过"),
+    (ApplicationState.REJECTED, "审核未通过"),
 )
 BUCKET_HEADERS = ["合计", *(label for _, label in BUCKETS), "审核通过率"]
 NO_JURISDICTION = "市属单位（不分区县）"
 
 
 def bucket_of(status: str) -> str:
-    if status in workflow.PENDING_STATES:
-        return "pending"
+    if status in PENDING_STATES or status == ApplicationState.RETURNED:
+        return IN_REVIEW
     return status
 
 
@@ -56,7 +65,7 @@ class Table:
 
 def _bucket_row(label: str, counts: dict) -> list:
     values = [counts.get(key, 0) for key, _ in BUCKETS]
-    approved, rejected = counts.get("approved", 0), counts.get("rejected", 0)
+    approved, rejected = counts.get(ApplicationState.APPROVED, 0), counts.get(ApplicationState.REJECTED, 0)
     return [label, sum(values), *values, rate(approved, approved + rejected)]
 
 
@@ -187,7 +196,8 @@ def batch_tables(session, user, batch_id: int) -> list[Table]:
         filter_column="application.status",
     )
     whole = sum(by_status.values())
-    for status, label in workflow.STATE_LABELS.items():
+    for status in ApplicationState:
+        label = status.label
         if by_status.get(status):
             status_table.rows.append([label, by_status[status], rate(by_status[status], whole)])
             status_table.keys.append(status)
@@ -203,21 +213,24 @@ def batch_tables(session, user, batch_id: int) -> list[Table]:
 def _stage_table(session, user, batch_id: int, by_status: dict) -> Table:
     """各环节通过率: of those a stage has decided, how many passed it."""
     r = Registration
-    confirmed = r.status.in_([workflow.REG_FEE, workflow.REG_DONE])
+    confirmed = r.status.in_([RegistrationState.FEE, RegistrationState.REGISTERED])
     row = session.execute(
         sa.select(
             sa.func.count().filter(confirmed),
-            sa.func.count().filter(r.status == workflow.REG_RETURNED),
-            sa.func.count().filter(r.score_result == "pass"),
-            sa.func.count().filter(r.score_result.in_(["fail", "absent"])),
-            sa.func.count().filter(r.evaluation_status == "passed"),
-            sa.func.count().filter(r.evaluation_status == "failed"),
-            sa.func.count().filter(r.recognition_status == "recognised"),
+            sa.func.count().filter(r.status == RegistrationState.RETURNED),
+            sa.func.count().filter(r.score_result == ScoreResult.PASS),
+            sa.func.count().filter(r.score_result.in_([ScoreResult.FAIL, ScoreResult.ABSENT])),
+            sa.func.count().filter(r.evaluation_status == EvaluationState.PASSED),
+            sa.func.count().filter(r.evaluation_status == EvaluationState.FAILED),
+            sa.func.count().filter(r.recognition_status == RecognitionState.RECOGNISED),
         ).where(r.batch_id == batch_id, registration_condition(user))
     ).one()
     confirmed_n, returned, passed, failed, evaluated_yes, evaluated_no, recognised = row
-    approved, rejected = by_status.get(workflow.APPROVED, 0), by_status.get(workflow.REJECTED, 0)
-    submitted = sum(n for status, n in by_status.items() if status != workflow.DRAFT)
+    approved, rejected = (
+        by_status.get(ApplicationState.APPROVED, 0),
+        by_status.get(ApplicationState.REJECTED, 0),
+    )
+    submitted = sum(n for status, n in by_status.items() if status != ApplicationState.DRAFT)
     table = Table(
         "pass_rates",
         "各环节通过率",
@@ -249,9 +262,9 @@ def year_on_year(session, user) -> Table:
     regs = session.execute(
         sa.select(
             Registration.batch_id,
-            sa.func.count().filter(Registration.score_result == "pass"),
+            sa.func.count().filter(Registration.score_result == ScoreResult.PASS),
             sa.func.count().filter(Registration.score_result.is_not(None)),
-            sa.func.count().filter(Registration.recognition_status == "recognised"),
+            sa.func.count().filter(Registration.recognition_status == RecognitionState.RECOGNISED),
         )
         .where(registration_condition(user))
         .group_by(Registration.batch_id)
@@ -274,14 +287,17 @@ def year_on_year(session, user) -> Table:
     previous = None
     for batch in batches:
         counts = per_batch[batch.id]
-        submitted = sum(n for bucket, n in counts.items() if bucket != "draft")
+        submitted = sum(n for bucket, n in counts.items() if bucket != ApplicationState.DRAFT)
         passed, scored, recognised = exams.get(batch.id, (0, 0, 0))
-        approved, rejected = counts.get("approved", 0), counts.get("rejected", 0)
+        approved, rejected = (
+            counts.get(ApplicationState.APPROVED, 0),
+            counts.get(ApplicationState.REJECTED, 0),
+        )
         change = (submitted - previous) / previous if previous else None
         table.rows.append(
             [
                 f"{batch.year}年度"
-                + ("（进行中）" if batch.state in (enums.BATCH_NOT_OPEN, enums.BATCH_OPEN) else ""),
+                + ("（进行中）" if batch.state in (BatchState.NOT_OPEN, BatchState.OPEN) else ""),
                 submitted,
                 approved,
                 passed,

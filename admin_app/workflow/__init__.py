@@ -10,11 +10,20 @@ import ``admin_app.workflow.states`` without importing the stages, which import 
 """
 
 import importlib
+import importlib.util
+
+# The models read the states at class definition and the states read ``models.enums``: loading the models
+# first (they import ``states`` in turn) lets ``from admin_app.workflow.states import …`` come first anywhere.
+import models  # noqa: E402,F401
 
 
 def __getattr__(name):
     if name.startswith("__"):
         raise AttributeError(name)
+    if importlib.util.find_spec(f"{__name__}.{name}") is not None:
+        # ``from admin_app.workflow import engine`` inside a stage: the submodule, not ``api`` (which would
+        # import the stage that is being imported)
+        return importlib.import_module(f"{__name__}.{name}")
     api = importlib.import_module("admin_app.workflow.api")
     try:
         return getattr(api, name)
