@@ -14,6 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from admin_app.extensions import db
 from admin_app.services import audit, commits, login_throttle, sessions
 from admin_app.services.validators import InvalidInput, password_problems, validate_credit_code
+from admin_app.workflow.states import IdentityState
 from models import Organisation, User, enums
 from models.org import utcnow
 
@@ -168,7 +169,7 @@ def register_unit(
         raise InvalidInput(unit_identity.NAME_TAKEN_AT_REGISTRATION)
     org = Organisation(
         name=name,  # normalised by the model
-        identity_status=enums.IDENTITY_NEW,
+        identity_status=IdentityState.NEW,
         kind=enums.UNIT,
         uscc=code,
         contact_person=contact_person,

@@ -6,10 +6,11 @@ import sqlalchemy as sa
 
 from admin_app.extensions import db
 from admin_app.services import clock, eligibility, posts
+from admin_app.workflow.states import ApplicationState
 from models import Application, ExamBatch, PostSetting, Worker
 
 # Applications that hold a post under the 1:1 quota once submitted.
-QUOTA_STATUSES_EXCLUDED = ("draft", "rejected")
+QUOTA_STATUSES_EXCLUDED = (ApplicationState.DRAFT, ApplicationState.REJECTED)
 
 
 def batch_rules(batch: ExamBatch) -> eligibility.BatchRules:

@@ -8,7 +8,8 @@ import sqlalchemy as sa
 from admin_app.extensions import db
 from admin_app.services import audit
 from admin_app.services.validators import InvalidInput
-from models import ExamBatch, RouteRule, enums
+from admin_app.workflow.states import BatchState
+from models import ExamBatch, RouteRule
 
 # Copied as they are: the rule parameters of SPEC §5, the fee, the certificate pattern, the grace period.
 COPIED = (
@@ -39,7 +40,7 @@ def years_later(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
-def copy_for_year(source: ExamBatch, year: int, state: str = enums.BATCH_NOT_OPEN) -> tuple[ExamBatch, int]:
+def copy_for_year(source: ExamBatch, year: int, state: str = BatchState.NOT_OPEN) -> tuple[ExamBatch, int]:
     """The batch of ``year`` made from ``source``: every rule parameter and the route table copied, the
     dates and the five assessment years moved by the difference in years, the year in its name and 文号
     replaced. Added to the session (not committed); returns it and the number of routes copied."""

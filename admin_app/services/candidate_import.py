@@ -17,6 +17,7 @@ from datetime import date, datetime
 
 from admin_app.services import spreadsheets
 from admin_app.services.spreadsheets import SheetLimits
+from admin_app.workflow.states import ExamCategory, RegistrationState
 from models import enums
 
 TEMPLATE_SHEET = "考生信息"
@@ -211,16 +212,14 @@ class ImportEntry:
     voluntary_training: bool
     exam_category: str
     remarks: str | None
-    from_status: str = "unregistered"
+    from_status: str = RegistrationState.UNREGISTERED
 
 
 CATEGORY_KEYS = {
-    "理论和实作": "both",
-    "仅理论": "theory",
-    "仅实作": "practice",
-    "理论": "theory",
-    "实作": "practice",
-    "": "both",
+    **{category.label: category for category in ExamCategory},
+    "理论": ExamCategory.THEORY,
+    "实作": ExamCategory.PRACTICE,
+    "": ExamCategory.BOTH,
 }
 
 
@@ -229,8 +228,8 @@ def check_rows(user, parsed: ParsedFile) -> tuple[list[ImportEntry], list[Proble
     import sqlalchemy as sa
 
     from admin_app.extensions import db
-    from admin_app.services import workflow
     from admin_app.services.validators import InvalidInput, parse_resident_id, validate_phone
+    from admin_app.workflow.registrations import REGISTER
     from models import Ethnicity, Registration, Trade, Worker
 
     problems: list[Problem] = []
@@ -271,10 +270,10 @@ def check_rows(user, parsed: ParsedFile) -> tuple[list[ImportEntry], list[Proble
             continue
         seen[number] = row.row
         candidates = found.get(number, [])
-        waiting = [c for c in candidates if c[0].status in workflow.TRANSITIONS["register"].sources]
+        waiting = [c for c in candidates if c[0].status in REGISTER.sources]
         if not waiting:
             if candidates:
-                state = workflow.REGISTRATION_LABELS[candidates[-1][0].status]
+                state = RegistrationState.label_of(candidates[-1][0].status)
                 problems.append(Problem(row.row, "身份证号码", f"该考生当前报名状态为“{state}”，不能再导入"))
             else:
                 problems.append(
@@ -365,7 +364,7 @@ def prefill_rows(user) -> list[dict]:
     import sqlalchemy as sa
 
     from admin_app.extensions import db
-    from admin_app.services import workflow
+    from admin_app.workflow.registrations import REGISTER
     from models import Registration, Trade, Worker
 
     rows = db.session.execute(
@@ -374,7 +373,7 @@ def prefill_rows(user) -> list[dict]:
         .join(Trade, Trade.id == Registration.applied_trade_id)
         .where(
             Registration.unit_id == user.organisation_id,
-            Registration.status.in_(tuple(workflow.TRANSITIONS["register"].sources)),
+            Registration.status.in_(tuple(REGISTER.sources)),
         )
         .order_by(Worker.name)
     ).all()

@@ -3,11 +3,12 @@
 from admin_app.extensions import db
 from admin_app.services import audit, uploads
 from admin_app.services.validators import InvalidInput
+from admin_app.workflow.states import step_role
 from models import Application, Material
 
 
 def may_attach(user, app: Application) -> bool:
-    return app.status == f"pending_{user.role}"
+    return step_role(app.status) == user.role
 
 
 def attach(user, app: Application, file_storage) -> Material:

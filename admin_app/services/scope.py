@@ -7,6 +7,7 @@ units; the admin sees no business data.
 
 import sqlalchemy as sa
 
+from admin_app.workflow.states import IdentityState
 from models import Jurisdiction, Organisation, enums
 
 
@@ -36,7 +37,7 @@ def identity_review_condition(user) -> sa.ColumnElement[bool]:
     bureau its 区县属单位 (in its jurisdiction or one merged into it), the 市工考办 every other unit, nobody
     else any. Units that never saved a complete profile (待完善) are in no one's list."""
     submitted = Organisation.identity_status.in_(
-        (enums.IDENTITY_PENDING, enums.IDENTITY_CONFIRMED, enums.IDENTITY_RETURNED)
+        (IdentityState.PENDING, IdentityState.CONFIRMED, IdentityState.RETURNED)
     )
     if user.role == enums.DISTRICT_HR:
         return sa.and_(unit_condition(user), Organisation.org_category == enums.CAT_DISTRICT, submitted)
