@@ -38,6 +38,10 @@ def create_app(config: dict | None = None) -> Flask:
     _register_error_pages(app)
     commits.install()
     _security_headers(app)
+    from admin_app.services import audit
+    from views.actor import request_actor
+
+    audit.default_actor = request_actor  # audit rows of callers without an actor name the request's user
 
     @app.context_processor
     def unread_messages():

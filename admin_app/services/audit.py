@@ -11,9 +11,8 @@ import hashlib
 import json
 
 import sqlalchemy as sa
-from flask import has_request_context, request
-from flask_login import current_user
 
+from admin_app.actor import Actor
 from admin_app.extensions import db
 from admin_app.services.sql import insert_rows
 from models import AuditLog
@@ -38,10 +37,19 @@ HASHED_FIELDS = (
 )
 
 
+def _no_request() -> Actor | None:
+    return None
+
+
+# Who acts when a caller names no actor: the app installs the current request's (views.actor.request_actor),
+# so that this module reads no request itself; outside a request (commands, tests) nobody.
+default_actor = _no_request
+
+
 def client_ip() -> str | None:
-    if not has_request_context():
-        return None
-    return request.remote_addr
+    """The address of the current request, if any (for callers without an actor)."""
+    actor = default_actor()
+    return actor.ip if actor is not None else None
 
 
 def row_digest(values: dict, prev_hash: str) -> str:
@@ -69,23 +77,31 @@ def _chain_head() -> str:
     return info["audit_head"]
 
 
-def _actor(user):
-    if user is None and has_request_context() and current_user and current_user.is_authenticated:
-        user = current_user
-    return user
+_FROM_REQUEST = object()  # ip not given: the actor's address, else the current request's
 
 
-_FROM_REQUEST = object()  # ip not given: the current request's address (callers outside the workflow)
+def _who(user, ip) -> tuple[object, str | None]:
+    """The user and address an audit row names: an ``Actor``'s, a user given with an address, or — for
+    callers that give neither — the current request's (``default_actor``)."""
+    if isinstance(user, Actor):
+        return user.user, user.ip if ip is _FROM_REQUEST else ip
+    if user is None or ip is _FROM_REQUEST:
+        fallback = default_actor()
+        if user is None and fallback is not None:
+            user = fallback.user
+        if ip is _FROM_REQUEST:
+            ip = fallback.ip if fallback is not None else None
+    return user, ip
 
 
-def _fields(user, ip=_FROM_REQUEST, **values) -> dict:
+def _fields(user, ip, **values) -> dict:
     return {
         "created_at": utcnow(),
         "user_id": getattr(user, "id", None),
         "username": getattr(user, "username", None),
         "organisation_id": getattr(user, "organisation_id", None),
         "role": user.role if user is not None else None,
-        "ip": client_ip() if ip is _FROM_REQUEST else ip,
+        "ip": ip,
         **values,
     }
 
@@ -103,8 +119,9 @@ def record(
     detail: dict | None = None,
     ip=_FROM_REQUEST,
 ) -> AuditLog:
-    """Add one audit row to the session (not committed here)."""
-    user = _actor(user)
+    """Add one audit row to the session (not committed here). ``user`` is an ``Actor`` (its user and
+    address) or a user; without one, the current request's actor (see ``default_actor``)."""
+    user, ip = _who(user, ip)
     values = _fields(
         user,
         ip,
@@ -131,7 +148,7 @@ def record_many(action: str, object_type: str, items: list[dict], *, user=None, 
     object_id, from_state, to_state, opinion (and optionally detail); who, role and IP are filled in here."""
     if not items:
         return
-    user = _actor(user)
+    user, ip = _who(user, ip)
     prev = _chain_head()
     common = _fields(
         user,

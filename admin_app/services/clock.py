@@ -8,7 +8,7 @@ time, not eight hours later. Tests move time by patching :func:`_instant` alone.
 """
 
 import os
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -60,7 +60,3 @@ def to_beijing(moment: datetime | None) -> datetime | None:
 def format_beijing(moment: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
     local = to_beijing(moment)
     return local.strftime(pattern) if local else ""
-
-
-def days_from_today(days: int) -> date:
-    return today() + timedelta(days=days)
