@@ -1,10 +1,22 @@
 """Form helpers shared by the account forms and the admin views: domain validators, input filters."""
 
+from contextlib import contextmanager
+
 from wtforms.validators import ValidationError
 
 from admin_app.services.validators import InvalidInput, normalise_code
 
 REQUIRED = "此项为必填项"
+
+
+@contextmanager
+def form_error():
+    """A service's ``InvalidInput`` raised inside the block becomes the form's error (its Chinese message):
+    for the views' ``before_save``, which only hand the model to a use case's check."""
+    try:
+        yield
+    except InvalidInput as exc:
+        raise ValidationError(str(exc)) from None
 
 
 def domain_validator(check):

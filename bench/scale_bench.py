@@ -6,8 +6,11 @@ Through HTTP (gunicorn with gunicorn.conf.py, real CSRF): 统计分析 timed end
 "all matching the filter" bulk approvals of ~5,000 rows, from sending the POST to having read the result page.
 The load average is recorded before and after each part (the machine may be shared).
 
-Usage:  .venv/bin/python bench/scale_bench.py [--db gk_scale] [--repeat 30] [--no-bulk]
-The bulk part approves applications (it changes the database: re-run gen_data.py to start again).
+Usage:  .venv/bin/python bench/scale_bench.py [--db gk_scale] [--repeat 30] [--no-bulk | --only bulk]
+        [--bulk-sets 3] [--bulk-rows 5000]
+``--only bulk`` runs the bulk approvals alone (gunicorn, no list or statistics timings); ``--only lists`` the
+in-process part alone. The bulk part approves applications (it changes the database: re-run gen_data.py, or
+copy the database from a template made right after it, to start again).
 """
 
 import argparse
@@ -96,6 +99,10 @@ def main():
     parser.add_argument("--db", default="gk_scale")
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--no-bulk", action="store_true")
+    parser.add_argument("--only", choices=("lists", "bulk"))
+    parser.add_argument("--bulk-sets", type=int, default=3)
+    parser.add_argument("--bulk-rows", type=int, default=5000)
+    parser.add_argument("--out", default=os.path.join(HERE, "scale_results.json"))
     args = parser.parse_args()
     import sqlalchemy as sa
 
@@ -103,6 +110,16 @@ def main():
     from models import Application, Jurisdiction, Organisation, User, Worker
 
     app, views = bench_app(args.db)
+    if args.only == "bulk":
+        results = []
+        results.append({"load_average": load_average(), "at": "before HTTP"})
+        print(json.dumps(results[-1]), flush=True)
+        over_http(args.db, app, views, results, args)
+        results.append({"load_average": load_average(), "at": "after HTTP"})
+        print(json.dumps(results[-1]), flush=True)
+        with open(args.out, "w") as handle:
+            json.dump(results, handle, ensure_ascii=False, indent=1)
+        return
     stock = stock_view(app)
     gc.freeze()  # as wsgi.py does after start-up
     wanted = {
@@ -184,9 +201,10 @@ def main():
                 run(user, label, url, query, variant="stock")
 
     mark("after in-process, before HTTP")
-    over_http(args.db, app, views, results, args)
-    mark("after HTTP")
-    with open(os.path.join(HERE, "scale_results.json"), "w") as handle:
+    if args.only != "lists":
+        over_http(args.db, app, views, results, args)
+        mark("after HTTP")
+    with open(args.out, "w") as handle:
         json.dump(results, handle, ensure_ascii=False, indent=1)
 
 
@@ -300,13 +318,26 @@ def over_http(database, app, views, results, args):
     import secrets
 
     with Gunicorn(database, 8600 + secrets.randbelow(90)) as server:
+        if args.only == "bulk":
+            client = Client(server.base, "office")
+            for _ in range(6):  # both workers have served the queue
+                client.get("/review_queue/")
+            bulk_over_http(client, views["review_queue"], app, results, args.bulk_rows, args.bulk_sets)
+            return
         for user in ("office", "yuzhong_hr"):
             client = Client(server.base, user)
             for _ in range(6):  # both workers have served the list, the queue and a statistics page
                 client.get("/review_queue/")
             statistics_over_http(client, results, args.repeat)
         if not args.no_bulk:
-            bulk_over_http(Client(server.base, "office"), views["review_queue"], app, results, 5000, 3)
+            bulk_over_http(
+                Client(server.base, "office"),
+                views["review_queue"],
+                app,
+                results,
+                args.bulk_rows,
+                args.bulk_sets,
+            )
 
 
 if __name__ == "__main__":

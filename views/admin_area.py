@@ -1,16 +1,14 @@
 """系统管理 area (admin only): accounts, organisations, jurisdictions, trades, batches, audit log."""
 
-import sqlalchemy as sa
 from flask import flash, redirect
 from flask_admin.actions import action
 from flask_login import current_user
 from markupsafe import Markup, escape
 from wtforms import SelectField
-from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
-from admin_app.extensions import db
-from admin_app.form_helpers import REQUIRED, code_filter, domain_validator, strip_filter
-from admin_app.services import accounts, audit, batches, login_throttle, sessions, workflow
+from admin_app.form_helpers import REQUIRED, code_filter, domain_validator, form_error, strip_filter
+from admin_app.services import accounts, batches, login_throttle, workflow
 from admin_app.services.clock import format_beijing
 from admin_app.services.validators import (
     InvalidInput,
@@ -20,6 +18,7 @@ from admin_app.services.validators import (
 )
 from models import ExamBatch, Organisation, User, enums
 from models.org import utcnow
+from views.actor import current_actor
 from views.base import SecureModelView, parse_ids
 from views.unit_area import ORG_LABELS
 from views.unit_forms import NAME_FIELD_ARGS, UnitIdentityFormMixin, supervisor_candidates
@@ -96,20 +95,8 @@ class UserAdminView(AdminOnlyView):
         return {"organisation": self.scoped_ajax("organisation", Organisation, ["name", "uscc"])}
 
     def before_save(self, form, model, is_created):
-        clash = db.session.scalar(
-            sa.select(User.id).where(User.username == model.username, User.id != (model.id or 0))
-        )
-        if clash:
-            raise ValidationError("该账号已存在")
-        if is_created:
-            model._one_time_password = accounts.issue_one_time_password(model)
-        else:
-            history = sa.inspect(model).attrs
-            # Moving or disabling ends every session of the account at once.
-            if history.organisation.history.has_changes() or history.organisation_id.history.has_changes():
-                sessions.end_all_of(model, "account_moved")
-            elif history.active.history.has_changes() and not model.active:
-                sessions.end_all_of(model, "account_disabled")
+        with form_error():
+            model._one_time_password = accounts.prepare_account(model, is_created)
 
     def after_model_change(self, form, model, is_created):
         password = getattr(model, "_one_time_password", None)
@@ -126,38 +113,25 @@ class UserAdminView(AdminOnlyView):
 
     @action("reset_password", "重置密码", "确定为所选账号重置密码吗？新密码仅显示一次，用户登录后须修改。")
     def action_reset_password(self, ids):
-        issued = []
-        for user in self._selected_users(ids):
-            issued.append((user.username, accounts.issue_one_time_password(user)))
-            audit.record("password_reset", user, object_type="User")
-        db.session.commit()
+        issued = accounts.reset_passwords(current_actor(), self._selected_users(ids))
         lines = Markup("<br>").join(Markup("{}：<code>{}</code>").format(u, p) for u, p in issued)
         flash(Markup("已重置 {} 个账号的密码（仅显示这一次）：<br>").format(len(issued)) + lines, "success")
 
     @action("disable", "停用账号", "确定停用所选账号吗？其所有登录会话将立即失效。")
     def action_disable(self, ids):
         users = self._selected_users(ids)
-        for user in users:
-            if user.active:
-                user.active = False
-                sessions.end_all_of(user, "account_disabled")
-                audit.record("account_disabled", user, object_type="User")
-        db.session.commit()
+        accounts.disable_accounts(current_actor(), users)
         flash(f"已停用 {len(users)} 个账号", "success")
 
     @action("enable", "启用账号")
     def action_enable(self, ids):
         users = self._selected_users(ids)
-        for user in users:
-            if not user.active:
-                user.active = True
-                audit.record("account_enabled", user, object_type="User")
-        db.session.commit()
+        accounts.enable_accounts(current_actor(), users)
         flash(f"已启用 {len(users)} 个账号", "success")
 
     @action("unlock", "解除登录锁定", "确定解除所选账号在所有地址上的登录锁定吗？")
     def action_unlock(self, ids):
-        locked = login_throttle.unlock(current_user, self._selected_users(ids), utcnow())
+        locked = login_throttle.unlock(current_actor(), self._selected_users(ids))
         flash(f"已解除 {locked} 个账号的登录锁定" if locked else "所选账号没有被锁定", "success")
 
 
@@ -242,22 +216,8 @@ class OrganisationAdminView(UnitIdentityFormMixin, AdminOnlyView):
         }
 
     def before_save(self, form, model, is_created):
-        model.uscc = model.uscc or None
-        model.org_category = model.org_category or None
-        if model.kind == enums.UNIT and not model.uscc:
-            raise ValidationError("单位须填写统一社会信用代码")
-        if model.kind == enums.DISTRICT_HR and model.jurisdiction is None:
-            raise ValidationError("区县人力社保局须选择所在区县")
-        if model.uscc:
-            clash = db.session.scalar(
-                sa.select(Organisation.id).where(
-                    Organisation.uscc == model.uscc, Organisation.id != (model.id or 0)
-                )
-            )
-            if clash:
-                raise ValidationError(accounts.DUPLICATE_CREDIT_CODE)
-        if model.supervisor is not None and model.supervisor.id == model.id:
-            raise ValidationError("主管部门不能是本机构")
+        with form_error():
+            accounts.check_organisation(model)
         self.check_identity(model)
 
 
@@ -417,7 +377,7 @@ class ExamBatchView(AdminOnlyView):
             flash("考核批次不存在", "error")
             return None
         try:
-            batch = batches.next_year_from(current_user, source)
+            batch = batches.next_year_from(current_actor(), source)
         except InvalidInput as exc:
             flash(str(exc), "error")
             return None
@@ -425,23 +385,8 @@ class ExamBatchView(AdminOnlyView):
         return redirect(self.get_url(".edit_view", id=batch.id))
 
     def before_save(self, form, model, is_created):
-        if model.assessment_end_year < model.assessment_start_year:
-            raise ValidationError("年度考核截止年不能早于起始年")
-        if model.quorum_num > model.quorum_den or model.majority_num > model.majority_den:
-            raise ValidationError("比例的分子不能大于分母")
-        try:
-            sample = model.certificate_pattern.format(year=model.year, grade=5, id=1)
-        except (KeyError, IndexError, ValueError, AttributeError):
-            raise ValidationError(
-                "证书编号格式无效：可用 {year}、{grade}、{id}，如 CQGK{year}{grade}{id:06d}"
-            ) from None
-        if "{id" not in model.certificate_pattern or len(sample) > 40:
-            raise ValidationError("证书编号格式须包含 {id}（保证唯一），且不超过40个字符")
-        clash = db.session.scalar(
-            sa.select(ExamBatch.id).where(ExamBatch.year == model.year, ExamBatch.id != (model.id or 0))
-        )
-        if clash:
-            raise ValidationError("该年度的考核批次已存在")
+        with form_error():
+            batches.check_batch(model)
 
 
 class AuditLogView(AdminOnlyView):
@@ -525,27 +470,5 @@ class RouteRuleView(AdminOnlyView):
     }
 
     def before_save(self, form, model, is_created):
-        from models import RouteRule
-
-        try:
-            grades = [int(g) for g in model.grades.replace("，", ",").split(",") if g.strip()]
-        except ValueError:
-            raise ValidationError("申报等级须为1至5的数字，用逗号分隔") from None
-        steps = [s.strip() for s in model.steps.replace("，", ",").split(",") if s.strip()]
-        if not grades or any(g not in enums.GRADE_NAMES for g in grades) or len(set(grades)) != len(grades):
-            raise ValidationError("申报等级须为1至5的数字，用逗号分隔，不能重复")
-        if not steps or any(s not in enums.REVIEW_ROLES for s in steps) or len(set(steps)) != len(steps):
-            raise ValidationError("审核环节只能是 district_hr、party_org、city_hr、office，且不能重复")
-        others = db.session.scalars(
-            sa.select(RouteRule).where(
-                RouteRule.batch_id == model.batch.id,
-                RouteRule.org_category == model.org_category,
-                RouteRule.id != (model.id or 0),
-            )
-        ).all()
-        overlap = set(grades) & {g for rule in others for g in rule.grade_list}
-        if overlap:
-            names = "、".join(enums.GRADE_NAMES[g] for g in sorted(overlap))
-            raise ValidationError(f"该批次中该组织类别的{names}已有审核流程，同一等级只能有一条流程")
-        model.grades = ",".join(map(str, grades))
-        model.steps = ",".join(steps)
+        with form_error():
+            batches.check_route_rule(model)

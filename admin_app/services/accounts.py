@@ -1,4 +1,5 @@
-"""Account use cases: login with lockout, password change, staff accounts, unit self-registration."""
+"""Account use cases: login with lockout, password change, staff accounts (checked before they are saved,
+reset, disabled, enabled), organisations (credit-code uniqueness), unit self-registration."""
 
 import re
 import secrets
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from admin_app.actor import Actor
 from admin_app.extensions import db
 from admin_app.services import audit, commits, login_throttle, sessions
 from admin_app.services.validators import InvalidInput, password_problems, validate_credit_code
@@ -146,6 +148,92 @@ def issue_one_time_password(user: User) -> str:
     return password
 
 
+def prepare_account(user: User, is_created: bool) -> str | None:
+    """An account the admin creates or edits (账号管理), before it is saved; the caller commits.
+
+    Guarantees: the 账号 is unique (else ``InvalidInput("该账号已存在")``, nothing changed); a new account
+    gets a one-time password, returned to be shown once, which must be changed at first login; moving an
+    account to another organisation or disabling it ends every session of it at once. Returns None for an
+    edit.
+    """
+    clash = db.session.scalar(
+        sa.select(User.id).where(User.username == user.username, User.id != (user.id or 0))
+    )
+    if clash:
+        raise InvalidInput("该账号已存在")
+    if is_created:
+        return issue_one_time_password(user)
+    changed = sa.inspect(user).attrs
+    if changed.organisation.history.has_changes() or changed.organisation_id.history.has_changes():
+        sessions.end_all_of(user, "account_moved")
+    elif changed.active.history.has_changes() and not user.active:
+        sessions.end_all_of(user, "account_disabled")
+    return None
+
+
+def reset_passwords(actor: Actor, users: list[User]) -> list[tuple[str, str]]:
+    """重置密码: each account gets a fresh one-time password it must change at next login; every session of
+    it ends; one audit row each; committed together. Returns (账号, password) pairs, to be shown once."""
+    issued = []
+    for user in users:
+        issued.append((user.username, issue_one_time_password(user)))
+        audit.record("password_reset", user, user=actor, object_type="User")
+    db.session.commit()
+    return issued
+
+
+def disable_accounts(actor: Actor, users: list[User]) -> list[User]:
+    """停用账号: every active account among ``users`` is disabled and all its sessions end at once (a copy of
+    its cookie included); one audit row each; committed. Returns the accounts disabled (already disabled
+    ones are left alone)."""
+    disabled = [user for user in users if user.active]
+    for user in disabled:
+        user.active = False
+        sessions.end_all_of(user, "account_disabled")
+        audit.record("account_disabled", user, user=actor, object_type="User")
+    db.session.commit()
+    return disabled
+
+
+def enable_accounts(actor: Actor, users: list[User]) -> list[User]:
+    """启用账号: every disabled account among ``users`` may log in again; one audit row each; committed.
+    Returns the accounts enabled."""
+    enabled = [user for user in users if not user.active]
+    for user in enabled:
+        user.active = True
+        audit.record("account_enabled", user, user=actor, object_type="User")
+    db.session.commit()
+    return enabled
+
+
+def credit_code_taken(code: str, *, other_than: int | None = None) -> bool:
+    """Whether an organisation (other than the one of id ``other_than``) holds the 统一社会信用代码 ``code``."""
+    query = sa.select(Organisation.id).where(Organisation.uscc == code)
+    if other_than is not None:
+        query = query.where(Organisation.id != other_than)
+    return db.session.scalar(query.limit(1)) is not None
+
+
+def check_organisation(org: Organisation) -> None:
+    """An organisation the admin creates or edits (机构管理), before it is saved; the caller commits.
+
+    Guarantees, else ``InvalidInput`` with the Chinese reason (nothing saved): a unit has a 统一社会信用代码
+    and no other organisation has the same one (``DUPLICATE_CREDIT_CODE``; the unique index backs this
+    when two saves race); a 区县人力社保局 has its 区县; an organisation is not its own 主管部门. Empty
+    codes and categories are stored as NULL.
+    """
+    org.uscc = org.uscc or None
+    org.org_category = org.org_category or None
+    if org.kind == enums.UNIT and not org.uscc:
+        raise InvalidInput("单位须填写统一社会信用代码")
+    if org.kind == enums.DISTRICT_HR and org.jurisdiction is None:
+        raise InvalidInput("区县人力社保局须选择所在区县")
+    if org.uscc and credit_code_taken(org.uscc, other_than=org.id or 0):
+        raise InvalidInput(DUPLICATE_CREDIT_CODE)
+    if org.supervisor is not None and org.supervisor.id == org.id:
+        raise InvalidInput("主管部门不能是本机构")
+
+
 def register_unit(
     *, name: str, credit_code: str, username: str, password: str, contact_person: str, contact_phone: str
 ) -> User:
@@ -161,7 +249,7 @@ def register_unit(
     problems = password_problems(password)
     if problems:
         raise InvalidInput("；".join(problems))
-    if db.session.scalar(sa.select(Organisation.id).where(Organisation.uscc == code)):
+    if credit_code_taken(code):
         raise InvalidInput(DUPLICATE_CREDIT_CODE)
     if db.session.scalar(sa.select(User.id).where(User.username == username)):
         raise InvalidInput("该登录账号已被使用，请换一个")

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from admin_app.actor import Actor
 from admin_app.extensions import db
 from admin_app.services import audit
 from models import LoginFailure, LoginLock, User
@@ -148,9 +149,12 @@ def locked_accounts(now: datetime) -> dict[str, tuple[int, datetime]]:
     return {name: (count, until) for name, count, until in rows}
 
 
-def unlock(actor: User, users: list[User], now: datetime) -> int:
-    """解除登录锁定: lift every lock of these accounts (from every address) and forget their failures.
-    Audited per account that had a lock; committed. Returns how many accounts were locked."""
+def unlock(actor, users: list[User], now: datetime | None = None) -> int:
+    """解除登录锁定 by ``actor`` (an ``Actor`` or a user): lift every lock of these accounts (from every
+    address) and forget their failures. Audited per account that had a lock; committed. Returns how many
+    accounts were locked."""
+    actor = Actor.of(actor)
+    now = now or actor.now
     locked = active_locks([user.username for user in users], now)
     for user in users:
         db.session.execute(sa.delete(LoginFailure).where(LoginFailure.username == user.username))
@@ -158,8 +162,8 @@ def unlock(actor: User, users: list[User], now: datetime) -> int:
         if not locks:
             continue
         for lock in locks:
-            lock.lifted_at, lock.lifted_by_id = now, actor.id
+            lock.lifted_at, lock.lifted_by_id = now, actor.user.id
         addresses = sorted({lock.address for lock in locks})
-        audit.record("login_unlocked", user, object_type="User", detail={"addresses": addresses})
+        audit.record("login_unlocked", user, user=actor, object_type="User", detail={"addresses": addresses})
     db.session.commit()
     return len(locked)

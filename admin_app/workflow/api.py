@@ -1,7 +1,14 @@
 """Everything the rest of the code uses from the workflow, in one namespace; importing it registers every
 stage's transitions. ``admin_app.workflow`` forwards attribute access here (see ``__init__``)."""
 
-from admin_app.workflow import registrations  # noqa: F401  (registers the stage's transitions)
+from admin_app.workflow import applications, registrations  # noqa: F401  (register the stages' transitions)
+from admin_app.workflow.applications import (  # noqa: F401
+    decide,
+    delete_draft,
+    record_veteran_decision,
+    submit,
+    withdraw,
+)
 from admin_app.workflow.engine import (  # noqa: F401
     ARCHIVED,
     GROUP_FAILED,
@@ -18,5 +25,6 @@ from admin_app.workflow.registrations import (  # noqa: F401
     register_imported,
     return_registrations,
 )
+from admin_app.workflow.routing import route_for, submission_closed_reason  # noqa: F401
 from admin_app.workflow.states import *  # noqa: F401,F403
 from admin_app.workflow.table import MACHINES, for_role, transitions_of  # noqa: F401

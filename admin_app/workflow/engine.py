@@ -11,7 +11,9 @@ Commit policy, the same for every stage: each group of rows that move together (
 :class:`~admin_app.workflow.table.Step`) is one transaction. A failure while writing a group rolls back that
 group alone and reports its rows as not saved; groups already committed stay, so a clerk deciding 5,000 rows
 keeps what succeeded and retries the rest. A transition marked ``atomic`` (an import: all or nothing) is one
-transaction for all its rows, and moves none unless every row can move.
+transaction for all its rows, and moves none unless every row can move. A transition marked ``together`` (提交审核:
+the post quota is counted across the rows of one request under a lock of the unit's row, which a commit would
+release) moves the rows that pass its guards in one transaction; a failure there leaves all of them unsaved.
 """
 
 import logging
@@ -108,7 +110,7 @@ def _sort(ctx: Context, ids, result: BulkResult) -> dict:
             continue
         if row.state not in t.sources:
             current = m.states.label_of(row.state)
-            result.refuse(row.id, label, f"当前状态为“{current}”，不能{t.label}")
+            result.refuse(row.id, label, f"当前状态为“{current}”，{t.wrong_state or '不能' + t.label}")
             continue
         reason = next((r for guard in t.guards if (r := guard(ctx, row))), None)
         if reason:
@@ -222,7 +224,8 @@ def apply(actor, transition: Transition, ids, **inputs) -> BulkResult:
     if t.atomic and result.refused:
         db.session.rollback()
         return result
-    batches = [list(groups.items())] if t.atomic else [[item] for item in groups.items()]
+    together = t.atomic or t.together
+    batches = [list(groups.items())] if together else [[item] for item in groups.items()]
     for batch in batches:
         landed: set = set()
         try:

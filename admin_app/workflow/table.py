@@ -76,7 +76,8 @@ class Transition:
     another request could change between reading and writing). ``prepare(ctx)`` validates the inputs and may
     lock what the transition reads, before any row is looked at. ``values(ctx)`` are columns set on every
     row, ``row_values(ctx, row)`` columns that differ per row; ``effects`` are ``(ctx, ids, step)`` run after the rows moved, in the same transaction. ``atomic``:
-    all rows or none (one transaction); otherwise every group of rows moving together is its own.
+    all rows or none (one transaction); ``together``: the rows that pass move in one transaction; otherwise every
+    group of rows moving together is its own.
     """
 
     machine: Machine = field(repr=False)
@@ -102,6 +103,10 @@ class Transition:
     style: str = "primary"  # the button's colour: primary, success, danger, warning
     confirmation: str | None = None  # ticked rows run at once after this question (no confirmation page)
     missing: str | None = None  # reason for a row not found or out of scope, if not the machine's
+    wrong_state: str | None = None  # "当前状态为“…”，<this>" for a row in another state (default 不能<label>)
+    together: bool = False  # all groups in one transaction (what guards counted across rows, under a lock
+    #                         taken in ``prepare``, holds until the commit); unlike ``atomic``, rows refused
+    #                         by a guard do not stop the others
 
     def reachable(self) -> tuple:
         return (self.target,) if self.target is not None else tuple(self.targets)

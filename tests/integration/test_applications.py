@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from admin_app.extensions import db
 from admin_app.services import workflow
+from admin_app.workflow import applications as application_stage
 from models import (
     Application,
     ApplicationReview,
@@ -479,7 +480,7 @@ def test_a_failure_in_one_group_keeps_the_groups_already_done(world, monkeypatch
     db.session.commit()
     approve_with_material(world, two_step, enums.CITY_HR)
     calls = {"n": 0}
-    original = workflow._record
+    original = application_stage.record
 
     def failing_record(*args, **kwargs):
         calls["n"] += 1
@@ -487,7 +488,7 @@ def test_a_failure_in_one_group_keeps_the_groups_already_done(world, monkeypatch
             raise RuntimeError("disk full")
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(workflow, "_record", failing_record)
+    monkeypatch.setattr(application_stage, "record", failing_record)
     result = workflow.decide(world.users[enums.OFFICE], [office_only.id, two_step.id], "approve", None)
     assert len(result.done) == 1 and len(result.refused) == 1
     assert "其余已处理的不受影响" in result.refused[0][2]
