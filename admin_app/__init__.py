@@ -60,6 +60,10 @@ def create_app(config: dict | None = None) -> Flask:
     from admin_app.services.clock import format_beijing
 
     app.jinja_env.filters["beijing"] = format_beijing
+    from admin_app.workflow import states
+
+    # Templates name states (``model.status == ApplicationState.DRAFT``), never write their values.
+    app.jinja_env.globals.update({machine.__name__: machine for machine in states.MACHINE_STATES.values()})
     return app
 
 

@@ -16,6 +16,7 @@ from admin_app.services.validators import (
     validate_phone,
     validate_postcode,
 )
+from admin_app.workflow.states import BatchState, IdentityState
 from models import ExamBatch, Organisation, User, enums
 from models.org import utcnow
 from views.actor import current_actor
@@ -155,7 +156,7 @@ class OrganisationAdminView(UnitIdentityFormMixin, AdminOnlyView):
     column_choices = {
         "kind": enums.choices(enums.ROLE_LABELS),
         "org_category": enums.choices(enums.ORG_CATEGORY_LABELS),
-        "identity_status": enums.choices(enums.IDENTITY_STATE_LABELS),
+        "identity_status": IdentityState.choices(),
     }
     column_filters = [
         "kind",
@@ -310,7 +311,7 @@ class ExamBatchView(AdminOnlyView):
 
     column_list = ["year", "name", "doc_number", "cutoff_date", "apply_deadline", "grace_days", "state"]
     column_labels = BATCH_LABELS
-    column_choices = {"state": enums.choices(enums.BATCH_STATE_LABELS)}
+    column_choices = {"state": BatchState.choices()}
     column_filters = ["year", "state"]
     column_default_sort = ("year", True)
     form_columns = [name for name in BATCH_LABELS if name != "state"]
@@ -454,7 +455,7 @@ class RouteRuleView(AdminOnlyView):
     form_args = {
         "batch": {
             "validators": [DataRequired(REQUIRED)],
-            "query_factory": lambda: ExamBatch.query.filter(ExamBatch.state != enums.BATCH_ARCHIVED).order_by(
+            "query_factory": lambda: ExamBatch.query.filter(ExamBatch.state != BatchState.ARCHIVED).order_by(
                 ExamBatch.year.desc()
             ),
         },

@@ -15,6 +15,7 @@ from admin_app.services import applications as app_facts
 from admin_app.services import audit, clock, eligibility, materials, uploads, workflow
 from admin_app.services.scope import application_condition
 from admin_app.services.validators import InvalidInput
+from admin_app.workflow.states import ApplicationState, BatchState, pending, step_role
 from models import Application, ExamBatch, Material, Trade, Worker, enums
 from views.base import SecureModelView, send_temporary_file
 from views.bulk import BulkOperation, BulkWorkflowMixin, name_rows
@@ -59,7 +60,7 @@ def _grade(view, context, model, name):
 
 
 def _status(view, context, model, name):
-    return workflow.STATE_LABELS.get(model.status, model.status)
+    return ApplicationState.labels().get(model.status, model.status)
 
 
 def _own_workers():
@@ -67,7 +68,7 @@ def _own_workers():
 
 
 def _open_batches():
-    return ExamBatch.query.filter(ExamBatch.state == enums.BATCH_OPEN).order_by(ExamBatch.year.desc())
+    return ExamBatch.query.filter(ExamBatch.state == BatchState.OPEN).order_by(ExamBatch.year.desc())
 
 
 def _active_trades():
@@ -134,7 +135,7 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
     }
     column_choices = {
         "org_category": enums.choices(enums.ORG_CATEGORY_LABELS),
-        "status": list(workflow.STATE_LABELS.items()),
+        "status": ApplicationState.choices(),
         "applied_grade": [(g, label) for g, label in enums.GRADE_LABELS.items()],
         "quota_exempt_reason": enums.choices(enums.QUOTA_EXEMPT_LABELS),
         "publicity_result": enums.choices(enums.PUBLICITY_LABELS),
@@ -233,7 +234,7 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
     def scope_condition(self):
         condition = application_condition(current_user)
         if self.queue_only:
-            condition = sa.and_(condition, Application.status == workflow.pending(current_user.role))
+            condition = sa.and_(condition, Application.status == pending(current_user.role))
         return condition
 
     def row_lock_reason(self, obj) -> str | None:
@@ -263,7 +264,7 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
             sa.select(Application.id).where(
                 Application.worker_id == model.worker.id,
                 Application.batch_id == model.batch.id,
-                Application.status != workflow.REJECTED,
+                Application.status != ApplicationState.REJECTED,
                 Application.id != (model.id or 0),
             )
         )
@@ -288,17 +289,19 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
             kwargs["rule_results"] = app_facts.evaluate(model)
             kwargs["exemption"] = app_facts.exemption(model)
         if template == self.details_template and model is not None:
-            kwargs["state_labels"] = workflow.STATE_LABELS
+            kwargs["state_labels"] = ApplicationState.labels()
             kwargs["action_labels"] = {name: t.label for name, t in workflow.TRANSITIONS.items()}
             kwargs["role_labels"] = enums.ROLE_LABELS
-            kwargs["may_decide"] = model.status == workflow.pending(current_user.role)
+            kwargs["may_decide"] = step_role(model.status) == current_user.role
             kwargs["may_attach"] = materials.may_attach(current_user, model)
             kwargs["veteran_pending"] = eligibility.needs_veteran_decision(kwargs["rule_results"])
         kwargs["queue_only"] = self.queue_only
         return super().render(template, **kwargs)
 
     def confirm_rows(self, ids):
-        return name_rows(Application, ids, self.scope_condition(), Application.status, workflow.STATE_LABELS)
+        return name_rows(
+            Application, ids, self.scope_condition(), Application.status, ApplicationState.labels()
+        )
 
     # --- 附表3 汇总表 ---------------------------------------------------------------------------------
     @expose("/summary.xlsx", methods=("GET",))
@@ -384,7 +387,7 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
             opinions=opinions,
             exemption=app.quota_exempt_reason or app_facts.exemption(app),
             exempt_labels=enums.QUOTA_EXEMPT_LABELS,
-            state_label=workflow.STATE_LABELS.get(app.status, app.status),
+            state_label=ApplicationState.labels().get(app.status, app.status),
             today=clock.today(),
         )
 

@@ -10,6 +10,14 @@ from admin_app.request_guard import download
 from admin_app.services import clock, eligibility, uploads, workflow
 from admin_app.services.scope import registration_condition
 from admin_app.services.validators import InvalidInput
+from admin_app.workflow import registrations
+from admin_app.workflow.states import (
+    EvaluationState,
+    ExamCategory,
+    RecognitionState,
+    RegistrationState,
+    ScoreResult,
+)
 from models import AuditLog, Registration, enums
 from views.base import SecureModelView, send_temporary_file
 from views.bulk import BulkOperation, BulkWorkflowMixin, name_rows
@@ -72,21 +80,21 @@ def _label_of(mapping):
 FORMATTERS = {
     "worker.id_number": lambda v, c, m, n: m.worker.masked_id_number,
     "applied_grade": lambda v, c, m, n: enums.grade_label(m.applied_grade),
-    "status": _label_of(workflow.REGISTRATION_LABELS),
-    "score_result": lambda v, c, m, n: workflow.SCORE_LABELS.get(m.score_result, ""),
-    "evaluation_status": _label_of(workflow.EVALUATION_LABELS),
-    "recognition_status": _label_of(workflow.RECOGNITION_LABELS),
-    "exam_category": _label_of(workflow.EXAM_CATEGORY_LABELS),
+    "status": _label_of(RegistrationState.labels()),
+    "score_result": lambda v, c, m, n: ScoreResult.labels().get(m.score_result, ""),
+    "evaluation_status": _label_of(EvaluationState.labels()),
+    "recognition_status": _label_of(RecognitionState.labels()),
+    "exam_category": _label_of(ExamCategory.labels()),
     "org_category": _label_of(enums.ORG_CATEGORY_LABELS),
 }
 CHOICES = {
-    "status": list(workflow.REGISTRATION_LABELS.items()),
-    "evaluation_status": list(workflow.EVALUATION_LABELS.items()),
-    "recognition_status": list(workflow.RECOGNITION_LABELS.items()),
-    "score_result": [(k, v) for k, v in workflow.SCORE_LABELS.items() if k],
+    "status": RegistrationState.choices(),
+    "evaluation_status": EvaluationState.choices(),
+    "recognition_status": RecognitionState.choices(),
+    "score_result": ScoreResult.choices(),
     "org_category": enums.choices(enums.ORG_CATEGORY_LABELS),
     "applied_grade": [(g, label) for g, label in enums.GRADE_LABELS.items()],
-    "exam_category": list(workflow.EXAM_CATEGORY_LABELS.items()),
+    "exam_category": ExamCategory.choices(),
 }
 COMMON_FILTERS = [
     "batch.year",
@@ -178,7 +186,7 @@ class RegistrationStageView(BulkWorkflowMixin, SecureModelView):
 
     def confirm_rows(self, ids):
         return name_rows(
-            Registration, ids, self.scope_condition(), Registration.status, workflow.REGISTRATION_LABELS
+            Registration, ids, self.scope_condition(), Registration.status, RegistrationState.labels()
         )
 
     def render(self, template, **kwargs):
@@ -206,7 +214,7 @@ class RegistrationStageView(BulkWorkflowMixin, SecureModelView):
     @expose("/certificate/", methods=("GET",))
     def certificate_view(self):
         reg = self.get_one(request.args.get("id"))
-        if reg.recognition_status != "recognised":
+        if reg.recognition_status != RecognitionState.RECOGNISED:
             flash("资格认定后才能打印证书", "warning")
             return redirect(self.get_url(".details_view", id=reg.id))
         return self.render("gk/certificate.html", reg=reg, grade_label=enums.grade_label)
@@ -353,8 +361,8 @@ class RegistrationView(_ImportMixin, RegistrationStageView):
     @expose("/register/", methods=("GET", "POST"))
     def register_view(self):
         reg = self.get_one(request.args.get("id"))
-        if reg.status not in workflow.TRANSITIONS["register"].sources:
-            flash(f"当前状态为“{workflow.REGISTRATION_LABELS[reg.status]}”，不能报名", "warning")
+        if reg.status not in registrations.REGISTER.sources:
+            flash(f"当前状态为“{RegistrationState.label_of(reg.status)}”，不能报名", "warning")
             return redirect(self.get_url(".details_view", id=reg.id))
         if request.method == "POST":
             try:
@@ -376,7 +384,7 @@ class RegistrationView(_ImportMixin, RegistrationStageView):
         return self.render(
             "gk/registration_form.html",
             reg=reg,
-            categories=workflow.EXAM_CATEGORY_LABELS,
+            categories=ExamCategory.labels(),
             form_values=request.form,
         )
 
@@ -402,7 +410,7 @@ class ScoreView(RegistrationStageView):
     ]
 
     def stage_condition(self):
-        return Registration.status == workflow.REG_DONE
+        return Registration.status == RegistrationState.REGISTERED
 
     @expose("/score/", methods=("GET", "POST"))
     def score_view(self):
@@ -503,7 +511,7 @@ class EvaluationView(RegistrationStageView):
             ids,
             self.scope_condition(),
             Registration.evaluation_status,
-            workflow.EVALUATION_LABELS,
+            EvaluationState.labels(),
         )
 
 
@@ -539,5 +547,5 @@ class RecognitionView(RegistrationStageView):
             ids,
             self.scope_condition(),
             Registration.recognition_status,
-            workflow.RECOGNITION_LABELS,
+            RecognitionState.labels(),
         )

@@ -9,7 +9,15 @@ from flask_admin import AdminIndexView, expose
 from flask_login import current_user
 
 from admin_app.extensions import db
-from admin_app.services import clock, posts, workflow
+from admin_app.services import clock, posts
+from admin_app.workflow.states import (
+    ApplicationState,
+    BatchState,
+    EvaluationState,
+    IdentityState,
+    RecognitionState,
+    RegistrationState,
+)
 from models import ExamBatch, enums
 
 
@@ -22,31 +30,31 @@ class Todo:
 
 REVIEW = Todo("待我审核", "review_queue")
 UNIT_IDENTITY = Todo(
-    "待审核的单位信息", "unitreview", (("organisation.identity_status", enums.IDENTITY_PENDING),)
+    "待审核的单位信息", "unitreview", (("organisation.identity_status", IdentityState.PENDING),)
 )
 TODOS = {
     enums.UNIT: (
-        Todo("待提交的申请", "applications", (("application.status", workflow.DRAFT),)),
-        Todo("审核未通过的申请", "applications", (("application.status", workflow.REJECTED),)),
-        Todo("待报名", "registrations", (("registration.status", workflow.REG_UNREGISTERED),)),
-        Todo("已退回的报名", "registrations", (("registration.status", workflow.REG_RETURNED),)),
+        Todo("待提交的申请", "applications", (("application.status", ApplicationState.DRAFT),)),
+        Todo("审核未通过的申请", "applications", (("application.status", ApplicationState.REJECTED),)),
+        Todo("待报名", "registrations", (("registration.status", RegistrationState.UNREGISTERED),)),
+        Todo("已退回的报名", "registrations", (("registration.status", RegistrationState.RETURNED),)),
     ),
     enums.DISTRICT_HR: (
         REVIEW,
         UNIT_IDENTITY,
-        Todo("待认定", "recognitions", (("registration.recognition_status", "pending"),)),
+        Todo("待认定", "recognitions", (("registration.recognition_status", RecognitionState.PENDING),)),
     ),
     enums.PARTY_ORG: (REVIEW,),
     enums.CITY_HR: (REVIEW,),
     enums.OFFICE: (
         REVIEW,
         UNIT_IDENTITY,
-        Todo("待确认的报名", "registrations", (("registration.status", workflow.REG_PENDING),)),
-        Todo("待评审", "evaluations", (("registration.evaluation_status", "pending"),)),
-        Todo("待认定", "recognitions", (("registration.recognition_status", "pending"),)),
+        Todo("待确认的报名", "registrations", (("registration.status", RegistrationState.PENDING),)),
+        Todo("待评审", "evaluations", (("registration.evaluation_status", EvaluationState.PENDING),)),
+        Todo("待认定", "recognitions", (("registration.recognition_status", RecognitionState.PENDING),)),
     ),
     enums.CENTER: (
-        Todo("待缴费确认", "registrations", (("registration.status", workflow.REG_FEE),)),
+        Todo("待缴费确认", "registrations", (("registration.status", RegistrationState.FEE),)),
         Todo("待录入成绩", "scores", (("registration.score_result", None),)),
     ),
 }
@@ -56,7 +64,7 @@ def open_batch(today: date | None = None) -> dict | None:
     """The batch open for applications, with the days left to its 申报截止日 (negative: past)."""
     batch = db.session.scalar(
         sa.select(ExamBatch)
-        .where(ExamBatch.state == enums.BATCH_OPEN)
+        .where(ExamBatch.state == BatchState.OPEN)
         .order_by(ExamBatch.year.desc())
         .limit(1)
     )
@@ -94,7 +102,7 @@ class HomeView(AdminIndexView):
             org=org,
             highest_grade=enums.grade_label(highest) if highest else "未设置",
             org_category=enums.ORG_CATEGORY_LABELS.get(org.org_category or "", ""),
-            identity_state=enums.IDENTITY_STATE_LABELS.get(org.identity_status or "", ""),
+            identity_state=IdentityState.labels().get(org.identity_status, ""),
             todos=self.todos(),
             batch=open_batch(),
         )

@@ -21,6 +21,7 @@ from admin_app.services.validators import (
     validate_phone,
     validate_postcode,
 )
+from admin_app.workflow.states import BatchState, IdentityState
 from models import (
     AnnualAssessment,
     ExamBatch,
@@ -143,12 +144,12 @@ class UnitProfileView(UnitIdentityFormMixin, SecureModelView):
     ]
     column_formatters_detail = {
         "org_category": lambda v, c, m, n: enums.ORG_CATEGORY_LABELS.get(m.org_category or "", ""),
-        "identity_status": lambda v, c, m, n: enums.IDENTITY_STATE_LABELS.get(m.identity_status or "", ""),
+        "identity_status": lambda v, c, m, n: IdentityState.labels().get(m.identity_status, ""),
     }
 
     def edit_form(self, obj=None):
         form = super().edit_form(obj)
-        if obj is not None and obj.identity_status == enums.IDENTITY_PENDING:
+        if obj is not None and obj.identity_status == IdentityState.PENDING:
             for name in unit_identity.LOCKED_FORM_FIELDS:
                 delattr(form, name)
         return form
@@ -161,7 +162,7 @@ class UnitProfileView(UnitIdentityFormMixin, SecureModelView):
         # The picker never offers the unit itself; a forged POST is refused here too.
         if model.supervisor is not None and model.supervisor.id == model.id:
             raise ValidationError("主管部门不能选择本单位")
-        waiting = model.identity_status == enums.IDENTITY_PENDING
+        waiting = model.identity_status == IdentityState.PENDING
         if waiting and unit_identity.changed_identity_attributes(model):
             raise ValidationError(unit_identity.LOCKED_WHILE_PENDING)
         self.check_identity(model)
@@ -175,8 +176,8 @@ class UnitProfileView(UnitIdentityFormMixin, SecureModelView):
                 enums.grade_label(highest) if highest else "未设置（请在“岗位设置”中填写）"
             )
             kwargs["identity"] = {
-                "status": enums.IDENTITY_STATE_LABELS.get(org.identity_status or "", "待完善"),
-                "pending": org.identity_status == enums.IDENTITY_PENDING,
+                "status": IdentityState.labels().get(org.identity_status, IdentityState.NEW.label),
+                "pending": org.identity_status == IdentityState.PENDING,
                 "reason": unit_identity.submission_block_reason(org),
                 "reviewer": unit_identity.reviewer_name(org),
                 "changes": unit_identity.changes(org),
@@ -584,7 +585,7 @@ class PostSettingView(SecureModelView):
     form_args = {
         "batch": {
             "validators": [DataRequired(REQUIRED)],
-            "query_factory": lambda: ExamBatch.query.filter(ExamBatch.state != enums.BATCH_ARCHIVED).order_by(
+            "query_factory": lambda: ExamBatch.query.filter(ExamBatch.state != BatchState.ARCHIVED).order_by(
                 ExamBatch.year.desc()
             ),
         },

@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 from admin_app.form_helpers import REQUIRED
 from admin_app.services import unit_identity
 from admin_app.services.unit_names import NAME_MAX_LENGTH, unit_name_filter
+from admin_app.workflow.states import IdentityState
 from models import Organisation, enums
 
 # form_args of the name field: stored in its written form, checked after normalising.
@@ -43,7 +44,7 @@ class UnitIdentityFormMixin:
         """Refuse a name another active organisation has; then move the unit's 单位信息审核 state."""
         if model.active is not False and unit_identity.name_taken(model.name, model.id):
             raise ValidationError(unit_identity.NAME_TAKEN)
-        model._identity_now_pending = unit_identity.profile_saved(model) == enums.IDENTITY_PENDING
+        model._identity_now_pending = unit_identity.profile_saved(model) == IdentityState.PENDING
 
     def after_model_change(self, form, model, is_created):
         super().after_model_change(form, model, is_created)

@@ -7,6 +7,7 @@ from markupsafe import Markup, escape
 from admin_app.extensions import db
 from admin_app.services import unit_identity
 from admin_app.services.scope import identity_review_condition
+from admin_app.workflow.states import IdentityState
 from models import Organisation, enums
 from views.base import SecureModelView
 from views.bulk import BulkOperation, BulkWorkflowMixin
@@ -33,7 +34,7 @@ RETURN = BulkOperation(
 
 
 def _status(view, context, model, name):
-    return enums.IDENTITY_STATE_LABELS.get(model.identity_status or "", "")
+    return IdentityState.labels().get(model.identity_status, "")
 
 
 def _category(view, context, model, name):
@@ -42,7 +43,7 @@ def _category(view, context, model, name):
 
 def _waiting(view, context, model, name):
     """Which fields wait: "首次审核" for a unit never confirmed, else the changed fields (no query)."""
-    if model.identity_status != enums.IDENTITY_PENDING:
+    if model.identity_status != IdentityState.PENDING:
         return ""
     if not model.identity_confirmed:
         return "首次审核"
@@ -93,7 +94,7 @@ class UnitIdentityReviewView(BulkWorkflowMixin, SecureModelView):
     }
     column_choices = {
         "org_category": enums.choices(enums.ORG_CATEGORY_LABELS),
-        "identity_status": enums.choices(enums.IDENTITY_STATE_LABELS),
+        "identity_status": IdentityState.choices(),
     }
     column_filters = ["identity_status", "org_category", "jurisdiction.name", "name"]
     column_searchable_list = ["name", "uscc"]
@@ -125,4 +126,4 @@ class UnitIdentityReviewView(BulkWorkflowMixin, SecureModelView):
                 Organisation.id.in_(ids), self.scope_condition()
             )
         ).all()
-        return [(r.id, r.name, enums.IDENTITY_STATE_LABELS.get(r.identity_status, "")) for r in rows]
+        return [(r.id, r.name, IdentityState.labels().get(r.identity_status, "")) for r in rows]
