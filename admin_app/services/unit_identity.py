@@ -6,21 +6,17 @@ before the unit's first submission, and again after any change of them. While a 
 cannot submit (the values waiting are the ones routing would use; there is no second, "last confirmed"
 route), and it cannot change those fields again: the reviewer always decides on exactly what it sees.
 
-States (``enums.IDENTITY_*``), changed only here:
+States (``workflow.states.IdentityState``): the unit's moves are made here, the reviewer's decisions are the
+transitions of ``workflow.identity``:
   待完善 --save a complete profile--> 待审核 --通过--> 已确认 --change of a field--> 待审核
                                         \\--退回 (opinion)--> 已退回 --save--> 待审核
 """
 
-import json
-
 import sqlalchemy as sa
 
 from admin_app.extensions import db
-from admin_app.services import audit, notify
-from admin_app.services.scope import identity_review_condition
-from admin_app.services.sql import among
+from admin_app.services import audit
 from admin_app.services.unit_names import unit_name_key
-from admin_app.services.validators import InvalidInput
 from models import Jurisdiction, Organisation, enums
 from models.org import NAME_KEY_INDEX, utcnow
 
@@ -201,108 +197,10 @@ def record_confirmed(org: Organisation, authority: str) -> None:
 
 
 # --- the reviewer's side --------------------------------------------------------------------------------
-DECISIONS = {
-    "confirm": (enums.IDENTITY_CONFIRMED, "unit_identity_confirmed", "identity_confirmed"),
-    "return": (enums.IDENTITY_RETURNED, "unit_identity_returned", "identity_returned"),
-}
+def decide(actor, ids, action: str, opinion: str | None):
+    """审核通过 (``action`` confirm) or 退回 (return, opinion required) the 待审核 profiles of units in the
+    actor's review scope: the transitions of the workflow's identity machine (``workflow.identity``, where
+    the guarantees are written). Returns an ``engine.BulkResult``."""
+    from admin_app.workflow import identity
 
-
-def decide(user, ids, action: str, opinion: str | None):
-    """通过 (confirm) or 退回 (return, opinion required) the 待审核 profiles of units in ``user``'s review
-    scope (``scope.identity_review_condition``). Returns a ``workflow.BulkResult``.
-
-    Guarantees: one conditional ``UPDATE … WHERE status = 待审核 AND <scope> RETURNING id``, so a row outside
-    the scope, already decided, or decided by someone else at the same moment is refused with its reason and
-    left unchanged; confirmed values are kept for the next change's before → after; every decided row gets
-    an audit row and its unit a 站内消息, in the same transaction; raises InvalidInput (nothing changed) for a
-    missing or too long opinion on 退回."""
-    from admin_app.services.workflow import BulkResult
-
-    target, audit_action, message = DECISIONS[action]
-    result = BulkResult(action)
-    opinion = (opinion or "").strip() or None
-    if action == "return" and not opinion:
-        raise InvalidInput("退回须填写审核意见")
-    if opinion and len(opinion) > OPINION_MAX:
-        raise InvalidInput(f"审核意见不超过{OPINION_MAX}字")
-    ids = sorted(set(ids))
-    if user.role not in REVIEWER_ROLES:
-        for org_id in ids:
-            result.refuse(org_id, "", "无权审核单位信息")
-        return result
-    scope = identity_review_condition(user)
-    rows = {
-        row.id: row
-        for row in db.session.execute(
-            sa.select(Organisation.id, Organisation.name, Organisation.identity_status).where(
-                among(Organisation.id, ids), scope
-            )
-        )
-    }
-    candidates = []
-    for org_id in ids:
-        row = rows.get(org_id)
-        if row is None:
-            result.refuse(org_id, "", "单位不存在或不在本机构审核范围内")
-        elif row.identity_status != enums.IDENTITY_PENDING:
-            label = enums.IDENTITY_STATE_LABELS.get(row.identity_status, "待完善")
-            result.refuse(org_id, row.name, f"当前状态为“{label}”，不在待审核状态")
-        else:
-            candidates.append(org_id)
-    now = utcnow()
-    reviewer = user.organisation.name
-    landed = set()
-    if candidates:
-        landed = set(
-            db.session.scalars(
-                sa.update(Organisation)
-                .where(
-                    among(Organisation.id, candidates),
-                    Organisation.identity_status == enums.IDENTITY_PENDING,
-                    scope,
-                )
-                .values(
-                    identity_status=target,
-                    identity_decided_at=now,
-                    identity_decided_by=reviewer,
-                    identity_opinion=opinion,
-                )
-                .returning(Organisation.id)
-                .execution_options(synchronize_session=False)
-            )
-        )
-    values = {}
-    if landed:
-        columns = [getattr(Organisation, attr) for attr in IDENTITY_FIELDS]
-        for row in db.session.execute(
-            sa.select(Organisation.id, *columns).where(among(Organisation.id, landed))
-        ):
-            values[row.id] = {attr: getattr(row, attr) for attr in IDENTITY_FIELDS}
-        if action == "confirm":
-            db.session.execute(
-                sa.update(Organisation),
-                [{"id": org_id, "identity_confirmed": snapshot} for org_id, snapshot in values.items()],
-            )
-    for org_id in candidates:
-        if org_id in landed:
-            result.done.append((org_id, rows[org_id].name))
-        else:
-            result.refuse(org_id, rows[org_id].name, "单位信息状态已变化，未处理")
-    audit.record_many(
-        audit_action,
-        "Organisation",
-        [
-            {
-                "object_id": org_id,
-                "from_state": enums.IDENTITY_PENDING,
-                "to_state": target,
-                "opinion": opinion,
-                "detail": json.dumps(values[org_id], ensure_ascii=False),
-            }
-            for org_id in sorted(landed)
-        ],
-        user=user,
-    )
-    notify.notify_units(message, sorted(landed), reviewer=reviewer, note=opinion)
-    db.session.commit()
-    return result
+    return identity.decide(actor, ids, action, opinion)

@@ -1,7 +1,15 @@
 """Everything the rest of the code uses from the workflow, in one namespace; importing it registers every
 stage's transitions. ``admin_app.workflow`` forwards attribute access here (see ``__init__``)."""
 
-from admin_app.workflow import applications, registrations  # noqa: F401  (register the stages' transitions)
+from admin_app.workflow import (  # noqa: F401  (register the stages)
+    applications,
+    batches,
+    evaluation,
+    identity,
+    recognition,
+    registrations,
+    scores,
+)
 from admin_app.workflow.applications import (  # noqa: F401
     decide,
     delete_draft,
@@ -9,6 +17,7 @@ from admin_app.workflow.applications import (  # noqa: F401
     submit,
     withdraw,
 )
+from admin_app.workflow.batches import BATCH_TRANSITIONS, change_batch_state, ensure_writable  # noqa: F401
 from admin_app.workflow.engine import (  # noqa: F401
     ARCHIVED,
     GROUP_FAILED,
@@ -18,6 +27,8 @@ from admin_app.workflow.engine import (  # noqa: F401
     available_transitions,
     check,
 )
+from admin_app.workflow.evaluation import evaluate, vote_from  # noqa: F401
+from admin_app.workflow.recognition import JUNIOR_GRADES, recognise  # noqa: F401
 from admin_app.workflow.registrations import (  # noqa: F401
     confirm_fees,
     confirm_registrations,
@@ -26,5 +37,6 @@ from admin_app.workflow.registrations import (  # noqa: F401
     return_registrations,
 )
 from admin_app.workflow.routing import route_for, submission_closed_reason  # noqa: F401
+from admin_app.workflow.scores import ScoreEntry, enter_scores, parse_score, score_outcome  # noqa: F401
 from admin_app.workflow.states import *  # noqa: F401,F403
 from admin_app.workflow.table import MACHINES, for_role, transitions_of  # noqa: F401

@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 ARCHIVED = "考核批次已归档，只读"
 GROUP_FAILED = "处理时发生错误，本条未保存（其余已处理的不受影响），请稍后重试"
 CHANGED = "该记录已被他人处理或状态已变化，请刷新后查看"
+NOT_KEPT = "其他记录的状态已变化，本条未保存，请刷新后重试"  # an atomic transition's rows that did not change
 
 
 @dataclass
@@ -51,13 +52,15 @@ class BulkResult:
 
 @dataclass
 class Context:
-    """What guards, routes and effects of one ``apply`` see: who acts, the cleaned inputs, a scratch dict."""
+    """What guards, routes and effects of one ``apply`` see: who acts, the cleaned inputs, a scratch dict,
+    and the ids asked for (``prepare`` may read what they share, e.g. their batches' rules)."""
 
     actor: Actor
     transition: Transition
     inputs: dict
     opinion: str | None = None
     cache: dict = field(default_factory=dict)
+    ids: list = field(default_factory=list)
 
     @property
     def user(self):
@@ -83,10 +86,10 @@ def _unique(ids) -> list:
     return out
 
 
-def _context(actor, t: Transition, inputs: dict) -> Context:
+def _context(actor, t: Transition, inputs: dict, ids=()) -> Context:
     inputs = dict(inputs)
     opinion = t.opinion.clean(inputs.pop("opinion", None), t.label) if t.opinion else None
-    ctx = Context(Actor.of(actor), t, inputs, opinion)
+    ctx = Context(Actor.of(actor), t, inputs, opinion, ids=list(ids))
     if t.prepare:
         t.prepare(ctx)  # raises InvalidInput before any row is read
     return ctx
@@ -160,11 +163,18 @@ def _move(ctx: Context, source, step: Step, members) -> set:
         return landed
     if m.history:
         m.history(ctx, source, step, done, members)
+    extra = t.audit_detail(ctx, step, [row for row in members if row.id in landed]) if t.audit_detail else {}
     audit.record_many(
         t.audit_action or t.name,
         m.audit_type or model.__name__,
         [
-            {"object_id": i, "from_state": source, "to_state": step.target, "opinion": ctx.opinion}
+            {
+                "object_id": i,
+                "from_state": source,
+                "to_state": step.target,
+                "opinion": ctx.opinion,
+                **extra.get(i, {}),
+            }
             for i in done
         ],
         user=ctx.user,
@@ -219,7 +229,7 @@ def apply(actor, transition: Transition, ids, **inputs) -> BulkResult:
         for row_id in ids:
             result.refuse(row_id, "", f"无权{t.label}")
         return result
-    ctx = _context(actor, t, inputs)
+    ctx = _context(actor, t, inputs, ids)
     groups = _sort(ctx, ids, result)
     if t.atomic and result.refused:
         db.session.rollback()
@@ -232,14 +242,15 @@ def apply(actor, transition: Transition, ids, **inputs) -> BulkResult:
             for (source, step), members in batch:
                 moved = _move(ctx, source, step, members)
                 if t.atomic and len(moved) != len(members):
-                    raise _Changed
+                    raise _Changed({row.id for row in members} - moved)
                 landed |= moved
             db.session.commit()
-        except _Changed:
+        except _Changed as changed:
             db.session.rollback()
             for (_source, _step), members in batch:
                 for row in members:
-                    result.refuse(row.id, t.machine.describe(row), CHANGED)
+                    reason = CHANGED if row.id in changed.ids else NOT_KEPT
+                    result.refuse(row.id, t.machine.describe(row), reason)
             continue
         except Exception:
             db.session.rollback()
@@ -259,7 +270,11 @@ def apply(actor, transition: Transition, ids, **inputs) -> BulkResult:
 
 
 class _Changed(Exception):
-    """A row of an atomic transition moved meanwhile: nothing of it is kept."""
+    """A row of an atomic transition moved meanwhile (``ids``): nothing of the transition is kept."""
+
+    def __init__(self, ids):
+        super().__init__(ids)
+        self.ids = ids
 
 
 def check(actor, transition: Transition, ids, **inputs) -> BulkResult:
@@ -272,7 +287,7 @@ def check(actor, transition: Transition, ids, **inputs) -> BulkResult:
         for row_id in ids:
             result.refuse(row_id, "", f"无权{t.label}")
         return result
-    ctx = _context(actor, t, inputs)
+    ctx = _context(actor, t, inputs, ids)
     for (_source, _step), members in _sort(ctx, ids, result).items():
         result.done.extend((row.id, t.machine.describe(row)) for row in members)
     db.session.rollback()
@@ -287,7 +302,7 @@ def available_transitions(actor, machine_name: str, row_id) -> list[Transition]:
     for t in MACHINES[machine_name].transitions.values():
         if actor.role not in t.roles:
             continue
-        ctx = Context(actor, t, {})
+        ctx = Context(actor, t, {}, ids=[row_id])
         result = BulkResult(t.name, t.label)
         if _sort(ctx, [row_id], result):
             out.append(t)

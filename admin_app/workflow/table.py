@@ -96,6 +96,9 @@ class Transition:
     values: Callable | None = None
     row_values: Callable | None = None  # (ctx, row) -> columns of that row alone (one executemany)
     effects: tuple = ()
+    # (ctx, step, rows moved) -> {id: {column: value}} added to each row's audit entry: a ``detail`` (JSON
+    # text), or an ``action`` of its own (录入 / 更正成绩); called after the UPDATE, before the effects
+    audit_detail: Callable | None = None
     atomic: bool = False
     audit_action: str | None = None
     inputs: tuple = ()  # names of the form fields besides the opinion that the transition reads
