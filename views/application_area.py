@@ -15,8 +15,10 @@ from admin_app.services import applications as app_facts
 from admin_app.services import audit, clock, eligibility, materials, uploads, workflow
 from admin_app.services.scope import application_condition
 from admin_app.services.validators import InvalidInput
-from admin_app.workflow.states import ApplicationState, BatchState, pending, step_role
+from admin_app.workflow import applications as application_stage
+from admin_app.workflow.engine import available_transitions
 from models import Application, ExamBatch, Material, Trade, Worker, enums
+from views.actor import current_actor
 from views.base import SecureModelView, send_temporary_file
 from views.bulk import BulkOperation, BulkWorkflowMixin, name_rows
 
@@ -60,7 +62,7 @@ def _grade(view, context, model, name):
 
 
 def _status(view, context, model, name):
-    return ApplicationState.labels().get(model.status, model.status)
+    return workflow.STATE_LABELS.get(model.status, model.status)
 
 
 def _own_workers():
@@ -68,7 +70,7 @@ def _own_workers():
 
 
 def _open_batches():
-    return ExamBatch.query.filter(ExamBatch.state == BatchState.OPEN).order_by(ExamBatch.year.desc())
+    return ExamBatch.query.filter(ExamBatch.state == enums.BATCH_OPEN).order_by(ExamBatch.year.desc())
 
 
 def _active_trades():
@@ -101,6 +103,25 @@ REJECT = BulkOperation(
     requires_opinion=True,
     style="danger",
 )
+WITHDRAW = BulkOperation(
+    application_stage.WITHDRAW.name,
+    application_stage.WITHDRAW.label,
+    application_stage.WITHDRAW.roles,
+    run=lambda _who, ids, form: workflow.withdraw(current_actor(), ids),
+    confirm_page=False,
+    confirmation=application_stage.WITHDRAW.confirmation,
+    style=application_stage.WITHDRAW.style,
+)
+
+
+def _may_withdraw(model) -> bool:
+    """撤回 is open on this application for the current user now (its unit, before the first decision)."""
+    if current_user.role not in application_stage.WITHDRAW.roles:
+        return False
+    return any(
+        t.name == application_stage.WITHDRAW.name
+        for t in available_transitions(current_user, "application", model.id)
+    )
 
 
 class ApplicationView(BulkWorkflowMixin, SecureModelView):
@@ -109,7 +130,7 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
     read_roles = frozenset({enums.UNIT}) | enums.BUSINESS_STAFF_ROLES
     write_roles = frozenset({enums.UNIT})
     queue_only = False  # the 待我审核 view sets this
-    bulk_operations = (SUBMIT, APPROVE, REJECT)
+    bulk_operations = (SUBMIT, WITHDRAW, APPROVE, REJECT)
 
     list_template = "gk/application_list.html"
     details_template = "gk/application_details.html"
@@ -135,7 +156,7 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
     }
     column_choices = {
         "org_category": enums.choices(enums.ORG_CATEGORY_LABELS),
-        "status": ApplicationState.choices(),
+        "status": list(workflow.STATE_LABELS.items()),
         "applied_grade": [(g, label) for g, label in enums.GRADE_LABELS.items()],
         "quota_exempt_reason": enums.choices(enums.QUOTA_EXEMPT_LABELS),
         "publicity_result": enums.choices(enums.PUBLICITY_LABELS),
@@ -234,7 +255,7 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
     def scope_condition(self):
         condition = application_condition(current_user)
         if self.queue_only:
-            condition = sa.and_(condition, Application.status == pending(current_user.role))
+            condition = sa.and_(condition, Application.status == workflow.pending(current_user.role))
         return condition
 
     def row_lock_reason(self, obj) -> str | None:
@@ -264,7 +285,7 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
             sa.select(Application.id).where(
                 Application.worker_id == model.worker.id,
                 Application.batch_id == model.batch.id,
-                Application.status != ApplicationState.REJECTED,
+                Application.status != workflow.REJECTED,
                 Application.id != (model.id or 0),
             )
         )
@@ -277,7 +298,7 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
 
     def delete_model(self, model):
         try:
-            workflow.delete_draft(current_user, model)
+            workflow.delete_draft(current_actor(), model)
         except InvalidInput as exc:
             flash(str(exc), "error")
             return False
@@ -289,19 +310,18 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
             kwargs["rule_results"] = app_facts.evaluate(model)
             kwargs["exemption"] = app_facts.exemption(model)
         if template == self.details_template and model is not None:
-            kwargs["state_labels"] = ApplicationState.labels()
+            kwargs["state_labels"] = workflow.STATE_LABELS
             kwargs["action_labels"] = {name: t.label for name, t in workflow.TRANSITIONS.items()}
             kwargs["role_labels"] = enums.ROLE_LABELS
-            kwargs["may_decide"] = step_role(model.status) == current_user.role
+            kwargs["may_decide"] = model.status == workflow.pending(current_user.role)
+            kwargs["may_withdraw"] = _may_withdraw(model)
             kwargs["may_attach"] = materials.may_attach(current_user, model)
             kwargs["veteran_pending"] = eligibility.needs_veteran_decision(kwargs["rule_results"])
         kwargs["queue_only"] = self.queue_only
         return super().render(template, **kwargs)
 
     def confirm_rows(self, ids):
-        return name_rows(
-            Application, ids, self.scope_condition(), Application.status, ApplicationState.labels()
-        )
+        return name_rows(Application, ids, self.scope_condition(), Application.status, workflow.STATE_LABELS)
 
     # --- 附表3 汇总表 ---------------------------------------------------------------------------------
     @expose("/summary.xlsx", methods=("GET",))
@@ -337,7 +357,7 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
     def veteran_view(self):
         app = self.get_one(request.args.get("id"))
         try:
-            workflow.record_veteran_decision(current_user, app, request.form.get("veteran_override"))
+            workflow.record_veteran_decision(current_actor(), app, request.form.get("veteran_override"))
             flash("已记录退役士兵认定意见", "success")
         except InvalidInput as exc:
             flash(str(exc), "error")
@@ -387,7 +407,7 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
             opinions=opinions,
             exemption=app.quota_exempt_reason or app_facts.exemption(app),
             exempt_labels=enums.QUOTA_EXEMPT_LABELS,
-            state_label=ApplicationState.labels().get(app.status, app.status),
+            state_label=workflow.STATE_LABELS.get(app.status, app.status),
             today=clock.today(),
         )
 
