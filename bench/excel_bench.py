@@ -66,6 +66,7 @@ def prepare(rows: int, import_rows: int) -> None:
     app = make_app()
     with app.app_context():
         from admin_app.extensions import db
+        from admin_app.workflow.states import ApplicationState, ExamCategory, RegistrationState, pending
         from models import ExamBatch, Jurisdiction, Organisation, Trade, User, enums
         from seed import dictionaries
         from tests.factories import make_id_number, password_hash
@@ -152,9 +153,14 @@ def prepare(rows: int, import_rows: int) -> None:
                     "org_category": enums.CAT_DISTRICT,
                     "applied_trade_id": trade.id,
                     "applied_grade": 3,
-                    "status": "approved"
+                    "status": ApplicationState.APPROVED
                     if w["id"] > rows
-                    else ("draft", "pending_district_hr", "approved", "rejected")[w["id"] % 4],
+                    else (
+                        ApplicationState.DRAFT,
+                        pending(enums.DISTRICT_HR),
+                        ApplicationState.APPROVED,
+                        ApplicationState.REJECTED,
+                    )[w["id"] % 4],
                     "route": "district_hr",
                     "step_index": 0,
                     "version": 1,
@@ -180,9 +186,9 @@ def prepare(rows: int, import_rows: int) -> None:
                     "org_category": enums.CAT_DISTRICT,
                     "applied_trade_id": trade.id,
                     "applied_grade": 3,
-                    "status": "unregistered",
+                    "status": RegistrationState.UNREGISTERED,
                     "voluntary_training": False,
-                    "exam_category": "both",
+                    "exam_category": ExamCategory.BOTH,
                     "absent": False,
                     "version": 1,
                     "created_at": date(2021, 7, 1),
@@ -313,12 +319,13 @@ def import_10k():
         import sqlalchemy as sa
 
         from admin_app.extensions import db
+        from admin_app.workflow.states import RegistrationState
         from models import Registration, Worker
 
         rows = db.session.execute(
             sa.select(Worker.name, Worker.gender, Worker.id_number, Worker.birth_date)
             .join(Registration, Registration.worker_id == Worker.id)
-            .where(Registration.status == "unregistered")
+            .where(Registration.status == RegistrationState.UNREGISTERED)
         ).all()
     book = Workbook()
     sheet = book.active

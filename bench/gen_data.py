@@ -18,7 +18,9 @@ sys.path.insert(0, os.path.dirname(HERE))
 PG = os.environ.get("BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
 CATEGORIES = ["city_party", "city_other", "district", "district", "district", "institution", "soe", "central"]
 ROUTES = {"city_party": "party_org,office", "city_other": "city_hr,office", "district": "district_hr"}
-STATES = ["draft", "pending_first", "pending_second", "approved", "approved", "approved", "rejected"]
+# Applications cycle through these: 待提交, waiting at the first or the last step of the route, 审核已通过
+# (three times as often) and 审核未通过 (the two steps are placeholders resolved per route).
+FIRST_STEP, LAST_STEP = "at the first step", "at the last step"
 
 
 def main():
@@ -42,14 +44,30 @@ def main():
     with app.app_context():
         from admin_app.extensions import db
         from admin_app.services import unit_identity
+        from admin_app.workflow.states import (
+            FINAL_STATES,
+            ApplicationState,
+            BatchState,
+            ExamCategory,
+            RegistrationState,
+            ScoreResult,
+            pending,
+        )
         from models import ExamBatch, Jurisdiction, Organisation, Trade, User, enums
         from seed import dictionaries
         from tests.factories import password_hash
 
+        states = [
+            ApplicationState.DRAFT,
+            FIRST_STEP,
+            LAST_STEP,
+            *[ApplicationState.APPROVED] * 3,
+            ApplicationState.REJECTED,
+        ]
         upgrade()
         dictionaries.load_all()
         first = db.session.scalar(sa.select(ExamBatch))
-        first.state = enums.BATCH_CLOSED  # history: one batch at a time is 申报中 (2025's, below)
+        first.state = BatchState.CLOSED  # history: one batch at a time is 申报中 (2025's, below)
         batches = [first]
         for year in range(2022, 2026):
             batch = ExamBatch(
@@ -61,7 +79,7 @@ def main():
                 assessment_start_year=year - 5,
                 assessment_end_year=year - 1,
                 # past batches: submission closed, work goes on
-                state=enums.BATCH_CLOSED if year < 2025 else enums.BATCH_OPEN,
+                state=BatchState.CLOSED if year < 2025 else BatchState.OPEN,
             )
             db.session.add(batch)
             batches.append(batch)
@@ -160,22 +178,20 @@ def main():
                         unit_id, category, jid = unit_rows[u]
                         route = ROUTES.get(category, "office")
                         steps = route.split(",")
-                        state = STATES[(w + batch.year) % len(STATES)]
+                        state = states[(w + batch.year) % len(states)]
                         step = 0
-                        if state == "pending_first":
-                            status = f"pending_{steps[0]}"
-                        elif state == "pending_second":
-                            status, step = f"pending_{steps[-1]}", len(steps) - 1
+                        if state == FIRST_STEP:
+                            status = pending(steps[0])
+                        elif state == LAST_STEP:
+                            status, step = pending(steps[-1]), len(steps) - 1
                         else:
                             status = state
                         submitted = (
                             None
-                            if status == "draft"
+                            if status == ApplicationState.DRAFT
                             else datetime(batch.year, 6, 1) + timedelta(minutes=w % 40000)
                         )
-                        decided = (
-                            submitted + timedelta(days=10) if status in ("approved", "rejected") else None
-                        )
+                        decided = submitted + timedelta(days=10) if status in FINAL_STATES else None
                         copy.write_row(
                             (
                                 app_id,
@@ -187,7 +203,7 @@ def main():
                                 trades[w % len(trades)],
                                 max(1, 4 - w % 4),
                                 status,
-                                None if status == "draft" else route,
+                                None if status == ApplicationState.DRAFT else route,
                                 step,
                                 1,
                                 submitted,
@@ -202,7 +218,15 @@ def main():
                         )
                         if submitted:
                             review_rows.append(
-                                (app_id, 0, None, "submit", "draft", f"pending_{steps[0]}", submitted)
+                                (
+                                    app_id,
+                                    0,
+                                    None,
+                                    "submit",
+                                    ApplicationState.DRAFT,
+                                    pending(steps[0]),
+                                    submitted,
+                                )
                             )
                         if decided:
                             review_rows.append(
@@ -210,13 +234,13 @@ def main():
                                     app_id,
                                     step,
                                     steps[-1],
-                                    "approve" if status == "approved" else "reject",
-                                    f"pending_{steps[-1]}",
+                                    "approve" if status == ApplicationState.APPROVED else "reject",
+                                    pending(steps[-1]),
                                     status,
                                     decided,
                                 )
                             )
-                        if status == "approved":
+                        if status == ApplicationState.APPROVED:
                             reg_rows.append(
                                 (
                                     app_id,
@@ -254,13 +278,13 @@ def main():
                             cat,
                             tid,
                             grade,
-                            "registered" if registered else "unregistered",
+                            RegistrationState.REGISTERED if registered else RegistrationState.UNREGISTERED,
                             f"{year}{grade}{aid:07d}" if registered else None,
                             theory,
                             70 if registered else None,
-                            ("pass" if theory >= 60 else "fail") if registered else None,
+                            (ScoreResult.PASS if theory >= 60 else ScoreResult.FAIL) if registered else None,
                             False,
-                            "both",
+                            ExamCategory.BOTH,
                             False,
                             1,
                             datetime(year, 8, 1),
@@ -272,7 +296,8 @@ def main():
             cur.execute(
                 "INSERT INTO material (application_id, original_name, stored_name, content_type, size, sha256,"
                 " uploaded_at) SELECT id, '申报材料.pdf', 'bench-' || id || '.pdf', 'application/pdf', 1024,"
-                " repeat('0', 64), submitted_at FROM application WHERE status <> 'draft'"
+                " repeat('0', 64), submitted_at FROM application WHERE status <> %s",
+                (ApplicationState.DRAFT,),
             )
             for table in ("worker", "application", "application_review", "registration"):
                 cur.execute(

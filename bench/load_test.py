@@ -73,6 +73,7 @@ def prepare(database: str, reviewers: int, units: int, pending: int, drafts: int
 
         from admin_app.extensions import db
         from admin_app.services import workflow
+        from admin_app.workflow.states import ApplicationState
         from models import Application, Jurisdiction, Material, Organisation, PostSetting, Trade, User, enums
         from seed import dictionaries
         from tests import factories
@@ -126,7 +127,7 @@ def prepare(database: str, reviewers: int, units: int, pending: int, drafts: int
                     publicity_start=date(2021, 6, 1),
                     publicity_end=date(2021, 6, 7),
                     publicity_result="no_objection",
-                    status="draft",
+                    status=ApplicationState.DRAFT,
                 )
                 for worker in workers
             ]
@@ -159,7 +160,9 @@ def prepare(database: str, reviewers: int, units: int, pending: int, drafts: int
             assert not result.refused, result.refused[:3]
         view = next(v for v in app.extensions["admin"][0]._views if v.endpoint == "applications")
         with app.test_request_context("/"):
-            drafts_query = view.filter_url_args(view.column_filters_for({"application.status": "draft"}))
+            drafts_query = view.filter_url_args(
+                view.column_filters_for({"application.status": ApplicationState.DRAFT})
+            )
         prepared = {
             "batch": str(batch),
             "applications": len(ids),
@@ -266,6 +269,7 @@ def check_consistency(database: str) -> dict:
     with app.app_context():
         from admin_app.extensions import db
         from admin_app.services import audit
+        from admin_app.workflow.states import ApplicationState
         from models import Application, ApplicationReview, AuditLog
 
         problems = []
@@ -281,11 +285,15 @@ def check_consistency(database: str) -> dict:
             by_app.setdefault(r.application_id, []).append(r)
         for app_row in db.session.scalars(sa.select(Application)):
             history = by_app.get(app_row.id, [])
-            if app_row.status == "draft":
+            if app_row.status == ApplicationState.DRAFT:
                 if history:
                     problems.append((app_row.id, "draft with history"))
                 continue
-            if not history or history[0].action != "submit" or history[0].from_status != "draft":
+            if (
+                not history
+                or history[0].action != "submit"
+                or history[0].from_status != ApplicationState.DRAFT
+            ):
                 problems.append((app_row.id, "no submit"))
             for before, after in zip(history, history[1:], strict=False):
                 if before.to_status != after.from_status:

@@ -12,6 +12,16 @@ from stdnum.cn import uscc
 from admin_app.extensions import db
 from admin_app.services import batches, clock, unit_identity
 from admin_app.services.validators import resident_check_digit
+from admin_app.workflow.states import (
+    ApplicationState,
+    BatchState,
+    EvaluationState,
+    IdentityState,
+    RecognitionState,
+    RegistrationState,
+    ScoreResult,
+    pending,
+)
 from models import (
     AnnualAssessment,
     Application,
@@ -199,7 +209,7 @@ def build(rng_seed: int = 2021) -> None:
         self_registered=True,
         contact_person="李静",
         contact_phone="13800000000",
-        identity_status=enums.IDENTITY_NEW,
+        identity_status=IdentityState.NEW,
     )
     db.session.add(fresh)
     _user("unit_new", fresh, "李静")
@@ -210,7 +220,7 @@ def build(rng_seed: int = 2021) -> None:
         unit_identity.record_confirmed(unit, "演示数据")
     renamed = units[PENDING_UNIT_INDEX]
     renamed.name = "重庆市渝中区机关事务服务中心"
-    renamed.identity_status = enums.IDENTITY_PENDING
+    renamed.identity_status = IdentityState.PENDING
     renamed.identity_submitted_at = clock.utcnow()
 
     for unit in units:
@@ -230,7 +240,7 @@ def _history(rng: random.Random, current: ExamBatch) -> None:
     workers = db.session.scalars(sa.select(Worker).order_by(Worker.id)).all()
     for year in (2019, 2020):
         # history imported as it ended, not moved through the workflow
-        batch, _routes = batches.copy_for_year(current, year, state=enums.BATCH_ARCHIVED)
+        batch, _routes = batches.copy_for_year(current, year, state=BatchState.ARCHIVED)
         share = 0.2 if year == 2019 else 0.28
         for worker in workers:
             if rng.random() > share or worker.current_grade == 1:
@@ -246,7 +256,7 @@ def _history(rng: random.Random, current: ExamBatch) -> None:
                 org_category=unit.org_category,
                 applied_trade=worker.current_trade,
                 applied_grade=grade,
-                status="approved" if approved else "rejected",
+                status=ApplicationState.APPROVED if approved else ApplicationState.REJECTED,
                 submitted_at=datetime(year, 7, 1, 2),
                 decided_at=datetime(year, 7, 15, 2),
             )
@@ -255,12 +265,14 @@ def _history(rng: random.Random, current: ExamBatch) -> None:
             _imported_reviews(rng, app, approved, year)
             if not approved:
                 continue
-            result = rng.choices(["pass", "fail", "absent"], weights=[78, 18, 4])[0]
+            result = rng.choices(list(ScoreResult), weights=[78, 18, 4])[0]
             senior = grade in enums.SENIOR_GRADES
             evaluation = (
-                ("passed" if rng.random() < 0.85 else "failed") if senior and result == "pass" else None
+                (EvaluationState.PASSED if rng.random() < 0.85 else EvaluationState.FAILED)
+                if senior and result == ScoreResult.PASS
+                else None
             )
-            recognised = result == "pass" and (not senior or evaluation == "passed")
+            recognised = result == ScoreResult.PASS and (not senior or evaluation == EvaluationState.PASSED)
             db.session.flush()
             db.session.add(
                 Registration(
@@ -272,12 +284,12 @@ def _history(rng: random.Random, current: ExamBatch) -> None:
                     org_category=unit.org_category,
                     applied_trade_id=worker.current_trade_id,
                     applied_grade=grade,
-                    status="registered",
+                    status=RegistrationState.REGISTERED,
                     ticket_number=f"{year}{grade}{app.id:06d}",
                     score_result=result,
-                    absent=result == "absent",
+                    absent=result == ScoreResult.ABSENT,
                     evaluation_status=evaluation,
-                    recognition_status="recognised" if recognised else None,
+                    recognition_status=RecognitionState.RECOGNISED if recognised else None,
                     certificate_number=f"CQGK{year}{grade}{app.id:06d}" if recognised else None,
                 )
             )
@@ -292,11 +304,11 @@ def _imported_reviews(rng: random.Random, app: Application, approved: bool, year
 
     route = workflow.route_for(app.batch_id, app.org_category, app.applied_grade) or [enums.OFFICE]
     stop = len(route) if approved else rng.randrange(len(route))
-    states = [workflow.pending(role) for role in route] + [workflow.APPROVED]
-    rows = [("submit", None, 0, workflow.DRAFT, states[0])]
+    states = [pending(role) for role in route] + [ApplicationState.APPROVED]
+    rows = [("submit", None, 0, ApplicationState.DRAFT, states[0])]
     for index, role in enumerate(route[: stop + 1] if not approved else route):
         if not approved and index == stop:
-            rows.append(("reject", role, index + 1, states[index], workflow.REJECTED))
+            rows.append(("reject", role, index + 1, states[index], ApplicationState.REJECTED))
         else:
             rows.append(("approve", role, index + 1, states[index], states[index + 1]))
     for offset, (action, role, step, source, target) in enumerate(rows):

@@ -7,7 +7,8 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from admin_app.extensions import db
-from models import Ethnicity, ExamBatch, Jurisdiction, RouteRule, Trade, enums
+from admin_app.workflow.states import BatchState
+from models import Ethnicity, ExamBatch, Jurisdiction, RouteRule, Trade
 
 DATA = Path(__file__).parent / "data"
 
@@ -93,7 +94,7 @@ def ensure_batch_2021() -> ExamBatch:
             apply_deadline=date(2021, 7, 23),
             assessment_start_year=2016,
             assessment_end_year=2020,
-            state=enums.BATCH_OPEN,
+            state=BatchState.OPEN,
         )
         db.session.add(batch)
         db.session.flush()
