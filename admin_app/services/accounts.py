@@ -156,9 +156,10 @@ def prepare_account(user: User, is_created: bool) -> str | None:
     account to another organisation or disabling it ends every session of it at once. Returns None for an
     edit.
     """
-    clash = db.session.scalar(
-        sa.select(User.id).where(User.username == user.username, User.id != (user.id or 0))
-    )
+    with db.session.no_autoflush:  # the account being edited is not written before it is checked
+        clash = db.session.scalar(
+            sa.select(User.id).where(User.username == user.username, User.id != (user.id or 0))
+        )
     if clash:
         raise InvalidInput("该账号已存在")
     if is_created:
@@ -211,7 +212,8 @@ def credit_code_taken(code: str, *, other_than: int | None = None) -> bool:
     query = sa.select(Organisation.id).where(Organisation.uscc == code)
     if other_than is not None:
         query = query.where(Organisation.id != other_than)
-    return db.session.scalar(query.limit(1)) is not None
+    with db.session.no_autoflush:  # an organisation being edited is not written before it is checked
+        return db.session.scalar(query.limit(1)) is not None
 
 
 def check_organisation(org: Organisation) -> None:
@@ -228,10 +230,10 @@ def check_organisation(org: Organisation) -> None:
         raise InvalidInput("单位须填写统一社会信用代码")
     if org.kind == enums.DISTRICT_HR and org.jurisdiction is None:
         raise InvalidInput("区县人力社保局须选择所在区县")
-    if org.uscc and credit_code_taken(org.uscc, other_than=org.id or 0):
-        raise InvalidInput(DUPLICATE_CREDIT_CODE)
     if org.supervisor is not None and org.supervisor.id == org.id:
         raise InvalidInput("主管部门不能是本机构")
+    if org.uscc and credit_code_taken(org.uscc, other_than=org.id or 0):
+        raise InvalidInput(DUPLICATE_CREDIT_CODE)
 
 
 def register_unit(

@@ -161,13 +161,14 @@ def check_route_rule(rule: RouteRule) -> None:
     """
     grades, steps = parse_grades(rule.grades), parse_steps(rule.steps)
     batch_id = rule.batch.id if rule.batch is not None else rule.batch_id
-    others = db.session.scalars(
-        sa.select(RouteRule).where(
-            RouteRule.batch_id == batch_id,
-            RouteRule.org_category == rule.org_category,
-            RouteRule.id != (rule.id or 0),
-        )
-    ).all()
+    with db.session.no_autoflush:  # the rule being checked is not written first
+        others = db.session.scalars(
+            sa.select(RouteRule).where(
+                RouteRule.batch_id == batch_id,
+                RouteRule.org_category == rule.org_category,
+                RouteRule.id != (rule.id or 0),
+            )
+        ).all()
     overlap = set(grades) & {g for other in others for g in other.grade_list}
     if overlap:
         names = "、".join(enums.GRADE_NAMES[g] for g in sorted(overlap))
