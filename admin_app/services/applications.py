@@ -1,16 +1,67 @@
-"""Loading the facts the eligibility rules need for an application, from the database."""
+"""考试资格申请 outside the workflow: the checks a unit's draft passes before it is saved (one per worker and
+batch, within the submission window), and loading the facts the eligibility rules need, from the database."""
 
 from datetime import date
 
 import sqlalchemy as sa
 
+from admin_app.actor import Actor
 from admin_app.extensions import db
 from admin_app.services import clock, eligibility, posts
+from admin_app.services.validators import InvalidInput
 from admin_app.workflow.states import ApplicationState
 from models import Application, ExamBatch, PostSetting, Worker
 
 # Applications that hold a post under the 1:1 quota once submitted.
 QUOTA_STATUSES_EXCLUDED = (ApplicationState.DRAFT, ApplicationState.REJECTED)
+
+
+def check_publicity(app: Application) -> None:
+    """The 公示 dates run forwards (else ``InvalidInput``); an empty 公示结果 is stored as NULL."""
+    app.publicity_result = app.publicity_result or None
+    if app.publicity_start and app.publicity_end and app.publicity_end < app.publicity_start:
+        raise InvalidInput("公示结束日期不能早于开始日期")
+
+
+def check_draft(actor: Actor, app: Application, is_created: bool) -> None:
+    """A unit's 考试资格申请 created or edited as a draft (待提交), before it is saved; the caller commits.
+
+    Guarantees, else ``InvalidInput`` with the Chinese reason (nothing saved):
+    - a new application belongs to the actor's unit and keeps the unit's 区县 and 组织类别 of now (the
+      snapshot reviewers' scope reads, so a unit that moves later does not carry it to another bureau);
+    - the worker is one of the actor's unit;
+    - the batch takes submissions on the actor's business date (open, and not past its 申报截止日 plus
+      grace days): the submission window;
+    - the 公示 dates run forwards (``check_publicity``); a veteran's application is for a worker marked as
+      退役士兵;
+    - one application per worker and batch: another one, unless 审核未通过, refuses this one.
+    """
+    from admin_app.workflow.routing import submission_closed_reason  # the workflow imports this module
+
+    unit_id = actor.organisation_id
+    if is_created:
+        unit = actor.user.organisation
+        app.unit_id = unit.id
+        app.jurisdiction_id = unit.jurisdiction_id
+        app.org_category = unit.org_category  # status: the model's default, 待提交
+    if app.worker is None or app.worker.unit_id != unit_id:
+        raise InvalidInput("只能为本单位人员申报")
+    if not app.batch.accepts_submissions(actor.today):
+        raise InvalidInput(submission_closed_reason(app.batch, actor.today))
+    check_publicity(app)
+    if app.veteran and not app.worker.is_veteran:
+        raise InvalidInput("该人员未在人员信息中标记为退役士兵")
+    with db.session.no_autoflush:  # the draft is not written before it is checked
+        clash = db.session.scalar(
+            sa.select(Application.id).where(
+                Application.worker_id == app.worker.id,
+                Application.batch_id == app.batch.id,
+                Application.status != ApplicationState.REJECTED,
+                Application.id != (app.id or 0),
+            )
+        )
+    if clash:
+        raise InvalidInput("该人员在本批次已有申请，不能重复申报")
 
 
 def batch_rules(batch: ExamBatch) -> eligibility.BatchRules:

@@ -1,17 +1,18 @@
-"""The 系统管理 use cases as service functions (what the admin views hand their forms to): batch rules, the
-certificate pattern, route rules, organisations' credit codes, and accounts disabled, enabled and reset by
-an explicit actor (its user and address in the audit rows)."""
+"""Use cases as service functions (what the views hand their forms to): batch rules, the certificate
+pattern, route rules, organisations' credit codes, accounts disabled, enabled and reset by an explicit actor
+(its user and address in the audit rows), and a unit's draft 考试资格申请."""
 
 from dataclasses import replace as dc_replace
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from admin_app.actor import Actor
 from admin_app.extensions import db
-from admin_app.services import accounts, batches
+from admin_app.services import accounts, applications, batches, clock
 from admin_app.services.validators import InvalidInput
-from models import AuditLog, ExamBatch, Organisation, RouteRule, User, UserSession, enums
+from models import Application, AuditLog, ExamBatch, Organisation, RouteRule, User, UserSession, enums
 from tests import factories
 
 
@@ -138,3 +139,63 @@ def test_a_new_account_gets_a_one_time_password_and_a_taken_name_is_refused(worl
     assert fresh.check_password(password) and fresh.must_change_password
     clash = User(username=world.users["office"].username, organisation=office, full_name="重名")
     assert refusal(accounts.prepare_account, clash, True) == "该账号已存在"
+
+
+# --- 考试资格申请: a unit's draft (services.applications.check_draft) ----------------------------------
+def _draft(world, worker, **kw):
+    fields = {
+        "batch": world.batch,
+        "worker": worker,
+        "applied_trade": world.trade,
+        "applied_grade": 4,
+        "publicity_start": date(2021, 6, 1),
+        "publicity_end": date(2021, 6, 7),
+        "publicity_result": "",
+    }
+    return Application(**{**fields, **kw})
+
+
+def test_a_new_draft_takes_the_units_district_and_category_of_now(world):
+    unit = world.units["A"]
+    worker = factories.add_worker(unit, "新工人", 300, world.trade, world.batch)
+    draft = _draft(world, worker)
+    applications.check_draft(Actor(world.users[enums.UNIT]), draft, is_created=True)
+    assert (draft.unit_id, draft.jurisdiction_id, draft.org_category) == (
+        unit.id,
+        unit.jurisdiction_id,
+        unit.org_category,
+    )
+    assert draft.publicity_result is None  # empty is stored as NULL
+
+
+def test_a_unit_is_refused_a_draft_for_another_units_worker(world):
+    draft = _draft(world, world.workers["B"])
+    assert (
+        refusal(applications.check_draft, Actor(world.users[enums.UNIT]), draft, True)
+        == "只能为本单位人员申报"
+    )
+
+
+def test_a_unit_is_refused_a_second_application_of_a_worker_in_one_batch(world):
+    draft = _draft(world, world.workers["A"])  # A's worker has a draft already
+    assert (
+        refusal(applications.check_draft, Actor(world.users[enums.UNIT]), draft, True)
+        == "该人员在本批次已有申请，不能重复申报"
+    )
+
+
+def test_a_unit_is_refused_a_draft_once_the_submission_window_closed(world):
+    worker = factories.add_worker(world.units["A"], "迟到工人", 301, world.trade, world.batch)
+    world.batch.apply_deadline = clock.today() - timedelta(days=world.batch.grace_days + 1)
+    draft = _draft(world, worker)
+    reason = refusal(applications.check_draft, Actor(world.users[enums.UNIT]), draft, True)
+    assert reason.startswith(f"考核批次“{world.batch}”已于{world.batch.apply_deadline.isoformat()}截止申报")
+
+
+def test_a_unit_is_refused_publicity_ending_before_it_starts_or_a_veteran_claim_the_record_lacks(world):
+    worker = factories.add_worker(world.units["A"], "公示工人", 302, world.trade, world.batch)
+    actor = Actor(world.users[enums.UNIT])
+    backwards = _draft(world, worker, publicity_end=date(2021, 5, 1))
+    assert refusal(applications.check_draft, actor, backwards, True) == "公示结束日期不能早于开始日期"
+    veteran = _draft(world, worker, veteran=True)
+    assert refusal(applications.check_draft, actor, veteran, True) == "该人员未在人员信息中标记为退役士兵"
