@@ -34,7 +34,7 @@ VOTE_FIELDS = ("vote_expected", "vote_present", "vote_yes", "vote_no", "vote_abs
 def vote_from(form) -> eligibility.Vote:
     """The vote typed on the confirmation page (the form fields ``VOTE_FIELDS``); raises InvalidInput."""
     try:
-        return eligibility.Vote(*(int(form.get(name) or "") for name in VOTE_FIELDS))
+        return eligibility.Vote(*(int(form.get(name)) for name in VOTE_FIELDS))
     except (TypeError, ValueError):
         raise InvalidInput("请完整填写应到、实到、同意、不同意、弃权人数（整数）") from None
 
