@@ -10,7 +10,7 @@ from sqlalchemy.orm import aliased
 from admin_app.actor import Actor
 from admin_app.extensions import db
 from admin_app.services import applications as app_facts
-from admin_app.services import audit, eligibility, notify, unit_identity
+from admin_app.services import audit, eligibility, notify
 from admin_app.services.scope import application_condition
 from admin_app.services.sql import among
 from admin_app.services.validators import InvalidInput
@@ -19,7 +19,7 @@ from admin_app.workflow.people import describe, person_rows
 from admin_app.workflow.states import PENDING_STATES, ExamCategory, RegistrationState, pending, step_role
 from admin_app.workflow.states import ApplicationState as S
 from admin_app.workflow.table import Machine, Opinion, Step, Transition, add, machine
-from models import Application, ApplicationReview, Material, Organisation, Registration, enums
+from models import Application, ApplicationReview, Material, Registration, enums
 
 
 def record(ctx, source, step: Step, ids, members) -> None:
@@ -62,66 +62,6 @@ APPLICATION = machine(
 
 
 # --- 提交审核 (unit) ---------------------------------------------------------------------------------------
-def _lock_unit(ctx):
-    """Lock the unit's row: a profile change (which needs 单位信息审核 again) and another submission of the
-    same unit wait until this one is committed, so the quota counted here holds."""
-    ctx.cache["unit"] = db.session.get(
-        Organisation, ctx.actor.organisation_id, with_for_update=True, populate_existing=True
-    )
-
-
-def _unit(ctx):
-    if "unit" not in ctx.cache:  # available_transitions runs no ``prepare``
-        ctx.cache["unit"] = db.session.get(Organisation, ctx.actor.organisation_id)
-    return ctx.cache["unit"]
-
-
-def _today(ctx):
-    return ctx.inputs.get("today") or ctx.actor.today
-
-
-def _identity_confirmed(ctx, row):
-    if "unconfirmed" not in ctx.cache:
-        ctx.cache["unconfirmed"] = unit_identity.submission_block_reason(_unit(ctx))
-    return ctx.cache["unconfirmed"]
-
-
-def _window_open(ctx, row):
-    batch, today = db.session.get(Application, row.id).batch, _today(ctx)
-    return None if batch.accepts_submissions(today) else routing.submission_closed_reason(batch, today)
-
-
-def _eligible(ctx, row):
-    """Every rule of SPEC §5; the post quota counts the rows of this request submitted before this one."""
-    app = db.session.get(Application, row.id)
-    taken = ctx.cache.setdefault("taken", {})
-    key = (app.batch_id, app.applied_grade)
-    if key not in taken:
-        taken[key] = app_facts.non_exempt_taken(app.unit_id, app.batch_id, app.applied_grade)
-    blockers = eligibility.blocking(app_facts.evaluate(app, _today(ctx), already_taken=taken[key]))
-    return "；".join(f"{r.title}：{r.message}" for r in blockers) or None
-
-
-def _first_step(ctx, row):
-    """The route for the unit's 组织类别 and the grade, copied onto the application with the unit's
-    snapshot; the row then holds a post (unless exempt) for the rows after it."""
-    app, unit = db.session.get(Application, row.id), _unit(ctx)
-    route = routing.route_for(app.batch_id, unit.org_category, app.applied_grade)
-    if not route:
-        return "未找到适用的审核流程，请联系系统管理员"
-    exemption = app_facts.exemption(app)
-    if exemption is None:
-        ctx.cache["taken"][(app.batch_id, app.applied_grade)] += 1
-    values = (
-        ("route", ",".join(route)),
-        ("step_index", 0),
-        ("jurisdiction_id", unit.jurisdiction_id),
-        ("org_category", unit.org_category),
-        ("quota_exempt_reason", exemption),
-    )
-    return Step(pending(route[0]), values=values)
-
-
 SUBMIT = add(
     Transition(
         APPLICATION,
@@ -129,10 +69,10 @@ SUBMIT = add(
         "提交审核",
         sources=frozenset({S.DRAFT}),
         roles=frozenset({enums.UNIT}),
-        route=_first_step,
+        route=routing.first_step,
         targets=tuple(sorted(PENDING_STATES)),
-        guards=(_identity_confirmed, _window_open, _eligible),
-        prepare=_lock_unit,
+        guards=(routing.identity_confirmed, routing.window_open, routing.eligible),
+        prepare=routing.lock_unit,
         values=lambda ctx: {"submitted_at": ctx.now},
         together=True,
         audit_action="application_submit",
