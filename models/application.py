@@ -83,6 +83,8 @@ class Application(db.Model):
     status: Mapped[str] = mapped_column(sa.String(30), default=ApplicationState.DRAFT)
     route: Mapped[str | None] = mapped_column(sa.String(100))  # copied from RouteRule at submission
     step_index: Mapped[int] = mapped_column(default=0)
+    # 退回修改: the parts (keys of workflow.revisions.PARTS, comma-separated) the unit may change this round.
+    return_parts: Mapped[str | None] = mapped_column(sa.String(100))
     version: Mapped[int] = mapped_column(default=1)
     submitted_at: Mapped[datetime | None] = mapped_column(index=True)
     decided_at: Mapped[datetime | None] = mapped_column()
@@ -99,6 +101,9 @@ class Application(db.Model):
     )
     materials: Mapped[list["Material"]] = relationship(
         back_populates="application", order_by="Material.id", cascade="all, delete-orphan"
+    )
+    revisions: Mapped[list["ApplicationRevision"]] = relationship(
+        back_populates="application", order_by="ApplicationRevision.round", cascade="all, delete-orphan"
     )
 
     @property
@@ -133,6 +138,31 @@ class ApplicationReview(db.Model):
     application: Mapped[Application] = relationship(back_populates="reviews")
     organisation: Mapped[Organisation | None] = relationship()
     user: Mapped[User | None] = relationship()
+
+
+class ApplicationRevision(db.Model):
+    """One round of 退回修改: the reviewer's step, opinion and parts, and the parts' content when returned
+    (``before``) and when resubmitted (``after``), each a JSON list of [part, item, text] (see
+    ``admin_app.workflow.revisions``)."""
+
+    __tablename__ = "application_revision"
+    __table_args__ = (sa.UniqueConstraint("application_id", "round"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(sa.ForeignKey("application.id", ondelete="CASCADE"))
+    round: Mapped[int] = mapped_column()
+    step_index: Mapped[int] = mapped_column()
+    step_role: Mapped[str] = mapped_column(sa.String(20))
+    parts: Mapped[str] = mapped_column(sa.String(100))
+    opinion: Mapped[str] = mapped_column(sa.Text)
+    before: Mapped[str] = mapped_column(sa.Text)
+    after: Mapped[str | None] = mapped_column(sa.Text)
+    returned_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("app_user.id"))
+    returned_at: Mapped[datetime] = mapped_column()
+    resubmitted_at: Mapped[datetime | None] = mapped_column()
+
+    application: Mapped[Application] = relationship(back_populates="revisions")
+    returned_by: Mapped[User | None] = relationship()
 
 
 class Material(db.Model):

@@ -16,7 +16,9 @@ from admin_app.services import audit, clock, eligibility, materials, uploads, wo
 from admin_app.services.scope import application_condition
 from admin_app.services.validators import InvalidInput
 from admin_app.workflow import applications as application_stage
+from admin_app.workflow import revisions
 from admin_app.workflow.engine import available_transitions
+from admin_app.workflow.states import ApplicationState
 from models import Application, ExamBatch, Material, Trade, Worker, enums
 from views.actor import current_actor
 from views.base import SecureModelView, send_temporary_file
@@ -124,13 +126,36 @@ def _may_withdraw(model) -> bool:
     )
 
 
+RETURN = BulkOperation(
+    revisions.RETURN.name,
+    revisions.RETURN.label,
+    revisions.RETURN.roles,
+    run=lambda actor, ids, form: revisions.return_for_revision(
+        actor, ids, form.get("opinion"), form.getlist("parts")
+    ),
+    opinion=revisions.RETURN.opinion.label,
+    requires_opinion=True,
+    fields_template="gk/_return_parts_field.html",
+    style=revisions.RETURN.style,
+)
+RESUBMIT = BulkOperation(
+    revisions.RESUBMIT.name,
+    revisions.RESUBMIT.label,
+    revisions.RESUBMIT.roles,
+    run=lambda actor, ids, form: revisions.resubmit(actor, ids),
+    confirm_page=False,
+    confirmation=revisions.RESUBMIT.confirmation,
+    style=revisions.RESUBMIT.style,
+)
+
+
 class ApplicationView(BulkWorkflowMixin, SecureModelView):
     """考试资格申请. Units add, edit and delete while 待提交 and submit; reviewers read their jurisdiction."""
 
     read_roles = frozenset({enums.UNIT}) | enums.BUSINESS_STAFF_ROLES
     write_roles = frozenset({enums.UNIT})
     queue_only = False  # the 待我审核 view sets this
-    bulk_operations = (SUBMIT, WITHDRAW, APPROVE, REJECT)
+    bulk_operations = (SUBMIT, WITHDRAW, RESUBMIT, APPROVE, REJECT, RETURN)
 
     list_template = "gk/application_list.html"
     details_template = "gk/application_details.html"
@@ -261,12 +286,56 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
     def row_lock_reason(self, obj) -> str | None:
         if reason := super().row_lock_reason(obj):
             return reason
-        if obj.status != workflow.DRAFT:
+        if obj.status not in (ApplicationState.DRAFT, ApplicationState.RETURNED):
             return "已提交的申请不能修改或删除"
         return None
 
+    def delete_lock_reason(self, obj) -> str | None:
+        if obj.status == ApplicationState.RETURNED:
+            return "已提交的申请不能修改或删除"
+        return self.row_lock_reason(obj)
+
+    def editable_columns(self, obj) -> set | None:
+        """The form's columns the unit may change now: all (None) for a draft, those of the returned parts
+        for an application returned for revision."""
+        if obj is None or obj.status != ApplicationState.RETURNED:
+            return None
+        return {c for part in revisions.parts_of(obj) for c in revisions.APPLICATION_FIELDS.get(part, ())}
+
+    def edit_form(self, obj=None):
+        form = super().edit_form(obj)
+        editable = self.editable_columns(obj)
+        if editable is not None:  # 退回修改: only the returned parts are on the form
+            for name in [f.name for f in form if f.name in self.form_columns and f.name not in editable]:
+                del form[name]
+        return form
+
+    def _returned_change_refusal(self, model) -> str | None:
+        """Why a save of a returned application is refused: a column outside the returned parts was sent or
+        changed (the form holds only the returned ones; this also covers a hand-made request)."""
+        editable = self.editable_columns(model)
+        sent = {name for name in request.form if name in self.form_columns}
+        state = sa.inspect(model)
+        changed = {
+            attr.key.removesuffix("_id")
+            for attr in state.mapper.column_attrs
+            if state.attrs[attr.key].history.has_changes()
+        }
+        refused = sorted((sent | changed) & set(self.form_columns) - editable, key=self.form_columns.index)
+        if not refused:
+            return None
+        allowed = revisions.labels_of(revisions.parts_of(model))
+        names = "、".join(APPLICATION_LABELS.get(name, name) for name in refused)
+        return f"退回修改的申请只能修改退回的部分（{allowed}），不能修改：{names}"
+
     # --- forms ---------------------------------------------------------------------------------------
     def before_save(self, form, model, is_created):
+        if not is_created and model.status == ApplicationState.RETURNED:
+            # The submission window does not apply: the reviewer asked for the change (revisions.resubmit).
+            if reason := self._returned_change_refusal(model):
+                raise ValidationError(reason)
+            self._check_publicity(model)
+            return
         if is_created:
             unit = current_user.organisation
             model.unit_id = unit.id
@@ -276,9 +345,7 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
             raise ValidationError("只能为本单位人员申报")
         if not model.batch.accepts_submissions(clock.today()):
             raise ValidationError(workflow.submission_closed_reason(model.batch, clock.today()))
-        model.publicity_result = model.publicity_result or None
-        if model.publicity_start and model.publicity_end and model.publicity_end < model.publicity_start:
-            raise ValidationError("公示结束日期不能早于开始日期")
+        self._check_publicity(model)
         if model.veteran and not model.worker.is_veteran:
             raise ValidationError("该人员未在人员信息中标记为退役士兵")
         clash = db.session.scalar(
@@ -291,6 +358,12 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
         )
         if clash:
             raise ValidationError("该人员在本批次已有申请，不能重复申报")
+
+    @staticmethod
+    def _check_publicity(model):
+        model.publicity_result = model.publicity_result or None
+        if model.publicity_start and model.publicity_end and model.publicity_end < model.publicity_start:
+            raise ValidationError("公示结束日期不能早于开始日期")
 
     def get_save_return_url(self, model, is_created=False):
         # Back to the form: the rule results are shown there after saving.
@@ -311,14 +384,46 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
             kwargs["exemption"] = app_facts.exemption(model)
         if template == self.details_template and model is not None:
             kwargs["state_labels"] = workflow.STATE_LABELS
-            kwargs["action_labels"] = {name: t.label for name, t in workflow.TRANSITIONS.items()}
+            kwargs["action_labels"] = {
+                t.name: t.label for t in application_stage.APPLICATION.transitions.values()
+            }
             kwargs["role_labels"] = enums.ROLE_LABELS
             kwargs["may_decide"] = model.status == workflow.pending(current_user.role)
             kwargs["may_withdraw"] = _may_withdraw(model)
             kwargs["may_attach"] = materials.may_attach(current_user, model)
             kwargs["veteran_pending"] = eligibility.needs_veteran_decision(kwargs["rule_results"])
+        if template == self.details_template and model is not None:
+            kwargs.update(self._revision_context(model))
+        kwargs["return_parts"] = revisions.PARTS  # the parts' checkboxes of 退回修改
         kwargs["queue_only"] = self.queue_only
         return super().render(template, **kwargs)
+
+    def _revision_context(self, model) -> dict:
+        """退回修改 on the details page: the latest round, what changed in it, every round."""
+        from views.unit_area import WORKER_LABELS
+
+        revision = revisions.latest_round(model)
+        items = {f"worker.{k}": v for k, v in WORKER_LABELS.items() if "." not in k}
+        items.update({k: v for k, v in APPLICATION_LABELS.items() if "." not in k})
+        items.update(
+            {
+                "worker.ethnicity_id": WORKER_LABELS.get("ethnicity", "民族"),
+                "worker.current_trade_id": WORKER_LABELS.get("current_trade", "现工种"),
+                "worker.certificate_trade_id": WORKER_LABELS.get("certificate_trade", "证书工种"),
+                "materials": "申报材料",
+            }
+        )
+        return {
+            "revision": revision,
+            "revision_changes": revisions.changes(revision) if revision else [],
+            "revision_parts_label": revisions.labels_of(revisions.parts_of(revision.parts))
+            if revision
+            else "",
+            "revision_item_labels": items,
+            "part_labels": lambda text: revisions.labels_of(revisions.parts_of(text)),
+            "returned_state": ApplicationState.RETURNED,
+            "role_labels": enums.ROLE_LABELS,
+        }
 
     def confirm_rows(self, ids):
         return name_rows(Application, ids, self.scope_condition(), Application.status, workflow.STATE_LABELS)
@@ -418,5 +523,5 @@ class ReviewQueueView(ApplicationView):
     read_roles = REVIEWERS
     write_roles = frozenset()
     queue_only = True
-    bulk_operations = (APPROVE, REJECT)
+    bulk_operations = (APPROVE, REJECT, RETURN)
     column_default_sort = ("submitted_at", False)

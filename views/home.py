@@ -35,6 +35,7 @@ UNIT_IDENTITY = Todo(
 TODOS = {
     enums.UNIT: (
         Todo("待提交的申请", "applications", (("application.status", ApplicationState.DRAFT),)),
+        Todo("退回修改的申请", "applications", (("application.status", ApplicationState.RETURNED),)),
         Todo("审核未通过的申请", "applications", (("application.status", ApplicationState.REJECTED),)),
         Todo("待报名", "registrations", (("registration.status", RegistrationState.UNREGISTERED),)),
         Todo("已退回的报名", "registrations", (("registration.status", RegistrationState.RETURNED),)),

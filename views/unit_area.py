@@ -21,6 +21,7 @@ from admin_app.services.validators import (
     validate_phone,
     validate_postcode,
 )
+from admin_app.workflow import revisions
 from admin_app.workflow.states import BatchState, IdentityState
 from models import (
     AnnualAssessment,
@@ -517,6 +518,44 @@ class WorkerView(SecureModelView):
             raise ValidationError("参加工作时间不能早于出生日期")
         if model.current_grade and not model.current_grade_date:
             raise ValidationError("请填写现等级取得时间")
+        if not is_created and (reason := revisions.worker_change_refusal(model, _changed_parts(model))):
+            raise ValidationError(reason)
+
+
+def _columns_changed(row) -> bool:
+    """Whether a column of ``row`` holds another value than loaded (an empty text and NULL are the same: a form
+    posts "" for an empty choice)."""
+    state = sa.inspect(row)
+    for attr in state.mapper.column_attrs:
+        history = state.attrs[attr.key].history
+        if history.has_changes():
+            old = history.deleted[0] if history.deleted else None
+            new = history.added[0] if history.added else None
+            if (None if old == "" else old) != (None if new == "" else new):
+                return True
+    return False
+
+
+def _changed_parts(worker) -> set:
+    """The 退回修改 parts a save of the worker's form changes: its columns and 年度考核 are 基本信息, its lists
+    学历 and 工作简历 their own (rows added, changed or deleted)."""
+    state = sa.inspect(worker)
+    parts = set()
+    if _columns_changed(worker):
+        parts.add("basic")
+    for name in ("educations", "work_history", "assessments"):
+        relation = state.mapper.relationships[name]
+        children = getattr(worker, name)
+        changed = state.attrs[name].history.has_changes() or any(
+            sa.inspect(child).pending or _columns_changed(child) for child in children
+        )
+        changed = changed or any(
+            isinstance(gone, relation.mapper.class_) and gone.worker_id == worker.id
+            for gone in db.session.deleted
+        )
+        if changed:
+            parts.add(revisions.worker_part(name) if name != "assessments" else "basic")
+    return parts
 
 
 # --- Post settings ------------------------------------------------------------------------------------

@@ -4,10 +4,15 @@ from admin_app.extensions import db
 from admin_app.services import audit, uploads
 from admin_app.services.validators import InvalidInput
 from admin_app.workflow.states import step_role
-from models import Application, Material
+from models import Application, Material, enums
 
 
 def may_attach(user, app: Application) -> bool:
+    """The reviewer at the application's step, or its unit while 申报材料 are returned for revision."""
+    from admin_app.workflow.revisions import parts_of
+
+    if user.role == enums.UNIT:
+        return app.unit_id == user.organisation_id and "materials" in parts_of(app)
     return step_role(app.status) == user.role
 
 

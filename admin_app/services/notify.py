@@ -1,7 +1,8 @@
 """站内消息: the unit whose row it is is told, in the same transaction as the change that causes it.
 
-Events (SPEC §6 / issue 8): an application rejected, a registration returned, scores published (entered or
-corrected), a grade recognised. One message per row, set-based (one SELECT, one INSERT)."""
+Events (SPEC §6 / issue 8): an application rejected or returned for revision (退回修改), a registration
+returned, scores published (entered or corrected), a grade recognised. One message per row, set-based
+(one SELECT, one INSERT)."""
 
 import sqlalchemy as sa
 
@@ -17,6 +18,11 @@ KINDS = {
         "applications",
         "{name}（{grade}）的考试资格申请审核未通过",
     ),
+    "application_returned": (
+        "考试资格申请被退回修改",
+        "applications",
+        "{name}（{grade}）的考试资格申请被退回修改，请修改后重新提交",
+    ),
     "registration_returned": (
         "考试报名被退回",
         "registrations",
@@ -28,20 +34,21 @@ KINDS = {
 
 
 def notify(kind: str, ids, note: str | None = None) -> int:
-    """Add one message of ``kind`` per row (applications for application_rejected, registrations for the
-    others) to the row's unit; ``note`` (an opinion, a reason) is appended. Not committed here."""
+    """Add one message of ``kind`` per row (applications for the kinds whose list is the applications',
+    registrations for the others) to the row's unit; ``note`` (an opinion, a reason) is appended. Not
+    committed here."""
     ids = sorted(set(ids))
     if not ids:
         return 0
     title, target, template = KINDS[kind]
-    model = Application if kind == "application_rejected" else Registration
+    model = Application if target == "applications" else Registration
     rows = db.session.execute(
         sa.select(model.id, model.unit_id, model.applied_grade, Worker.name)
         .join(Worker, Worker.id == model.worker_id)
         .where(among(model.id, ids))
     ).all()
     now = utcnow()
-    suffix = f"。{'审核意见' if kind == 'application_rejected' else '原因'}：{note}" if note else ""
+    suffix = f"。{'审核意见' if target == 'applications' else '原因'}：{note}" if note else ""
     values = [
         {
             "organisation_id": row.unit_id,

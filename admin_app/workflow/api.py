@@ -8,6 +8,7 @@ from admin_app.workflow import (  # noqa: F401  (register the stages)
     identity,
     recognition,
     registrations,
+    revisions,
     scores,
 )
 from admin_app.workflow.applications import (  # noqa: F401
@@ -36,6 +37,7 @@ from admin_app.workflow.registrations import (  # noqa: F401
     register_imported,
     return_registrations,
 )
+from admin_app.workflow.revisions import resubmit, return_for_revision  # noqa: F401
 from admin_app.workflow.routing import route_for, submission_closed_reason  # noqa: F401
 from admin_app.workflow.scores import ScoreEntry, enter_scores, parse_score, score_outcome  # noqa: F401
 from admin_app.workflow.states import *  # noqa: F401,F403

@@ -24,8 +24,8 @@ def listed(client, url) -> str:
 
 def test_each_todo_count_matches_the_list_it_links_to(client, world):
     expected_labels = {
-        "unit_a": {"待提交的申请", "审核未通过的申请", "待报名", "已退回的报名"},
-        "unit_b": {"待提交的申请", "审核未通过的申请", "待报名", "已退回的报名"},
+        "unit_a": {"待提交的申请", "退回修改的申请", "审核未通过的申请", "待报名", "已退回的报名"},
+        "unit_b": {"待提交的申请", "退回修改的申请", "审核未通过的申请", "待报名", "已退回的报名"},
         "yuzhong_hr": {"待我审核", "待审核的单位信息", "待认定"},
         "shapingba_hr": {"待我审核", "待审核的单位信息", "待认定"},
         "party_org": {"待我审核"},

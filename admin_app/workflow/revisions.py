@@ -1,0 +1,367 @@
+"""退回修改 (SPEC §8.1): a reviewer at any step returns an application to its unit with an opinion and the
+parts to fix; the unit changes only those parts and resubmits; it goes back to the step that returned it,
+whose reviewer sees what changed (before → after). Every round is an ``ApplicationRevision`` row (and two rows
+of the 审核记录); an application may be returned any number of times. While returned it keeps its post quota
+(only 待提交 and 审核未通过 free it: ``services.applications.QUOTA_STATUSES_EXCLUDED``) and its route, step,
+submission time and quota exemption: resubmitting continues the submission, it is not a new one.
+"""
+
+import json
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from admin_app import limits
+from admin_app.actor import Actor
+from admin_app.extensions import db
+from admin_app.services import notify
+from admin_app.services.sql import among, insert_rows
+from admin_app.services.validators import InvalidInput
+from admin_app.workflow import engine
+from admin_app.workflow.applications import APPLICATION, _at_own_step
+from admin_app.workflow.states import PENDING_STATES, ApplicationState, pending, step_role
+from admin_app.workflow.table import Opinion, Step, Transition, add
+from models import Application, ApplicationRevision, Worker, enums
+
+# The parts a reviewer may return, in the order of the form: key (stored) -> label (shown).
+PARTS = {
+    "basic": "基本信息",
+    "education": "学历",
+    "work_history": "工作简历",
+    "achievements": "业绩",
+    "publicity": "公示",
+    "materials": "申报材料",
+}
+# The application's own columns in each part (the worker's data is in WORKER_PARTS; 申报材料 are uploads).
+APPLICATION_FIELDS = {
+    "basic": ("certificate_class", "retire_two_in_one", "veteran", "remarks"),
+    "achievements": ("achievements",),
+    "publicity": ("publicity_start", "publicity_end", "publicity_result"),
+}
+# The worker's record: 学历 and 工作简历 are its lists; everything else of it (年度考核 included) is 基本信息.
+WORKER_LISTS = {"education": "educations", "work_history": "work_history"}
+WORKER_BOOKKEEPING = frozenset({"id", "unit_id", "created_at", "updated_at"})
+NOT_RETURNED = "该申请未处于退回修改状态"
+
+
+def parse_parts(values) -> tuple:
+    """The chosen parts (keys of ``PARTS``, in its order); InvalidInput (Chinese) if none or unknown."""
+    chosen = {str(v).strip() for v in values or () if str(v).strip()}
+    if not chosen:
+        raise InvalidInput("退回修改须选择需修改的部分")
+    if chosen - set(PARTS):
+        raise InvalidInput("需修改的部分无效，请重新选择")
+    return tuple(key for key in PARTS if key in chosen)
+
+
+def parts_of(app_or_text) -> tuple:
+    """The parts the unit may change now: those of the current round while 退回修改, else none."""
+    if isinstance(app_or_text, Application):
+        if app_or_text.status != ApplicationState.RETURNED:
+            return ()
+        app_or_text = app_or_text.return_parts
+    return tuple(p for p in (app_or_text or "").split(",") if p in PARTS)
+
+
+def labels_of(parts) -> str:
+    """学历、业绩: the labels of ``parts`` for messages."""
+    return "、".join(PARTS[p] for p in parts if p in PARTS)
+
+
+def worker_part(column: str) -> str:
+    """The part of a column or list of the worker's record."""
+    return next((part for part, name in WORKER_LISTS.items() if name == column), "basic")
+
+
+def application_part(column: str) -> str | None:
+    """The part of a column of the application (None: never changed by the unit once submitted)."""
+    return next((part for part, names in APPLICATION_FIELDS.items() if column in names), None)
+
+
+def worker_change_refusal(worker: Worker, changed_parts) -> str | None:
+    """Why a change of a worker's record is refused: the worker has an application returned for revision and
+    the change touches parts (``basic``, ``education``, ``work_history``) not returned; None if allowed.
+    Without a returned application the record is the unit's to keep, as always."""
+    returned = db.session.scalars(
+        sa.select(Application.return_parts).where(
+            Application.worker_id == worker.id, Application.status == ApplicationState.RETURNED
+        )
+    ).all()
+    if not returned:
+        return None
+    allowed = {part for text in returned for part in parts_of(text)}
+    refused = [part for part in PARTS if part in set(changed_parts) - allowed]
+    if not refused:
+        return None
+    return (
+        f"该人员的考试资格申请已退回修改，只能修改退回的部分（{labels_of(p for p in PARTS if p in allowed)}），"
+        f"不能修改：{labels_of(refused)}"
+    )
+
+
+# --- the parts' content, for before → after -------------------------------------------------------------
+def _text(value) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+_WORKER_CHOICES = {
+    "gender": enums.GENDER_LABELS,
+    "education": enums.EDUCATION_LABELS,
+    "honour_title": enums.HONOUR_LABELS,
+}
+
+
+def _worker_value(worker: Worker, column: str) -> str:
+    if column in _WORKER_CHOICES:
+        value = getattr(worker, column)
+        return _WORKER_CHOICES[column].get(value, _text(value))
+    if column == "current_grade":
+        return enums.grade_label(worker.current_grade) if worker.current_grade else ""
+    if column.endswith("_id"):  # ethnicity, current_trade, certificate_trade: their names
+        related = getattr(worker, column.removesuffix("_id"), None)
+        return related.name if related is not None else ""
+    return _text(getattr(worker, column))
+
+
+def _lines(records, render) -> str:
+    return "\n".join(render(r) for r in records)
+
+
+def snapshot(app: Application, parts) -> list:
+    """[[part, item, text], …]: what ``parts`` of ``app`` contain now (item: a column, or a list's name)."""
+    out = []
+    worker = app.worker
+    for part in parts:
+        if part == "basic":
+            for column in (c.name for c in Worker.__table__.columns):
+                if column not in WORKER_BOOKKEEPING:
+                    out.append([part, f"worker.{column}", _worker_value(worker, column)])
+            out.append([part, "worker.assessments", _lines(worker.assessments, str)])
+        if part == "education":
+            out.append(
+                [
+                    part,
+                    "worker.educations",
+                    _lines(
+                        worker.educations,
+                        lambda e: " ".join(
+                            _text(v)
+                            for v in (str(e), e.graduated_on, e.school, e.major, e.certificate_number)
+                            if _text(v)
+                        ),
+                    ),
+                ]
+            )
+        if part == "work_history":
+            out.append(
+                [
+                    part,
+                    "worker.work_history",
+                    _lines(
+                        worker.work_history,
+                        lambda w: " ".join(
+                            x
+                            for x in (
+                                f"{w.start_month:%Y.%m}–{w.end_month:%Y.%m}"
+                                if w.end_month
+                                else f"{w.start_month:%Y.%m}–至今",
+                                w.employer,
+                                w.trade_text or "",
+                            )
+                            if x
+                        ),
+                    ),
+                ]
+            )
+        for column in APPLICATION_FIELDS.get(part, ()):
+            value = getattr(app, column)
+            if column == "publicity_result":
+                value = enums.PUBLICITY_LABELS.get(value or "", value)
+            out.append([part, column, _text(value)])
+        if part == "materials":
+            out.append([part, "materials", _lines(app.materials, lambda m: m.original_name)])
+    return out
+
+
+def changes(revision: ApplicationRevision) -> list[tuple]:
+    """(part label, item, before, after) of what differs between the return and the resubmission."""
+    if revision.after is None:
+        return []
+    after = {(part, item): text for part, item, text in json.loads(revision.after)}
+    out = []
+    for part, item, text in json.loads(revision.before):
+        new = after.get((part, item), "")
+        if new != text:
+            out.append((PARTS.get(part, part), item, text, new))
+    return out
+
+
+def _loaded(ids) -> list[Application]:
+    return db.session.scalars(
+        sa.select(Application)
+        .where(among(Application.id, ids))
+        .options(
+            selectinload(Application.materials),
+            selectinload(Application.worker).selectinload(Worker.educations),
+            selectinload(Application.worker).selectinload(Worker.work_history),
+            selectinload(Application.worker).selectinload(Worker.assessments),
+        )
+        .execution_options(populate_existing=True)
+    ).all()
+
+
+# --- 退回修改 by the reviewer at the application's step ----------------------------------------------------
+def _prepare_return(ctx):
+    ctx.inputs["parts"] = parse_parts(ctx.inputs.get("parts"))
+
+
+def _returned(ctx, row):
+    """退回修改 at the row's step (re-checked in the UPDATE; the 审核记录 names the step)."""
+    return Step(ApplicationState.RETURNED, where=(("step_index", row.step_index),))
+
+
+def _route_columns():
+    return (Application.route, Application.step_index)
+
+
+def _keep_before(ctx, ids, step):
+    """One revision round per application: the step, the opinion, the parts and their content now."""
+    parts = ctx.inputs["parts"]
+    rounds = dict(
+        db.session.execute(
+            sa.select(ApplicationRevision.application_id, sa.func.max(ApplicationRevision.round))
+            .where(among(ApplicationRevision.application_id, ids))
+            .group_by(ApplicationRevision.application_id)
+        ).all()
+    )
+    rows = [
+        {
+            "application_id": app.id,
+            "round": rounds.get(app.id, 0) + 1,
+            "step_index": app.step_index,
+            "step_role": ctx.actor.role,
+            "parts": ",".join(parts),
+            "opinion": ctx.opinion,
+            "before": json.dumps(snapshot(app, parts), ensure_ascii=False),
+            "after": None,
+            "returned_by_id": ctx.user.id,
+            "returned_at": ctx.now,
+            "resubmitted_at": None,
+        }
+        for app in _loaded(ids)
+    ]
+    insert_rows(ApplicationRevision.__table__, rows)
+
+
+def _tell_unit(ctx, ids, step):
+    notify.notify("application_returned", ids, f"{ctx.opinion}（需修改：{labels_of(ctx.inputs['parts'])}）")
+
+
+RETURN = add(
+    Transition(
+        APPLICATION,
+        "return_for_revision",
+        "退回修改",
+        sources=PENDING_STATES,
+        roles=frozenset(enums.REVIEW_ROLES),
+        route=_returned,
+        targets=(ApplicationState.RETURNED,),
+        columns=_route_columns,
+        guards=(_at_own_step,),
+        prepare=_prepare_return,
+        opinion=Opinion(label="审核意见", required=True, limit=limits.OPINION),
+        values=lambda ctx: {"return_parts": ",".join(ctx.inputs["parts"])},
+        effects=(_keep_before, _tell_unit),
+        inputs=("parts",),
+        audit_action="application_return",
+        wrong_state="不在您的审核环节",
+        style="warning",
+    )
+)
+
+
+# --- 重新提交 by the unit ------------------------------------------------------------------------------
+def _back_to_returning_step(ctx, row):
+    """The step that returned it: the application's step index is unchanged by a return."""
+    steps = (row.route or "").split(",")
+    if row.step_index >= len(steps) or step_role(pending(steps[row.step_index])) is None:
+        return "该申请的审核流程无效，请联系系统管理员"
+    return Step(pending(steps[row.step_index]), where=(("step_index", row.step_index),))
+
+
+def _keep_after(ctx, ids, step):
+    """The open round of each application gets the parts' content now and the resubmission time."""
+    open_rounds = db.session.scalars(
+        sa.select(ApplicationRevision).where(
+            among(ApplicationRevision.application_id, ids), ApplicationRevision.resubmitted_at.is_(None)
+        )
+    ).all()
+    apps = {app.id: app for app in _loaded(ids)}
+    values = [
+        {
+            "_id": r.id,
+            "_after": json.dumps(snapshot(apps[r.application_id], parts_of(r.parts)), ensure_ascii=False),
+        }
+        for r in open_rounds
+    ]
+    if values:
+        table = ApplicationRevision.__table__
+        db.session.execute(
+            sa.update(table)
+            .where(table.c.id == sa.bindparam("_id"))
+            .values(after=sa.bindparam("_after"), resubmitted_at=ctx.now),
+            values,
+        )
+
+
+RESUBMIT = add(
+    Transition(
+        APPLICATION,
+        "resubmit",
+        "重新提交",
+        sources=frozenset({ApplicationState.RETURNED}),
+        roles=frozenset({enums.UNIT}),
+        route=_back_to_returning_step,
+        targets=tuple(PENDING_STATES),
+        columns=_route_columns,
+        values=lambda ctx: {"return_parts": None},
+        effects=(_keep_after,),
+        audit_action="application_resubmit",
+        confirmation="重新提交后申请将回到退回它的审核环节，确定重新提交所选申请吗？",
+        style="success",
+    )
+)
+
+
+# --- use cases ---------------------------------------------------------------------------------------------
+def return_for_revision(actor, ids, opinion, parts) -> engine.BulkResult:
+    """A reviewer returns applications waiting at the reviewer's own step (and in scope) to their units.
+
+    Guarantees: an opinion (at most ``limits.OPINION`` characters) and at least one of ``PARTS`` are required
+    (InvalidInput before anything is read); each row moves to 退回修改 with the parts, keeping its route and
+    step; a revision round with the parts' content is recorded, the unit gets a 站内消息, and the 审核记录 and
+    the audit log get a row, all in the transaction of the change. Rows elsewhere are refused with the reason.
+    """
+    return engine.apply(Actor.of(actor), RETURN, ids, opinion=opinion, parts=parts)
+
+
+def resubmit(actor, ids) -> engine.BulkResult:
+    """A unit resubmits its 退回修改 applications: each goes back to 待…审核 of the step that returned it.
+
+    The submission window does not apply: the reviewer asked for the change, so a returned application may
+    be resubmitted after 申报截止日 and after the batch was closed, until the batch is archived (read-only).
+    The eligibility rules are not re-run here (the reviewer sees them on the details page); the post quota was
+    held all along. The round records the parts' content now (before → after for the reviewer).
+    """
+    return engine.apply(Actor.of(actor), RESUBMIT, ids)
+
+
+def latest_round(app: Application) -> ApplicationRevision | None:
+    return app.revisions[-1] if app.revisions else None
