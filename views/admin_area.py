@@ -17,10 +17,11 @@ from admin_app.services.validators import (
     validate_postcode,
 )
 from admin_app.workflow.states import BatchState, IdentityState
-from models import ExamBatch, Organisation, User, enums
+from models import ExamBatch, User, enums
 from models.org import utcnow
+from views import pickers
 from views.actor import current_actor
-from views.base import SecureModelView, parse_ids
+from views.base import SecureModelView, every_row, parse_ids, searched
 from views.unit_area import ORG_LABELS
 from views.unit_forms import NAME_FIELD_ARGS, UnitIdentityFormMixin, supervisor_candidates
 
@@ -91,9 +92,7 @@ class UserAdminView(AdminOnlyView):
     unique_messages = {"username": "该账号已存在"}
     action_roles = {name: ADMIN_ONLY for name in ("reset_password", "disable", "enable", "unlock")}
 
-    @property
-    def form_ajax_refs(self):
-        return {"organisation": self.scoped_ajax("organisation", Organisation, ["name", "uscc"])}
+    scoped_relations = {"organisation": searched(every_row, "name", "uscc")}
 
     def before_save(self, form, model, is_created):
         with form_error():
@@ -205,16 +204,10 @@ class OrganisationAdminView(UnitIdentityFormMixin, AdminOnlyView):
         },
     }
 
-    @property
-    def form_ajax_refs(self):
-        return {
-            "supervisor": self.scoped_ajax(
-                "supervisor",
-                Organisation,
-                ["name"],
-                scope=supervisor_candidates,
-            )
-        }
+    scoped_relations = {
+        "jurisdiction": every_row,  # the admin may place an organisation in any 区县, merged ones too
+        "supervisor": searched(supervisor_candidates, "name"),
+    }
 
     def before_save(self, form, model, is_created):
         with form_error():
@@ -243,6 +236,7 @@ class JurisdictionView(AdminOnlyView):
         "code": {"validators": [DataRequired(REQUIRED)]},
         "name": {"validators": [DataRequired(REQUIRED)]},
     }
+    scoped_relations = {"merged_into": every_row}
 
 
 class TradeView(AdminOnlyView):
@@ -453,12 +447,7 @@ class RouteRuleView(AdminOnlyView):
     form_columns = ["batch", "org_category", "grades", "steps", "note"]
     form_choices = {"org_category": enums.choices(enums.ORG_CATEGORY_LABELS)}
     form_args = {
-        "batch": {
-            "validators": [DataRequired(REQUIRED)],
-            "query_factory": lambda: ExamBatch.query.filter(ExamBatch.state != BatchState.ARCHIVED).order_by(
-                ExamBatch.year.desc()
-            ),
-        },
+        "batch": {"validators": [DataRequired(REQUIRED)]},
         "org_category": {"validators": [DataRequired(REQUIRED)]},
         "grades": {
             "validators": [DataRequired(REQUIRED)],
@@ -469,6 +458,7 @@ class RouteRuleView(AdminOnlyView):
             "description": "依次填写审核角色，逗号分隔：district_hr 区县人力社保局、party_org 市委组织部干部一处、city_hr 市人力社保局事业处、office 市工考办",
         },
     }
+    scoped_relations = {"batch": pickers.writable_batches}
 
     def before_save(self, form, model, is_created):
         with form_error():

@@ -19,7 +19,8 @@ from admin_app.workflow import applications as application_stage
 from admin_app.workflow import revisions
 from admin_app.workflow.engine import available_transitions
 from admin_app.workflow.states import ApplicationState
-from models import Application, ExamBatch, Material, Trade, Worker, enums
+from models import Application, Material, Trade, enums
+from views import pickers
 from views.actor import current_actor
 from views.base import SecureModelView, send_temporary_file
 from views.bulk import BulkOperation, BulkWorkflowMixin, name_rows
@@ -65,18 +66,6 @@ def _grade(view, context, model, name):
 
 def _status(view, context, model, name):
     return workflow.STATE_LABELS.get(model.status, model.status)
-
-
-def _own_workers():
-    return Worker.query.filter(Worker.unit_id == current_user.organisation_id).order_by(Worker.name)
-
-
-def _open_batches():
-    return ExamBatch.query.filter(ExamBatch.state == enums.BATCH_OPEN).order_by(ExamBatch.year.desc())
-
-
-def _active_trades():
-    return Trade.query.filter_by(active=True).order_by(Trade.category, Trade.name)
 
 
 REVIEWERS = frozenset(enums.REVIEW_ROLES)
@@ -247,21 +236,9 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
     ]
     form_overrides = {"applied_grade": SelectField, "publicity_result": SelectField}
     form_args = {
-        "batch": {
-            "validators": [DataRequired(REQUIRED)],
-            "query_factory": _open_batches,
-            "blank_text": "请选择考核批次",
-        },
-        "worker": {
-            "validators": [DataRequired(REQUIRED)],
-            "query_factory": _own_workers,
-            "blank_text": "请选择本单位人员",
-        },
-        "applied_trade": {
-            "validators": [DataRequired(REQUIRED)],
-            "query_factory": _active_trades,
-            "blank_text": "请选择申报工种",
-        },
+        "batch": {"validators": [DataRequired(REQUIRED)], "blank_text": "请选择考核批次"},
+        "worker": {"validators": [DataRequired(REQUIRED)], "blank_text": "请选择本单位人员"},
+        "applied_trade": {"validators": [DataRequired(REQUIRED)], "blank_text": "请选择申报工种"},
         "applied_grade": {
             "choices": [(str(g), label) for g, label in enums.GRADE_LABELS.items()],
             "coerce": int,
@@ -275,6 +252,11 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
         "remarks": {"validators": [Length(max=300, message="不超过300字")], "filters": [strip_filter]},
     }
     form_widget_args = {"achievements": {"rows": 6}}
+    scoped_relations = {
+        "batch": pickers.open_batches,
+        "worker": pickers.own_workers,
+        "applied_trade": pickers.active_trades,
+    }
 
     # --- scope ---------------------------------------------------------------------------------------
     def scope_condition(self):

@@ -22,19 +22,17 @@ from admin_app.services.validators import (
     validate_postcode,
 )
 from admin_app.workflow import revisions
-from admin_app.workflow.states import BatchState, IdentityState
+from admin_app.workflow.states import IdentityState
 from models import (
     AnnualAssessment,
-    ExamBatch,
-    Jurisdiction,
     Organisation,
     PostSetting,
-    Trade,
     WorkerEducation,
     WorkHistory,
     enums,
 )
-from views.base import SecureModelView, send_temporary_file
+from views import pickers
+from views.base import SecureModelView, every_row, searched, send_temporary_file
 from views.unit_forms import NAME_FIELD_ARGS, UnitIdentityFormMixin, own_supervisor_candidates
 
 STAFF_READERS = enums.BUSINESS_STAFF_ROLES
@@ -76,14 +74,6 @@ ORG_LABELS = {
 }
 
 
-def _active_jurisdictions():
-    return Jurisdiction.query.filter_by(active=True).order_by(Jurisdiction.sort_order, Jurisdiction.id)
-
-
-def _active_trades():
-    return Trade.query.filter_by(active=True).order_by(Trade.category, Trade.name)
-
-
 class UnitProfileView(UnitIdentityFormMixin, SecureModelView):
     """单位基本信息: a unit edits its own organisation record (and nothing else). Saving a complete profile,
     or changing 名称, 组织类别, 所在区县 or 主管部门 later, sends it to 单位信息审核; while that waits those
@@ -111,11 +101,7 @@ class UnitProfileView(UnitIdentityFormMixin, SecureModelView):
     form_args = {
         "name": NAME_FIELD_ARGS,
         "org_category": {"validators": [DataRequired(REQUIRED)], "blank_text": "请选择组织类别"},
-        "jurisdiction": {
-            "validators": [DataRequired(REQUIRED)],
-            "query_factory": _active_jurisdictions,
-            "blank_text": "请选择所在区县",
-        },
+        "jurisdiction": {"validators": [DataRequired(REQUIRED)], "blank_text": "请选择所在区县"},
         "address": {"validators": [DataRequired(REQUIRED)], "filters": [strip_filter]},
         "postcode": {
             "validators": [DataRequired(REQUIRED), domain_validator(validate_postcode)],
@@ -128,13 +114,10 @@ class UnitProfileView(UnitIdentityFormMixin, SecureModelView):
         },
     }
 
-    @property
-    def form_ajax_refs(self):
-        return {
-            "supervisor": self.scoped_ajax(
-                "supervisor", Organisation, ["name"], scope=own_supervisor_candidates
-            )
-        }
+    scoped_relations = {
+        "jurisdiction": pickers.active_jurisdictions,
+        "supervisor": searched(own_supervisor_candidates, "name"),
+    }
 
     column_details_list = [
         *ORG_PROFILE_COLUMNS,
@@ -430,8 +413,8 @@ class WorkerView(SecureModelView):
         "id_number": {"validators": [DataRequired(REQUIRED)], "filters": [code_filter]},
         "birth_date": {"validators": [DataRequired(REQUIRED)]},
         "phone": {"validators": [Optional(), domain_validator(validate_phone)], "filters": [code_filter]},
-        "current_trade": {"query_factory": _active_trades, "blank_text": "请选择工种"},
-        "certificate_trade": {"query_factory": _active_trades, "blank_text": "请选择工种"},
+        "current_trade": {"blank_text": "请选择工种"},
+        "certificate_trade": {"blank_text": "请选择工种"},
         "ethnicity": {"blank_text": "请选择民族"},
         "current_grade": {
             "choices": [("", "无（未取得等级）")]
@@ -445,6 +428,11 @@ class WorkerView(SecureModelView):
         "competition_rank": {
             "validators": [Optional(), NumberRange(min=1, max=999, message="名次应为正整数")]
         },
+    }
+    scoped_relations = {
+        "ethnicity": every_row,
+        "current_trade": pickers.active_trades,
+        "certificate_trade": pickers.active_trades,
     }
     form_widget_args = {"id_number": {"placeholder": "18位，末位可为X"}}
     inline_models = [
@@ -622,12 +610,7 @@ class PostSettingView(SecureModelView):
     form_columns = ["batch", "grade", "approved_posts", "current_staff", "special_posts"]
     form_overrides = {"grade": SelectField}
     form_args = {
-        "batch": {
-            "validators": [DataRequired(REQUIRED)],
-            "query_factory": lambda: ExamBatch.query.filter(ExamBatch.state != BatchState.ARCHIVED).order_by(
-                ExamBatch.year.desc()
-            ),
-        },
+        "batch": {"validators": [DataRequired(REQUIRED)]},
         "grade": {
             "choices": [(str(g), label) for g, label in sorted(enums.GRADE_LABELS.items())],
             "coerce": int,
@@ -637,6 +620,7 @@ class PostSettingView(SecureModelView):
         "current_staff": {"validators": [InputRequired(REQUIRED), NumberRange(min=0, message="不能为负数")]},
         "special_posts": {"validators": [InputRequired(REQUIRED), NumberRange(min=0, message="不能为负数")]},
     }
+    scoped_relations = {"batch": pickers.writable_batches}
 
     def before_save(self, form, model, is_created):
         if is_created:

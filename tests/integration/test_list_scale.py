@@ -2,7 +2,7 @@
 
 import sqlalchemy as sa
 
-import views.base as base
+import views.mixins.listing as listing
 from admin_app.extensions import db
 from models import Worker
 from tests.conftest import login
@@ -18,7 +18,7 @@ def test_count_is_exact_below_the_cap_and_says_so_above_it(client, world, monkey
     html = client.get("/workers/").get_data(as_text=True)
     assert f"({total})" in html and "gk-count-capped" not in html
 
-    monkeypatch.setattr(base, "COUNT_CAP", 45)
+    monkeypatch.setattr(listing, "COUNT_CAP", 45)
     html = client.get("/workers/?page_size=20").get_data(as_text=True)
     assert "(45+)" in html and "超过 45+条" in html
     # the pager offers the pages counted so far; a later page still works and counts further
