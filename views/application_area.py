@@ -12,7 +12,7 @@ from admin_app.extensions import db
 from admin_app.form_helpers import REQUIRED, strip_filter
 from admin_app.request_guard import download, parse_pk
 from admin_app.services import applications as app_facts
-from admin_app.services import audit, clock, eligibility, materials, uploads, workflow
+from admin_app.services import audit, clock, eligibility, materials, workflow
 from admin_app.services.scope import application_condition
 from admin_app.services.validators import InvalidInput
 from admin_app.workflow import applications as application_stage
@@ -21,6 +21,7 @@ from admin_app.workflow.engine import available_transitions
 from admin_app.workflow.states import ApplicationState
 from models import Application, Material, Trade, enums
 from views import pickers
+from views import files
 from views.actor import current_actor
 from views.base import SecureModelView, send_temporary_file
 from views.bulk import BulkOperation, BulkWorkflowMixin, name_rows
@@ -470,7 +471,7 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
         if material is None:
             abort(404)
         self.get_one(material.application_id)  # 404 unless the application is within the user's scope
-        return uploads.send(
+        return files.send_stored(
             material.stored_name, content_type=material.content_type, download_name=material.original_name
         )
 

@@ -19,6 +19,7 @@ from admin_app.workflow.states import (
     ScoreResult,
 )
 from models import AuditLog, Registration, enums
+from views import files
 from views.base import SecureModelView, send_temporary_file
 from views.bulk import BulkOperation, BulkWorkflowMixin, name_rows
 
@@ -230,8 +231,10 @@ class RegistrationStageView(BulkWorkflowMixin, SecureModelView):
         }.get(kind, (None, None, None))
         if not stored:
             abort(404)
-        # The photo is shown inline (准考证 <img>) — uploads.send grants that only to an image/PDF type.
-        return uploads.send(stored, content_type=content_type, download_name=name, inline=kind == "photo")
+        # The photo is shown inline (准考证 <img>) — send_stored grants that only to an image/PDF type.
+        return files.send_stored(
+            stored, content_type=content_type, download_name=name, inline=kind == "photo"
+        )
 
 
 class _ImportMixin:
@@ -292,7 +295,7 @@ class _ImportMixin:
         token = request.args.get("token", "")
         if token not in session.get("import_reports", []):
             abort(404)
-        return uploads.send(
+        return files.send_stored(
             f"import-reports/{token}.xlsx",
             content_type=uploads.XLSX_TYPE,
             download_name="附表5_导入错误标注.xlsx",

@@ -63,13 +63,13 @@ def owned_by_visible_unit(column, user) -> sa.ColumnElement[bool]:
 
 def jurisdiction_ids(user) -> list[int]:
     """A 区县 bureau's jurisdiction and those merged into it, as literal ids (so that the planner sees
-    ``jurisdiction_id = 3`` and uses the index, not a subquery); looked up once per request."""
-    from flask import g, has_app_context
-
+    ``jurisdiction_id = 3`` and uses the index, not a subquery); looked up once per transaction of the
+    database session (a page is one), forgotten at its commit or rollback so a merge made meanwhile is seen.
+    """
     from admin_app.extensions import db
 
     own = user.organisation.jurisdiction_id
-    cache = g.setdefault("gk_jurisdiction_ids", {}) if has_app_context() else {}
+    cache = db.session.info.setdefault(_JURISDICTION_CACHE, {})
     if own not in cache:
         cache[own] = sorted(
             db.session.scalars(
@@ -79,6 +79,17 @@ def jurisdiction_ids(user) -> list[int]:
             )
         )
     return cache[own]
+
+
+_JURISDICTION_CACHE = "gk_jurisdiction_ids"
+
+
+def _forget_jurisdictions(session, *args):
+    session.info.pop(_JURISDICTION_CACHE, None)
+
+
+for _event in ("after_commit", "after_rollback", "after_soft_rollback"):
+    sa.event.listen(sa.orm.Session, _event, _forget_jurisdictions)
 
 
 def snapshot_condition(user, model) -> sa.ColumnElement[bool]:

@@ -1,4 +1,4 @@
-"""Storing and serving uploaded files. Type is decided by content (magic bytes), never by the name;
+"""Storing uploaded files. Type is decided by content (magic bytes), never by the name;
 files are stored under generated names; the original (often Chinese) name is kept for display only.
 
 Where files live is configuration (``UPLOAD_STORAGE``): ``local`` — a directory (UPLOAD_DIR), which several app
@@ -8,7 +8,8 @@ S3_ENDPOINT_URL for MinIO / Ceph, S3_PREFIX; credentials the standard AWS way). 
 
 A file is served only with the type detected when it was uploaded (stored in the database with its row), never
 one guessed from a name: inline only as one of ``INLINE_TYPES``, the app's own spreadsheets as .xlsx
-attachments, anything else as an attachment of application/octet-stream, always with nosniff (``send``). A local write lands under its final name only whole
+attachments, anything else as an attachment of application/octet-stream, always with nosniff (the response is
+the views': ``views.files.send_stored``; ``content_disposition`` here). A local write lands under its final name only whole
 and synced; a failed write leaves nothing behind and raises ``StorageFailed`` with a Chinese message.
 """
 
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from flask import abort, current_app, send_file
+from flask import current_app
 
 from admin_app.services.validators import InvalidInput
 
@@ -136,11 +137,12 @@ class LocalStorage:
         with contextlib.suppress(FileNotFoundError):
             self.path(stored_name).unlink()
 
-    def send(self, stored_name: str, **options):
+    def open(self, stored_name: str) -> Path:
+        """What a response sends: the file's path; FileNotFoundError when it is not there."""
         path = self.path(stored_name)
         if not path.is_file():
-            abort(404)
-        return send_file(path, **options)
+            raise FileNotFoundError(stored_name)
+        return path
 
 
 def write_all(handle, data: bytes) -> None:
@@ -201,16 +203,17 @@ class S3Storage:
     def delete(self, stored_name: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self.key(stored_name))
 
-    def send(self, stored_name: str, **options):
+    def open(self, stored_name: str):
+        """What a response sends: the object's body, streamed; FileNotFoundError when it is not there."""
         from botocore.exceptions import ClientError
 
         try:
             obj = self.client.get_object(Bucket=self.bucket, Key=self.key(stored_name))
         except ClientError as exc:
             if self._missing(exc):
-                abort(404)
+                raise FileNotFoundError(stored_name) from None
             raise
-        return send_file(obj["Body"], **options)
+        return obj["Body"]
 
 
 def build_storage(config) -> LocalStorage | S3Storage:
@@ -269,29 +272,6 @@ def store(
 def storage_path(stored_name: str) -> Path:
     """The file's path under UPLOAD_DIR (local storage); a stored name can never point outside it."""
     return LocalStorage(current_app.config["UPLOAD_DIR"]).path(stored_name)
-
-
-def send(
-    stored_name: str, *, content_type: str | None, download_name: str | None, inline: bool = False, **options
-):
-    """A response serving a stored file with ``content_type``, the type detected at upload and stored with its
-    row (never one guessed from a name); 404 when the file is not there. The caller has checked that the user
-    may see the row it belongs to.
-
-    Guarantees: inline only when asked *and* the type is one of INLINE_TYPES (JPEG, PNG, PDF), served as that
-    type; otherwise an attachment: of that type if it is one we know (those, or the app's own .xlsx), else
-    (another type, none recorded) of application/octet-stream; always
-    ``X-Content-Type-Options: nosniff``; Content-Disposition with an ASCII ``filename`` and an RFC 5987
-    ``filename*`` (Chinese names), the extension being the served type's, so a saved file never opens as a page.
-    """
-    shown = inline and content_type in INLINE_TYPES
-    mimetype = content_type if content_type in EXTENSIONS else DOWNLOAD_TYPE
-    response = storage().send(stored_name, mimetype=mimetype, **options)
-    response.headers["Content-Disposition"] = content_disposition(
-        "inline" if shown else "attachment", download_name, content_type
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 def content_disposition(disposition: str, name: str | None, content_type: str | None) -> str:

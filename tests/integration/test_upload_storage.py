@@ -16,6 +16,7 @@ from admin_app.services import uploads
 from admin_app.services.validators import InvalidInput
 from models import Material
 from tests.conftest import IsolatedClient, login, snapshot_database, text_of
+from views import files
 
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF"
 BUCKET = "gk-uploads"
@@ -92,7 +93,7 @@ def test_storage_operations_and_names(s3_app, s3):
                 store.key(bad)
         with s3_app.test_request_context():
             with pytest.raises(Exception) as missing:
-                store.send("reports/none.xlsx", download_name="x.xlsx")
+                files.send_stored("reports/none.xlsx", content_type=uploads.XLSX_TYPE, download_name="x.xlsx")
             assert getattr(missing.value, "code", None) == 404
 
 
