@@ -1,6 +1,6 @@
 """考试报名, 成绩录入, 考核评审, 资格认定: lists over ``Registration`` rows, one per approved application."""
 
-from flask import abort, flash, redirect, request
+from flask import abort, current_app, flash, redirect, request
 from flask_admin import expose
 from flask_admin.model.template import EndpointLinkRowAction
 from flask_login import current_user
@@ -265,9 +265,10 @@ class _ImportMixin:
     @expose("/import/", methods=("GET", "POST"))
     def import_view(self):
         from admin_app.services import candidate_import, candidate_sheets
+        from admin_app.services.spreadsheets import SheetLimits
 
         problems, imported, report = [], None, None
-        limits = candidate_import.import_limits()
+        limits = SheetLimits.from_config(current_app.config)  # IMPORT_MAX_MB, IMPORT_MAX_ROWS …
         if request.method == "POST":
             upload = request.files.get("file")
             data = upload.stream.read(limits.max_bytes + 1) if upload and upload.filename else b""

@@ -122,18 +122,12 @@ def parse_grade(value) -> int:
 
 
 # --- reading the file ---------------------------------------------------------------------------------------
-def import_limits() -> SheetLimits:
-    """The limits configured for this app (IMPORT_MAX_MB, IMPORT_MAX_ROWS …), or the defaults outside one."""
-    from flask import current_app, has_app_context
-
-    return SheetLimits.from_config(current_app.config) if has_app_context() else SheetLimits()
-
-
 def read_file(data: bytes, limits: SheetLimits | None = None) -> ParsedFile:
-    """Read the first sheet whose rows contain the 附表5 headers, within ``limits`` (see services/spreadsheets:
+    """Read the first sheet whose rows contain the 附表5 headers, within ``limits`` — the app's configured
+    ones (``SheetLimits.from_config``, passed by the view), else the defaults (see services/spreadsheets:
     bounded time and memory whatever the file). Raises ImportRefused (Chinese) for unreadable or oversized
     files, and for more than ``limits.max_rows`` rows below the header — before those rows are kept."""
-    limits = limits or import_limits()
+    limits = limits or SheetLimits()
     if not data:
         raise ImportRefused("文件为空")
     kind = spreadsheets.kind_of(data)
