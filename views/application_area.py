@@ -377,6 +377,8 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
             kwargs["veteran_pending"] = eligibility.needs_veteran_decision(kwargs["rule_results"])
         if template == self.details_template and model is not None:
             kwargs.update(self._revision_context(model))
+        if template == self.edit_template and model is not None and self.editable_columns(model) is not None:
+            kwargs["returned_parts_label"] = revisions.labels_of(revisions.parts_of(model))
         kwargs["return_parts"] = revisions.PARTS  # the parts' checkboxes of 退回修改
         kwargs["queue_only"] = self.queue_only
         return super().render(template, **kwargs)

@@ -486,6 +486,15 @@ class WorkerView(SecureModelView):
         ),
     ]
 
+    def render(self, template, **kwargs):
+        model = kwargs.get("model")
+        if template == self.edit_template and model is not None:
+            parts = revisions.worker_returned_parts(model)
+            if parts is not None:  # 退回修改: the worker's parts that were returned, if any
+                mine = [p for p in parts if p in ("basic", *revisions.WORKER_LISTS)]
+                kwargs["returned_parts_label"] = revisions.labels_of(mine) or "无"
+        return super().render(template, **kwargs)
+
     def delete_lock_reason(self, obj) -> str | None:
         from models import Application
 
@@ -542,7 +551,7 @@ def _changed_parts(worker) -> set:
             for gone in db.session.deleted
         )
         if changed:
-            parts.add(revisions.worker_part(name) if name != "assessments" else "basic")
+            parts.add(revisions.worker_part(name))
     return parts
 
 

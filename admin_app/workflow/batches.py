@@ -12,7 +12,13 @@ from sqlalchemy.orm import aliased
 from admin_app.extensions import db
 from admin_app.services.validators import InvalidInput
 from admin_app.workflow import engine
-from admin_app.workflow.states import PENDING_STATES, EvaluationState, RecognitionState, RegistrationState
+from admin_app.workflow.states import (
+    PENDING_STATES,
+    ApplicationState,
+    EvaluationState,
+    RecognitionState,
+    RegistrationState,
+)
 from admin_app.workflow.states import BatchState as S
 from admin_app.workflow.table import Machine, Transition, add, machine
 from models import Application, ExamBatch, Registration, enums
@@ -88,11 +94,12 @@ CLOSE = add(
 def unfinished_work(batch_id: int) -> str:
     """What still waits for someone in a batch (archiving would freeze it), in words; "" if nothing."""
     r = Registration
-    reviews = db.session.scalar(
-        sa.select(sa.func.count()).where(
-            Application.batch_id == batch_id, Application.status.in_(PENDING_STATES)
-        )
-    )
+    reviews, returned = db.session.execute(
+        sa.select(
+            sa.func.count().filter(Application.status.in_(PENDING_STATES)),
+            sa.func.count().filter(Application.status == ApplicationState.RETURNED),
+        ).where(Application.batch_id == batch_id)
+    ).one()
     registrations, evaluations, recognitions = db.session.execute(
         sa.select(
             sa.func.count().filter(r.status.in_([RegistrationState.PENDING, RegistrationState.FEE])),
@@ -104,6 +111,7 @@ def unfinished_work(batch_id: int) -> str:
         f"{label} {n} 条"
         for label, n in (
             ("待审核的申请", reviews),
+            ("退回修改的申请", returned),
             ("待确认或待缴费确认的报名", registrations),
             ("待评审", evaluations),
             ("待认定", recognitions),
@@ -149,4 +157,3 @@ def ensure_writable(batch) -> None:
     """Raise InvalidInput when ``batch`` is archived (read-only for everyone)."""
     if batch is not None and batch.read_only:
         raise InvalidInput(engine.ARCHIVED)
-

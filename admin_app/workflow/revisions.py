@@ -7,82 +7,36 @@ submission time and quota exemption: resubmitting continues the submission, it i
 """
 
 import json
-from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
 
 from admin_app import limits
 from admin_app.actor import Actor
 from admin_app.extensions import db
 from admin_app.services import notify
 from admin_app.services.sql import among, insert_rows
-from admin_app.services.validators import InvalidInput
 from admin_app.workflow import engine
 from admin_app.workflow.applications import APPLICATION, _at_own_step
+from admin_app.workflow.revision_parts import (  # noqa: F401  (the parts, as the views use them)
+    APPLICATION_FIELDS,
+    PARTS,
+    WORKER_LISTS,
+    changes,
+    labels_of,
+    loaded,
+    parse_parts,
+    parts_of,
+    snapshot,
+    worker_part,
+)
 from admin_app.workflow.states import PENDING_STATES, ApplicationState, pending, step_role
 from admin_app.workflow.table import Opinion, Step, Transition, add
 from models import Application, ApplicationRevision, Worker, enums
 
-# The parts a reviewer may return, in the order of the form: key (stored) -> label (shown).
-PARTS = {
-    "basic": "基本信息",
-    "education": "学历",
-    "work_history": "工作简历",
-    "achievements": "业绩",
-    "publicity": "公示",
-    "materials": "申报材料",
-}
-# The application's own columns in each part (the worker's data is in WORKER_PARTS; 申报材料 are uploads).
-APPLICATION_FIELDS = {
-    "basic": ("certificate_class", "retire_two_in_one", "veteran", "remarks"),
-    "achievements": ("achievements",),
-    "publicity": ("publicity_start", "publicity_end", "publicity_result"),
-}
-# The worker's record: 学历 and 工作简历 are its lists; everything else of it (年度考核 included) is 基本信息.
-WORKER_LISTS = {"education": "educations", "work_history": "work_history"}
-WORKER_BOOKKEEPING = frozenset({"id", "unit_id", "created_at", "updated_at"})
-NOT_RETURNED = "该申请未处于退回修改状态"
 
-
-def parse_parts(values) -> tuple:
-    """The chosen parts (keys of ``PARTS``, in its order); InvalidInput (Chinese) if none or unknown."""
-    chosen = {str(v).strip() for v in values or () if str(v).strip()}
-    if not chosen:
-        raise InvalidInput("退回修改须选择需修改的部分")
-    if chosen - set(PARTS):
-        raise InvalidInput("需修改的部分无效，请重新选择")
-    return tuple(key for key in PARTS if key in chosen)
-
-
-def parts_of(app_or_text) -> tuple:
-    """The parts the unit may change now: those of the current round while 退回修改, else none."""
-    if isinstance(app_or_text, Application):
-        if app_or_text.status != ApplicationState.RETURNED:
-            return ()
-        app_or_text = app_or_text.return_parts
-    return tuple(p for p in (app_or_text or "").split(",") if p in PARTS)
-
-
-def labels_of(parts) -> str:
-    """学历、业绩: the labels of ``parts`` for messages."""
-    return "、".join(PARTS[p] for p in parts if p in PARTS)
-
-
-def worker_part(column: str) -> str:
-    """The part of a column or list of the worker's record."""
-    return next((part for part, name in WORKER_LISTS.items() if name == column), "basic")
-
-
-def application_part(column: str) -> str | None:
-    """The part of a column of the application (None: never changed by the unit once submitted)."""
-    return next((part for part, names in APPLICATION_FIELDS.items() if column in names), None)
-
-
-def worker_change_refusal(worker: Worker, changed_parts) -> str | None:
-    """Why a change of a worker's record is refused: the worker has an application returned for revision and
-    the change touches parts (``basic``, ``education``, ``work_history``) not returned; None if allowed.
-    Without a returned application the record is the unit's to keep, as always."""
+def worker_returned_parts(worker: Worker) -> tuple | None:
+    """The parts of the worker's record the unit may change: None (all, as always) unless the worker has an
+    application returned for revision, then the returned parts of all such applications."""
     returned = db.session.scalars(
         sa.select(Application.return_parts).where(
             Application.worker_id == worker.id, Application.status == ApplicationState.RETURNED
@@ -91,130 +45,19 @@ def worker_change_refusal(worker: Worker, changed_parts) -> str | None:
     if not returned:
         return None
     allowed = {part for text in returned for part in parts_of(text)}
-    refused = [part for part in PARTS if part in set(changed_parts) - allowed]
+    return tuple(part for part in PARTS if part in allowed)
+
+
+def worker_change_refusal(worker: Worker, changed_parts) -> str | None:
+    """Why a change of a worker's record is refused: the worker has an application returned for revision and
+    the change touches parts (``basic``, ``education``, ``work_history``) not returned; None if allowed."""
+    allowed = worker_returned_parts(worker)
+    if allowed is None:
+        return None
+    refused = [part for part in PARTS if part in set(changed_parts) - set(allowed)]
     if not refused:
         return None
-    return (
-        f"该人员的考试资格申请已退回修改，只能修改退回的部分（{labels_of(p for p in PARTS if p in allowed)}），"
-        f"不能修改：{labels_of(refused)}"
-    )
-
-
-# --- the parts' content, for before → after -------------------------------------------------------------
-def _text(value) -> str:
-    if value is None or value == "":
-        return ""
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
-_WORKER_CHOICES = {
-    "gender": enums.GENDER_LABELS,
-    "education": enums.EDUCATION_LABELS,
-    "honour_title": enums.HONOUR_LABELS,
-}
-
-
-def _worker_value(worker: Worker, column: str) -> str:
-    if column in _WORKER_CHOICES:
-        value = getattr(worker, column)
-        return _WORKER_CHOICES[column].get(value, _text(value))
-    if column == "current_grade":
-        return enums.grade_label(worker.current_grade) if worker.current_grade else ""
-    if column.endswith("_id"):  # ethnicity, current_trade, certificate_trade: their names
-        related = getattr(worker, column.removesuffix("_id"), None)
-        return related.name if related is not None else ""
-    return _text(getattr(worker, column))
-
-
-def _lines(records, render) -> str:
-    return "\n".join(render(r) for r in records)
-
-
-def snapshot(app: Application, parts) -> list:
-    """[[part, item, text], …]: what ``parts`` of ``app`` contain now (item: a column, or a list's name)."""
-    out = []
-    worker = app.worker
-    for part in parts:
-        if part == "basic":
-            for column in (c.name for c in Worker.__table__.columns):
-                if column not in WORKER_BOOKKEEPING:
-                    out.append([part, f"worker.{column}", _worker_value(worker, column)])
-            out.append([part, "worker.assessments", _lines(worker.assessments, str)])
-        if part == "education":
-            out.append(
-                [
-                    part,
-                    "worker.educations",
-                    _lines(
-                        worker.educations,
-                        lambda e: " ".join(
-                            _text(v)
-                            for v in (str(e), e.graduated_on, e.school, e.major, e.certificate_number)
-                            if _text(v)
-                        ),
-                    ),
-                ]
-            )
-        if part == "work_history":
-            out.append(
-                [
-                    part,
-                    "worker.work_history",
-                    _lines(
-                        worker.work_history,
-                        lambda w: " ".join(
-                            x
-                            for x in (
-                                f"{w.start_month:%Y.%m}–{w.end_month:%Y.%m}"
-                                if w.end_month
-                                else f"{w.start_month:%Y.%m}–至今",
-                                w.employer,
-                                w.trade_text or "",
-                            )
-                            if x
-                        ),
-                    ),
-                ]
-            )
-        for column in APPLICATION_FIELDS.get(part, ()):
-            value = getattr(app, column)
-            if column == "publicity_result":
-                value = enums.PUBLICITY_LABELS.get(value or "", value)
-            out.append([part, column, _text(value)])
-        if part == "materials":
-            out.append([part, "materials", _lines(app.materials, lambda m: m.original_name)])
-    return out
-
-
-def changes(revision: ApplicationRevision) -> list[tuple]:
-    """(part label, item, before, after) of what differs between the return and the resubmission."""
-    if revision.after is None:
-        return []
-    after = {(part, item): text for part, item, text in json.loads(revision.after)}
-    out = []
-    for part, item, text in json.loads(revision.before):
-        new = after.get((part, item), "")
-        if new != text:
-            out.append((PARTS.get(part, part), item, text, new))
-    return out
-
-
-def _loaded(ids) -> list[Application]:
-    return db.session.scalars(
-        sa.select(Application)
-        .where(among(Application.id, ids))
-        .options(
-            selectinload(Application.materials),
-            selectinload(Application.worker).selectinload(Worker.educations),
-            selectinload(Application.worker).selectinload(Worker.work_history),
-            selectinload(Application.worker).selectinload(Worker.assessments),
-        )
-        .execution_options(populate_existing=True)
-    ).all()
+    return f"该人员的考试资格申请已退回修改，只能修改退回的部分（{labels_of(allowed)}），不能修改：{labels_of(refused)}"
 
 
 # --- 退回修改 by the reviewer at the application's step ----------------------------------------------------
@@ -255,7 +98,7 @@ def _keep_before(ctx, ids, step):
             "returned_at": ctx.now,
             "resubmitted_at": None,
         }
-        for app in _loaded(ids)
+        for app in loaded(ids)
     ]
     insert_rows(ApplicationRevision.__table__, rows)
 
@@ -303,7 +146,7 @@ def _keep_after(ctx, ids, step):
             among(ApplicationRevision.application_id, ids), ApplicationRevision.resubmitted_at.is_(None)
         )
     ).all()
-    apps = {app.id: app for app in _loaded(ids)}
+    apps = {app.id: app for app in loaded(ids)}
     values = [
         {
             "_id": r.id,

@@ -208,6 +208,9 @@ def test_resubmission_after_the_deadline_until_the_batch_is_archived(world):
     db.session.commit()
     assert workflow.resubmit(unit.users[0], [app.id]).done  # closed: the reviewer asked for it
     workflow.return_for_revision(world.users[enums.DISTRICT_HR], [app.id], "再改", ["achievements"])
+    # A returned application is unfinished work: the batch cannot be archived while the unit has it.
+    refused = workflow.batches.change_batch_state(world.users[enums.ADMIN], [world.batch.id], "archive_batch")
+    assert "退回修改的申请 1 条" in refused.refused[0][2]
     world.batch.state = BatchState.ARCHIVED
     db.session.commit()
     assert workflow.resubmit(unit.users[0], [app.id]).refused[0][2] == "考核批次已归档，只读"
@@ -265,6 +268,7 @@ def test_unit_edits_only_the_returned_parts_and_resubmits(client, world):
     assert 'data-todo="退回修改的申请"' in home
     form = text_of(client.get(f"/applications/edit/?id={app.id}"))
     assert 'name="achievements"' in form and 'name="remarks"' not in form and 'name="worker"' not in form
+    assert "本申请已退回修改，只能修改退回的部分：业绩。" in form
     response = client.post(f"/applications/edit/?id={app.id}", data={"achievements": "主持锅炉大修"})
     assert response.status_code == 302
     assert reload(app).achievements == "主持锅炉大修"
@@ -369,6 +373,8 @@ def test_unit_edits_the_workers_returned_part_and_not_the_others(client, world):
     workflow.return_for_revision(world.users[enums.DISTRICT_HR], [app.id], "工作简历不全", ["work_history"])
     worker = reload(app).worker
     login(client, unit.users[0].username)
+    hint = "该人员的考试资格申请已退回修改，人员信息只能修改退回的部分：工作简历；"
+    assert hint in text_of(client.get(f"/workers/edit/?id={worker.id}"))
     unchanged = worker_form_of(worker)
     assert client.post(f"/workers/edit/?id={worker.id}", data=unchanged).status_code == 302
     added = {**unchanged, "work_history-9-start_month": "2000-01-01", "work_history-9-employer": "乙单位"}
