@@ -60,6 +60,10 @@ def create_app(config: dict | None = None) -> Flask:
     from admin_app.services.clock import format_beijing
 
     app.jinja_env.filters["beijing"] = format_beijing
+    from admin_app import limits
+
+    # maxlength="{{ LIMITS.OPINION }}": the same limits as the services
+    app.jinja_env.globals["LIMITS"] = limits
     from admin_app.workflow import states
 
     # Templates name states (``model.status == ApplicationState.DRAFT``), never write their values.

@@ -10,6 +10,8 @@ from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from admin_app import limits
+
 
 class ConfigError(RuntimeError):
     """Raised when the environment does not allow a safe start."""
@@ -111,7 +113,7 @@ def load_config(instance_path: str, env: dict | None = None) -> dict:
         "MAX_CONTENT_LENGTH": _int_env(env, "MAX_CONTENT_LENGTH", 25 * 1024 * 1024),
         # Spreadsheet imports (附表5): untrusted files are read within these bounds (services/spreadsheets.py).
         "IMPORT_MAX_MB": _int_env(env, "IMPORT_MAX_MB", 5),
-        "IMPORT_MAX_ROWS": _int_env(env, "IMPORT_MAX_ROWS", 20000),
+        "IMPORT_MAX_ROWS": _int_env(env, "IMPORT_MAX_ROWS", limits.IMPORT_ROWS),
         "IMPORT_MAX_COLUMNS": _int_env(env, "IMPORT_MAX_COLUMNS", 30),
         "IMPORT_MAX_UNZIPPED_MB": _int_env(env, "IMPORT_MAX_UNZIPPED_MB", 64),
         # Failed logins lock the (account, client address) pair after LOGIN_MAX_FAILURES, and the whole

@@ -3,6 +3,7 @@
 OPINION = 2000  # 审核意见 (characters)
 REASON = 500  # 退回原因, 撤销原因 …
 REMARKS = 300  # 备注, 认定意见
+ACHIEVEMENTS = 4000  # 工作业绩 of an application
 RECEIPT = 50  # 收据号
 PHOTO_BYTES = 5 * 1024 * 1024  # 电子照片
 ID_COPY_BYTES = 10 * 1024 * 1024  # 身份证复印件
@@ -10,4 +11,8 @@ CHUNK = 1000  # ids per IN (…) on SQLite; rows per executemany
 GRID = 200  # rows on one score-entry grid
 BULK = 20000  # rows one bulk operation works on ("all matching the filter")
 CONFIRM_SHOWN = 200  # rows named on a confirmation page
+PROBLEMS_SHOWN = 500  # problems of an import listed on the page (the file's copy has all)
+MESSAGE = 1000  # 站内消息 body (characters)
+MATERIAL_BYTES = 20 * 1024 * 1024  # 申报材料
+IMPORT_ROWS = 20000  # data rows of one 附表5 import (IMPORT_MAX_ROWS, by default)
 DONE_SHOWN = 200  # rows done named on a result page (every refused row is always named)

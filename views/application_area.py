@@ -8,6 +8,7 @@ from flask_login import current_user
 from wtforms import SelectField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from admin_app import limits
 from admin_app.extensions import db
 from admin_app.form_helpers import REQUIRED, strip_filter
 from admin_app.request_guard import download, parse_pk
@@ -20,8 +21,7 @@ from admin_app.workflow import revisions
 from admin_app.workflow.engine import available_transitions
 from admin_app.workflow.states import ApplicationState
 from models import Application, Material, Trade, enums
-from views import pickers
-from views import files
+from views import files, pickers
 from views.actor import current_actor
 from views.base import SecureModelView, send_temporary_file
 from views.bulk import BulkOperation, BulkWorkflowMixin, name_rows
@@ -249,8 +249,14 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
             "choices": [("", "请选择")] + enums.choices(enums.PUBLICITY_LABELS),
             "validators": [Optional()],
         },
-        "achievements": {"validators": [Length(max=4000, message="不超过4000字")], "filters": [strip_filter]},
-        "remarks": {"validators": [Length(max=300, message="不超过300字")], "filters": [strip_filter]},
+        "achievements": {
+            "validators": [Length(max=limits.ACHIEVEMENTS, message=f"不超过{limits.ACHIEVEMENTS}字")],
+            "filters": [strip_filter],
+        },
+        "remarks": {
+            "validators": [Length(max=limits.REMARKS, message=f"不超过{limits.REMARKS}字")],
+            "filters": [strip_filter],
+        },
     }
     form_widget_args = {"achievements": {"rows": 6}}
     scoped_relations = {

@@ -5,6 +5,7 @@ from flask_admin import expose
 from flask_admin.model.template import EndpointLinkRowAction
 from flask_login import current_user
 
+from admin_app import limits
 from admin_app.extensions import db
 from admin_app.request_guard import download
 from admin_app.services import clock, eligibility, uploads, workflow
@@ -444,8 +445,9 @@ class ScoreView(RegistrationStageView):
 
     @expose("/grid/", methods=("GET", "POST"))
     def score_grid_view(self):
-        """An editable grid over the rows of the current filter (at most 200 at a time), all or nothing."""
-        ids = self.matching_ids()[:200]
+        """An editable grid over the rows of the current filter (at most ``limits.GRID`` at a time), all or
+        nothing."""
+        ids = self.matching_ids()[: limits.GRID]
         rows = self.get_query().filter(Registration.id.in_(ids)).order_by(Registration.ticket_number).all()
         problems = {}
         if request.method == "POST":

@@ -15,6 +15,7 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from admin_app import limits as named_limits
 from admin_app.services import spreadsheets
 from admin_app.services.spreadsheets import SheetLimits
 from admin_app.workflow.states import ExamCategory, RegistrationState
@@ -241,8 +242,8 @@ def check_rows(user, parsed: ParsedFile) -> tuple[list[ImportEntry], list[Proble
     # One query for all ID numbers (in chunks), joined to the unit's registrations.
     found: dict = {}
     wanted = sorted(set(numbers.values()))
-    for start in range(0, len(wanted), 1000):
-        chunk = wanted[start : start + 1000]
+    for start in range(0, len(wanted), named_limits.CHUNK):
+        chunk = wanted[start : start + named_limits.CHUNK]
         rows = db.session.execute(
             sa.select(Registration, Worker, Trade.name)
             .join(Worker, Worker.id == Registration.worker_id)
@@ -348,8 +349,8 @@ def _check_fields(
         bad("是否自愿参加培训", "应填“是”或“否”")
     if clean_text(v.get("考试类别")) not in CATEGORY_KEYS:
         bad("考试类别", "考试类别应为 理论和实作、仅理论 或 仅实作")
-    if len(clean_text(v.get("备注"))) > 300:
-        bad("备注", "备注不能超过300字")
+    if len(clean_text(v.get("备注"))) > named_limits.REMARKS:
+        bad("备注", f"备注不能超过{named_limits.REMARKS}字")
     return out
 
 

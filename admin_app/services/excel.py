@@ -12,9 +12,10 @@ from decimal import Decimal
 
 import xlsxwriter
 
+from admin_app import limits
 from admin_app.services.clock import to_beijing
 
-CHUNK = 1000
+CHUNK = limits.CHUNK  # rows fetched at a time while writing
 
 
 @dataclass(frozen=True)

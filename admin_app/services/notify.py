@@ -6,6 +6,7 @@ returned, scores published (entered or corrected), a grade recognised. One messa
 
 import sqlalchemy as sa
 
+from admin_app import limits
 from admin_app.extensions import db
 from admin_app.services.sql import among, insert_rows
 from models import Application, Notification, Registration, Worker, enums
@@ -55,7 +56,7 @@ def notify(kind: str, ids, note: str | None = None) -> int:
             "kind": kind,
             "title": title,
             "body": (template.format(name=row.name, grade=enums.grade_label(row.applied_grade)) + suffix)[
-                :1000
+                : limits.MESSAGE
             ],
             "target": target,
             "object_id": row.id,
@@ -84,7 +85,7 @@ def notify_units(kind: str, org_ids, *, reviewer: str, note: str | None = None) 
     """Add one message of ``kind`` (``UNIT_KINDS``) to each unit in ``org_ids``, naming the ``reviewer``;
     ``note`` (the opinion) is appended. Not committed here."""
     title, template = UNIT_KINDS[kind]
-    body = (template.format(reviewer=reviewer) + (f"。审核意见：{note}" if note else ""))[:1000]
+    body = (template.format(reviewer=reviewer) + (f"。审核意见：{note}" if note else ""))[: limits.MESSAGE]
     now = utcnow()
     values = [
         {

@@ -22,6 +22,8 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from admin_app.limits import IMPORT_ROWS
+
 MB = 1024 * 1024
 CHUNK = MB
 XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -37,7 +39,7 @@ class SpreadsheetRefused(Exception):
 @dataclass(frozen=True)
 class SheetLimits:
     max_bytes: int = 5 * MB
-    max_rows: int = 20_000  # data rows below the header
+    max_rows: int = IMPORT_ROWS  # data rows below the header
     max_columns: int = 30  # the 附表5 template has 14
     max_unzipped_bytes: int = 64 * MB
     header_rows: int = 15  # rows above the header (titles, notes) allowed

@@ -14,6 +14,7 @@ transitions of ``workflow.identity``:
 
 import sqlalchemy as sa
 
+from admin_app import limits
 from admin_app.extensions import db
 from admin_app.services import audit
 from admin_app.services.unit_names import unit_name_key
@@ -31,7 +32,7 @@ IDENTITY_FIELDS = {
 # The form fields a unit may not change while its confirmation waits (relations by their form names).
 LOCKED_FORM_FIELDS = ("name", "org_category", "jurisdiction", "supervisor")
 REVIEWER_ROLES = frozenset({enums.DISTRICT_HR, enums.OFFICE})
-OPINION_MAX = 500
+OPINION_MAX = limits.REASON  # 单位信息审核's opinion (a 退回's reason)
 
 NAME_TAKEN_AT_REGISTRATION = "该单位名称已被注册，请核对单位全称；如本单位已注册，请使用已注册的账号登录"
 NAME_TAKEN = "该单位名称已被其他单位使用，请核对单位全称"

@@ -26,9 +26,10 @@ from urllib.parse import quote
 
 from flask import current_app
 
+from admin_app import limits
 from admin_app.services.validators import InvalidInput
 
-MAX_MATERIAL_BYTES = 20 * 1024 * 1024
+MAX_MATERIAL_BYTES = limits.MATERIAL_BYTES
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SIGNATURES = (
     (b"%PDF-", "application/pdf", "pdf"),
