@@ -55,11 +55,17 @@ JURISDICTION_KIND_LABELS = {
 }
 
 # --- Grades: stored as the official level number, 5 = 初级工 … 1 = 高级技师 --------------------------
-GRADE_NAMES = {5: "初级工", 4: "中级工", 3: "高级工", 2: "技师", 1: "高级技师"}
-GRADE_LEVEL_NAMES = {5: "五级", 4: "四级", 3: "三级", 2: "二级", 1: "一级"}
-GRADE_LABELS = {g: f"{GRADE_LEVEL_NAMES[g]}（{GRADE_NAMES[g]}）" for g in GRADE_NAMES}
+# The one order grades are shown in (every choice list, filter, sheet and table): 初级工 first.
+GRADE_ORDER = (5, 4, 3, 2, 1)
+GRADE_NAMES = dict(zip(GRADE_ORDER, ("初级工", "中级工", "高级工", "技师", "高级技师"), strict=True))
+GRADE_LEVEL_NAMES = dict(zip(GRADE_ORDER, ("五级", "四级", "三级", "二级", "一级"), strict=True))
+GRADE_LABELS = {g: f"{GRADE_LEVEL_NAMES[g]}（{GRADE_NAMES[g]}）" for g in GRADE_ORDER}
 SENIOR_GRADES = frozenset({2, 1})  # 技师, 高级技师: 附表2, 综合评审, committee evaluation
 ENTRY_GRADE = 5
+# (stored value, label) in GRADE_ORDER: GRADE_CHOICES for column_choices and filters (the stored integer),
+# GRADE_FORM_CHOICES for select fields (a string value, coerced back with ``coerce=int``).
+GRADE_CHOICES = [(g, GRADE_LABELS[g]) for g in GRADE_ORDER]
+GRADE_FORM_CHOICES = [(str(g), GRADE_LABELS[g]) for g in GRADE_ORDER]
 
 
 def grade_label(grade: int | None) -> str:

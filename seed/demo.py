@@ -365,7 +365,7 @@ def _applications(rng: random.Random, batch: ExamBatch) -> None:
 
 def _post_settings(rng: random.Random, unit: Organisation, batch: ExamBatch) -> None:
     top = rng.choice([1, 2, 2, 3, 3, 3])
-    for grade in range(5, 0, -1):
+    for grade in enums.GRADE_ORDER:
         approved = rng.randint(2, 8) if grade >= top else 0
         current = min(approved, rng.randint(0, approved)) if approved else 0
         db.session.add(

@@ -257,7 +257,7 @@ class TradeView(AdminOnlyView):
         "name": {"validators": [DataRequired(REQUIRED)], "filters": [strip_filter]},
         "category": {"choices": [(c, c) for c in enums.TRADE_CATEGORIES]},
         "max_grade": {
-            "choices": [(str(g), label) for g, label in sorted(enums.GRADE_LABELS.items())],
+            "choices": enums.GRADE_FORM_CHOICES,
             "coerce": int,
         },
     }

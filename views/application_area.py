@@ -172,7 +172,7 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
     column_choices = {
         "org_category": enums.choices(enums.ORG_CATEGORY_LABELS),
         "status": list(workflow.STATE_LABELS.items()),
-        "applied_grade": [(g, label) for g, label in enums.GRADE_LABELS.items()],
+        "applied_grade": enums.GRADE_CHOICES,
         "quota_exempt_reason": enums.choices(enums.QUOTA_EXEMPT_LABELS),
         "publicity_result": enums.choices(enums.PUBLICITY_LABELS),
     }
@@ -241,7 +241,7 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
         "worker": {"validators": [DataRequired(REQUIRED)], "blank_text": "请选择本单位人员"},
         "applied_trade": {"validators": [DataRequired(REQUIRED)], "blank_text": "请选择申报工种"},
         "applied_grade": {
-            "choices": [(str(g), label) for g, label in enums.GRADE_LABELS.items()],
+            "choices": enums.GRADE_FORM_CHOICES,
             "coerce": int,
             "validators": [InputRequired(REQUIRED)],
         },

@@ -95,7 +95,7 @@ CHOICES = {
     "recognition_status": RecognitionState.choices(),
     "score_result": ScoreResult.choices(),
     "org_category": enums.choices(enums.ORG_CATEGORY_LABELS),
-    "applied_grade": [(g, label) for g, label in enums.GRADE_LABELS.items()],
+    "applied_grade": enums.GRADE_CHOICES,
     "exam_category": ExamCategory.choices(),
 }
 COMMON_FILTERS = [

@@ -370,7 +370,7 @@ class WorkerView(SecureModelView):
         "gender": enums.choices(enums.GENDER_LABELS),
         "education": enums.choices(enums.EDUCATION_LABELS),
         "honour_title": enums.choices(enums.HONOUR_LABELS),
-        "current_grade": enums.choices(enums.GRADE_LABELS),
+        "current_grade": enums.GRADE_CHOICES,
     }
     column_formatters = {"id_number": _id_for_list, "current_grade": _grade}
     column_formatters_detail = {
@@ -417,8 +417,7 @@ class WorkerView(SecureModelView):
         "certificate_trade": {"blank_text": "请选择工种"},
         "ethnicity": {"blank_text": "请选择民族"},
         "current_grade": {
-            "choices": [("", "无（未取得等级）")]
-            + [(str(g), label) for g, label in enums.GRADE_LABELS.items()],
+            "choices": [("", "无（未取得等级）"), *enums.GRADE_FORM_CHOICES],
             "coerce": lambda v: int(v) if v not in (None, "", "None") else None,
             "validators": [Optional()],
         },
@@ -621,7 +620,7 @@ class PostSettingView(SecureModelView):
     form_args = {
         "batch": {"validators": [DataRequired(REQUIRED)]},
         "grade": {
-            "choices": [(str(g), label) for g, label in sorted(enums.GRADE_LABELS.items())],
+            "choices": enums.GRADE_FORM_CHOICES,
             "coerce": int,
             "validators": [InputRequired(REQUIRED)],
         },

@@ -108,7 +108,7 @@ def parse_date(value) -> date | None:
 def parse_grade(value) -> int:
     """五级（初级工）, 初级工, 五级 or 5 (full-width or half-width brackets alike)."""
     text = clean_text(value).replace(" ", "")
-    for grade in enums.GRADE_NAMES:
+    for grade in enums.GRADE_ORDER:
         names = (
             enums.GRADE_LABELS[grade],
             enums.GRADE_NAMES[grade],

@@ -57,7 +57,7 @@ def write_template(
         "民族": ethnicities,
         "学历": list(enums.EDUCATION_LABELS.values()),
         "报考工种": trades,
-        "报考等级": [enums.GRADE_LABELS[g] for g in (5, 4, 3, 2, 1)],
+        "报考等级": [enums.GRADE_LABELS[g] for g in enums.GRADE_ORDER],
         "考试类别": ["理论和实作", "仅理论", "仅实作"],
     }
     refs = {}

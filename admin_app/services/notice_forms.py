@@ -130,9 +130,9 @@ def write_filing(path: str, unit_name: str, figures: dict, person: str, phone: s
     sheet.merge_range(1, 0, 1, 6, f"填报单位（盖章）：{unit_name}", plain)
     sheet.fit_to_pages(1, 1)
     sheet.write_string(2, 1, "等级", head)
-    grades = [1, 2, 3, 4, 5]
+    grades = enums.GRADE_ORDER[::-1]  # the notice's 附件4 lists 一级（高级技师） first
     for col, grade in enumerate(grades, start=2):
-        sheet.write_string(2, col, f"{enums.GRADE_LEVEL_NAMES[grade]}（{enums.GRADE_NAMES[grade]}）", head)
+        sheet.write_string(2, col, enums.GRADE_LABELS[grade], head)
     post_rows = [
         ("核准岗位数", "approved"),
         ("现聘人数", "current"),

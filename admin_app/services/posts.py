@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 
 from admin_app.extensions import db
-from models import ExamBatch, PostSetting
+from models import ExamBatch, PostSetting, enums
 
 
 def highest_established_grade(unit_id: int, batch_id: int | None = None) -> int | None:
@@ -45,7 +45,7 @@ def filing_figures(unit_id: int, batch_id: int) -> dict:
             "two_in_one": 0,
             "exempt": 0,
         }
-        for grade in range(1, 6)
+        for grade in enums.GRADE_ORDER
     }
     for setting in db.session.scalars(
         sa.select(PostSetting).where(PostSetting.unit_id == unit_id, PostSetting.batch_id == batch_id)
