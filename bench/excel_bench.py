@@ -228,6 +228,7 @@ def export_stock():
 
     from admin_app.extensions import db
     from models import Application
+    from views.application_area import ApplicationView
 
     app = Flask(__name__)
     app.config.update(SQLALCHEMY_DATABASE_URI=f"{PG}/{DB}", SECRET_KEY="bench")
@@ -236,17 +237,8 @@ def export_stock():
     class StockView(ModelView):
         can_export = True
         export_types = ["xlsx"]
-        column_list = column_export_list = [
-            "worker.name",
-            "worker.id_number",
-            "unit.name",
-            "jurisdiction.name",
-            "applied_trade.name",
-            "applied_grade",
-            "quota_exempt_reason",
-            "status",
-            "submitted_at",
-        ]
+        column_list = column_export_list = ApplicationView.column_list  # the same columns as ours
+        column_labels = ApplicationView.column_labels
 
     admin = Admin(app, url="/")
     admin.add_view(StockView(Application, db, endpoint="stock"))
@@ -268,21 +260,26 @@ def export_floor():
     import psycopg
     import xlsxwriter
 
+    from views.application_area import ApplicationView
+
+    # The SQL below selects these columns of the list, in its order; the headers are the list's labels.
+    selected = [
+        "worker.name",
+        "worker.id_number",
+        "unit.name",
+        "jurisdiction.name",
+        "applied_trade.name",
+        "applied_grade",
+        "quota_exempt_reason",
+        "status",
+        "submitted_at",
+    ]
+    assert selected == ApplicationView.column_list, "the floor's SQL no longer selects the list's columns"
+    headers = [ApplicationView.column_labels[name] for name in selected]
     path = "/tmp/gk-bench-floor.xlsx"
     start = time.perf_counter()
     workbook = xlsxwriter.Workbook(path, {"constant_memory": True})
     sheet = workbook.add_worksheet("考试资格申请")
-    headers = [
-        "姓名",
-        "身份证号码",
-        "单位",
-        "所在区县",
-        "申报工种",
-        "申报等级",
-        "不受岗位限额",
-        "申报状态",
-        "提交时间",
-    ]
     for c, h in enumerate(headers):
         sheet.write_string(0, c, h)
     sql = """
