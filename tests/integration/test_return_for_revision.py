@@ -457,3 +457,59 @@ def test_history_lists_every_round(world):
         ("resubmit", None),
     ]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ApplicationRevision)) == 2
+
+
+def test_a_return_racing_an_approval_exactly_one_lands(app, world):
+    """Two reviewers of the step on two connections: one returns, the other approves, at the same moment."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("row-level concurrency is proven on PostgreSQL (SQLite serialises writers)")
+    import threading
+
+    from tests.factories import add_user
+
+    _unit, application = submitted(world, "race")
+    add_material(application)
+    second = add_user("yuzhong_hr2", world.users[enums.DISTRICT_HR].organisation)
+    db.session.commit()
+    first_id, second_id = world.users[enums.DISTRICT_HR].id, second.id
+    barrier = threading.Barrier(2)
+    results = {}
+
+    def act(user_id, run):
+        with app.app_context():
+            from models import User
+
+            user = db.session.get(User, user_id)
+            barrier.wait()
+            results[user_id] = run(user)
+
+    threads = [
+        threading.Thread(
+            target=act,
+            args=(first_id, lambda u: workflow.return_for_revision(u, [application.id], "退回", ["basic"])),
+        ),
+        threading.Thread(
+            target=act, args=(second_id, lambda u: workflow.decide(u, [application.id], "approve", "同意"))
+        ),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    done = [r for r in results.values() if r.done]
+    refused = [r for r in results.values() if r.refused]
+    assert len(done) == 1 and len(refused) == 1
+    reason = refused[0].refused[0][2]
+    assert reason in ("该记录已被他人处理或状态已变化，请刷新后查看",) or reason.endswith("不在您的审核环节")
+    decisions = db.session.scalars(
+        sa.select(ApplicationReview.action).where(
+            ApplicationReview.application_id == application.id, ApplicationReview.action != "submit"
+        )
+    ).all()
+    assert decisions == [done[0].action]
+    rounds = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(ApplicationRevision)
+        .where(ApplicationRevision.application_id == application.id)
+    )
+    assert rounds == (1 if done[0].action == "return_for_revision" else 0)
