@@ -39,6 +39,32 @@ class Jurisdiction(db.Model):
         return self.name if self.active else f"{self.name}（已撤销）"
 
 
+# The one set of labels of an organisation's fields: lists, exports, forms, details and the checks' messages.
+ORGANISATION_LABELS = {
+    "name": "单位名称",
+    "uscc": "统一社会信用代码",
+    "kind": "机构类型",
+    "org_category": "组织类别",
+    "jurisdiction": "所在区县",
+    "jurisdiction.name": "所在区县",
+    "supervisor": "主管部门",
+    "address": "单位地址",
+    "postcode": "邮编",
+    "contact_person": "联系人",
+    "contact_phone": "联系电话",
+    "active": "启用",
+    "self_registered": "自行注册",
+    "created_at": "创建时间",
+    "is_supervisor": "可作为主管部门",
+    "identity_status": "信息审核状态",
+    "identity_submitted_at": "提交审核时间",
+    "identity_decided_at": "审核时间",
+    "identity_decided_by": "审核机构",
+    "identity_opinion": "审核意见",
+    "identity_changes": "待审核内容",
+}
+
+
 class Organisation(db.Model):
     """机构: a unit (法人单位) or a staff body. Its ``kind`` is the role of all its users."""
 
@@ -99,18 +125,22 @@ class Organisation(db.Model):
         """Chinese names of the 单位基本信息 fields still empty (units only; staff bodies need none)."""
         if self.kind != enums.UNIT:
             return []
-        required = {
-            "name": "单位名称",
-            "uscc": "统一社会信用代码",
-            "org_category": "组织类别",
-            "jurisdiction_id": "所在区县",
-            "address": "单位地址",
-            "postcode": "邮编",
-            "contact_person": "联系人",
-            "contact_phone": "联系电话",
-        }
         # 主管部门 is not required: a unit that is itself a 主管部门 (市教委, 区教委 …) has none above it.
-        return [label for attr, label in required.items() if not getattr(self, attr)]
+        required = (
+            "name",
+            "uscc",
+            "org_category",
+            "jurisdiction",
+            "address",
+            "postcode",
+            "contact_person",
+            "contact_phone",
+        )
+        return [
+            ORGANISATION_LABELS[name]
+            for name in required
+            if not getattr(self, f"{name}_id" if name == "jurisdiction" else name)
+        ]
 
     @property
     def profile_complete(self) -> bool:

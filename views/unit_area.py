@@ -31,6 +31,7 @@ from models import (
     WorkHistory,
     enums,
 )
+from models.org import ORGANISATION_LABELS
 from views import pickers
 from views.base import SecureModelView, every_row, searched, send_temporary_file
 from views.unit_forms import NAME_FIELD_ARGS, UnitIdentityFormMixin, own_supervisor_candidates
@@ -49,29 +50,7 @@ ORG_PROFILE_COLUMNS = (
     "contact_person",
     "contact_phone",
 )
-ORG_LABELS = {
-    "name": "单位名称",
-    "uscc": "统一社会信用代码",
-    "kind": "机构类型",
-    "org_category": "组织类别",
-    "jurisdiction": "所在区县",
-    "jurisdiction.name": "所在区县",
-    "supervisor": "主管部门",
-    "address": "单位地址",
-    "postcode": "邮编",
-    "contact_person": "联系人",
-    "contact_phone": "联系电话",
-    "active": "启用",
-    "self_registered": "自行注册",
-    "created_at": "创建时间",
-    "is_supervisor": "可作为主管部门",
-    "identity_status": "信息审核状态",
-    "identity_submitted_at": "提交审核时间",
-    "identity_decided_at": "审核时间",
-    "identity_decided_by": "审核机构",
-    "identity_opinion": "审核意见",
-    "identity_changes": "待审核内容",
-}
+ORG_LABELS = ORGANISATION_LABELS
 
 
 class UnitProfileView(UnitIdentityFormMixin, SecureModelView):

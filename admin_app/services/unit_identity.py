@@ -19,15 +19,12 @@ from admin_app.extensions import db
 from admin_app.services import audit
 from admin_app.services.unit_names import unit_name_key
 from models import Jurisdiction, Organisation, enums
-from models.org import NAME_KEY_INDEX, utcnow
+from models.org import NAME_KEY_INDEX, ORGANISATION_LABELS, utcnow
 
 # The fields the reviewing authority confirms (attribute -> label); nothing else needs confirmation.
 IDENTITY_FIELDS = {
-    "name": "单位名称",
-    "uscc": "统一社会信用代码",
-    "org_category": "组织类别",
-    "jurisdiction_id": "所在区县",
-    "supervisor_id": "主管部门",
+    attr: ORGANISATION_LABELS[attr.removesuffix("_id")]
+    for attr in ("name", "uscc", "org_category", "jurisdiction_id", "supervisor_id")
 }
 # The form fields a unit may not change while its confirmation waits (relations by their form names).
 LOCKED_FORM_FIELDS = ("name", "org_category", "jurisdiction", "supervisor")
