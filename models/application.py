@@ -56,6 +56,16 @@ class Application(db.Model):
         ),
         sa.Index("ix_application_unit_order", "unit_id", "id", postgresql_include=["worker_id"]),
         sa.Index("ix_application_status_submitted", "status", "submitted_at", "id"),
+        # What a registration copies, as the key its one foreign key refers to (migration 0014).
+        sa.Index(
+            "uq_application_registration_key",
+            "id",
+            "batch_id",
+            "worker_id",
+            "unit_id",
+            "applied_trade_id",
+            unique=True,
+        ),
         sa.CheckConstraint("applied_grade BETWEEN 1 AND 5", name="grade"),
     )
 

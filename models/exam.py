@@ -20,6 +20,21 @@ class Registration(db.Model):
     __tablename__ = "registration"
     __table_args__ = (
         sa.UniqueConstraint("batch_id", "ticket_number"),
+        # Batch, worker, unit and 工种 are the application's, checked by one key (one look-up per row when
+        # the final approval creates thousands; the referred rows exist through the application's own keys);
+        # a correction of the application's carries over (migration 0014).
+        sa.ForeignKeyConstraint(
+            ["application_id", "batch_id", "worker_id", "unit_id", "applied_trade_id"],
+            [
+                "application.id",
+                "application.batch_id",
+                "application.worker_id",
+                "application.unit_id",
+                "application.applied_trade_id",
+            ],
+            name="fk_registration_application_id_application",
+            onupdate="CASCADE",
+        ),
         sa.Index("ix_registration_batch_status", "batch_id", "status"),
         sa.Index("ix_registration_jurisdiction_status", "jurisdiction_id", "status"),
         sa.Index(
@@ -44,16 +59,14 @@ class Registration(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    application_id: Mapped[int] = mapped_column(sa.ForeignKey("application.id"), unique=True)
-    batch_id: Mapped[int] = mapped_column(sa.ForeignKey("exam_batch.id"))
-    worker_id: Mapped[int] = mapped_column(sa.ForeignKey("worker.id"), index=True)
+    application_id: Mapped[int] = mapped_column(unique=True)
+    batch_id: Mapped[int] = mapped_column()
+    worker_id: Mapped[int] = mapped_column(index=True)
     # Snapshots copied from the application (scope and filters).
-    unit_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("organisation.id")
-    )  # indexed by ix_registration_unit_order
+    unit_id: Mapped[int] = mapped_column()  # indexed by ix_registration_unit_order
     jurisdiction_id: Mapped[int | None] = mapped_column(sa.ForeignKey("jurisdiction.id"))
     org_category: Mapped[str | None] = mapped_column(sa.String(20))
-    applied_trade_id: Mapped[int] = mapped_column(sa.ForeignKey("trade.id"))
+    applied_trade_id: Mapped[int] = mapped_column()
     applied_grade: Mapped[int] = mapped_column()
 
     # 考试报名
@@ -104,12 +117,22 @@ class Registration(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    application: Mapped[Application] = relationship()
-    batch: Mapped[ExamBatch] = relationship()
-    worker: Mapped[Worker] = relationship()
-    unit: Mapped[Organisation] = relationship(foreign_keys=[unit_id])
+    application: Mapped[Application] = relationship(
+        primaryjoin=lambda: Registration.application_id == Application.id, foreign_keys=[application_id]
+    )
+    batch: Mapped[ExamBatch] = relationship(
+        primaryjoin=lambda: Registration.batch_id == ExamBatch.id, foreign_keys=[batch_id]
+    )
+    worker: Mapped[Worker] = relationship(
+        primaryjoin=lambda: Registration.worker_id == Worker.id, foreign_keys=[worker_id]
+    )
+    unit: Mapped[Organisation] = relationship(
+        primaryjoin=lambda: Registration.unit_id == Organisation.id, foreign_keys=[unit_id]
+    )
     jurisdiction: Mapped[Jurisdiction | None] = relationship()
-    applied_trade: Mapped[Trade] = relationship()
+    applied_trade: Mapped[Trade] = relationship(
+        primaryjoin=lambda: Registration.applied_trade_id == Trade.id, foreign_keys=[applied_trade_id]
+    )
     recognised_by: Mapped[Organisation | None] = relationship(foreign_keys=[recognised_by_id])
 
     def __str__(self) -> str:

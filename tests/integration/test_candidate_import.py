@@ -23,8 +23,8 @@ def candidates(world, n=2):
         regs.append(reg)
         if unit is None:
             unit = u
-        else:  # same unit for all: move the registration (test data only)
-            reg.unit_id = unit.id
+        else:  # same unit for all: move the application and its registration (test data only)
+            reg.application.unit_id = reg.unit_id = unit.id
             reg.worker.unit_id = unit.id
     db.session.commit()
     return unit, regs
