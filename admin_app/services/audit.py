@@ -52,8 +52,8 @@ def client_ip() -> str | None:
     return actor.ip if actor is not None else None
 
 
-def row_digest(values: dict, prev_hash: str) -> str:
-    """The hash of one row: its fields (canonical JSON) and the previous row's hash."""
+def _canonical(values: dict) -> str:
+    """A row's hashed fields as canonical JSON (sorted keys, no spaces)."""
     payload = {field: values.get(field) for field in HASHED_FIELDS}
     created = payload["created_at"]
     if created is not None and not isinstance(created, str):
@@ -61,8 +61,27 @@ def row_digest(values: dict, prev_hash: str) -> str:
     for key in ("user_id", "organisation_id"):
         if payload[key] is not None:
             payload[key] = int(payload[key])
-    text = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def _chained(prev_hash: str, text: str) -> str:
     return hashlib.sha256((prev_hash + "|" + text).encode("utf-8")).hexdigest()
+
+
+def row_digest(values: dict, prev_hash: str) -> str:
+    """The hash of one row: its fields (canonical JSON) and the previous row's hash."""
+    return _chained(prev_hash, _canonical(values))
+
+
+_OBJECT = "\x00object_id\x00"  # stands for the object id in a canonical text made once for many rows
+
+
+def _canonical_around_object(values: dict) -> tuple[str, str] | None:
+    """The canonical text of ``values`` split where the object id goes: rows differing only in their object
+    id share it (bulk work), and text = before + json.dumps(object_id) + after, as ``_canonical`` writes it.
+    None if another field holds the stand-in too (then each row's text is made whole)."""
+    parts = _canonical({**values, "object_id": _OBJECT}).split(json.dumps(_OBJECT))
+    return (parts[0], parts[1]) if len(parts) == 2 else None
 
 
 def _chain_head() -> str:
@@ -160,11 +179,21 @@ def record_many(action: str, object_type: str, items: list[dict], *, user=None, 
         action=action,
         object_type=object_type,
     )
-    rows = []
+    # The JSON around the object id, made once for the rows whose other fields repeat (5,000 approvals: once):
+    # rest of a row -> None (seen once), (before, after), or False (the stand-in occurs elsewhere).
+    rows, texts = [], {}
     for item in items:
         values = {**common, **item, "object_id": str(item["object_id"])}
+        rest = tuple(pair for pair in item.items() if pair[0] != "object_id")
+        if rest in texts and texts[rest] is None:
+            texts[rest] = _canonical_around_object(values) or False
+        split = texts.setdefault(rest, None)
+        if split:
+            text = split[0] + json.dumps(values["object_id"], ensure_ascii=False) + split[1]
+        else:
+            text = _canonical(values)
         values["prev_hash"] = prev
-        values["row_hash"] = prev = row_digest(values, prev)
+        values["row_hash"] = prev = _chained(prev, text)
         rows.append(values)
     insert_rows(AuditLog.__table__, rows)  # COPY on PostgreSQL: no ORM work and no statement per row
     db.session.info["audit_head"] = prev
