@@ -234,6 +234,46 @@ def statistics_over_http(client, results, repeat):
     print(json.dumps(results[-1], ensure_ascii=False), flush=True)
 
 
+def submitted_at_filter(queue, limit: str) -> dict:
+    """URL arguments of the queue's 提交时间 "before" filter (in a request context)."""
+    from views.base import SecureModelView
+
+    index = next(
+        i
+        for i, f in enumerate(queue._filters)
+        if type(f).__name__ == "DateTimeSmallerFilter" and f.column.key == "submitted_at"
+    )
+    return SecureModelView.filter_url_args(queue, [(index, "", limit)])
+
+
+def first_rows_limit(year, grade, rows: int) -> str:
+    """The 提交时间 of the (``rows`` + 1)th application waiting at the 市工考办 in (year, grade) (in an app
+    context): filtering on "before it" takes the first ``rows`` (rows of one minute share a time)."""
+    import sqlalchemy as sa
+
+    from admin_app.extensions import db
+    from models import Application, ExamBatch
+
+    limit = db.session.scalar(
+        sa.select(Application.submitted_at)
+        .join(ExamBatch, ExamBatch.id == Application.batch_id)
+        .where(
+            Application.status == "pending_office",
+            ExamBatch.year == int(year),
+            Application.applied_grade == int(grade),
+        )
+        .order_by(Application.submitted_at)
+        .offset(rows)
+        .limit(1)
+    )
+    return limit.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def submitted_before(queue, year, grade, rows: int) -> dict:
+    """URL arguments taking the first ``rows`` applications of (year, grade) waiting at the 市工考办."""
+    return submitted_at_filter(queue, first_rows_limit(year, grade, rows))
+
+
 def bulk_sets(app, rows: int, count: int) -> list[tuple[int, str, str]]:
     """``count`` filters of ~``rows`` applications waiting at the 市工考办, each in a different (batch year,
     grade) set of a batch that is not archived: (year, grade, submitted_at limit). The 提交时间 filter takes
@@ -252,21 +292,9 @@ def bulk_sets(app, rows: int, count: int) -> list[tuple[int, str, str]]:
             .having(sa.func.count() >= rows)
             .order_by(ExamBatch.year.desc(), Application.applied_grade)
         ).all()
-        chosen = []
-        for year, grade, _count in waiting[:count]:
-            limit = db.session.scalar(
-                sa.select(Application.submitted_at)
-                .join(ExamBatch, ExamBatch.id == Application.batch_id)
-                .where(
-                    Application.status == "pending_office",
-                    ExamBatch.year == year,
-                    Application.applied_grade == grade,
-                )
-                .order_by(Application.submitted_at)
-                .offset(rows)
-                .limit(1)
-            )
-            chosen.append((year, str(grade), limit.strftime("%Y-%m-%d %H:%M:%S")))
+        chosen = [
+            (year, str(grade), first_rows_limit(year, grade, rows)) for year, grade, _count in waiting[:count]
+        ]
     return chosen
 
 
@@ -275,17 +303,10 @@ def bulk_over_http(client, queue, app, results, rows, count):
     gunicorn, as the browser does: the confirmation page (count, CSRF token), then the POST, timed from
     sending it to having read the whole result page. Per row: scope and state checked in the UPDATE, one
     history and one audit row, and (final step) the 考试报名 row. Consumes what it approves."""
-    from views.base import SecureModelView
-
     for year, grade, limit in bulk_sets(app, rows, count):
         with app.test_request_context("/"):
             flt = filter_args(queue, {"exam_batch.year": year, "application.applied_grade": grade})
-            index = next(
-                i
-                for i, f in enumerate(queue._filters)
-                if type(f).__name__ == "DateTimeSmallerFilter" and f.column.key == "submitted_at"
-            )
-            flt.update(SecureModelView.filter_url_args(queue, [(index, "", limit)]))
+            flt.update(submitted_at_filter(queue, limit))
         token, confirm = client.token("/review_queue/bulk/", params={"op": "approve", **flt})
         matching = re.search(r"全部 (\d+) 条", confirm)
         start = time.perf_counter()
