@@ -10,6 +10,16 @@ from pathlib import Path
 from admin_app.extensions import db
 from admin_app.services import audit, clock, unit_identity
 from admin_app.services.validators import resident_check_digit
+from admin_app.workflow.states import (
+    ApplicationState,
+    BatchState,
+    EvaluationState,
+    IdentityState,
+    RecognitionState,
+    RegistrationState,
+    ScoreResult,
+    pending,
+)
 from models import (
     AnnualAssessment,
     Application,
@@ -69,7 +79,7 @@ def add_unit(
     org = Organisation(
         name=name, kind=enums.UNIT, uscc=credit_code(), org_category=category, jurisdiction=jurisdiction
     )
-    org.identity_status = enums.IDENTITY_CONFIRMED if complete else enums.IDENTITY_NEW
+    org.identity_status = IdentityState.CONFIRMED if complete else IdentityState.NEW
     if complete:
         org.address = "重庆市某区某路1号"
         org.postcode = "400010"
@@ -169,7 +179,7 @@ def build_world() -> World:
         world.applications[key] = add_application(world, world.workers[key])
     # B's application waits at its 区县 step (沙坪坝) with an uploaded material.
     b = world.applications["B"]
-    b.status, b.route, b.step_index = "pending_district_hr", "district_hr", 0
+    b.status, b.route, b.step_index = pending(enums.DISTRICT_HR), enums.DISTRICT_HR, 0
     b.submitted_at = utcnow()
     add_material(b)
     # Each unit also has an approved application with its registration; B's has passed the exam and the
@@ -177,7 +187,9 @@ def build_world() -> World:
     for seq, key in enumerate(world.units, start=200):
         worker = add_worker(world.units[key], f"{key}考生", seq, world.trade, world.batch)
         db.session.flush()
-        approved = add_application(world, worker, grade=2 if key == "B" else 4, status="approved")
+        approved = add_application(
+            world, worker, grade=2 if key == "B" else 4, status=ApplicationState.APPROVED
+        )
         world.registrations[key] = add_registration(
             approved, stage="awaiting_recognition" if key == "B" else "new"
         )
@@ -199,27 +211,27 @@ def add_registration(app: Application, stage: str = "new") -> Registration:
         org_category=app.org_category,
         applied_trade_id=app.applied_trade_id,
         applied_grade=app.applied_grade,
-        status="unregistered",
+        status=RegistrationState.UNREGISTERED,
     )
     if stage == "awaiting_recognition":
-        reg.status = "registered"
+        reg.status = RegistrationState.REGISTERED
         reg.theory_score, reg.practice_score, reg.review_score = 80, 85, 90
-        reg.score_result = "pass"
+        reg.score_result = ScoreResult.PASS
         reg.scores_entered_at = utcnow()
-        reg.evaluation_status = "passed"
+        reg.evaluation_status = EvaluationState.PASSED
         reg.vote_expected, reg.vote_present, reg.vote_yes, reg.vote_no, reg.vote_abstain = 9, 7, 6, 1, 0
-        reg.recognition_status = "pending"
+        reg.recognition_status = RecognitionState.PENDING
         reg.photo_name, reg.photo_stored = "照片.png", store_test_file(f"photos/test/{app.id}.png", PNG)
         reg.photo_content_type = "image/png"
     db.session.add(reg)
     db.session.flush()
-    if reg.status == "registered":
+    if reg.status == RegistrationState.REGISTERED:
         reg.ticket_number = f"2021{reg.applied_grade}{reg.id:06d}"
         db.session.flush()
     return reg
 
 
-def add_batch(year: int, state: str = "not_open") -> ExamBatch:
+def add_batch(year: int, state: str = BatchState.NOT_OPEN) -> ExamBatch:
     """A batch of ``year`` with the notice's calendar moved to that year (no route table)."""
     batch = ExamBatch(
         year=year,
@@ -249,7 +261,7 @@ def add_application(world: World, worker: Worker, grade: int = 3, **kw) -> Appli
         "publicity_start": date(2021, 6, 1),
         "publicity_end": date(2021, 6, 7),
         "publicity_result": "no_objection",
-        "status": "draft",
+        "status": ApplicationState.DRAFT,
     }
     app = Application(**{**fields, **kw})
     db.session.add(app)

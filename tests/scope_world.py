@@ -18,6 +18,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from admin_app.extensions import db
+from admin_app.workflow.states import ApplicationState, IdentityState, RegistrationState, pending, step_role
 from models import (
     Application,
     AuditLog,
@@ -62,8 +63,9 @@ USERNAMES = (
 )
 
 
-def _submitted(app: Application, status: str, route: str) -> Application:
-    app.status, app.route, app.step_index, app.submitted_at = status, route, 0, utcnow()
+def _submitted(app: Application, role: str) -> Application:
+    """Submitted on a one-step route, waiting at ``role``'s step."""
+    app.status, app.route, app.step_index, app.submitted_at = pending(role), role, 0, utcnow()
     return app
 
 
@@ -90,36 +92,39 @@ def build_inscope_world(world):
     for key in ("E", "M"):
         db.session.add(PostSetting(unit=world.units[key], batch=world.batch, grade=3, approved_posts=2))
     add_application(world, rows["戊草稿"])
-    add_material(_submitted(add_application(world, rows["戊待审"]), "pending_district_hr", "district_hr"))
-    moved = _submitted(add_application(world, rows["己待审"]), "pending_district_hr", "district_hr")
+    add_material(_submitted(add_application(world, rows["戊待审"]), enums.DISTRICT_HR))
+    moved = _submitted(add_application(world, rows["己待审"]), enums.DISTRICT_HR)
     add_material(moved)
     ready = add_registration(
-        add_application(world, rows["戊待认定"], grade=4, status="approved"), "awaiting_recognition"
+        add_application(world, rows["戊待认定"], grade=4, status=ApplicationState.APPROVED),
+        "awaiting_recognition",
     )
     ready.id_copy_name, ready.id_copy_content_type = "身份证.pdf", "application/pdf"
     ready.id_copy_stored = store_test_file(f"id/test/{ready.id}.pdf", b"%PDF-1.4 id")
-    done = add_registration(add_application(world, rows["戊已报名"], grade=4, status="approved"))
-    done.status, done.ticket_number = "registered", f"20214{done.id:06d}"
+    done = add_registration(
+        add_application(world, rows["戊已报名"], grade=4, status=ApplicationState.APPROVED)
+    )
+    done.status, done.ticket_number = RegistrationState.REGISTERED, f"20214{done.id:06d}"
 
     b_worker = add_worker(world.units["B"], "乙待认定", seq + 1, world.trade, world.batch)
     a_worker = add_worker(world.units["A"], "甲党群步", seq + 2, world.trade, world.batch)
     b_office = add_worker(world.units["B"], "乙待办", seq + 3, world.trade, world.batch)
     db.session.flush()
     disguised = add_registration(
-        add_application(world, b_worker, grade=4, status="approved"), "awaiting_recognition"
+        add_application(world, b_worker, grade=4, status=ApplicationState.APPROVED), "awaiting_recognition"
     )
     disguised.photo_name = "evil.html"  # PNG bytes under a page's name: served as what it is, never as a page
     evil = add_material(world.applications["A"], PNG)
     evil.original_name, evil.content_type = "evil.html", "image/png"
-    add_material(_submitted(add_application(world, a_worker), "pending_party_org", "party_org"))
-    add_material(_submitted(add_application(world, b_office), "pending_office", "office"))
+    add_material(_submitted(add_application(world, a_worker), enums.PARTY_ORG))
+    add_material(_submitted(add_application(world, b_office), enums.OFFICE))
     # 单位信息审核 waiting: a 区县属 unit in 渝中区 and one in 沙坪坝区 (their bureaus'), a 市属 one (the office's).
     for name, code, category in (
         ("庚单位（渝中待审）", "500103", enums.CAT_DISTRICT),
         ("辛单位（沙坪坝待审）", "500106", enums.CAT_DISTRICT),
         ("壬单位（市属待审）", "500103", enums.CAT_CITY_OTHER),
     ):
-        add_unit(name, js[code], category=category).identity_status = enums.IDENTITY_PENDING
+        add_unit(name, js[code], category=category).identity_status = IdentityState.PENDING
     # 己单位 moves to 沙坪坝区 after submitting: its application keeps 渝中区 (the snapshot).
     m.jurisdiction = js["500106"]
     db.session.commit()
@@ -174,7 +179,7 @@ def _everything(v, row) -> bool:
     return v.role == enums.ADMIN
 
 
-IDENTITY_LISTED = {enums.IDENTITY_PENDING, enums.IDENTITY_CONFIRMED, enums.IDENTITY_RETURNED}
+IDENTITY_LISTED = {IdentityState.PENDING, IdentityState.CONFIRMED, IdentityState.RETURNED}
 
 
 def reviews_identity(v: Viewer, org) -> bool:
@@ -203,9 +208,9 @@ LISTS = {
     "unitprofile": (Organisation, lambda v, r: v.role == enums.UNIT and r.id == v.organisation_id),
     "messages": (Notification, lambda v, r: v.role == enums.UNIT and r.organisation_id == v.organisation_id),
     "applications": (Application, sees_snapshot),
-    "review_queue": (Application, lambda v, r: sees_snapshot(v, r) and r.status == f"pending_{v.role}"),
+    "review_queue": (Application, lambda v, r: sees_snapshot(v, r) and step_role(r.status) == v.role),
     "registrations": (Registration, sees_snapshot),
-    "scores": (Registration, lambda v, r: sees_snapshot(v, r) and r.status == "registered"),
+    "scores": (Registration, lambda v, r: sees_snapshot(v, r) and r.status == RegistrationState.REGISTERED),
     "evaluations": (Registration, lambda v, r: sees_snapshot(v, r) and r.evaluation_status is not None),
     "recognitions": (Registration, lambda v, r: sees_snapshot(v, r) and r.recognition_status is not None),
     "unitreview": (Organisation, reviews_identity),

@@ -3,6 +3,7 @@
 
 import re
 
+from admin_app.workflow.states import ApplicationState
 from tests.e2e.test_application_flow import fill_application
 from tests.e2e.test_menus import login
 
@@ -30,14 +31,14 @@ def approved_application(page, live_server, tmp_path):
         from models import Application
 
         status = db.session.get(Application, int(app_id)).status
-    if status == "draft":
+    if status == ApplicationState.DRAFT:
         page.goto(f"{live_server}/applications/?search=王技能")
         page.check(f"input.action-checkbox[value='{app_id}']")
         page.click("text=选中的")
         page.click("a[data-gk-action='submit']")
         page.wait_for_load_state("networkidle")
-        status = "pending_district_hr"
-    if status == "pending_district_hr":
+        status = ApplicationState.PENDING_DISTRICT_HR
+    if status == ApplicationState.PENDING_DISTRICT_HR:
         login(page, live_server, "yuzhong_hr")
         page.goto(f"{live_server}/review_queue/details/?id={app_id}")
         pdf = tmp_path / "材料.pdf"
@@ -47,8 +48,8 @@ def approved_application(page, live_server, tmp_path):
         page.wait_for_load_state("networkidle")
         page.click("button[value=approve]")
         page.wait_for_load_state("networkidle")
-        status = "pending_office"
-    if status == "pending_office":
+        status = ApplicationState.PENDING_OFFICE
+    if status == ApplicationState.PENDING_OFFICE:
         login(page, live_server, "office")
         page.goto(f"{live_server}/review_queue/details/?id={app_id}")
         page.click("button[value=approve]")

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from admin_app.extensions import db
 from admin_app.services import workflow
 from admin_app.workflow import applications as application_stage
+from admin_app.workflow.states import ApplicationState, pending
 from models import (
     Application,
     ApplicationReview,
@@ -80,14 +81,14 @@ def test_each_route_of_the_notice_end_to_end(world, category, grade, chain):
     db.session.expire_all()
     assert app.route == ",".join(chain)
     for role in chain:
-        assert app.status == workflow.pending(role)
+        assert app.status == pending(role)
         # Another review role cannot take this step.
         other = next(r for r in enums.REVIEW_ROLES if r != role and r in world.users)
         assert not workflow.decide(world.users[other], [app.id], "approve", None).done
         result = approve_with_material(world, app, role)
         assert result.done, result.refused
         db.session.expire_all()
-    assert app.status == workflow.APPROVED and app.decided_at is not None
+    assert app.status == ApplicationState.APPROVED and app.decided_at is not None
     history = db.session.scalars(
         sa.select(ApplicationReview).where(ApplicationReview.application_id == app.id)
     ).all()
@@ -109,7 +110,7 @@ def test_route_table_is_data_and_edits_do_not_move_applications_in_flight(world)
     rule.steps = "city_hr,office"
     db.session.commit()
     db.session.expire_all()
-    assert app.route == "office" and app.status == workflow.pending(enums.OFFICE)
+    assert app.route == "office" and app.status == pending(enums.OFFICE)
     _unit2, app2 = fresh(world, "y", enums.CAT_INSTITUTION, seq=101)
     workflow.submit(_unit2.users[0], [app2.id])
     db.session.expire_all()
@@ -127,13 +128,13 @@ def test_first_reviewer_needs_materials_and_reject_needs_opinion(world):
     result = workflow.decide(hr, [app.id], "reject", "公示材料不全")
     assert result.done
     db.session.expire_all()
-    assert app.status == workflow.REJECTED
+    assert app.status == ApplicationState.REJECTED
     # The flow has ended: no further decision lands.
     assert not workflow.decide(hr, [app.id], "approve", None).done
     last = db.session.scalars(
         sa.select(ApplicationReview).where(ApplicationReview.application_id == app.id)
     ).all()[-1]
-    assert last.opinion == "公示材料不全" and last.to_status == workflow.REJECTED
+    assert last.opinion == "公示材料不全" and last.to_status == ApplicationState.REJECTED
 
 
 def test_reviewers_outside_jurisdiction_are_refused(world):
@@ -188,8 +189,8 @@ def test_bulk_decision_over_mixed_rows(world):
     assert "待提交" in reasons[draft]
     assert "不在您的审核范围内" in reasons[outside] and "不在您的审核范围内" in reasons[999999]
     db.session.expire_all()
-    assert db.session.get(Application, no_material).status == workflow.pending(enums.DISTRICT_HR)
-    assert db.session.get(Application, draft).status == workflow.DRAFT
+    assert db.session.get(Application, no_material).status == pending(enums.DISTRICT_HR)
+    assert db.session.get(Application, draft).status == ApplicationState.DRAFT
 
 
 def test_submission_refuses_blocking_rows_with_reasons_and_counts_the_quota(world):
@@ -215,7 +216,7 @@ def test_submission_refuses_blocking_rows_with_reasons_and_counts_the_quota(worl
     assert "年度考核" in reasons[bad.id]
     db.session.expire_all()
     assert db.session.get(Application, third.id).quota_exempt_reason == "three_excellent"
-    assert db.session.get(Application, second.id).status == workflow.DRAFT
+    assert db.session.get(Application, second.id).status == ApplicationState.DRAFT
     # Submitting again is refused, not doubled.
     again = workflow.submit(unit.users[0], [first.id])
     assert not again.done and "不能重复提交" in again.refused[0][2]
@@ -366,9 +367,9 @@ def test_bulk_on_all_rows_matching_the_filter(client, world, monkeypatch):
     assert '成功 <strong class="text-success">1</strong>' in body
     db.session.expire_all()
     assert [a.status for a in apps] == [
-        workflow.pending(enums.DISTRICT_HR),
-        workflow.REJECTED,
-        workflow.pending(enums.DISTRICT_HR),
+        pending(enums.DISTRICT_HR),
+        ApplicationState.REJECTED,
+        pending(enums.DISTRICT_HR),
     ]
     # Without search: all remaining matching rows of the queue. The result page names the first
     # DONE_SHOWN of the rows done and counts the rest.
@@ -467,7 +468,10 @@ def test_history_is_consistent_after_everything(world):
     ).all()
     for before, after in zip(reviews, reviews[1:], strict=False):
         assert before.to_status == after.from_status
-    assert reviews[0].from_status == workflow.DRAFT and reviews[-1].to_status == workflow.APPROVED
+    assert (
+        reviews[0].from_status == ApplicationState.DRAFT
+        and reviews[-1].to_status == ApplicationState.APPROVED
+    )
 
 
 def test_a_failure_in_one_group_keeps_the_groups_already_done(world, monkeypatch):
@@ -495,8 +499,8 @@ def test_a_failure_in_one_group_keeps_the_groups_already_done(world, monkeypatch
     db.session.expire_all()
     done_id = result.done[0][0]
     failed_id = result.refused[0][0]
-    assert db.session.get(Application, done_id).status == workflow.APPROVED
-    assert db.session.get(Application, failed_id).status == workflow.pending(enums.OFFICE)
+    assert db.session.get(Application, done_id).status == ApplicationState.APPROVED
+    assert db.session.get(Application, failed_id).status == pending(enums.OFFICE)
     # Nothing half-written for the failed one: no review row for its office step.
     reviews = db.session.scalars(
         sa.select(ApplicationReview).where(

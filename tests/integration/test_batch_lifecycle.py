@@ -10,6 +10,7 @@ from admin_app.extensions import db
 from admin_app.services import clock, materials, workflow
 from admin_app.services.candidate_import import ImportEntry
 from admin_app.services.validators import InvalidInput
+from admin_app.workflow.states import ApplicationState, BatchState, ExamCategory, RegistrationState
 from models import Application, AuditLog, ExamBatch, PostSetting, Registration, RouteRule, enums
 from tests.conftest import login, snapshot_database
 from tests.factories import add_material
@@ -41,7 +42,7 @@ def test_next_years_batch_copies_rules_and_routes(client, world):
     assert "已创建“2022年度（渝人工考〔2022〕1号）”（未开放）" in page
 
     new = db.session.scalar(sa.select(ExamBatch).where(ExamBatch.year == 2022))
-    assert new.state == "not_open"
+    assert new.state == BatchState.NOT_OPEN
     assert new.name == source.name.replace("2021", "2022")
     assert new.cutoff_date == date(2021, 12, 31)
     assert new.apply_deadline == source.apply_deadline.replace(year=source.apply_deadline.year + 1)
@@ -102,16 +103,16 @@ def test_open_close_archive(client, world):
     page = batch_action(client, "open_batch", current.id).get_data(as_text=True)
     assert "当前状态为“已归档”，不能开放申报" in page
     db.session.expire_all()
-    assert (current.state, new.state) == ("archived", "open")
+    assert (current.state, new.state) == (BatchState.ARCHIVED, BatchState.OPEN)
     moves = db.session.execute(
         sa.select(AuditLog.action, AuditLog.from_state, AuditLog.to_state)
         .where(AuditLog.object_type == "ExamBatch")
         .order_by(AuditLog.id)
     ).all()
     assert [tuple(m) for m in moves if m.action != "batch_created_from"] == [
-        ("close_batch", "open", "closed"),
-        ("open_batch", "not_open", "open"),
-        ("archive_batch", "closed", "archived"),
+        ("close_batch", BatchState.OPEN, BatchState.CLOSED),
+        ("open_batch", BatchState.NOT_OPEN, BatchState.OPEN),
+        ("archive_batch", BatchState.CLOSED, BatchState.ARCHIVED),
     ]
 
 
@@ -142,7 +143,7 @@ def test_no_submission_after_the_deadline_unless_within_grace(world):
     result = workflow.submit(user, [app.id])
     assert not result.done
     assert f"已于{world.batch.apply_deadline.isoformat()}截止申报" in result.refused[0][2]
-    assert db.session.get(Application, app.id).status == workflow.DRAFT
+    assert db.session.get(Application, app.id).status == ApplicationState.DRAFT
 
     world.batch.grace_days = 1  # grace ended yesterday
     db.session.commit()
@@ -175,7 +176,7 @@ def archived(world):
     沙坪坝 — as a batch archived before the 未办结 guard existed would be: the read-only rule must hold even
     then, so the state is set directly here."""
     add_material(world.applications["B"])
-    world.batch.state = "archived"
+    world.batch.state = BatchState.ARCHIVED
     db.session.commit()
     db.session.expire_all()
     return world
@@ -204,13 +205,13 @@ def test_archived_batch_refuses_every_workflow_step(archived):
             regs["A"],
             phone="13800000000",
             voluntary_training=False,
-            exam_category="both",
+            exam_category=ExamCategory.BOTH,
             remarks=None,
         ),
         lambda: materials.attach(w.users["district_hr_b"], w.applications["B"], None),
         lambda: workflow.record_veteran_decision(w.users["district_hr_b"], w.applications["B"], "比照"),
         lambda: workflow.register_imported(
-            w.users["unit"], [ImportEntry(regs["A"].id, "13800000000", False, "both", None)]
+            w.users["unit"], [ImportEntry(regs["A"].id, "13800000000", False, ExamCategory.BOTH, None)]
         ),
     ):
         with pytest.raises(InvalidInput, match="考核批次已归档，只读"):
@@ -252,12 +253,12 @@ def test_archived_batch_is_read_only_in_every_form(client, archived):
     response = client.get(f"/registrations/register/?id={w.registrations['A'].id}", follow_redirects=True)
     client.post(
         f"/registrations/register/?id={w.registrations['A'].id}",
-        data={"phone": "13800000000", "exam_category": "both"},
+        data={"phone": "13800000000", "exam_category": ExamCategory.BOTH},
     )
     assert business_rows() == before
     # still readable
     assert client.get(f"/applications/details/?id={app_a.id}").status_code == 200
-    assert db.session.get(Registration, w.registrations["A"].id).status == "unregistered"
+    assert db.session.get(Registration, w.registrations["A"].id).status == RegistrationState.UNREGISTERED
 
 
 def test_no_new_application_after_the_deadline(client, world):

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from openpyxl import Workbook, load_workbook
 
 from admin_app.extensions import db
-from admin_app.services import workflow
+from admin_app.workflow.states import RegistrationState
 from models import Registration, enums
 from tests.conftest import login, text_of
 from tests.hostile_spreadsheets import HEADER  # the notice's 附表5 header, written once for the tests
@@ -112,7 +112,7 @@ def test_round_trip_template_filled_and_imported(client, world):
     body = text_of(upload(client, out.getvalue()))
     assert "已导入 2 名考生" in body
     db.session.expire_all()
-    assert [status_of(r) for r in regs] == [workflow.REG_PENDING] * 2
+    assert [status_of(r) for r in regs] == [RegistrationState.PENDING] * 2
     assert regs[0].registered_at is not None and regs[0].voluntary_training is True
 
 
@@ -183,7 +183,7 @@ def test_each_error_kind_is_reported_and_nothing_is_imported(client, world):
     ]:
         assert text in body, text
     db.session.expire_all()
-    assert status_of(good) == workflow.REG_UNREGISTERED  # all or nothing
+    assert status_of(good) == RegistrationState.UNREGISTERED  # all or nothing
     # The marked copy highlights the bad cells with comments.
     token = body.split("import/report.xlsx?token=")[1].split('"')[0]
     marked = load_workbook(
@@ -215,7 +215,7 @@ def test_xls_and_csv_renamed_xlsx_are_read(client, world):
     csv_text = ",".join(HEADER) + "\n" + ",".join(str(row_for(regs[1])[h]) for h in HEADER) + "\n"
     assert "已导入 1 名考生" in text_of(upload(client, csv_text.encode("gb18030"), "导出.xlsx"))
     db.session.expire_all()
-    assert [status_of(r) for r in regs] == [workflow.REG_PENDING] * 2
+    assert [status_of(r) for r in regs] == [RegistrationState.PENDING] * 2
 
 
 def test_unreadable_oversized_and_wrong_files_are_refused(client, world):
@@ -227,7 +227,7 @@ def test_unreadable_oversized_and_wrong_files_are_refused(client, world):
     assert "没有找到包含" in text_of(upload(client, xlsx([{"a": 1}], header=["甲", "乙"])))
     assert "没有需要导入的考生数据" in text_of(upload(client, xlsx([])))
     db.session.expire_all()
-    assert status_of(regs[0]) == workflow.REG_UNREGISTERED
+    assert status_of(regs[0]) == RegistrationState.UNREGISTERED
 
 
 def test_only_units_import(client, world):
@@ -256,4 +256,4 @@ def test_export_import_round_trip_with_the_prefilled_template(client, world):
     book.save(out)
     assert "已导入 3 名考生" in text_of(upload(client, out.getvalue()))
     db.session.expire_all()
-    assert {status_of(r) for r in regs} == {workflow.REG_PENDING}
+    assert {status_of(r) for r in regs} == {RegistrationState.PENDING}

@@ -11,6 +11,7 @@ import pytest
 from admin_app.config import ConfigError, load_config
 from admin_app.extensions import db
 from admin_app.services import clock, workflow
+from admin_app.workflow.states import ApplicationState
 from models import Application, enums
 from tests.integration.test_batch_lifecycle import fresh
 
@@ -77,7 +78,7 @@ def test_submission_at_half_past_midnight_beijing_after_the_deadline_is_refused(
     result = workflow.submit(unit.users[0], [app.id])
     assert not result.done
     assert "已于2026-07-23截止申报" in result.refused[0][2]
-    assert db.session.get(Application, app.id).status == workflow.DRAFT
+    assert db.session.get(Application, app.id).status == ApplicationState.DRAFT
 
     # Ten minutes before midnight in Beijing on the deadline day: accepted.
     at_beijing(monkeypatch, datetime(2026, 7, 23, 23, 50))

@@ -9,6 +9,7 @@ from sqlalchemy import exc as sa_exc
 
 from admin_app import errors
 from admin_app.extensions import db
+from admin_app.workflow.states import ApplicationState
 from models import AuditLog
 from tests.conftest import snapshot_database, text_of
 
@@ -109,11 +110,11 @@ def test_a_lost_connection_during_the_audit_copy_writes_nothing_and_answers_in_c
     for english in ENGLISH:
         assert english not in body
     assert snapshot_database() == before
-    assert db.session.get(Application, waiting.id).status == "pending_district_hr"
+    assert db.session.get(Application, waiting.id).status == ApplicationState.PENDING_DISTRICT_HR
     monkeypatch.undo()  # the same approval with the database back: it lands (the path reached the COPY)
     client.post("/review_queue/decide/", data={"op": "approve", "rowid": [waiting.id], "opinion": "同意"})
     db.session.expire_all()
-    assert db.session.get(Application, waiting.id).status != "pending_district_hr"
+    assert db.session.get(Application, waiting.id).status != ApplicationState.PENDING_DISTRICT_HR
 
 
 def test_an_error_page_that_cannot_render_falls_back_to_static_chinese(app, client, monkeypatch, caplog):

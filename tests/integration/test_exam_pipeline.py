@@ -10,6 +10,13 @@ from admin_app.extensions import db
 from admin_app.services import workflow
 from admin_app.services.eligibility import Vote
 from admin_app.services.validators import InvalidInput
+from admin_app.workflow.states import (
+    EvaluationState,
+    ExamCategory,
+    RecognitionState,
+    RegistrationState,
+    ScoreResult,
+)
 from models import AuditLog, Registration, Worker, enums
 from tests.conftest import login, text_of
 from tests.factories import PNG, add_material
@@ -54,7 +61,7 @@ def registered(world, key, **kw):
         reg,
         phone="13800001111",
         voluntary_training=True,
-        exam_category="both",
+        exam_category=ExamCategory.BOTH,
         remarks=None,
         photo=Upload(PNG, "照片.png"),
         id_copy=Upload(PDF, "身份证.pdf"),
@@ -71,7 +78,7 @@ def scores(reg_id, theory="80", practice="75.5", review=None, absent=False):
 
 def test_final_approval_creates_an_unregistered_row(world):
     _unit, app, reg = approved(world, "r1")
-    assert reg.status == workflow.REG_UNREGISTERED
+    assert reg.status == RegistrationState.UNREGISTERED
     assert (reg.unit_id, reg.applied_grade, reg.jurisdiction_id) == (
         app.unit_id,
         app.applied_grade,
@@ -84,7 +91,12 @@ def test_registration_form_checks_and_stamps_time(world):
     user = unit.users[0]
     with pytest.raises(InvalidInput, match="电子照片"):
         workflow.register(
-            user, reg, phone="13800001111", voluntary_training=False, exam_category="both", remarks=None
+            user,
+            reg,
+            phone="13800001111",
+            voluntary_training=False,
+            exam_category=ExamCategory.BOTH,
+            remarks=None,
         )
     with pytest.raises(InvalidInput, match="文件类型不符"):
         workflow.register(
@@ -92,7 +104,7 @@ def test_registration_form_checks_and_stamps_time(world):
             reg,
             phone="13800001111",
             voluntary_training=False,
-            exam_category="both",
+            exam_category=ExamCategory.BOTH,
             remarks=None,
             photo=Upload(PDF, "照片.jpg"),
             id_copy=Upload(PDF, "身份证.pdf"),
@@ -103,31 +115,38 @@ def test_registration_form_checks_and_stamps_time(world):
             reg,
             phone="123",
             voluntary_training=False,
-            exam_category="both",
+            exam_category=ExamCategory.BOTH,
             remarks=None,
             photo=Upload(PNG, "照片.png"),
             id_copy=Upload(PDF, "身份证.pdf"),
         )
     db.session.expire_all()
-    assert reg.status == workflow.REG_UNREGISTERED and reg.photo_stored is None
+    assert reg.status == RegistrationState.UNREGISTERED and reg.photo_stored is None
     workflow.register(
         user,
         reg,
         phone="13800001111",
         voluntary_training=True,
-        exam_category="theory",
+        exam_category=ExamCategory.THEORY,
         remarks="补考理论",
         photo=Upload(PNG, "照片.png"),
         id_copy=Upload(PDF, "身份证.pdf"),
     )
     db.session.expire_all()
     assert (
-        reg.status == workflow.REG_PENDING and reg.registered_at is not None and reg.exam_category == "theory"
+        reg.status == RegistrationState.PENDING
+        and reg.registered_at is not None
+        and reg.exam_category == ExamCategory.THEORY
     )
     # Double registration is refused.
     with pytest.raises(InvalidInput, match="不能报名"):
         workflow.register(
-            user, reg, phone="13800001111", voluntary_training=True, exam_category="both", remarks=None
+            user,
+            reg,
+            phone="13800001111",
+            voluntary_training=True,
+            exam_category=ExamCategory.BOTH,
+            remarks=None,
         )
     # Another unit cannot register this person.
     with pytest.raises(InvalidInput, match="本单位"):
@@ -136,7 +155,7 @@ def test_registration_form_checks_and_stamps_time(world):
             reg,
             phone="13800001111",
             voluntary_training=True,
-            exam_category="both",
+            exam_category=ExamCategory.BOTH,
             remarks=None,
         )
 
@@ -144,18 +163,18 @@ def test_registration_form_checks_and_stamps_time(world):
 def test_office_returns_with_reason_and_unit_fills_again(world):
     unit, _app, reg = approved(world, "r3")
     user = unit.users[0]
-    kw = dict(phone="13800001111", voluntary_training=False, exam_category="both", remarks=None)
+    kw = dict(phone="13800001111", voluntary_training=False, exam_category=ExamCategory.BOTH, remarks=None)
     workflow.register(user, reg, **kw, photo=Upload(PNG, "照片.png"), id_copy=Upload(PDF, "身份证.pdf"))
     office = world.users[enums.OFFICE]
     with pytest.raises(InvalidInput, match="退回原因"):
         workflow.return_registrations(office, [reg.id], " ")
     assert workflow.return_registrations(office, [reg.id], "照片不清晰").done
     db.session.expire_all()
-    assert reg.status == workflow.REG_RETURNED and reg.return_reason == "照片不清晰"
+    assert reg.status == RegistrationState.RETURNED and reg.return_reason == "照片不清晰"
     first_photo = reg.photo_stored
     workflow.register(user, reg, **kw, photo=Upload(PNG, "新照片.png"))  # the ID copy is kept
     db.session.expire_all()
-    assert reg.status == workflow.REG_PENDING and reg.return_reason is None
+    assert reg.status == RegistrationState.PENDING and reg.return_reason is None
     assert reg.photo_stored != first_photo and reg.photo_name == "新照片.png" and reg.id_copy_stored
 
 
@@ -166,7 +185,7 @@ def test_only_the_right_role_moves_each_stage(world):
         reg,
         phone="13800001111",
         voluntary_training=False,
-        exam_category="both",
+        exam_category=ExamCategory.BOTH,
         remarks=None,
         photo=Upload(PNG, "照片.png"),
         id_copy=Upload(PDF, "身份证.pdf"),
@@ -179,7 +198,7 @@ def test_only_the_right_role_moves_each_stage(world):
     result = workflow.confirm_fees(world.users[enums.CENTER], [reg.id], "SJ-2021-1")
     assert result.done
     db.session.expire_all()
-    assert reg.status == workflow.REG_DONE and reg.receipt_number == "SJ-2021-1"
+    assert reg.status == RegistrationState.REGISTERED and reg.receipt_number == "SJ-2021-1"
     assert reg.ticket_number == f"2021{reg.applied_grade}{reg.id:06d}" and reg.fee_amount is not None
 
 
@@ -192,7 +211,7 @@ def test_bulk_fee_confirmation_over_mixed_rows(world):
             reg,
             phone="13800001111",
             voluntary_training=False,
-            exam_category="both",
+            exam_category=ExamCategory.BOTH,
             remarks=None,
             photo=Upload(PNG, "照片.png"),
             id_copy=Upload(PDF, "身份证.pdf"),
@@ -237,17 +256,19 @@ def test_scores_pass_line_absent_and_corrections_logged(world):
     center = world.users[enums.CENTER]
     assert workflow.enter_scores(center, [scores(reg.id, "59.9", "90")]) == {}
     db.session.expire_all()
-    assert reg.score_result == "fail" and reg.recognition_status is None
+    assert reg.score_result == ScoreResult.FAIL and reg.recognition_status is None
     assert workflow.enter_scores(center, [scores(reg.id, "60", "60")]) == {}
     db.session.expire_all()
-    assert reg.score_result == "pass" and reg.recognition_status == "pending"
+    assert reg.score_result == ScoreResult.PASS and reg.recognition_status == RecognitionState.PENDING
     corrected = db.session.scalar(
         sa.select(AuditLog).where(AuditLog.action == "scores_corrected", AuditLog.object_id == str(reg.id))
     )
     assert corrected and '"before"' in corrected.detail and "59.9" in corrected.detail
     assert workflow.enter_scores(center, [scores(reg.id, None, None, absent=True)]) == {}
     db.session.expire_all()
-    assert reg.score_result == "absent" and reg.theory_score is None and reg.recognition_status is None
+    assert (
+        reg.score_result == ScoreResult.ABSENT and reg.theory_score is None and reg.recognition_status is None
+    )
 
 
 def test_scores_need_registration_and_are_frozen_after_recognition(world):
@@ -265,7 +286,7 @@ def test_evaluation_votes_validated_and_must_match_the_decision(world):
     center, office = world.users[enums.CENTER], world.users[enums.OFFICE]
     workflow.enter_scores(center, [scores(reg.id, "80", "80", review="80")])
     db.session.expire_all()
-    assert reg.evaluation_status == "pending" and reg.recognition_status is None
+    assert reg.evaluation_status == EvaluationState.PENDING and reg.recognition_status is None
     with pytest.raises(InvalidInput, match="之和须等于实到人数"):
         workflow.evaluate(office, [reg.id], "pass", Vote(9, 7, 5, 1, 0))
     with pytest.raises(InvalidInput, match="实到人数不能多于应到人数"):
@@ -282,7 +303,11 @@ def test_evaluation_votes_validated_and_must_match_the_decision(world):
     result = workflow.evaluate(office, [reg.id], "pass", Vote(9, 7, 5, 2, 0))
     assert result.done
     db.session.expire_all()
-    assert reg.evaluation_status == "passed" and reg.recognition_status == "pending" and reg.vote_yes == 5
+    assert (
+        reg.evaluation_status == EvaluationState.PASSED
+        and reg.recognition_status == RecognitionState.PENDING
+        and reg.vote_yes == 5
+    )
     assert not workflow.evaluate(office, [reg.id], "fail", Vote(9, 7, 0, 7, 0)).done  # decided already
 
 
@@ -319,7 +344,7 @@ def _full_pipeline(world, client, key, grade, seq):
     assert workflow.recognise(office, [reg.id], today=date(2021, 12, 20)).done
     db.session.expire_all()
     worker = db.session.get(Worker, app.worker_id)
-    assert reg.recognition_status == "recognised" and reg.certificate_number
+    assert reg.recognition_status == RecognitionState.RECOGNISED and reg.certificate_number
     assert worker.current_grade == grade and worker.current_grade_date == date(2021, 12, 1)
     assert (
         worker.certificate_number == reg.certificate_number
@@ -371,7 +396,7 @@ def test_registration_and_score_pages_through_the_web(world, client):
         f"/registrations/register/?id={reg.id}",
         data={
             "phone": "13800001111",
-            "exam_category": "both",
+            "exam_category": ExamCategory.BOTH,
             "photo": (io.BytesIO(b"not an image"), "照片.jpg"),
             "id_copy": (io.BytesIO(PDF), "身份证.pdf"),
         },
@@ -382,7 +407,7 @@ def test_registration_and_score_pages_through_the_web(world, client):
         f"/registrations/register/?id={reg.id}",
         data={
             "phone": "13800001111",
-            "exam_category": "both",
+            "exam_category": ExamCategory.BOTH,
             "voluntary_training": "y",
             "photo": (io.BytesIO(PNG), "照片.png"),
             "id_copy": (io.BytesIO(PDF), "身份证.pdf"),
@@ -423,7 +448,7 @@ def test_registration_and_score_pages_through_the_web(world, client):
     )
     assert good.status_code == 302
     db.session.expire_all()
-    assert float(reg.theory_score) == 85.0 and reg.score_result == "pass"
+    assert float(reg.theory_score) == 85.0 and reg.score_result == ScoreResult.PASS
     # Units see their own scores but cannot enter them.
     login(client, unit.users[0].username)
     assert "85.0" in text_of(client.get("/scores/"))

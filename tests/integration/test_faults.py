@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from admin_app import create_app
 from admin_app.extensions import db
 from admin_app.services import workflow
+from admin_app.workflow.states import ApplicationState
 from models import Application, enums
 from tests.conftest import login, text_of
 from tests.factories import add_material
@@ -88,7 +89,7 @@ def test_a_bulk_decision_saved_before_the_database_was_lost_shows_its_result(app
     assert NOT_SAVED not in body
     assert "以下操作已经保存" in body and "成功 1 条" in body and "lost申报人" in body
     db.session.expire_all()
-    assert db.session.get(Application, application.id).status == workflow.APPROVED
+    assert db.session.get(Application, application.id).status == ApplicationState.APPROVED
 
 
 def test_the_503_page_after_a_commit_says_the_work_was_saved(tmp_path):
@@ -129,4 +130,4 @@ def test_a_last_seen_write_before_the_loss_is_not_called_saved_work(app, client,
     assert response.status_code == 503
     assert NOT_SAVED in text_of(response) and "已经保存" not in text_of(response)
     db.session.expire_all()
-    assert db.session.get(Application, application.id).status != workflow.APPROVED
+    assert db.session.get(Application, application.id).status != ApplicationState.APPROVED

@@ -11,7 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from admin_app.extensions import db
-from admin_app.services import uploads, workflow
+from admin_app.services import uploads
+from admin_app.workflow.states import EvaluationState, ExamCategory, RecognitionState, RegistrationState
 from models import Material, Registration
 from tests.conftest import login, text_of
 from tests.integration.test_candidate_import import HEADER, xlsx
@@ -62,7 +63,7 @@ def test_disguised_photo_and_id_copy_are_served_as_detected_on_every_stage(app, 
         f"/registrations/register/?id={reg.id}",
         data={
             "phone": "13800001111",
-            "exam_category": "both",
+            "exam_category": ExamCategory.BOTH,
             "photo": (io.BytesIO(JPEG_PAGE), "evil.html"),
             "id_copy": (io.BytesIO(PDF_PAGE), "身份证复印件.html"),
         },
@@ -75,7 +76,11 @@ def test_disguised_photo_and_id_copy_are_served_as_detected_on_every_stage(app, 
     db.session.execute(
         sa.update(Registration)
         .where(Registration.id == reg.id)
-        .values(status=workflow.REG_DONE, evaluation_status="pending", recognition_status="pending")
+        .values(
+            status=RegistrationState.REGISTERED,
+            evaluation_status=EvaluationState.PENDING,
+            recognition_status=RecognitionState.PENDING,
+        )
     )
     db.session.commit()
 

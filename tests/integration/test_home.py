@@ -5,6 +5,7 @@ import re
 from datetime import timedelta
 
 from admin_app.extensions import db
+from admin_app.workflow.states import BatchState
 from tests.conftest import login
 from views.home import open_batch
 
@@ -62,10 +63,10 @@ def test_todo_counts_follow_the_work(client, world):
 
 def test_open_batch_days_left(world):
     batch = world.batch
-    assert batch.state == "open"
+    assert batch.state == BatchState.OPEN
     assert open_batch(batch.apply_deadline - timedelta(days=5))["days_left"] == 5
     assert open_batch(batch.apply_deadline + timedelta(days=1))["days_left"] == -1
-    batch.state = "closed"
+    batch.state = BatchState.CLOSED
     db.session.commit()
     assert open_batch() is None
 

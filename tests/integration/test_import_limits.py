@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 
 from admin_app.extensions import db
 from admin_app.services import workflow
+from admin_app.workflow.states import ExamCategory, RegistrationState
 from models import AuditLog, Registration
 from tests import hostile_spreadsheets as hostile
 from tests.conftest import login, snapshot_database, text_of
@@ -67,7 +68,7 @@ def test_the_row_limit_is_configuration_and_the_page_states_it(app, client, worl
     body = text_of(upload(client, xlsx([row_for(r) for r in regs])))
     assert "一次最多导入2行" in body and "未导入任何数据" in body
     db.session.expire_all()
-    assert {status_of(r) for r in regs} == {workflow.REG_UNREGISTERED}
+    assert {status_of(r) for r in regs} == {RegistrationState.UNREGISTERED}
     assert "已导入 2 名考生" in text_of(upload(client, xlsx([row_for(r) for r in regs[:2]])))
 
 
@@ -96,7 +97,7 @@ def test_a_csv_upload_with_problems_gets_a_marked_copy(client, world):
     remark = sheet.cell(3, HEADER.index("备注") + 1)
     assert remark.value.startswith("=HYPERLINK") and remark.data_type == "s"  # text, never a formula
     db.session.expire_all()
-    assert {status_of(r) for r in regs} == {workflow.REG_UNREGISTERED}
+    assert {status_of(r) for r in regs} == {RegistrationState.UNREGISTERED}
 
 
 def test_an_xls_upload_with_problems_gets_a_marked_copy(client, world):
@@ -126,7 +127,7 @@ def test_import_audits_each_rows_real_previous_state(client, world):
     db.session.expire_all()
     assert workflow.return_registrations(world.users["office"], [returned.id], "照片不清晰").done
     db.session.expire_all()
-    assert status_of(returned) == workflow.REG_RETURNED
+    assert status_of(returned) == RegistrationState.RETURNED
     assert "已导入 2 名考生" in text_of(upload(client, xlsx([row_for(returned), row_for(fresh)])))
     rows = db.session.execute(
         sa.select(AuditLog.object_id, AuditLog.from_state, AuditLog.to_state)
@@ -134,9 +135,9 @@ def test_import_audits_each_rows_real_previous_state(client, world):
         .order_by(AuditLog.id)
     ).all()
     assert rows == [
-        (str(returned.id), workflow.REG_UNREGISTERED, workflow.REG_PENDING),
-        (str(returned.id), workflow.REG_RETURNED, workflow.REG_PENDING),
-        (str(fresh.id), workflow.REG_UNREGISTERED, workflow.REG_PENDING),
+        (str(returned.id), RegistrationState.UNREGISTERED, RegistrationState.PENDING),
+        (str(returned.id), RegistrationState.RETURNED, RegistrationState.PENDING),
+        (str(fresh.id), RegistrationState.UNREGISTERED, RegistrationState.PENDING),
     ]
 
 
@@ -147,13 +148,17 @@ def test_an_import_row_whose_state_changed_since_the_check_is_not_registered(wor
 
     unit, regs = candidates(world, 2)
     entries = [
-        ImportEntry(regs[0].id, "13800001111", False, "both", None, workflow.REG_UNREGISTERED),
-        ImportEntry(regs[1].id, "13800001111", False, "both", None, workflow.REG_RETURNED),  # stale
+        ImportEntry(
+            regs[0].id, "13800001111", False, ExamCategory.BOTH, None, RegistrationState.UNREGISTERED
+        ),
+        ImportEntry(
+            regs[1].id, "13800001111", False, ExamCategory.BOTH, None, RegistrationState.RETURNED
+        ),  # stale
     ]
     with pytest.raises(InvalidInput, match="状态已变化"):
         workflow.register_imported(unit.users[0], entries)
     db.session.expire_all()
-    assert [status_of(r) for r in regs] == [workflow.REG_UNREGISTERED] * 2
+    assert [status_of(r) for r in regs] == [RegistrationState.UNREGISTERED] * 2
     assert not db.session.scalar(
         sa.select(sa.func.count()).select_from(AuditLog).where(AuditLog.action == "register")
     )
@@ -190,7 +195,7 @@ def test_the_server_answers_others_while_hostile_files_are_refused(app, client, 
         db.session.scalar(
             sa.select(sa.func.count())
             .select_from(Registration)
-            .where(Registration.status == workflow.REG_PENDING)
+            .where(Registration.status == RegistrationState.PENDING)
         )
         == 0
     )

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from admin_app.extensions import db
 from admin_app.services import workflow
+from admin_app.workflow.states import RegistrationState
 from models import Notification
 from tests.conftest import login
 
@@ -30,13 +31,13 @@ def test_rejection_tells_the_unit_with_the_opinion(world):
 
 def test_return_scores_and_recognition_tell_the_unit(world):
     reg = world.registrations["A"]
-    reg.status = workflow.REG_PENDING
+    reg.status = RegistrationState.PENDING
     db.session.commit()
     workflow.return_registrations(world.users["office"], [reg.id], "照片不清晰")
     assert messages(world.units["A"])[-1].kind == "registration_returned"
     assert "照片不清晰" in messages(world.units["A"])[-1].body
 
-    reg.status = workflow.REG_DONE
+    reg.status = RegistrationState.REGISTERED
     db.session.commit()
     problems = workflow.enter_scores(
         world.users["center"], [workflow.ScoreEntry(reg.id, "75", "80", None, False)]

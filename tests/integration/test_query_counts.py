@@ -3,6 +3,7 @@
 import sqlalchemy as sa
 
 from admin_app.extensions import db
+from admin_app.workflow.states import ApplicationState
 from tests.conftest import login
 from tests.factories import add_application, add_registration, add_worker
 from views.base import SecureModelView
@@ -26,8 +27,8 @@ def grow(world, n, start=0):
     for i in range(start, start + n):
         worker = add_worker(world.units["B"], f"增{i}", 900 + i, world.trade, world.batch)
         db.session.flush()
-        add_application(world, worker, status="pending_office", route="office")
-        approved = add_application(world, worker, status="approved", route="office")
+        add_application(world, worker, status=ApplicationState.PENDING_OFFICE, route="office")
+        approved = add_application(world, worker, status=ApplicationState.APPROVED, route="office")
         add_registration(approved, stage="awaiting_recognition")
     db.session.commit()
 

@@ -14,6 +14,7 @@ from flask_admin.contrib.sqla import ModelView
 
 from admin_app.extensions import db
 from admin_app.services import sessions
+from admin_app.workflow.states import ExamCategory
 from models import (
     Application,
     Notification,
@@ -224,7 +225,7 @@ def test_permission_matrix(app, client, world, role):
                         "theory": "99",
                         "practice": "99",
                         "phone": "13800000000",
-                        "exam_category": "both",
+                        "exam_category": ExamCategory.BOTH,
                         "file": (io.BytesIO(b"%PDF-1.4 x"), "x.pdf"),
                     }
                     response = client.post(url, query_string=args, data=data)

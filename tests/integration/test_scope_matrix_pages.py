@@ -15,6 +15,13 @@ from openpyxl import load_workbook
 
 from admin_app.extensions import db, limiter
 from admin_app.services import sessions
+from admin_app.workflow.states import (
+    ApplicationState,
+    EvaluationState,
+    IdentityState,
+    RecognitionState,
+    RegistrationState,
+)
 from models import Application, Organisation, Registration, UserSession, enums
 from tests.conftest import login
 from tests.scope_world import (
@@ -245,34 +252,38 @@ def _stage(column, value):
 
 
 def _identity_pending(v, org) -> bool:
-    return reviews_identity(v, org) and org.identity_status == enums.IDENTITY_PENDING
+    return reviews_identity(v, org) and org.identity_status == IdentityState.PENDING
 
 
 # The to-dos each role should find on 首页, counted from the rows (label as shown).
 TODOS = {
     enums.UNIT: {
-        "待提交的申请": (Application, _status("draft")),
-        "审核未通过的申请": (Application, _status("rejected")),
-        "待报名": (Registration, _status("unregistered")),
-        "已退回的报名": (Registration, _status("returned")),
+        "待提交的申请": (Application, _status(ApplicationState.DRAFT)),
+        "退回修改的申请": (Application, _status(ApplicationState.RETURNED)),
+        "审核未通过的申请": (Application, _status(ApplicationState.REJECTED)),
+        "待报名": (Registration, _status(RegistrationState.UNREGISTERED)),
+        "已退回的报名": (Registration, _status(RegistrationState.RETURNED)),
     },
     enums.DISTRICT_HR: {
-        "待我审核": (Application, _status("pending_district_hr")),
+        "待我审核": (Application, _status(ApplicationState.PENDING_DISTRICT_HR)),
         "待审核的单位信息": (Organisation, _identity_pending),
-        "待认定": (Registration, _stage("recognition_status", "pending")),
+        "待认定": (Registration, _stage("recognition_status", RecognitionState.PENDING)),
     },
-    enums.PARTY_ORG: {"待我审核": (Application, _status("pending_party_org"))},
-    enums.CITY_HR: {"待我审核": (Application, _status("pending_city_hr"))},
+    enums.PARTY_ORG: {"待我审核": (Application, _status(ApplicationState.PENDING_PARTY_ORG))},
+    enums.CITY_HR: {"待我审核": (Application, _status(ApplicationState.PENDING_CITY_HR))},
     enums.OFFICE: {
-        "待我审核": (Application, _status("pending_office")),
+        "待我审核": (Application, _status(ApplicationState.PENDING_OFFICE)),
         "待审核的单位信息": (Organisation, _identity_pending),
-        "待确认的报名": (Registration, _status("pending_confirm")),
-        "待评审": (Registration, _stage("evaluation_status", "pending")),
-        "待认定": (Registration, _stage("recognition_status", "pending")),
+        "待确认的报名": (Registration, _status(RegistrationState.PENDING)),
+        "待评审": (Registration, _stage("evaluation_status", EvaluationState.PENDING)),
+        "待认定": (Registration, _stage("recognition_status", RecognitionState.PENDING)),
     },
     enums.CENTER: {
-        "待缴费确认": (Registration, _status("pending_fee")),
-        "待录入成绩": (Registration, lambda v, r: _status("registered")(v, r) and r.score_result is None),
+        "待缴费确认": (Registration, _status(RegistrationState.FEE)),
+        "待录入成绩": (
+            Registration,
+            lambda v, r: _status(RegistrationState.REGISTERED)(v, r) and r.score_result is None,
+        ),
     },
     enums.ADMIN: {},
 }

@@ -4,6 +4,7 @@ import sqlalchemy as sa
 from admin_app.config import ConfigError, load_config
 from admin_app.extensions import db
 from admin_app.services.validators import parse_resident_id, validate_credit_code
+from admin_app.workflow.states import FINAL_STATES, ApplicationState
 from models import Jurisdiction, Organisation, Trade, User, Worker, enums
 from models.dictionary import Ethnicity
 from seed import demo
@@ -53,7 +54,6 @@ def test_database_url_gets_the_psycopg_driver(tmp_path):
 
 def test_every_demo_application_has_a_history_from_its_first_to_its_current_state(app, ctx):
     """Imported history batches included: the history chains 待提交 → … → the state the application holds."""
-    from admin_app.services import workflow
     from models import Application, ApplicationReview
 
     demo.build()
@@ -61,15 +61,15 @@ def test_every_demo_application_has_a_history_from_its_first_to_its_current_stat
     for review in db.session.scalars(sa.select(ApplicationReview).order_by(ApplicationReview.id)):
         reviews.setdefault(review.application_id, []).append(review)
     applications = db.session.scalars(sa.select(Application)).all()
-    decided = [a for a in applications if a.status in workflow.FINAL_STATES]
+    decided = [a for a in applications if a.status in FINAL_STATES]
     assert len(decided) >= 100
     for application in applications:
         chain = reviews.get(application.id, [])
-        if application.status == workflow.DRAFT:
+        if application.status == ApplicationState.DRAFT:
             assert chain == [], application.id
             continue
         assert chain, f"application {application.id} ({application.status}) has no history"
-        assert chain[0].from_status == workflow.DRAFT and chain[0].action == "submit"
+        assert chain[0].from_status == ApplicationState.DRAFT and chain[0].action == "submit"
         for earlier, later in zip(chain, chain[1:], strict=False):
             assert earlier.to_status == later.from_status, application.id
         assert chain[-1].to_status == application.status, application.id

@@ -11,6 +11,14 @@ from openpyxl import load_workbook
 from admin_app import create_app
 from admin_app.extensions import db
 from admin_app.services import statistics
+from admin_app.workflow.states import (
+    ApplicationState,
+    BatchState,
+    EvaluationState,
+    RecognitionState,
+    RegistrationState,
+    ScoreResult,
+)
 from tests.conftest import IsolatedClient, login
 from tests.factories import add_application, add_batch, add_registration, add_worker
 
@@ -18,7 +26,7 @@ from tests.factories import add_application, add_batch, add_registration, add_wo
 def _approved(world, unit_key, grade, seq, **registration):
     worker = add_worker(world.units[unit_key], f"{unit_key}统计{seq}", 300 + seq, world.trade, world.batch)
     db.session.flush()
-    app = add_application(world, worker, grade=grade, status="approved")
+    app = add_application(world, worker, grade=grade, status=ApplicationState.APPROVED)
     reg = add_registration(app)
     for name, value in registration.items():
         setattr(reg, name, value)
@@ -33,25 +41,49 @@ def data(world):
     for seq in (1, 2):
         worker = add_worker(world.units["B"], f"B驳回{seq}", 280 + seq, world.trade, world.batch)
         db.session.flush()
-        add_application(world, worker, grade=3, status="rejected")
-    _approved(world, "A", 3, 1, status="registered", score_result="fail")
-    _approved(world, "A", 3, 2, status="registered", score_result="absent", absent=True)
-    _approved(world, "A", 5, 3, status="pending_fee", score_result="pass", recognition_status="recognised")
-    _approved(world, "B", 4, 4, status="returned", return_reason="照片不清晰")
-    _approved(world, "B", 1, 5, status="registered", score_result="pass", evaluation_status="failed")
-    old = add_batch(2020, state="archived")
+        add_application(world, worker, grade=3, status=ApplicationState.REJECTED)
+    _approved(world, "A", 3, 1, status=RegistrationState.REGISTERED, score_result=ScoreResult.FAIL)
+    _approved(
+        world, "A", 3, 2, status=RegistrationState.REGISTERED, score_result=ScoreResult.ABSENT, absent=True
+    )
+    _approved(
+        world,
+        "A",
+        5,
+        3,
+        status=RegistrationState.FEE,
+        score_result=ScoreResult.PASS,
+        recognition_status=RecognitionState.RECOGNISED,
+    )
+    _approved(world, "B", 4, 4, status=RegistrationState.RETURNED, return_reason="照片不清晰")
+    _approved(
+        world,
+        "B",
+        1,
+        5,
+        status=RegistrationState.REGISTERED,
+        score_result=ScoreResult.PASS,
+        evaluation_status=EvaluationState.FAILED,
+    )
+    old = add_batch(2020, state=BatchState.ARCHIVED)
     outcomes = [
-        ("approved", "pass", "recognised"),
-        ("approved", "pass", "recognised"),
-        ("approved", "fail", None),
+        (ApplicationState.APPROVED, ScoreResult.PASS, RecognitionState.RECOGNISED),
+        (ApplicationState.APPROVED, ScoreResult.PASS, RecognitionState.RECOGNISED),
+        (ApplicationState.APPROVED, ScoreResult.FAIL, None),
     ]
-    for seq, (status, result, recognition) in enumerate([*outcomes, ("rejected", None, None)], start=10):
+    for seq, (status, result, recognition) in enumerate(
+        [*outcomes, (ApplicationState.REJECTED, None, None)], start=10
+    ):
         worker = add_worker(world.units["A"], f"A往年{seq}", 300 + seq, world.trade, world.batch)
         db.session.flush()
         app = add_application(world, worker, grade=4, status=status, batch=old)
-        if status == "approved":
+        if status == ApplicationState.APPROVED:
             reg = add_registration(app)
-            reg.status, reg.score_result, reg.recognition_status = "registered", result, recognition
+            reg.status, reg.score_result, reg.recognition_status = (
+                RegistrationState.REGISTERED,
+                result,
+                recognition,
+            )
     db.session.commit()
     return world
 

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from admin_app.extensions import db
 from admin_app.services import unit_identity, workflow
+from admin_app.workflow.states import ApplicationState, IdentityState
 from models import AuditLog, Notification, Organisation, PostSetting, User, enums
 from tests.conftest import login, text_of
 from tests.factories import add_application, add_unit, add_user, add_worker, credit_code
@@ -120,7 +121,7 @@ def test_full_width_letters_and_digits_are_the_same_name(client, world):
 def test_a_registered_name_is_stored_in_its_written_form(client, world):
     assert register(client, " 重庆市\u200b测试\u3000单位\ufeff ").status_code == 302
     org = db.session.scalar(sa.select(Organisation).join(User).where(User.username == "newunit"))
-    assert org.name == "重庆市测试 单位" and org.identity_status == enums.IDENTITY_NEW
+    assert org.name == "重庆市测试 单位" and org.identity_status == IdentityState.NEW
 
 
 def test_a_name_of_invisible_characters_only_is_refused(client, world):
@@ -163,7 +164,7 @@ def test_profile_edit_refuses_another_units_name(client, world, login_as):
     for variant in ("乙单位（沙坪坝）", "乙单位\u200b(沙坪坝)", " 乙单位  （沙坪坝） "):
         body = text_of(client.post(f"/unitprofile/edit/?id={a.id}", data=profile(world, variant)))
         assert "该单位名称已被其他单位使用" in body, variant
-    assert reload(a).name == "甲单位（渝中）" and reload(a).identity_status == enums.IDENTITY_CONFIRMED
+    assert reload(a).name == "甲单位（渝中）" and reload(a).identity_status == IdentityState.CONFIRMED
 
 
 def test_admin_edit_refuses_a_taken_name_and_a_reactivation_into_a_clash(client, world, login_as):
@@ -190,7 +191,7 @@ def test_a_new_unit_submits_only_after_its_district_bureau_confirms(client, worl
     login_as("fresh")
     response = client.post(f"/unitprofile/edit/?id={unit.id}", data=profile(world, "重庆市渝中区新单位"))
     assert response.status_code == 302
-    assert reload(unit).identity_status == enums.IDENTITY_PENDING
+    assert reload(unit).identity_status == IdentityState.PENDING
     page = text_of(client.get(f"/unitprofile/edit/?id={unit.id}"))
     assert "待审核" in page and "渝中区人力社保局" in page
 
@@ -199,7 +200,7 @@ def test_a_new_unit_submits_only_after_its_district_bureau_confirms(client, worl
     assert not result.done
     reason = result.refused[0][2]
     assert "正待渝中区人力社保局审核确认" in reason and "所在区县" in reason
-    assert db.session.get(type(application), application.id).status == workflow.DRAFT
+    assert db.session.get(type(application), application.id).status == ApplicationState.DRAFT
 
     # Neither another bureau nor the office (it is 区县属) sees or decides it.
     for other in ("shapingba_hr", "office"):
@@ -207,21 +208,21 @@ def test_a_new_unit_submits_only_after_its_district_bureau_confirms(client, worl
         assert "重庆市渝中区新单位" not in text_of(client.get("/unitreview/"))
         assert client.get(f"/unitreview/details/?id={unit.id}").status_code == 404
         assert succeeded(decide(client, [unit.id], "confirm")) == 0
-        assert reload(unit).identity_status == enums.IDENTITY_PENDING
+        assert reload(unit).identity_status == IdentityState.PENDING
 
     login_as("yuzhong_hr")
     assert "重庆市渝中区新单位" in text_of(client.get("/unitreview/"))
     assert "首次审核" in text_of(client.get(f"/unitreview/details/?id={unit.id}"))
     assert succeeded(decide(client, [unit.id], "confirm", "信息属实")) == 1
     org = reload(unit)
-    assert org.identity_status == enums.IDENTITY_CONFIRMED and org.identity_decided_by == "渝中区人力社保局"
+    assert org.identity_status == IdentityState.CONFIRMED and org.identity_decided_by == "渝中区人力社保局"
     assert org.identity_confirmed["jurisdiction_id"] == world.jurisdictions["500103"].id
     logged = db.session.scalar(
         sa.select(AuditLog).where(
             AuditLog.action == "unit_identity_confirmed", AuditLog.object_id == str(unit.id)
         )
     )
-    assert logged.username == "yuzhong_hr" and logged.to_state == enums.IDENTITY_CONFIRMED
+    assert logged.username == "yuzhong_hr" and logged.to_state == IdentityState.CONFIRMED
     message = db.session.scalar(sa.select(Notification).where(Notification.organisation_id == unit.id))
     assert message.title == "单位信息审核已通过" and "渝中区人力社保局" in message.body
 
@@ -242,7 +243,7 @@ def test_the_office_confirms_city_units_and_a_district_bureau_cannot(client, wor
         assert decide(client, [unit.id], "confirm").status_code == 403
     login_as("office")
     assert succeeded(decide(client, [unit.id], "confirm")) == 1
-    assert reload(unit).identity_status == enums.IDENTITY_CONFIRMED
+    assert reload(unit).identity_status == IdentityState.CONFIRMED
 
 
 def test_return_needs_an_opinion_and_the_unit_sees_it(client, world, login_as):
@@ -252,9 +253,9 @@ def test_return_needs_an_opinion_and_the_unit_sees_it(client, world, login_as):
     login_as("yuzhong_hr")
     body = text_of(decide(client, [unit.id], "return", "  "))
     assert "退回须填写审核意见" in body
-    assert reload(unit).identity_status == enums.IDENTITY_PENDING
+    assert reload(unit).identity_status == IdentityState.PENDING
     assert succeeded(decide(client, [unit.id], "return", "单位名称与营业执照不符")) == 1
-    assert reload(unit).identity_status == enums.IDENTITY_RETURNED
+    assert reload(unit).identity_status == IdentityState.RETURNED
 
     login_as("fresh")
     page = text_of(client.get(f"/unitprofile/edit/?id={unit.id}"))
@@ -267,7 +268,7 @@ def test_return_needs_an_opinion_and_the_unit_sees_it(client, world, login_as):
     # Saving again sends it back to the bureau.
     data = profile(world, "重庆市渝中区退回单位（更正）")
     assert client.post(f"/unitprofile/edit/?id={unit.id}", data=data).status_code == 302
-    assert reload(unit).identity_status == enums.IDENTITY_PENDING
+    assert reload(unit).identity_status == IdentityState.PENDING
 
 
 def test_a_change_of_jurisdiction_needs_confirmation_by_the_new_bureau(client, world, login_as):
@@ -278,7 +279,7 @@ def test_a_change_of_jurisdiction_needs_confirmation_by_the_new_bureau(client, w
     login_as("unit_a")
     data = profile(world, "甲单位（渝中）", jurisdiction="500106")
     assert client.post(f"/unitprofile/edit/?id={a.id}", data=data).status_code == 302
-    assert reload(a).identity_status == enums.IDENTITY_PENDING
+    assert reload(a).identity_status == IdentityState.PENDING
     reason = submit(world.users[enums.UNIT].id, application.id).refused[0][2]
     assert "（所在区县）正待沙坪坝区人力社保局审核确认" in reason
 
@@ -298,14 +299,14 @@ def test_contact_details_change_without_confirmation(client, world, login_as):
     data = profile(world, "甲单位（渝中）", contact_phone="13900001111", address="重庆市渝中区新华路9号")
     assert client.post(f"/unitprofile/edit/?id={a.id}", data=data).status_code == 302
     org = reload(a)
-    assert org.contact_phone == "13900001111" and org.identity_status == enums.IDENTITY_CONFIRMED
+    assert org.contact_phone == "13900001111" and org.identity_status == IdentityState.CONFIRMED
 
 
 def test_identity_fields_cannot_change_while_a_confirmation_waits(client, world, login_as):
     a = world.units["A"]
     login_as("unit_a")
     client.post(f"/unitprofile/edit/?id={a.id}", data=profile(world, "甲单位（渝中区）"))
-    assert reload(a).identity_status == enums.IDENTITY_PENDING
+    assert reload(a).identity_status == IdentityState.PENDING
     page = client.get(f"/unitprofile/edit/?id={a.id}").get_data(as_text=True)
     assert 'name="jurisdiction"' not in page and "审核期间以下信息不能修改" in page
     forged = profile(
@@ -339,7 +340,7 @@ def test_an_admin_change_of_a_units_category_needs_confirmation(client, world, l
     }
     assert client.post(f"/organisations/edit/?id={a.id}", data=data).status_code == 302
     org = reload(a)
-    assert org.org_category == enums.CAT_CITY_OTHER and org.identity_status == enums.IDENTITY_PENDING
+    assert org.org_category == enums.CAT_CITY_OTHER and org.identity_status == IdentityState.PENDING
     assert "市工考办" in unit_identity.submission_block_reason(org)
 
 
@@ -374,7 +375,7 @@ def test_a_forged_supervisor_is_refused_with_a_chinese_error(client, world, logi
         body = text_of(client.post(f"/unitprofile/edit/?id={a.id}", data=data))
         assert "所选项不存在或不在可选范围内" in body, forged
     org = reload(a)
-    assert org.supervisor_id == world.units["P"].id and org.identity_status == enums.IDENTITY_CONFIRMED
+    assert org.supervisor_id == world.units["P"].id and org.identity_status == IdentityState.CONFIRMED
 
 
 def test_two_reviewers_deciding_one_unit_at_once_exactly_one_lands(app, world):
@@ -385,7 +386,7 @@ def test_two_reviewers_deciding_one_unit_at_once_exactly_one_lands(app, world):
     unit, _user = fresh_unit(world, "重庆市并发测试单位", category=enums.CAT_SOE)
     unit.address, unit.postcode = "重庆", "400010"
     unit.contact_person, unit.contact_phone = "王明", "023-88152255"
-    unit.identity_status = enums.IDENTITY_PENDING
+    unit.identity_status = IdentityState.PENDING
     second = add_user("office2", world.users["office"].organisation)
     db.session.commit()
     ids = (world.users["office"].id, second.id)
@@ -439,12 +440,12 @@ def test_a_decision_without_the_csrf_token_is_refused(app, client, world, login_
         assert client.post("/unitreview/action/", data=action).status_code == 400
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
-    assert reload(unit).identity_status == enums.IDENTITY_PENDING
+    assert reload(unit).identity_status == IdentityState.PENDING
 
 
 def test_a_unit_of_a_merged_district_is_confirmed_by_the_bureau_it_merged_into(client, world, login_as):
     y = world.units["Y"]  # still registered under 渝北区, merged into 两江新区
-    y.identity_status = enums.IDENTITY_PENDING
+    y.identity_status = IdentityState.PENDING
     db.session.commit()
     assert "两江新区组织人事部" in unit_identity.submission_block_reason(y)
     login_as("yuzhong_hr")

@@ -10,6 +10,7 @@ from flask_migrate import upgrade
 
 from admin_app import create_app
 from admin_app.extensions import db
+from admin_app.workflow.states import IdentityState
 
 
 @pytest.fixture
@@ -82,12 +83,12 @@ def test_0011_cleans_names_and_leaves_duplicates_for_review(scratch_url):
             }
         db.session.remove()
         db.engine.dispose()
-    assert found[1].name_key == "重庆市教育委员会" and found[1].identity_status == "confirmed"
+    assert found[1].name_key == "重庆市教育委员会" and found[1].identity_status == IdentityState.CONFIRMED
     assert found[1].is_supervisor  # already someone's 主管部门
     # The twin keeps its (cleaned) name, has no key and waits for its reviewer.
     assert found[2].name == "重庆市教育委员会" and found[2].name_key is None
-    assert found[2].identity_status == "pending" and not found[2].is_supervisor
-    assert found[3].name == "重庆市渝中区 某（小学）" and found[3].identity_status == "confirmed"
+    assert found[2].identity_status == IdentityState.PENDING and not found[2].is_supervisor
+    assert found[3].name == "重庆市渝中区 某（小学）" and found[3].identity_status == IdentityState.CONFIRMED
     assert found[4].name_key == "重庆市教育委员会"  # inactive: the index ignores it
-    assert found[5].identity_status == "new"
+    assert found[5].identity_status == IdentityState.NEW
     assert found[6].identity_status is None and found[6].name_key == "市工考办"

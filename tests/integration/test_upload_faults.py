@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from admin_app.extensions import db
 from admin_app.services import materials, uploads
+from admin_app.workflow.states import ExamCategory
 from models import Material
 from tests.conftest import login, snapshot_database, text_of
 from tests.integration.test_candidate_import import HEADER, xlsx
@@ -43,7 +44,7 @@ def register(client, reg, photo=JPEG, id_copy=PDF):
         f"/registrations/register/?id={reg.id}",
         data={
             "phone": "13800001111",
-            "exam_category": "both",
+            "exam_category": ExamCategory.BOTH,
             "photo": (io.BytesIO(photo), "照片.jpg"),
             "id_copy": (io.BytesIO(id_copy), "身份证.pdf"),
         },

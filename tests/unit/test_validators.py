@@ -13,6 +13,7 @@ from admin_app.services.validators import (
     validate_phone,
     validate_postcode,
 )
+from admin_app.workflow.states import ApplicationState
 from models.worker import mask_id_number
 
 
@@ -125,7 +126,6 @@ def test_stored_names_cannot_leave_the_upload_directory(tmp_path):
 
 def test_new_applications_start_in_the_workflows_first_state():
     # The model's column default is the workflow's 待提交: nothing else sets the initial status.
-    from admin_app.services import workflow
     from models import Application
 
-    assert Application.__table__.c.status.default.arg == workflow.DRAFT
+    assert Application.__table__.c.status.default.arg == ApplicationState.DRAFT
