@@ -1,6 +1,7 @@
 """Domain vocabularies, defined once. Keys are stored; Chinese labels are shown.
 
-Import these everywhere a role, category, grade, education level or assessment result is needed.
+Import these everywhere a role, category, grade, education level or assessment result is needed. The states
+of the workflow's machines, with their labels, are in ``admin_app.workflow.states``.
 """
 
 # --- Roles (the organisation's kind decides the user's role) -------------------------------
@@ -110,16 +111,6 @@ HONOUR_LABELS = {
     "chongqing_outstanding_talent": "重庆市杰出技能人才",
 }
 
-# --- Exam batch states ----------------------------------------------------------------------------
-# 考核批次 states; they change only through admin_app/services/workflow.py (BATCH_TRANSITIONS).
-BATCH_NOT_OPEN, BATCH_OPEN, BATCH_CLOSED, BATCH_ARCHIVED = "not_open", "open", "closed", "archived"
-BATCH_STATE_LABELS = {
-    BATCH_NOT_OPEN: "未开放",
-    BATCH_OPEN: "申报中",
-    BATCH_CLOSED: "已截止",
-    BATCH_ARCHIVED: "已归档",
-}
-
 # --- 工种类别 ---------------------------------------------------------------------------------------
 TRADE_CATEGORIES = (
     "汽车修理及服务类",
@@ -152,15 +143,4 @@ QUOTA_EXEMPT_LABELS = {
     "three_excellent": "近5年年度考核3次以上优秀",
     "competition": "市级一类技能竞赛前六名",
     "honour": "全国技术能手或重庆市杰出技能人才",
-}
-
-# --- 单位信息审核 (a unit's 名称, 信用代码, 组织类别, 所在区县, 主管部门 confirmed by its reviewing authority) ---
-# They change only through admin_app/services/unit_identity.py.
-IDENTITY_NEW, IDENTITY_PENDING = "new", "pending"
-IDENTITY_CONFIRMED, IDENTITY_RETURNED = "confirmed", "returned"
-IDENTITY_STATE_LABELS = {
-    IDENTITY_NEW: "待完善",
-    IDENTITY_PENDING: "待审核",
-    IDENTITY_CONFIRMED: "已确认",
-    IDENTITY_RETURNED: "已退回",
 }

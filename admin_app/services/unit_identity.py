@@ -18,6 +18,7 @@ from admin_app import limits
 from admin_app.extensions import db
 from admin_app.services import audit
 from admin_app.services.unit_names import unit_name_key
+from admin_app.workflow.states import IdentityState
 from models import Jurisdiction, Organisation, enums
 from models.org import NAME_KEY_INDEX, ORGANISATION_LABELS, utcnow
 
@@ -148,35 +149,35 @@ def profile_saved(org: Organisation) -> str | None:
     before = org.identity_status
     identity_changed = bool(changed_identity_attributes(org))
     if not org.profile_complete:
-        org.identity_status = enums.IDENTITY_NEW
+        org.identity_status = IdentityState.NEW
         return None
-    if before == enums.IDENTITY_CONFIRMED and not identity_changed:
+    if before == IdentityState.CONFIRMED and not identity_changed:
         return None
-    if before == enums.IDENTITY_PENDING and not identity_changed:
+    if before == IdentityState.PENDING and not identity_changed:
         return None
-    org.identity_status = enums.IDENTITY_PENDING
+    org.identity_status = IdentityState.PENDING
     org.identity_submitted_at = utcnow()
     org.identity_opinion = None
     audit.record(
         "unit_identity_submitted",
         org,
         from_state=before,
-        to_state=enums.IDENTITY_PENDING,
+        to_state=IdentityState.PENDING,
         detail={"fields": changed_fields(org), "reviewer": reviewer_name(org)},
     )
-    return enums.IDENTITY_PENDING
+    return IdentityState.PENDING
 
 
 def submission_block_reason(org: Organisation) -> str | None:
     """Why ``org`` may not submit applications now (its profile is not confirmed), in Chinese; None if it
     may. Names what waits and for whom."""
     status = org.identity_status
-    if status == enums.IDENTITY_CONFIRMED:
+    if status == IdentityState.CONFIRMED:
         return None
-    if status == enums.IDENTITY_PENDING:
+    if status == IdentityState.PENDING:
         waiting = "、".join(changed_fields(org))
         return f"单位基本信息（{waiting}）正待{reviewer_name(org)}审核确认，确认后方可提交考试资格申请"
-    if status == enums.IDENTITY_RETURNED:
+    if status == IdentityState.RETURNED:
         opinion = f"（审核意见：{org.identity_opinion}）" if org.identity_opinion else ""
         return (
             f"单位基本信息已被{org.identity_decided_by or reviewer_name(org)}退回{opinion}，"
@@ -188,7 +189,7 @@ def submission_block_reason(org: Organisation) -> str | None:
 def record_confirmed(org: Organisation, authority: str) -> None:
     """Mark ``org`` (flushed, with its final values) as confirmed by ``authority`` without a review: only
     for data set up outside the application (the demo seed, test data). Not committed here."""
-    org.identity_status = enums.IDENTITY_CONFIRMED
+    org.identity_status = IdentityState.CONFIRMED
     org.identity_decided_by = authority
     org.identity_decided_at = utcnow()
     org.identity_confirmed = identity_values(org)
