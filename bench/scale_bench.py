@@ -107,6 +107,7 @@ def main():
     import sqlalchemy as sa
 
     from admin_app.extensions import db
+    from admin_app.workflow.states import ApplicationState
     from models import Application, Jurisdiction, Organisation, User, Worker
 
     app, views = bench_app(args.db)
@@ -124,7 +125,7 @@ def main():
     gc.freeze()  # as wsgi.py does after start-up
     wanted = {
         "jurisdiction.name": "渝中区",
-        "application.status": "approved",
+        "application.status": ApplicationState.APPROVED,
         "application.applied_grade": "3",
     }
     with app.test_request_context("/"):
@@ -252,13 +253,14 @@ def first_rows_limit(year, grade, rows: int) -> str:
     import sqlalchemy as sa
 
     from admin_app.extensions import db
+    from admin_app.workflow.states import ApplicationState
     from models import Application, ExamBatch
 
     limit = db.session.scalar(
         sa.select(Application.submitted_at)
         .join(ExamBatch, ExamBatch.id == Application.batch_id)
         .where(
-            Application.status == "pending_office",
+            Application.status == ApplicationState.PENDING_OFFICE,
             ExamBatch.year == int(year),
             Application.applied_grade == int(grade),
         )
@@ -281,13 +283,16 @@ def bulk_sets(app, rows: int, count: int) -> list[tuple[int, str, str]]:
     import sqlalchemy as sa
 
     from admin_app.extensions import db
+    from admin_app.workflow.states import ApplicationState, BatchState
     from models import Application, ExamBatch
 
     with app.app_context():
         waiting = db.session.execute(
             sa.select(ExamBatch.year, Application.applied_grade, sa.func.count())
             .join(ExamBatch, ExamBatch.id == Application.batch_id)
-            .where(Application.status == "pending_office", ExamBatch.state != "archived")
+            .where(
+                Application.status == ApplicationState.PENDING_OFFICE, ExamBatch.state != BatchState.ARCHIVED
+            )
             .group_by(ExamBatch.year, Application.applied_grade)
             .having(sa.func.count() >= rows)
             .order_by(ExamBatch.year.desc(), Application.applied_grade)
