@@ -178,6 +178,7 @@ RESUBMIT = add(
         effects=(_keep_after,),
         audit_action="application_resubmit",
         confirmation="重新提交后申请将回到退回它的审核环节，确定重新提交所选申请吗？",
+        missing="申请不存在或不属于本单位",
         style="success",
     )
 )

@@ -157,7 +157,7 @@ def test_resubmit_only_own_returned_applications(world):
     ]
     workflow.return_for_revision(world.users[enums.DISTRICT_HR], [app.id], "请修改", ["achievements"])
     other_unit = world.users["unit_b"]
-    assert workflow.resubmit(other_unit, [app.id]).refused[0][2] == "申请不存在或不在您的审核范围内"
+    assert workflow.resubmit(other_unit, [app.id]).refused[0][2] == "申请不存在或不属于本单位"
     assert workflow.resubmit(world.users[enums.DISTRICT_HR], [app.id]).refused[0][2] == "无权重新提交"
     assert reload(app).status == RETURNED
 
@@ -257,6 +257,16 @@ def test_bulk_return_on_ticked_rows_and_on_all_matching(client, world):
     statuses = [reload(a) for a in apps]
     assert [a.status for a in statuses] == [RETURNED] * 3
     assert [a.return_parts for a in statuses] == ["achievements,materials"] * 2 + ["publicity"]
+    # The unit resubmits two of them on ticked rows of its list (Flask-Admin's action, after its dialog).
+    units = {a.unit_id for a in statuses}
+    assert len(units) == 3
+    login(client, statuses[0].unit.users[0].username)
+    body = text_of(client.post("/applications/action/", data={"action": "resubmit", "rowid": [apps[0].id]}))
+    assert '成功 <strong class="text-success">1</strong>' in body
+    assert reload(apps[0]).status == pending(enums.DISTRICT_HR)
+    # Another unit's row is not the unit's to resubmit.
+    body = text_of(client.post("/applications/action/", data={"action": "resubmit", "rowid": [apps[1].id]}))
+    assert "申请不存在或不属于本单位" in body and reload(apps[1]).status == RETURNED
 
 
 def test_unit_edits_only_the_returned_parts_and_resubmits(client, world):
