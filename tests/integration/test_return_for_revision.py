@@ -222,6 +222,13 @@ def test_bulk_return_on_ticked_rows_and_on_all_matching(client, world):
     login(client, "yuzhong_hr")
     confirm = text_of(client.get("/review_queue/bulk/?op=return_for_revision&search=bulk1申报人"))
     assert "全部 1 条" in confirm and 'name="parts"' in confirm and "申报材料" in confirm
+    # From the details page (one row): its 退回修改… button opens the same confirmation page.
+    details = text_of(client.get(f"/review_queue/details/?id={apps[2].id}"))
+    assert 'id="return-form"' in details and 'value="return_for_revision"' in details
+    confirm = text_of(
+        client.post("/review_queue/action/", data={"action": "return_for_revision", "rowid": apps[2].id})
+    )
+    assert "退回修改：确认" in confirm and "选中的 1 条" in confirm and 'id="part-materials"' in confirm
     # Without parts: the confirmation page again, with the message; nothing changed.
     body = text_of(
         client.post(
