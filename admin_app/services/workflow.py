@@ -11,6 +11,7 @@ status changed and the second person is told.
 
 from dataclasses import dataclass, field
 
+from admin_app.workflow.states import RegistrationState
 from models import enums
 
 
@@ -49,44 +50,31 @@ def _label(row) -> str:
 # application reaches 审核已通过. Each stage has its own state column; these functions are the only code
 # that changes them, with the same conditional-UPDATE pattern and an audit row per change.
 # =========================================================================================================
-REG_UNREGISTERED = "unregistered"
-REG_PENDING = "pending_confirm"
-REG_RETURNED = "returned"
-REG_FEE = "pending_fee"
-REG_DONE = "registered"
-
-REGISTRATION_LABELS = {
-    REG_UNREGISTERED: "未报名",
-    REG_PENDING: "待确认",
-    REG_RETURNED: "已退回",
-    REG_FEE: "待缴费确认",
-    REG_DONE: "已报名",
-}
-SCORE_LABELS = {None: "待录入", "pass": "合格", "fail": "不合格", "absent": "缺考"}
-EVALUATION_LABELS = {"pending": "待评审", "passed": "评审通过", "failed": "评审未通过"}
-RECOGNITION_LABELS = {"pending": "待认定", "recognised": "已认定"}
-EXAM_CATEGORY_LABELS = {"both": "理论和实作", "theory": "仅理论", "practice": "仅实作"}
-
 TRANSITIONS.update(
     {
         "register": Transition(
             "register",
             "报名",
             frozenset({enums.UNIT}),
-            frozenset({REG_UNREGISTERED, REG_RETURNED}),
+            frozenset({RegistrationState.UNREGISTERED, RegistrationState.RETURNED}),
             guard="本单位审核已通过的人员；电子照片（JPEG/PNG）与身份证复印件",
         ),
         "confirm_registration": Transition(
-            "confirm_registration", "报名审核通过", frozenset({enums.OFFICE}), frozenset({REG_PENDING})
+            "confirm_registration",
+            "报名审核通过",
+            frozenset({enums.OFFICE}),
+            frozenset({RegistrationState.PENDING}),
         ),
         "return_registration": Transition(
             "return_registration",
             "退回报名",
             frozenset({enums.OFFICE}),
-            frozenset({REG_PENDING}),
+            frozenset({RegistrationState.PENDING}),
             requires_opinion=True,
         ),
-        "confirm_fee": Transition("confirm_fee", "缴费确认", frozenset({enums.CENTER}), frozenset({REG_FEE})),
+        "confirm_fee": Transition(
+            "confirm_fee", "缴费确认", frozenset({enums.CENTER}), frozenset({RegistrationState.FEE})
+        ),
     }
 )
 

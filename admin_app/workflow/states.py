@@ -1,6 +1,6 @@
 """Every state of every machine, with its Chinese label: the only place a state value is written.
 
-Models, statistics, seed data, views and tests import these; ``tests/unit/test_workflow_table.py`` scans the
+Models, statistics, seed data, views and tests import these; ``tests/unit/test_state_literals.py`` scans the
 tree so that no state value appears as a literal anywhere else. Members are ``str`` (a ``StrEnum``), so they
 are stored and compared as the plain values they always were.
 
