@@ -9,6 +9,7 @@ from wtforms.validators import ValidationError
 
 from admin_app.extensions import db
 from admin_app.services import audit
+from views.actor import current_actor
 from views.mixins.scope import archived_lock, parse_ids
 
 # Never written to the audit log's change details.
@@ -37,6 +38,7 @@ class AuditedWritesMixin:
             audit.record(
                 "create" if is_created else "update",
                 model,
+                user=current_actor(),
                 object_type=self.model.__name__,
                 detail=changes or None,
             )
@@ -45,7 +47,13 @@ class AuditedWritesMixin:
         """Hook for subclasses: set owners, check cross-field rules (raise ValidationError in Chinese)."""
 
     def on_model_delete(self, model):
-        audit.record("delete", model, object_type=self.model.__name__, detail={"repr": str(model)})
+        audit.record(
+            "delete",
+            model,
+            user=current_actor(),
+            object_type=self.model.__name__,
+            detail={"repr": str(model)},
+        )
 
     def handle_view_exception(self, exc):
         if isinstance(exc, ValidationError):

@@ -17,6 +17,7 @@ from admin_app.services import audit, clock, excel
 from admin_app.services.excel import Column
 from models.enums import STAFF_ROLES
 from models.worker import mask_id_number
+from views.actor import current_actor
 from views.mixins.access import current_role
 
 
@@ -71,7 +72,12 @@ class ExportMixin:
         except Exception:
             os.remove(path)
             raise
-        audit.record("export", object_type=self.model.__name__, detail={"rows": count, "view": self.endpoint})
+        audit.record(
+            "export",
+            user=current_actor(),
+            object_type=self.model.__name__,
+            detail={"rows": count, "view": self.endpoint},
+        )
         db.session.commit()
         return send_temporary_file(path, f"{name}_{clock.now():%Y%m%d%H%M}.xlsx")
 
