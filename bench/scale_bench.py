@@ -307,7 +307,17 @@ def bulk_over_http(client, queue, app, results, rows, count):
     """市工考办 approves "all matching the filter" (batch year, grade, 提交时间 ≤ limit: ~``rows`` rows) through
     gunicorn, as the browser does: the confirmation page (count, CSRF token), then the POST, timed from
     sending it to having read the whole result page. Per row: scope and state checked in the UPDATE, one
-    history and one audit row, and (final step) the 考试报名 row. Consumes what it approves."""
+    history and one audit row, and (final step) the 考试报名 row. Consumes what it approves.
+
+    Before the timed requests, each worker has drawn a result page: an approval of an id that does not
+    exist (refused, nothing changed) is sent six times, so that no timing includes compiling the template."""
+    token, _page = client.token("/review_queue/")
+    for _ in range(6):
+        warm = client.post(
+            "/review_queue/decide/",
+            data={"op": "approve", "rowid": "2000000000", "opinion": "同意", "csrf_token": token},
+        )
+        assert warm.status_code == 200 and "成功" in warm.text, warm.status_code
     for year, grade, limit in bulk_sets(app, rows, count):
         with app.test_request_context("/"):
             flt = filter_args(queue, {"exam_batch.year": year, "application.applied_grade": grade})
