@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from admin_app import limits
 from admin_app.extensions import db
-from admin_app.form_helpers import REQUIRED, strip_filter
+from admin_app.form_helpers import REQUIRED, form_error, strip_filter
 from admin_app.request_guard import download, parse_pk
 from admin_app.services import applications as app_facts
 from admin_app.services import audit, clock, eligibility, materials, workflow
@@ -325,34 +325,13 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
                 raise ValidationError(reason)
             self._check_publicity(model)
             return
-        if is_created:
-            unit = current_user.organisation
-            model.unit_id = unit.id
-            model.jurisdiction_id = unit.jurisdiction_id
-            model.org_category = unit.org_category  # status: the model's default, workflow.DRAFT
-        if model.worker is None or model.worker.unit_id != current_user.organisation_id:
-            raise ValidationError("只能为本单位人员申报")
-        if not model.batch.accepts_submissions(clock.today()):
-            raise ValidationError(workflow.submission_closed_reason(model.batch, clock.today()))
-        self._check_publicity(model)
-        if model.veteran and not model.worker.is_veteran:
-            raise ValidationError("该人员未在人员信息中标记为退役士兵")
-        clash = db.session.scalar(
-            sa.select(Application.id).where(
-                Application.worker_id == model.worker.id,
-                Application.batch_id == model.batch.id,
-                Application.status != workflow.REJECTED,
-                Application.id != (model.id or 0),
-            )
-        )
-        if clash:
-            raise ValidationError("该人员在本批次已有申请，不能重复申报")
+        with form_error():  # a draft: one per worker and batch, the unit's own worker, the window open
+            app_facts.check_draft(current_actor(), model, is_created)
 
     @staticmethod
     def _check_publicity(model):
-        model.publicity_result = model.publicity_result or None
-        if model.publicity_start and model.publicity_end and model.publicity_end < model.publicity_start:
-            raise ValidationError("公示结束日期不能早于开始日期")
+        with form_error():
+            app_facts.check_publicity(model)
 
     def get_save_return_url(self, model, is_created=False):
         # Back to the form: the rule results are shown there after saving.
