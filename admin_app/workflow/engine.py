@@ -14,6 +14,8 @@ keeps what succeeded and retries the rest. A transition marked ``atomic`` (an im
 transaction for all its rows, and moves none unless every row can move. A transition marked ``together`` (提交审核:
 the post quota is counted across the rows of one request under a lock of the unit's row, which a commit would
 release) moves the rows that pass its guards in one transaction; a failure there leaves all of them unsaved.
+A database error before any group of the call was committed is raised (the 503 page then says truthfully that
+nothing was saved); after that, it is reported on the rows of the failing group.
 """
 
 import logging
@@ -236,6 +238,7 @@ def apply(actor, transition: Transition, ids, **inputs) -> BulkResult:
         return result
     together = t.atomic or t.together
     batches = [list(groups.items())] if together else [[item] for item in groups.items()]
+    committed = False
     for batch in batches:
         landed: set = set()
         try:
@@ -245,6 +248,7 @@ def apply(actor, transition: Transition, ids, **inputs) -> BulkResult:
                     raise _Changed({row.id for row in members} - moved)
                 landed |= moved
             db.session.commit()
+            committed = True
         except _Changed as changed:
             db.session.rollback()
             for (_source, _step), members in batch:
@@ -252,8 +256,12 @@ def apply(actor, transition: Transition, ids, **inputs) -> BulkResult:
                     reason = CHANGED if row.id in changed.ids else NOT_KEPT
                     result.refuse(row.id, t.machine.describe(row), reason)
             continue
-        except Exception:
+        except Exception as exc:
             db.session.rollback()
+            if isinstance(exc, sa.exc.DBAPIError) and not committed:
+                # The database failed before anything of this call was saved: the error page (503) says
+                # exactly that; a result page would have nothing to show but the failure.
+                raise
             log.exception("%s.%s failed for a group", t.machine.name, t.name)
             for (_source, _step), members in batch:
                 for row in members:
