@@ -1,6 +1,6 @@
 """在线用户 (系统管理, admin only): every open login session, read-only; 强制下线 ends the selected ones."""
 
-from flask import flash
+from flask import current_app, flash
 from flask_admin.actions import action
 
 from admin_app.services import sessions
@@ -45,7 +45,7 @@ class OnlineSessionView(SecureModelView):
     export_name = "在线用户"
 
     def scope_condition(self):
-        return sessions.live()
+        return sessions.live(sessions.Lifetime.of(current_app))
 
     @action("force_logout", "强制下线", "确定让所选会话立即下线吗？对方须重新登录。")
     def action_force_logout(self, ids):

@@ -1,6 +1,6 @@
 """Authentication: Flask-Login wiring, the account pages and the gates every request passes."""
 
-from flask import flash, redirect, request, session, url_for
+from flask import current_app, flash, redirect, request, session, url_for
 from flask_login import current_user
 
 from admin_app.extensions import login_manager
@@ -22,7 +22,7 @@ _PROFILE_OPEN = _ALWAYS_OPEN | {"auth.verify", "auth.sessions_view", "auth.end_s
 @login_manager.user_loader
 def load_user(user_id: str):
     """Logged in only through an open server-side session (services/sessions): the signed cookie names it."""
-    return sessions.resume(user_id, session.get(sessions.SESSION_KEY))
+    return sessions.resume(user_id, session.get(sessions.SESSION_KEY), sessions.Lifetime.of(current_app))
 
 
 SESSION_ENDED = "登录已失效（长时间未操作、已在其他地方退出或被管理员强制下线），请重新登录"

@@ -6,7 +6,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from admin_app.auth.forms import ChangePasswordForm, LoginForm, RealNameForm, RegisterForm
 from admin_app.extensions import db, limiter
 from admin_app.request_guard import parse_pk
-from admin_app.services import accounts, audit, sessions
+from admin_app.services import accounts, audit, login_throttle, sessions
 from admin_app.services.validators import InvalidInput, parse_resident_id
 from models import enums
 from models.org import utcnow
@@ -33,7 +33,11 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         result = accounts.authenticate(
-            form.username.data, form.password.data, client_address=request.remote_addr
+            form.username.data,
+            form.password.data,
+            client_address=request.remote_addr,
+            limits=login_throttle.Limits.from_config(current_app.config),
+            staff_networks=current_app.config["STAFF_ALLOWED_NETWORKS"],
         )
         if result.user is None:
             flash(result.error, "error")
@@ -138,7 +142,7 @@ def verify():
 def sessions_view():
     """登录会话: the user's own open sessions, the current one marked."""
     current = sessions.digest(session.get(sessions.SESSION_KEY) or "")
-    rows = sessions.open_sessions_of(current_user)
+    rows = sessions.open_sessions_of(current_user, sessions.Lifetime.of(current_app))
     return render_template("auth/sessions.html", rows=rows, current=current)
 
 
@@ -148,7 +152,9 @@ def end_sessions():
     """End one of the user's other sessions (``session``) or all of them (``others``); never another
     user's, never the current one (that is 退出)."""
     current = sessions.digest(session.get(sessions.SESSION_KEY) or "")
-    others = [row.id for row in sessions.open_sessions_of(current_user) if row.token_hash != current]
+    lifetime = sessions.Lifetime.of(current_app)
+    open_rows = sessions.open_sessions_of(current_user, lifetime)
+    others = [row.id for row in open_rows if row.token_hash != current]
     if request.form.get("others"):
         wanted = others
     else:

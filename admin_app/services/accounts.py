@@ -9,7 +9,6 @@ from datetime import datetime
 from functools import cache
 
 import sqlalchemy as sa
-from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from admin_app.actor import Actor
@@ -30,11 +29,11 @@ class LoginResult:
     error: str | None = None
 
 
-def staff_network_allowed(user: User, address: str | None) -> bool:
-    """Staff roles log in only from the configured networks (金保网); units from anywhere."""
+def staff_network_allowed(user: User, address: str | None, networks=()) -> bool:
+    """Staff roles log in only from the ``networks`` (STAFF_ALLOWED_NETWORKS: 金保网) when any are given; units
+    from anywhere."""
     import ipaddress
 
-    networks = current_app.config.get("STAFF_ALLOWED_NETWORKS") or []
     if not networks or user.role == enums.UNIT:
         return True
     try:
@@ -63,9 +62,17 @@ def _login_name(username: str | None) -> tuple[str, bool]:
 
 
 def authenticate(
-    username: str, password: str, now: datetime | None = None, client_address: str | None = None
+    username: str,
+    password: str,
+    now: datetime | None = None,
+    client_address: str | None = None,
+    *,
+    limits: login_throttle.Limits,
+    staff_networks=(),
 ) -> LoginResult:
-    """Check credentials, throttled per (name, client address) and per address (services/login_throttle).
+    """Check credentials, throttled per (name, client address) and per address (services/login_throttle,
+    within ``limits``); staff log in only from ``staff_networks`` when any are given. The login view passes
+    both from the configuration.
 
     Guarantees: an unknown name, a wrong password and a locked login get the same message
     (``LOGIN_FAILED``) after the same work — one scrypt check (of a dummy hash when there is no account or
@@ -76,7 +83,7 @@ def authenticate(
     name, may_exist = _login_name(username)
     address = _CONTROL.sub("", client_address or "")[:45] or login_throttle.UNKNOWN_ADDRESS
     user = db.session.scalar(sa.select(User).where(User.username == name)) if may_exist else None
-    throttle = login_throttle.check(name, address, now)
+    throttle = login_throttle.check(name, address, now, limits)
     if user is not None and not throttle.locked:
         password_ok = user.check_password(password or "")
     else:
@@ -89,7 +96,7 @@ def authenticate(
         return LoginResult(None, LOGIN_FAILED)
     if not user.is_active:
         return LoginResult(None, "账号已停用，请联系系统管理员")
-    if not staff_network_allowed(user, client_address):
+    if not staff_network_allowed(user, client_address, staff_networks):
         audit.record("login_refused_network", user, user=user, detail={"ip": client_address})
         with commits.bookkeeping():
             db.session.commit()

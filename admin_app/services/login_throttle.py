@@ -6,14 +6,14 @@ the real user from address B is not affected. Successful logins are not counted,
 NAT address may all log in at once. The counts live in the database: every app server sees them.
 
 Settings (config.py): LOGIN_MAX_FAILURES per (name, address), LOGIN_ADDRESS_MAX_FAILURES per address, both
-within LOGIN_FAILURE_WINDOW_MINUTES; a lock lasts LOGIN_LOCK_MINUTES unless an admin lifts it (``unlock``).
+within LOGIN_FAILURE_WINDOW_MINUTES; a lock lasts LOGIN_LOCK_MINUTES unless an admin lifts it (``unlock``). The
+caller passes them (``Limits.from_config``): this module reads no app.
 """
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app
 
 from admin_app.actor import Actor
 from admin_app.extensions import db
@@ -21,6 +21,26 @@ from admin_app.services import audit
 from models import LoginFailure, LoginLock, User
 
 UNKNOWN_ADDRESS = "unknown"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """When failures lock: ``max_failures`` of a (name, address) or ``address_max_failures`` of an address
+    within ``window`` lock it for ``lock_for``."""
+
+    max_failures: int
+    address_max_failures: int
+    window: timedelta
+    lock_for: timedelta
+
+    @classmethod
+    def from_config(cls, config) -> "Limits":
+        return cls(
+            config["LOGIN_MAX_FAILURES"],
+            config["LOGIN_ADDRESS_MAX_FAILURES"],
+            timedelta(minutes=config["LOGIN_FAILURE_WINDOW_MINUTES"]),
+            timedelta(minutes=config["LOGIN_LOCK_MINUTES"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -32,22 +52,13 @@ class Throttle:
     address_since: datetime  # failures of the address are counted from here
     pair_locked: bool
     address_locked: bool
+    limits: Limits
 
 
-def _settings() -> tuple[int, int, timedelta, timedelta]:
-    config = current_app.config
-    return (
-        config["LOGIN_MAX_FAILURES"],
-        config["LOGIN_ADDRESS_MAX_FAILURES"],
-        timedelta(minutes=config["LOGIN_FAILURE_WINDOW_MINUTES"]),
-        timedelta(minutes=config["LOGIN_LOCK_MINUTES"]),
-    )
-
-
-def check(username: str, address: str, now: datetime) -> Throttle:
+def check(username: str, address: str, now: datetime, limits: Limits) -> Throttle:
     """Whether logins of ``username`` from ``address`` are locked now, and from when failures count: the
     window's start, or the end of the last lock (the failures that caused a lock do not cause the next)."""
-    _pair_max, _address_max, window, lock_for = _settings()
+    window, lock_for = limits.window, limits.lock_for
     recent = db.session.scalars(
         sa.select(LoginLock).where(
             LoginLock.address == address,
@@ -66,14 +77,21 @@ def check(username: str, address: str, now: datetime) -> Throttle:
         address_since=max([start, *(min(lock.ends_at, now) for lock in whole)]),
         pair_locked=pair_locked,
         address_locked=address_locked,
+        limits=limits,
     )
 
 
 def record_failure(username: str, address: str, throttle: Throttle, now: datetime) -> None:
     """Count one failure of (``username``, ``address``); lock the pair or the address when its threshold is
     reached (audited). Added to the session, not committed. The same work is done whether the name exists
-    or not (no account enumeration by timing)."""
-    pair_max, address_max, window, lock_for = _settings()
+    or not (no account enumeration by timing). The limits are those ``check`` was given."""
+    limits = throttle.limits
+    pair_max, address_max, window, lock_for = (
+        limits.max_failures,
+        limits.address_max_failures,
+        limits.window,
+        limits.lock_for,
+    )
     db.session.execute(sa.delete(LoginFailure).where(LoginFailure.failed_at < now - window))
     db.session.add(LoginFailure(username=username, address=address, failed_at=now))
     db.session.flush()

@@ -4,16 +4,17 @@ The browser's signed cookie holds a random session id (``SESSION_KEY``); only it
 request is logged in only while that row exists, has not ended and has not been idle for longer than the
 session lifetime (PERMANENT_SESSION_LIFETIME, 30 minutes). Ending a row — logout, the user ending their
 other sessions, an admin's 强制下线, a password change or reset, disabling or moving the account — ends the
-login at once, even for a copy of the cookie.
+login at once, even for a copy of the cookie. The idle limit and the touch interval are passed by the caller
+(``Lifetime.of(app)``): this module reads no app.
 """
 
 import hashlib
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.orm import joinedload
 
 from admin_app.extensions import db
@@ -29,17 +30,28 @@ def digest(session_id: str) -> str:
     return hashlib.sha256(session_id.encode("utf-8", "replace")).hexdigest()
 
 
-def _idle_cutoff(now: datetime) -> datetime:
-    # The cookie itself expires after exactly PERMANENT_SESSION_LIFETIME idle; the row is refreshed at most
-    # every SESSION_TOUCH_SECONDS, so the server allows that much on top.
-    touch = timedelta(seconds=current_app.config["SESSION_TOUCH_SECONDS"])
-    return now - current_app.permanent_session_lifetime - touch
+@dataclass(frozen=True)
+class Lifetime:
+    """How long a session lives idle (PERMANENT_SESSION_LIFETIME) and how often its "last seen" time is
+    written (SESSION_TOUCH_SECONDS)."""
+
+    idle: timedelta
+    touch: timedelta
+
+    @classmethod
+    def of(cls, app) -> "Lifetime":
+        return cls(app.permanent_session_lifetime, timedelta(seconds=app.config["SESSION_TOUCH_SECONDS"]))
+
+    def idle_cutoff(self, now: datetime) -> datetime:
+        # The cookie itself expires after exactly the idle lifetime; the row is refreshed at most every
+        # ``touch``, so the server allows that much on top.
+        return now - self.idle - self.touch
 
 
-def live(now: datetime | None = None):
+def live(lifetime: Lifetime, now: datetime | None = None):
     """SQL condition: sessions that still open pages (not ended, not idle-expired)."""
     now = now or utcnow()
-    return sa.and_(UserSession.ended_at.is_(None), UserSession.last_seen_at >= _idle_cutoff(now))
+    return sa.and_(UserSession.ended_at.is_(None), UserSession.last_seen_at >= lifetime.idle_cutoff(now))
 
 
 def start(user: User, address: str | None, user_agent: str | None) -> str:
@@ -61,7 +73,7 @@ def start(user: User, address: str | None, user_agent: str | None) -> str:
     return session_id
 
 
-def resume(user_id: str, session_id: str | None) -> User | None:
+def resume(user_id: str, session_id: str | None, lifetime: Lifetime) -> User | None:
     """The user of a request whose cookie names ``user_id`` and ``session_id``, or None (not logged in).
 
     Writes at most once per SESSION_TOUCH_SECONDS per session (the "last seen" time), and only when the
@@ -83,7 +95,7 @@ def resume(user_id: str, session_id: str | None) -> User | None:
     if found is None:
         return None
     row, user = found
-    if row.last_seen_at < _idle_cutoff(now):
+    if row.last_seen_at < lifetime.idle_cutoff(now):
         if may_write:
             _end_rows(sa.select(UserSession.id).where(UserSession.id == row.id), "expired", now)
             with commits.bookkeeping():
@@ -91,8 +103,7 @@ def resume(user_id: str, session_id: str | None) -> User | None:
         return None
     if not user.is_active:
         return None
-    touch = timedelta(seconds=current_app.config["SESSION_TOUCH_SECONDS"])
-    if may_write and now - row.last_seen_at >= touch:
+    if may_write and now - row.last_seen_at >= lifetime.touch:
         db.session.execute(sa.update(UserSession).where(UserSession.id == row.id).values(last_seen_at=now))
         with commits.bookkeeping():  # not the request's work: a 503 afterwards must not say "saved"
             db.session.commit()
@@ -145,10 +156,10 @@ def end_selected(ids: list[int], reason: str, *, owner: User | None = None) -> l
     return rows
 
 
-def open_sessions_of(user: User) -> list[UserSession]:
+def open_sessions_of(user: User, lifetime: Lifetime) -> list[UserSession]:
     """``user``'s sessions that still open pages, most recently active first."""
     return db.session.scalars(
         sa.select(UserSession)
-        .where(UserSession.user_id == user.id, live())
+        .where(UserSession.user_id == user.id, live(lifetime))
         .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())
     ).all()
