@@ -1,4 +1,5 @@
-"""flask commands: seed dictionaries, seed the demo, create the first admin."""
+"""flask commands: seed dictionaries, seed the demo, create the first admin, verify the audit log, print the
+workflow's state diagrams."""
 
 import click
 import sqlalchemy as sa
@@ -13,6 +14,7 @@ def init_app(app) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_admin_command)
     app.cli.add_command(audit_verify_command)
+    app.cli.add_command(workflow_diagram_command)
 
 
 @click.command("seed")
@@ -76,3 +78,20 @@ def audit_verify_command():
         )
         raise SystemExit(1)
     click.echo(f"审计日志校验通过：{checked} 条记录的哈希链完整。")
+
+
+@click.command("workflow-diagram")
+@click.option("--write", "document", type=click.Path(exists=True, dir_okay=False), default=None)
+def workflow_diagram_command(document):
+    """Print every state machine of the workflow table as Mermaid; with --write FILE, replace the diagram
+    embedded in FILE (docs/architecture.md) between its workflow-diagram markers instead."""
+    from admin_app.workflow import diagram
+
+    if document is None:
+        click.echo(diagram.markdown(), nl=False)
+        return
+    with open(document, encoding="utf-8") as f:
+        text = f.read()
+    with open(document, "w", encoding="utf-8") as f:
+        f.write(diagram.embed(text))
+    click.echo(f"已更新 {document} 中的状态图")

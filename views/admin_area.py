@@ -2,7 +2,6 @@
 
 from flask import flash, redirect
 from flask_admin.actions import action
-from flask_login import current_user
 from markupsafe import Markup, escape
 from wtforms import SelectField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
@@ -17,6 +16,7 @@ from admin_app.services.validators import (
     validate_postcode,
 )
 from admin_app.workflow.states import BatchState, IdentityState
+from admin_app.workflow.table import transitions_of
 from models import ExamBatch, User, enums
 from models.org import utcnow
 from views import pickers
@@ -300,8 +300,9 @@ BATCH_LABELS = {
 
 
 class ExamBatchView(AdminOnlyView):
-    """考核批次. The state moves only through the actions (开放申报 → 截止申报 → 归档, workflow.py); next
-    year's batch is made from this one (创建下一年度批次); an archived batch is read-only."""
+    """考核批次. The state moves only through the batch machine's transitions (开放申报 → 截止申报 → 归档,
+    ``workflow/batches.py``), offered as actions with the table's labels, roles and questions; next year's
+    batch is made from this one (创建下一年度批次); an archived batch is read-only."""
 
     column_list = ["year", "name", "doc_number", "cutoff_date", "apply_deadline", "grace_days", "state"]
     column_labels = BATCH_LABELS
@@ -310,7 +311,10 @@ class ExamBatchView(AdminOnlyView):
     column_default_sort = ("year", True)
     form_columns = [name for name in BATCH_LABELS if name != "state"]
     form_choices = {"senior_min_education": enums.choices(enums.EDUCATION_LABELS)}
-    action_roles = {name: ADMIN_ONLY for name in (*workflow.BATCH_TRANSITIONS, "copy_next")}
+    action_roles = {
+        **{t.name: t.roles for t in transitions_of("batch")},
+        "copy_next": ADMIN_ONLY,
+    }
     _year_range = [InputRequired(REQUIRED), NumberRange(min=2000, max=2100, message="年份无效")]
     form_args = {
         "year": {"validators": _year_range},
@@ -337,25 +341,21 @@ class ExamBatchView(AdminOnlyView):
         },
     }
 
-    def _change_state(self, ids, name: str) -> None:
-        result = workflow.change_batch_state(current_user, parse_ids(ids), name)
-        label = workflow.BATCH_TRANSITIONS[name].label
-        if result.done:
-            flash(f"已{label}：" + "、".join(text for _id, text in result.done), "success")
-        for _id, text, reason in result.refused:
-            flash(f"{text or _id}：{reason}", "error")
+    def init_actions(self):
+        super().init_actions()
+        for t in transitions_of("batch"):
+            self._actions.append((t.name, t.label))
+            self._actions_data[t.name] = (self._state_changer(t.name), t.label, t.confirmation)
 
-    @action("open_batch", "开放申报", "确定开放所选批次的申报吗？单位将可以提交申请。")
-    def action_open(self, ids):
-        self._change_state(ids, "open_batch")
+    def _state_changer(self, name: str):
+        def change(ids) -> None:
+            result = workflow.change_batch_state(current_actor(), parse_ids(ids), name)
+            if result.done:
+                flash(f"已{result.label}：" + "、".join(text for _id, text in result.done), "success")
+            for _id, text, reason in result.refused:
+                flash(f"{text or _id}：{reason}", "error")
 
-    @action("close_batch", "截止申报", "确定截止所选批次的申报吗？单位将不能再提交申请。")
-    def action_close(self, ids):
-        self._change_state(ids, "close_batch")
-
-    @action("archive_batch", "归档", "归档后该批次的全部数据对所有人只读，且不能撤销。确定归档吗？")
-    def action_archive(self, ids):
-        self._change_state(ids, "archive_batch")
+        return change
 
     @action(
         "copy_next",

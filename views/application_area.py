@@ -18,13 +18,12 @@ from admin_app.services.scope import application_condition
 from admin_app.services.validators import InvalidInput
 from admin_app.workflow import applications as application_stage
 from admin_app.workflow import revisions
-from admin_app.workflow.engine import available_transitions
 from admin_app.workflow.states import ApplicationState
 from models import Application, Material, Trade, enums
 from views import files, pickers
 from views.actor import current_actor
 from views.base import SecureModelView, send_temporary_file
-from views.bulk import BulkOperation, BulkWorkflowMixin, name_rows
+from views.bulk import BulkWorkflowMixin, name_rows
 
 APPLICATION_LABELS = {
     "batch": "考核批次",
@@ -70,73 +69,11 @@ def _status(view, context, model, name):
 
 
 REVIEWERS = frozenset(enums.REVIEW_ROLES)
-SUBMIT = BulkOperation(
-    "submit",
-    "提交审核",
-    frozenset({enums.UNIT}),
-    run=lambda user, ids, form: workflow.submit(user, ids),
-    confirm_page=False,
-    confirmation="提交后将不能修改，确定提交所选申请吗？",
-)
-APPROVE = BulkOperation(
-    "approve",
-    "审核通过",
-    REVIEWERS,
-    run=lambda user, ids, form: workflow.decide(user, ids, "approve", form.get("opinion")),
-    opinion="审核意见",
-    style="success",
-)
-REJECT = BulkOperation(
-    "reject",
-    "审核不通过",
-    REVIEWERS,
-    run=lambda user, ids, form: workflow.decide(user, ids, "reject", form.get("opinion")),
-    opinion="审核意见",
-    requires_opinion=True,
-    style="danger",
-)
-WITHDRAW = BulkOperation(
-    application_stage.WITHDRAW.name,
-    application_stage.WITHDRAW.label,
-    application_stage.WITHDRAW.roles,
-    run=lambda _who, ids, form: workflow.withdraw(current_actor(), ids),
-    confirm_page=False,
-    confirmation=application_stage.WITHDRAW.confirmation,
-    style=application_stage.WITHDRAW.style,
-)
 
 
-def _may_withdraw(model) -> bool:
-    """撤回 is open on this application for the current user now (its unit, before the first decision)."""
-    if current_user.role not in application_stage.WITHDRAW.roles:
-        return False
-    return any(
-        t.name == application_stage.WITHDRAW.name
-        for t in available_transitions(current_user, "application", model.id)
-    )
-
-
-RETURN = BulkOperation(
-    revisions.RETURN.name,
-    revisions.RETURN.label,
-    revisions.RETURN.roles,
-    run=lambda actor, ids, form: revisions.return_for_revision(
-        actor, ids, form.get("opinion"), form.getlist("parts")
-    ),
-    opinion=revisions.RETURN.opinion.label,
-    requires_opinion=True,
-    fields_template="gk/_return_parts_field.html",
-    style=revisions.RETURN.style,
-)
-RESUBMIT = BulkOperation(
-    revisions.RESUBMIT.name,
-    revisions.RESUBMIT.label,
-    revisions.RESUBMIT.roles,
-    run=lambda actor, ids, form: revisions.resubmit(actor, ids),
-    confirm_page=False,
-    confirmation=revisions.RESUBMIT.confirmation,
-    style=revisions.RESUBMIT.style,
-)
+def _return_for_revision(actor, ids, form):
+    """退回修改 reads the ticked parts (one field sent several times)."""
+    return revisions.return_for_revision(actor, ids, form.get("opinion"), form.getlist("parts"))
 
 
 class ApplicationView(BulkWorkflowMixin, SecureModelView):
@@ -145,7 +82,9 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
     read_roles = frozenset({enums.UNIT}) | enums.BUSINESS_STAFF_ROLES
     write_roles = frozenset({enums.UNIT})
     queue_only = False  # the 待我审核 view sets this
-    bulk_operations = (SUBMIT, WITHDRAW, RESUBMIT, APPROVE, REJECT, RETURN)
+    workflow_machine = "application"
+    bulk_fields = {"return_for_revision": "gk/_return_parts_field.html"}
+    bulk_runs = {"return_for_revision": _return_for_revision}
 
     list_template = "gk/application_list.html"
     details_template = "gk/application_details.html"
@@ -357,7 +296,6 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
             }
             kwargs["role_labels"] = enums.ROLE_LABELS
             kwargs["may_decide"] = model.status == workflow.pending(current_user.role)
-            kwargs["may_withdraw"] = _may_withdraw(model)
             kwargs["may_attach"] = materials.may_attach(current_user, model)
             kwargs["veteran_pending"] = eligibility.needs_veteran_decision(kwargs["rule_results"])
         if template == self.details_template and model is not None:
@@ -493,5 +431,4 @@ class ReviewQueueView(ApplicationView):
     read_roles = REVIEWERS
     write_roles = frozenset()
     queue_only = True
-    bulk_operations = (APPROVE, REJECT, RETURN)
     column_default_sort = ("submitted_at", False)

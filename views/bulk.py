@@ -1,42 +1,120 @@
-"""Bulk operations for any list: on ticked rows (Flask-Admin actions) or on all rows matching the current
-组合查询, through one confirmation page (count, opinion, extra fields) and one result page (done / refused
-with reasons). A view declares its ``bulk_operations``; the workflow functions do the work."""
+"""Operations of a list, built from the workflow table: on ticked rows (Flask-Admin actions), on all rows
+matching the current 组合查询, or on one row from its details page, through one confirmation page (count,
+opinion, extra fields) and one result page (done / refused with reasons).
 
-from dataclasses import dataclass, field
+A view names its machine (``workflow_machine = "registration"``) and, optionally, which of its transitions it
+offers (``workflow_operations``), the template of a transition's extra inputs (``bulk_fields``), a use case
+that parses its inputs (``bulk_runs``, e.g. the committee vote) and the page of a transition that has a form of
+its own (``transition_links``, e.g. 报名 → the 报名表). Label, roles, opinion (label, required, limit), style and
+confirmation question come from the :class:`~admin_app.workflow.table.Transition`; nothing is restated here.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, request
 from flask_admin import expose
 from flask_login import current_user
 
+from admin_app import limits, workflow
 from admin_app.services.validators import InvalidInput
-from views.base import parse_ids
+from admin_app.workflow.table import Transition
+from views.actor import current_actor
+from views.base import current_role, parse_ids
 
-BULK_LIMIT = 20000  # "all matching the filter" works on at most this many rows at once
-DONE_SHOWN = 200  # the result page names this many of the rows done (every refused row is always named)
+BULK_LIMIT = limits.BULK  # "all matching the filter" works on at most this many rows at once
+DONE_SHOWN = (
+    limits.DONE_SHOWN
+)  # the result page names this many of the rows done (every refused row is named)
 
 
 @dataclass(frozen=True)
 class BulkOperation:
+    """One operation of a list. Made from a transition with :meth:`of`; ``run(actor, ids, form)`` returns
+    the :class:`~admin_app.workflow.engine.BulkResult`."""
+
     name: str
     label: str
     roles: frozenset
-    run: object  # callable(user, ids, form) -> workflow.BulkResult
-    confirm_page: bool = True  # False: ticked rows run at once (Flask-Admin's own confirm dialog is enough)
+    run: Callable
+    confirm_page: bool = True  # False: ticked rows run at once (after ``confirmation``, Flask-Admin's dialog)
     opinion: str | None = None  # label of the opinion box, if any
     requires_opinion: bool = False
+    opinion_limit: int = limits.OPINION
     fields_template: str | None = None  # extra inputs on the confirmation page
     style: str = "primary"
     confirmation: str | None = None  # text of Flask-Admin's dialog for ticked rows
-    extra: dict = field(default_factory=dict)
+    transition: Transition | None = None
+
+    @classmethod
+    def of(cls, t: Transition, run: Callable | None = None, fields_template: str | None = None):
+        """The operation of transition ``t``; by default it runs ``engine.apply`` with the opinion and the
+        form fields ``t.inputs`` names. ``run`` replaces that where a stage parses its inputs itself."""
+        return cls(
+            name=t.name,
+            label=t.label,
+            roles=t.roles,
+            run=run or _applier(t),
+            confirm_page=t.confirmation is None,
+            opinion=t.opinion.label if t.opinion else None,
+            requires_opinion=bool(t.opinion and t.opinion.required),
+            opinion_limit=t.opinion.limit if t.opinion else limits.OPINION,
+            fields_template=fields_template,
+            style=t.style,
+            confirmation=t.confirmation,
+            transition=t,
+        )
+
+    @property
+    def needs_page(self) -> bool:
+        """Whether a single row needs the confirmation page (extra inputs) before it can run."""
+        return bool(self.fields_template or (self.transition and self.transition.inputs))
+
+
+def _applier(t: Transition) -> Callable:
+    def run(actor, ids, form):
+        inputs = {name: form.get(name) for name in t.inputs}
+        if t.opinion:
+            inputs["opinion"] = form.get("opinion")
+        return workflow.apply(actor, t, ids, **inputs)
+
+    return run
+
+
+def operations_of(machine: str, names=None, fields=None, runs=None) -> tuple:
+    """The list operations of ``machine``: its ``bulk`` transitions (or those named, in that order)."""
+    fields, runs = fields or {}, runs or {}
+    table = {t.name: t for t in workflow.transitions_of(machine)}
+    chosen = [table[n] for n in names] if names is not None else [t for t in table.values() if t.bulk]
+    return tuple(BulkOperation.of(t, runs.get(t.name), fields.get(t.name)) for t in chosen)
 
 
 class BulkWorkflowMixin:
-    bulk_operations: tuple = ()
+    workflow_machine: str | None = None  # the machine whose transitions this list offers
+    workflow_operations: tuple | None = None  # names of the transitions offered (None: every bulk one)
+    bulk_fields: dict = {}  # transition name -> template of its extra inputs on the confirmation page
+    bulk_runs: dict = {}  # transition name -> callable(actor, ids, form), where a use case parses inputs
+    transition_links: dict = {}  # transition name -> endpoint of its own form (a link on the details page)
     confirm_name_label = "姓名"  # heading of the name column of ``confirm_rows`` on the confirmation page
 
+    @property
+    def bulk_operations(self) -> tuple:
+        """The operations of this list, from the table: those some reader of the list may take (built once
+        per view; 待我审核 offers the reviewers' decisions, not the unit's 提交审核)."""
+        ops = self.__dict__.get("_bulk_operations")
+        if ops is None:
+            ops = ()
+            if self.workflow_machine:
+                ops = operations_of(
+                    self.workflow_machine, self.workflow_operations, self.bulk_fields, self.bulk_runs
+                )
+                ops = tuple(op for op in ops if op.roles & self.read_roles)
+            self.__dict__["_bulk_operations"] = ops
+        return ops
+
     def allowed_operations(self) -> list[BulkOperation]:
-        return self.allowed_operations_for(current_user.role if current_user.is_authenticated else None)
+        return self.allowed_operations_for(current_role())
 
     def allowed_operations_for(self, role) -> list[BulkOperation]:
         return [op for op in self.bulk_operations if role in op.roles]
@@ -56,7 +134,7 @@ class BulkWorkflowMixin:
             ids = parse_ids(ids)
             if op.confirm_page:
                 return self._confirm(op, ids)
-            return self._show_result(op, op.run(current_user, ids, request.form))
+            return self._show_result(op, op.run(current_actor(), ids, request.form))
 
         return handler
 
@@ -70,6 +148,27 @@ class BulkWorkflowMixin:
         query, _view_args = self.filtered_query(eager=False)
         return [pk for (pk,) in query.with_entities(self.model.id).limit(BULK_LIMIT + 1)]
 
+    # --- the buttons of one row (details page) ------------------------------------------------------
+    def row_operations(self, row) -> dict:
+        """What the current user may do on ``row`` now, from ``workflow.available_transitions``: ``plain``
+        operations post from the details page as they are, ``opined`` ones share one opinion box, ``paged``
+        ones go through the confirmation page (extra inputs), ``links`` open a transition's own form."""
+        found = {"plain": [], "opined": [], "paged": [], "links": [], "opinion": None}
+        if not self.workflow_machine or not current_user.is_authenticated:
+            return found
+        actor = current_actor()
+        open_now = {t.name for t in workflow.available_transitions(actor, self.workflow_machine, row.id)}
+        for op in self.allowed_operations():
+            if op.name in open_now:
+                kind = "paged" if op.needs_page else "opined" if op.opinion else "plain"
+                found[kind].append(op)
+        for t in workflow.transitions_of(self.workflow_machine):
+            if t.name in open_now and t.name in self.transition_links:
+                found["links"].append((t.label, self.get_url(self.transition_links[t.name], id=row.id)))
+        found["opinion"] = _opinion_box(found["opined"])
+        return found
+
+    # --- pages -----------------------------------------------------------------------------------------
     @expose("/bulk/", methods=("GET",))
     def bulk_view(self):
         """Confirmation page for an operation on every row matching the current filter."""
@@ -93,7 +192,7 @@ class BulkWorkflowMixin:
             flash("没有选中任何记录", "warning")
             return redirect(self.get_url(".index_view"))
         try:
-            result = op.run(current_user, ids, request.form)
+            result = op.run(current_actor(), ids, request.form)
         except InvalidInput as exc:
             flash(str(exc), "error")
             return self._confirm(op, ids, all_matching=all_matching)
@@ -108,7 +207,7 @@ class BulkWorkflowMixin:
             "gk/bulk_confirm.html",
             op=op,
             ids=ids,
-            rows=self.confirm_rows(ids[:200]) if ids else [],
+            rows=self.confirm_rows(ids[: limits.CONFIRM_SHOWN]) if ids else [],
             total=len(ids),
             too_many=len(ids) > BULK_LIMIT,
             all_matching=all_matching,
@@ -135,6 +234,20 @@ class BulkWorkflowMixin:
                 shown=DONE_SHOWN,
                 get_url=self.get_url,
             )
+
+
+def _opinion_box(ops) -> dict | None:
+    """The one opinion box of a details page's decisions that take an opinion: the label of the first,
+    which of them require it (审核意见（审核不通过时必填）), the largest limit."""
+    if not ops:
+        return None
+    required = [op.label for op in ops if op.requires_opinion]
+    label = ops[0].opinion
+    if required and len(required) == len(ops):
+        label += "（必填）"
+    elif required:
+        label += f"（{'、'.join(required)}时必填）"
+    return {"label": label, "limit": max(op.opinion_limit for op in ops)}
 
 
 def name_rows(model, ids, scope, column, labels) -> list[tuple]:

@@ -8,10 +8,10 @@ from flask_login import current_user
 from admin_app import limits
 from admin_app.extensions import db
 from admin_app.request_guard import download
-from admin_app.services import clock, eligibility, uploads, workflow
+from admin_app.services import clock, uploads, workflow
 from admin_app.services.scope import registration_condition
 from admin_app.services.validators import InvalidInput
-from admin_app.workflow import registrations
+from admin_app.workflow import registrations, scores
 from admin_app.workflow.states import (
     EvaluationState,
     ExamCategory,
@@ -22,11 +22,9 @@ from admin_app.workflow.states import (
 from models import AuditLog, Registration, enums
 from views import files
 from views.base import SecureModelView, send_temporary_file
-from views.bulk import BulkOperation, BulkWorkflowMixin, name_rows
+from views.bulk import BulkWorkflowMixin, name_rows
 
 UNIT = frozenset({enums.UNIT})
-OFFICE = frozenset({enums.OFFICE})
-CENTER = frozenset({enums.CENTER})
 
 LABELS = {
     "batch": "考核批次",
@@ -114,19 +112,6 @@ COMMON_COLUMNS = [
     "applied_trade.name",
     "applied_grade",
 ]
-
-
-def _vote_from(form) -> eligibility.Vote:
-    try:
-        return eligibility.Vote(
-            expected=int(form.get("vote_expected", "")),
-            present=int(form.get("vote_present", "")),
-            yes=int(form.get("vote_yes", "")),
-            no=int(form.get("vote_no", "")),
-            abstain=int(form.get("vote_abstain", "")),
-        )
-    except ValueError:
-        raise InvalidInput("请完整填写应到、实到、同意、不同意、弃权人数（整数）") from None
 
 
 class RegistrationStageView(BulkWorkflowMixin, SecureModelView):
@@ -323,38 +308,18 @@ def _store_report(content: bytes | None) -> str | None:
     return token
 
 
-RETURN = BulkOperation(
-    "return_registration",
-    "退回报名",
-    OFFICE,
-    run=lambda user, ids, form: workflow.return_registrations(user, ids, form.get("opinion")),
-    opinion="退回原因",
-    requires_opinion=True,
-    style="danger",
-)
-CONFIRM = BulkOperation(
-    "confirm_registration",
-    "报名审核通过",
-    OFFICE,
-    run=lambda user, ids, form: workflow.confirm_registrations(user, ids),
-    style="success",
-)
-FEE = BulkOperation(
-    "confirm_fee",
-    "缴费确认",
-    CENTER,
-    run=lambda user, ids, form: workflow.confirm_fees(user, ids, form.get("receipt_number")),
-    fields_template="gk/_receipt_field.html",
-    style="success",
-)
-
-
 class RegistrationView(_ImportMixin, RegistrationStageView):
     """考试报名: units fill the 报名表 (or import 附表5); 市工考办 confirms or returns; 市职鉴中心 confirms the fee."""
 
     list_template = "gk/registration_list.html"
-    bulk_operations = (CONFIRM, RETURN, FEE)
-    endpoint_roles = {"register_view": UNIT, "import_view": UNIT, "import_report_view": UNIT}
+    workflow_machine = "registration"
+    bulk_fields = {"confirm_fee": "gk/_receipt_field.html"}
+    transition_links = {"register": ".register_view"}
+    endpoint_roles = {
+        "register_view": registrations.REGISTER.roles,
+        "import_view": registrations.REGISTER_IMPORTED.roles,
+        "import_report_view": registrations.REGISTER_IMPORTED.roles,
+    }
     column_list = COMMON_COLUMNS + ["status", "registered_at", "ticket_number"]
     column_filters = COMMON_FILTERS + ["status", "registered_at", "voluntary_training", "exam_category"]
     column_default_sort = ("id", True)
@@ -398,7 +363,9 @@ class ScoreView(RegistrationStageView):
     """成绩录入: 已报名 candidates. The center enters scores per row or in a grid over the filtered rows."""
 
     list_template = "gk/score_list.html"
-    endpoint_roles = {"score_view": CENTER, "score_grid_view": CENTER}
+    workflow_machine = "scores"
+    transition_links = {"enter_scores": ".score_view"}
+    endpoint_roles = {"score_view": scores.ENTER.roles, "score_grid_view": scores.ENTER.roles}
     column_list = COMMON_COLUMNS + [
         "ticket_number",
         "theory_score",
@@ -480,25 +447,11 @@ class ScoreView(RegistrationStageView):
         )
 
 
-def _evaluation(decision: str, label: str, style: str) -> BulkOperation:
-    """评审通过 / 评审不通过 with the committee vote entered on the confirmation page."""
-    return BulkOperation(
-        f"evaluate_{decision}",
-        label,
-        OFFICE,
-        run=lambda user, ids, form: workflow.evaluate(user, ids, decision, _vote_from(form)),
-        fields_template="gk/_vote_fields.html",
-        style=style,
-    )
-
-
 class EvaluationView(RegistrationStageView):
     """考核评审: 技师/高级技师 whose scores passed; 市工考办 records the committee vote and decides."""
 
-    bulk_operations = (
-        _evaluation("pass", "评审通过", "success"),
-        _evaluation("fail", "评审不通过", "danger"),
-    )
+    workflow_machine = "evaluation"
+    bulk_fields = dict.fromkeys(("evaluate_pass", "evaluate_fail"), "gk/_vote_fields.html")
     column_list = COMMON_COLUMNS + [
         "theory_score",
         "practice_score",
@@ -524,15 +477,7 @@ class EvaluationView(RegistrationStageView):
 class RecognitionView(RegistrationStageView):
     """资格认定: passed 初/中/高级工 and 评审通过 技师/高级技师; certificate numbers and the worker's new grade."""
 
-    bulk_operations = (
-        BulkOperation(
-            "recognise",
-            "资格认定",
-            frozenset({enums.OFFICE, enums.DISTRICT_HR}),
-            run=lambda user, ids, form: workflow.recognise(user, ids),
-            style="success",
-        ),
-    )
+    workflow_machine = "recognition"
     column_list = COMMON_COLUMNS + [
         "score_result",
         "evaluation_status",

@@ -10,27 +10,10 @@ from admin_app.services.scope import identity_review_condition
 from admin_app.workflow.states import IdentityState
 from models import Organisation, enums
 from views.base import SecureModelView
-from views.bulk import BulkOperation, BulkWorkflowMixin
+from views.bulk import BulkWorkflowMixin
 from views.unit_area import ORG_LABELS, ORG_PROFILE_COLUMNS
 
 REVIEWERS = unit_identity.REVIEWER_ROLES
-CONFIRM = BulkOperation(
-    "confirm",
-    "审核通过",
-    REVIEWERS,
-    run=lambda user, ids, form: unit_identity.decide(user, ids, "confirm", form.get("opinion")),
-    opinion="审核意见",
-    style="success",
-)
-RETURN = BulkOperation(
-    "return",
-    "退回",
-    REVIEWERS,
-    run=lambda user, ids, form: unit_identity.decide(user, ids, "return", form.get("opinion")),
-    opinion="审核意见（退回原因）",
-    requires_opinion=True,
-    style="danger",
-)
 
 
 def _status(view, context, model, name):
@@ -66,14 +49,15 @@ def _waiting_detail(view, context, model, name):
 class UnitIdentityReviewView(BulkWorkflowMixin, SecureModelView):
     """单位信息审核: a 区县 bureau confirms the profiles of its 区县属单位, the 市工考办 those of every other
     unit (``scope.identity_review_condition``: list, details, export and both decisions). Read-only rows;
-    decisions only through ``unit_identity.decide``."""
+    decisions are the identity machine's transitions (审核通过, 退回), on the list and on the details page."""
 
     read_roles = REVIEWERS
     write_roles = frozenset()
     allow_create = allow_edit = allow_delete = False
-    bulk_operations = (CONFIRM, RETURN)
+    workflow_machine = "identity"
     confirm_name_label = "单位名称"
     list_template = "gk/application_list.html"  # the bulk buttons ("全部符合筛选条件")
+    details_template = "gk/transition_details.html"
     export_name = "单位信息审核"
 
     column_list = [

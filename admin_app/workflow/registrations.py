@@ -69,8 +69,10 @@ def _import_row(ctx, row):
 
 
 def _as_checked(ctx, row):
-    """The row is still in the state the import's check saw (which its audit row records)."""
-    if row.state != ctx.inputs["entries"][row.id].from_status:
+    """The row is still in the state the import's check saw (which its audit row records). Without entries
+    (``available_transitions``: may this row be imported at all?) there is no check to compare with."""
+    entry = ctx.inputs.get("entries", {}).get(row.id)
+    if entry is not None and row.state != entry.from_status:
         return "导入期间部分考生的报名状态已变化，全部未导入，请刷新后重试"
     return None
 

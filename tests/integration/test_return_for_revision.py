@@ -224,7 +224,7 @@ def test_bulk_return_on_ticked_rows_and_on_all_matching(client, world):
     assert "全部 1 条" in confirm and 'name="parts"' in confirm and "申报材料" in confirm
     # From the details page (one row): its 退回修改… button opens the same confirmation page.
     details = text_of(client.get(f"/review_queue/details/?id={apps[2].id}"))
-    assert 'id="return-form"' in details and 'value="return_for_revision"' in details
+    assert 'id="return_for_revision-form"' in details and 'value="return_for_revision"' in details
     confirm = text_of(
         client.post("/review_queue/action/", data={"action": "return_for_revision", "rowid": apps[2].id})
     )

@@ -1,0 +1,417 @@
+"""What a user may do comes from the transition table: on one row (``available_transitions``, the details page's
+buttons) and on a list (the 选中的 menu and the 全部符合筛选条件 buttons). The expected tables below are written
+from the SPEC and the manual (who decides what, in which state), not read from the code.
+"""
+
+import re
+
+import pytest
+from flask_admin.contrib.sqla import ModelView
+
+from admin_app import workflow
+from admin_app.extensions import db
+from admin_app.workflow.states import ApplicationState as A
+from admin_app.workflow.states import BatchState as B
+from admin_app.workflow.states import EvaluationState as E
+from admin_app.workflow.states import IdentityState as I
+from admin_app.workflow.states import RecognitionState as C
+from admin_app.workflow.states import RegistrationState as R
+from admin_app.workflow.states import ScoreResult as SR
+from models import PostSetting, Registration, User, enums
+from tests import factories
+from tests.conftest import login
+
+UNIT, DISTRICT, PARTY, CITY, OFFICE, CENTER, ADMIN = (
+    enums.UNIT,
+    enums.DISTRICT_HR,
+    enums.PARTY_ORG,
+    enums.CITY_HR,
+    enums.OFFICE,
+    enums.CENTER,
+    enums.ADMIN,
+)
+ROLES = (UNIT, DISTRICT, PARTY, CITY, OFFICE, CENTER, ADMIN)
+DECIDE = {"approve", "reject", "return_for_revision"}
+
+# machine -> state -> {role: transitions open on the row built for that state}; a role not named may do nothing
+# there. The unit is the row's own unit; the 区县 bureau is 渝中区's (unit A's 区县).
+EXPECTED = {
+    # 考试资格申请 (SPEC §4, §8.1): the unit submits a draft and may withdraw until the first decision; the
+    # reviewer whose step it is approves, rejects or returns it for revision, which the unit resubmits
+    # (市委组织部 reviews 市属党群 units' rows: unit P's row).
+    "application": {
+        A.DRAFT: {UNIT: {"submit"}},
+        A.PENDING_DISTRICT_HR: {UNIT: {"withdraw"}, DISTRICT: DECIDE},
+        A.PENDING_PARTY_ORG: {UNIT: {"withdraw"}, PARTY: DECIDE},
+        A.PENDING_CITY_HR: {CITY: DECIDE},  # second step: the 区县 decided, no withdrawal
+        A.PENDING_OFFICE: {UNIT: {"withdraw"}, OFFICE: DECIDE},
+        A.RETURNED: {UNIT: {"resubmit"}},  # back to the step that returned it
+        A.APPROVED: {},
+        A.REJECTED: {},
+    },
+    # 考试报名 (manual 4.1-4.3): the unit fills the 报名表 or imports 附表5 for 未报名 and 已退回 candidates;
+    # 市工考办 approves or returns what waits for confirmation; 市职鉴中心 confirms the fee.
+    "registration": {
+        R.UNREGISTERED: {UNIT: {"register", "register_imported"}},
+        R.PENDING: {OFFICE: {"confirm_registration", "return_registration"}},
+        R.RETURNED: {UNIT: {"register", "register_imported"}},
+        R.FEE: {CENTER: {"confirm_fee"}},
+        R.REGISTERED: {},
+    },
+    # 成绩录入 (SPEC §6): 市职鉴中心 enters and corrects the scores of 已报名 candidates until decided further on.
+    "scores": {
+        None: {CENTER: {"enter_scores"}},
+        SR.PASS: {CENTER: {"enter_scores"}},
+        SR.FAIL: {CENTER: {"enter_scores"}},
+        SR.ABSENT: {CENTER: {"enter_scores"}},
+    },
+    # 考核评审 (技师、高级技师): 市工考办 records the committee's vote.
+    "evaluation": {
+        E.PENDING: {OFFICE: {"evaluate_pass", "evaluate_fail"}},
+        E.PASSED: {},
+        E.FAILED: {},
+    },
+    # 资格认定: 市工考办; a 区县 bureau for the junior grades of its 区县属单位 (the row: 中级工 of unit A).
+    "recognition": {
+        C.PENDING: {OFFICE: {"recognise"}, DISTRICT: {"recognise"}},
+        C.RECOGNISED: {},
+    },
+    # 考核批次: the admin opens (one batch 申报中 at a time: 2021 is, so no other opens), closes, archives.
+    "batch": {
+        B.NOT_OPEN: {},
+        B.OPEN: {ADMIN: {"close_batch"}},
+        B.CLOSED: {ADMIN: {"archive_batch"}},
+        B.ARCHIVED: {},
+    },
+    # 单位信息审核: a 区县 bureau confirms or returns its 区县属单位's profile (a unit of 渝中区 here).
+    "identity": {
+        I.NEW: {},
+        I.PENDING: {DISTRICT: {"confirm", "return"}},
+        I.CONFIRMED: {},
+        I.RETURNED: {},
+    },
+}
+
+
+def _person(world, key, seq, grade, status):
+    """An approved or draft application of a new worker of unit ``key``."""
+    worker = factories.add_worker(world.units[key], f"状态{seq}", seq, world.trade, world.batch)
+    db.session.flush()
+    return factories.add_application(world, worker, grade=grade, status=status)
+
+
+def _registration(world, seq, grade=4, **values):
+    registration = factories.add_registration(_person(world, "A", seq, grade, A.APPROVED))
+    for name, value in values.items():
+        setattr(registration, name, value)
+    return registration
+
+
+def _application_rows(world) -> dict:
+    routes = {  # state -> (unit, route, step)
+        A.DRAFT: ("A", None, 0),
+        A.PENDING_DISTRICT_HR: ("A", "district_hr", 0),
+        A.PENDING_PARTY_ORG: ("P", "party_org", 0),
+        A.PENDING_CITY_HR: ("A", "district_hr,city_hr", 1),
+        A.PENDING_OFFICE: ("A", "office", 0),
+        A.RETURNED: ("A", "district_hr", 0),
+        A.APPROVED: ("A", "district_hr", 0),
+        A.REJECTED: ("A", "district_hr", 0),
+    }
+    # The draft: unit A's 高级工 application, eligible, with posts of its grade to hold it.
+    db.session.add(
+        PostSetting(unit=world.units["A"], batch=world.batch, grade=3, approved_posts=9, current_staff=0)
+    )
+    rows = {A.DRAFT: (world.applications["A"].id, "unit_a")}
+    for seq, (state, (key, route, step)) in enumerate(routes.items(), start=500):
+        if state == A.DRAFT:
+            continue
+        app = _person(world, key, seq, 4, state)  # 中级工: another grade than the draft's, no quota shared
+        app.route, app.step_index, app.submitted_at = route, step, world.batch.cutoff_date
+        factories.add_material(app)
+        rows[state] = (app.id, {"A": "unit_a", "P": "unit_p"}[key])
+    db.session.commit()
+    return rows
+
+
+def _registration_rows(world) -> dict:
+    rows = {state: _registration(world, seq, status=state).id for seq, state in enumerate(R, start=400)}
+    db.session.commit()
+    return {state: (row_id, "unit_a") for state, row_id in rows.items()}
+
+
+def _score_rows(world) -> dict:
+    rows = {
+        state: _registration(world, seq, status=R.REGISTERED, score_result=state).id
+        for seq, state in enumerate([None, *SR], start=600)
+    }
+    db.session.commit()
+    return {state: (row_id, "unit_a") for state, row_id in rows.items()}
+
+
+def _evaluation_rows(world) -> dict:
+    rows = {
+        state: _registration(
+            world, seq, grade=2, status=R.REGISTERED, score_result=SR.PASS, evaluation_status=state
+        ).id
+        for seq, state in enumerate(E, start=700)
+    }
+    db.session.commit()
+    return {state: (row_id, "unit_a") for state, row_id in rows.items()}
+
+
+def _recognition_rows(world) -> dict:
+    rows = {
+        state: _registration(
+            world, seq, status=R.REGISTERED, score_result=SR.PASS, recognition_status=state
+        ).id
+        for seq, state in enumerate(C, start=800)
+    }
+    db.session.commit()
+    return {state: (row_id, "unit_a") for state, row_id in rows.items()}
+
+
+def _batch_rows(world) -> dict:
+    rows = {B.OPEN: world.batch.id}
+    for year, state in ((2030, B.NOT_OPEN), (2029, B.CLOSED), (2028, B.ARCHIVED)):
+        rows[state] = factories.add_batch(year, state).id
+    db.session.commit()
+    return {state: (row_id, "unit_a") for state, row_id in rows.items()}
+
+
+def _identity_rows(world) -> dict:
+    rows = {}
+    for state in I:
+        unit = factories.add_unit(f"{state.label}单位", world.jurisdictions["500103"])
+        unit.identity_status = state
+        db.session.flush()
+        rows[state] = (unit.id, "unit_a")
+    db.session.commit()
+    return rows
+
+
+ROWS = {
+    "application": _application_rows,
+    "registration": _registration_rows,
+    "scores": _score_rows,
+    "evaluation": _evaluation_rows,
+    "recognition": _recognition_rows,
+    "batch": _batch_rows,
+    "identity": _identity_rows,
+}
+
+
+def _player(world, role, owner):
+    """Who plays ``role`` on a row: the row's own unit for the unit role."""
+    return User.query.filter_by(username=owner).one() if role == UNIT else world.users[role]
+
+
+def _ids(rows) -> dict:
+    return {state: row_id for state, (row_id, _owner) in rows.items()}
+
+
+def test_every_machine_has_an_expected_table():
+    assert set(EXPECTED) == set(workflow.MACHINES), "a machine without (or with a stale) expected table"
+    for name, table in EXPECTED.items():
+        assert set(table) == set(workflow.MACHINES[name].states.labels()), f"{name}: every state has its row"
+
+
+@pytest.mark.parametrize("machine", sorted(EXPECTED))
+def test_available_transitions_per_role_and_state(world, machine):
+    factories.add_user("unit_p", world.units["P"])
+    db.session.commit()
+    rows = ROWS[machine](world)
+    for state, (row_id, owner) in rows.items():
+        for role in ROLES:
+            actor = _player(world, role, owner)
+            found = {t.name for t in workflow.available_transitions(actor, machine, row_id)}
+            label = workflow.MACHINES[machine].states.label_of(state)
+            assert found == EXPECTED[machine][state].get(role, set()), f"{machine} {label} {role}"
+
+
+def test_a_batch_opens_once_no_other_is_open(world):
+    rows = _batch_rows(world)
+    admin = world.users[ADMIN]
+    assert workflow.change_batch_state(admin, [world.batch.id], "close_batch").done
+    assert {t.name for t in workflow.available_transitions(admin, "batch", rows[B.NOT_OPEN][0])} == {
+        "open_batch"
+    }
+    # 2021 itself may open again, but not be archived: B's application still waits in it.
+    assert {t.name for t in workflow.available_transitions(admin, "batch", world.batch.id)} == {"open_batch"}
+
+
+def test_a_row_of_another_unit_offers_the_unit_nothing(world):
+    rows = _registration_rows(world)
+    row_id = rows[R.UNREGISTERED][0]
+    assert workflow.available_transitions(world.users["unit_b"], "registration", row_id) == []
+
+
+# --- lists -----------------------------------------------------------------------------------------------
+def table_views(app):
+    return [
+        v
+        for v in app.extensions["admin"][0]._views
+        if isinstance(v, ModelView) and getattr(v, "workflow_machine", None)
+    ]
+
+
+def _offered(html: str) -> tuple[set, set]:
+    """(the 选中的 menu's operations, the 全部符合筛选条件 buttons' operations) of a list page."""
+    menu = set(re.findall(r'data-gk-action="([^"]+)"', html)) - {"delete"}
+    buttons = set(re.findall(r"/bulk/\?[^\"]*op=([a-z_]+)", html))
+    return menu, buttons
+
+
+def test_views_build_their_operations_from_the_table(app):
+    views = table_views(app)
+    assert {v.endpoint for v in views} >= {"registrations"}
+    for view in views:
+        for op in view.bulk_operations:
+            t = op.transition
+            assert t is not None and t.machine.name == view.workflow_machine, f"{view.endpoint}.{op.name}"
+            assert (op.name, op.label, op.roles, op.style, op.confirmation) == (
+                t.name,
+                t.label,
+                t.roles,
+                t.style,
+                t.confirmation,
+            ), f"{view.endpoint}.{op.name} restates the table"
+            if t.opinion:
+                assert (op.opinion, op.requires_opinion, op.opinion_limit) == (
+                    t.opinion.label,
+                    t.opinion.required,
+                    t.opinion.limit,
+                )
+            else:
+                assert op.opinion is None
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_a_list_offers_exactly_the_roles_bulk_transitions_and_none_answers_403(app, client, world, role):
+    login(client, world.users[role].username)
+    for view in table_views(app):
+        if role not in view.read_roles:
+            continue
+        base = view.url.rstrip("/")
+        wanted = view.workflow_operations
+        table = {
+            t.name
+            for t in workflow.for_role(view.workflow_machine, role)
+            if t.bulk and (wanted is None or t.name in wanted)
+        }
+        page = client.get(f"{base}/")
+        assert page.status_code == 200
+        menu, buttons = _offered(page.get_data(as_text=True))
+        assert menu == table and buttons == table, f"{role} {view.endpoint}: {menu} {buttons} != {table}"
+        names = {t.name for t in workflow.transitions_of(view.workflow_machine)} | {"approve"}
+        for name in sorted(names):
+            what = f"{role} {view.endpoint}.{name}"
+            confirm = client.get(f"{base}/bulk/", query_string={"op": name, "search": "无此人"})
+            action = client.post(f"{base}/action/", data={"action": name, "rowid": "999999"})
+            decide = client.post(f"{base}/decide/", data={"op": name, "rowid": "999999", "opinion": "意见"})
+            if name in table:
+                assert confirm.status_code == 200, what
+                assert action.status_code in (200, 302), what
+                assert decide.status_code == 200, what
+            else:
+                assert (confirm.status_code, action.status_code, decide.status_code) == (403, 403, 403), what
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_row_icon_or_list_button_answers_403(app, client, world, role):
+    """Every link of the first row's icons and of the list's tools opens for the role that sees it."""
+    _registration_rows(world)
+    login(client, world.users[role].username)
+    checked = 0
+    for view in app.extensions["admin"][0]._views:
+        if not isinstance(view, ModelView) or role not in getattr(view, "read_roles", ()):
+            continue
+        html = client.get(view.url.rstrip("/") + "/").get_data(as_text=True)
+        row = re.search(r'<td class="list-buttons-column">(.*?)</td>', html, re.S)
+        tools = re.search(r'<div class="mb-2 small no-print gk-list-tools">(.*?)</div>', html, re.S)
+        links = re.findall(
+            r'href="([^"#]+)"', (row.group(1) if row else "") + (tools.group(1) if tools else "")
+        )
+        for href in links:
+            if "/export.xlsx" in href:
+                continue  # a download of the whole list: covered by test_export
+            response = client.get(href.replace("&amp;", "&"))
+            checked += 1
+            assert response.status_code != 403, f"{role} {view.endpoint}: {href}"
+    assert checked
+
+
+def test_staff_see_no_register_or_score_entry_icons(app, client, world):
+    _registration_rows(world)
+    login(client, world.users[OFFICE].username)
+    assert "/registrations/register/" not in client.get("/registrations/").get_data(as_text=True)
+    center = world.users[CENTER].username
+    login(client, world.users[UNIT].username)
+    assert "/registrations/register/" in client.get("/registrations/").get_data(as_text=True)
+    login(client, center)
+    assert "/scores/score/" in client.get("/scores/").get_data(as_text=True)
+    login(client, world.users[OFFICE].username)
+    assert "/scores/score/" not in client.get("/scores/").get_data(as_text=True)
+
+
+# --- details pages -----------------------------------------------------------------------------------------
+def _buttons(html: str) -> dict:
+    """The 办理 card of a details page: {operation: how} (direct button, confirmation page, or link)."""
+    card = re.search(
+        r'<div class="card border-primary mb-3 no-print" id="transitions">(.*?)</div></div>', html, re.S
+    )
+    if not card:
+        return {}
+    text = card.group(1)
+    found = {name: "direct" for name in re.findall(r'name="op" value="([a-z_]+)"', text)}
+    found.update({name: "page" for name in re.findall(r'name="action" value="([a-z_]+)"', text)})
+    found.update(
+        {label: "link" for label in re.findall(r'<a class="btn btn-primary[^"]*" href="[^"]+">([^<]+)</a>', text)}
+    )
+    return found
+
+
+def test_registration_details_show_the_decisions_open_on_the_row(client, world):
+    rows = _ids(_registration_rows(world))
+    cases = [
+        (OFFICE, R.PENDING, {"confirm_registration": "direct", "return_registration": "direct"}),
+        (CENTER, R.FEE, {"confirm_fee": "page"}),
+        (UNIT, R.UNREGISTERED, {"报名": "link"}),
+        (UNIT, R.PENDING, {}),
+        (DISTRICT, R.PENDING, {}),
+        (OFFICE, R.FEE, {}),
+    ]
+    for role, state, expected in cases:
+        login(client, world.users[role].username)
+        html = client.get(f"/registrations/details/?id={rows[state]}").get_data(as_text=True)
+        assert _buttons(html) == expected, f"{role} {state.label}"
+    login(client, world.users[OFFICE].username)
+    html = client.get(f"/registrations/details/?id={rows[R.PENDING]}").get_data(as_text=True)
+    assert "退回原因（必填）" in html and 'maxlength="500"' in html
+
+
+def test_a_details_button_decides_that_row(client, world):
+    rows = _ids(_registration_rows(world))
+    login(client, world.users[OFFICE].username)
+    response = client.post(
+        "/registrations/decide/", data={"op": "confirm_registration", "rowid": rows[R.PENDING]}
+    )
+    assert response.status_code == 200 and "成功 <strong" in response.get_data(as_text=True)
+    assert db.session.get(Registration, rows[R.PENDING]).status == R.FEE
+    db.session.rollback()
+    # 退回报名 without its reason: the confirmation page with the message, nothing changed.
+    db.session.get(Registration, rows[R.PENDING]).status = R.PENDING
+    db.session.commit()
+    response = client.post(
+        "/registrations/decide/", data={"op": "return_registration", "rowid": rows[R.PENDING]}
+    )
+    body = response.get_data(as_text=True)
+    assert "退回报名须填写退回原因" in body and "退回报名：确认" in body
+    db.session.rollback()
+    assert db.session.get(Registration, rows[R.PENDING]).status == R.PENDING
+    # 缴费确认 goes through its confirmation page (the receipt field) for that one row.
+    login(client, world.users[CENTER].username)
+    page = client.post("/registrations/action/", data={"action": "confirm_fee", "rowid": rows[R.FEE]})
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'name="receipt_number"' in body
+    assert "选中的 1 条" in re.sub(r"<[^>]+>", "", body)
