@@ -46,12 +46,6 @@ def _no_request() -> Actor | None:
 default_actor = _no_request
 
 
-def client_ip() -> str | None:
-    """The address of the current request, if any (for callers without an actor)."""
-    actor = default_actor()
-    return actor.ip if actor is not None else None
-
-
 def _canonical(values: dict) -> str:
     """A row's hashed fields as canonical JSON (sorted keys, no spaces)."""
     payload = {field: values.get(field) for field in HASHED_FIELDS}
