@@ -1,7 +1,7 @@
 """Who acts, from where, and when: passed explicitly to every service that changes data.
 
 Services never read ``request``, ``current_user`` or ``g``; a view builds the actor from the request
-(``views.base.current_actor``), a command or a test from a user (``Actor.of(user)``).
+(``views.actor.current_actor``), a command or a test from a user (``Actor.of(user)``).
 """
 
 from dataclasses import dataclass, field
