@@ -68,9 +68,10 @@ def copy_for_year(source: ExamBatch, year: int, state: str = BatchState.NOT_OPEN
     return batch, len(rules)
 
 
-def next_year_from(user, source: ExamBatch) -> ExamBatch:
+def next_year_from(actor, source: ExamBatch) -> ExamBatch:
     """Create the batch of ``source.year + 1`` from ``source`` (``copy_for_year``), state 未开放 (the admin
-    checks it, then opens it). Refused if that year exists. Audited; commits."""
+    checks it, then opens it). Refused if that year exists. Audited as ``actor`` (an ``Actor``, or a user
+    from a command or test); commits."""
     year = source.year + 1
     if db.session.scalar(sa.select(ExamBatch.id).where(ExamBatch.year == year)):
         raise InvalidInput(f"{year}年度的考核批次已存在")
@@ -78,7 +79,7 @@ def next_year_from(user, source: ExamBatch) -> ExamBatch:
     audit.record(
         "batch_created_from",
         batch,
-        user=user,
+        user=actor,
         detail={"from": source.id, "year": source.year, "routes": routes},
     )
     db.session.commit()
