@@ -181,7 +181,7 @@ def batch_tables(session, user, batch_id: int) -> list[Table]:
             "按申报等级",
             "申报等级",
             by["g"],
-            lambda g: sorted(g, reverse=True),
+            lambda g: [grade for grade in enums.GRADE_ORDER if grade in g],
             enums.grade_label,
             STACKED,
             "application.applied_grade",
