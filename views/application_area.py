@@ -380,7 +380,7 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
     def material_upload_view(self):
         app = self.get_one(request.args.get("id"))
         try:
-            material = materials.attach(current_user, app, request.files.get("file"))
+            material = materials.attach(current_actor(), app, request.files.get("file"))
             flash(f"已上传：{material.original_name}", "success")
         except InvalidInput as exc:
             flash(str(exc), "error")

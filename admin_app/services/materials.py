@@ -1,5 +1,6 @@
 """申报材料: attached by the reviewer whose step it is (the first reviewer must before approving)."""
 
+from admin_app.actor import Actor
 from admin_app.extensions import db
 from admin_app.services import audit, uploads
 from admin_app.services.validators import InvalidInput
@@ -16,14 +17,17 @@ def may_attach(user, app: Application) -> bool:
     return step_role(app.status) == user.role
 
 
-def attach(user, app: Application, file_storage) -> Material:
-    """Store an uploaded file for the application, with the type detected from its content.
+def attach(actor, app: Application, file_storage) -> Material:
+    """Store an uploaded file for the application, with the type detected from its content, as ``actor`` (an
+    ``Actor``; a user from a command or test).
 
     Raises InvalidInput (Chinese) if not allowed or invalid, StorageFailed (an InvalidInput) if the storage
     cannot keep it; then no row is written and no file is left. If the commit fails the stored file is removed
     and the error propagates."""
     from admin_app.services.workflow import ensure_writable
 
+    actor = Actor.of(actor)
+    user = actor.user
     ensure_writable(app.batch)
     if not may_attach(user, app):
         raise InvalidInput("只有当前审核环节的审核人员可以上传申报材料")
@@ -43,7 +47,7 @@ def attach(user, app: Application, file_storage) -> Material:
         audit.record(
             "material_uploaded",
             material,
-            user=user,
+            user=actor,
             detail={"application": app.id, "name": stored.original_name},
         )
         db.session.commit()
