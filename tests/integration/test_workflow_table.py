@@ -3,6 +3,7 @@ buttons) and on a list (the 选中的 menu and the 全部符合筛选条件 butt
 from the SPEC and the manual (who decides what, in which state), not read from the code.
 """
 
+import json
 import re
 
 import pytest
@@ -366,7 +367,10 @@ def _buttons(html: str) -> dict:
     found = {name: "direct" for name in re.findall(r'name="op" value="([a-z_]+)"', text)}
     found.update({name: "page" for name in re.findall(r'name="action" value="([a-z_]+)"', text)})
     found.update(
-        {label: "link" for label in re.findall(r'<a class="btn btn-primary[^"]*" href="[^"]+">([^<]+)</a>', text)}
+        {
+            label: "link"
+            for label in re.findall(r'<a class="btn btn-primary[^"]*" href="[^"]+">([^<]+)</a>', text)
+        }
     )
     return found
 
@@ -415,3 +419,54 @@ def test_a_details_button_decides_that_row(client, world):
     body = page.get_data(as_text=True)
     assert page.status_code == 200 and 'name="receipt_number"' in body
     assert "选中的 1 条" in re.sub(r"<[^>]+>", "", body)
+
+
+def test_details_pages_of_every_stage_show_the_decisions_open_on_the_row(client, world):
+    factories.add_user("unit_p", world.units["P"])
+    db.session.commit()
+    rows = {machine: _ids(build(world)) for machine, build in ROWS.items()}
+    page = "page"
+    cases = [  # (list, machine, state, role, buttons; None: the row is not the role's to see)
+        ("applications", "application", A.DRAFT, UNIT, {"submit": "direct"}),
+        ("applications", "application", A.PENDING_DISTRICT_HR, UNIT, {"withdraw": "direct"}),
+        ("applications", "application", A.PENDING_CITY_HR, UNIT, {}),
+        ("applications", "application", A.RETURNED, UNIT, {"resubmit": "direct"}),
+        (
+            "review_queue",
+            "application",
+            A.PENDING_DISTRICT_HR,
+            DISTRICT,
+            {"approve": "direct", "reject": "direct", "return_for_revision": page},
+        ),
+        ("applications", "application", A.PENDING_DISTRICT_HR, OFFICE, {}),
+        ("scores", "scores", None, CENTER, {"录入成绩": "link"}),
+        ("scores", "scores", SR.PASS, OFFICE, {}),
+        ("evaluations", "evaluation", E.PENDING, OFFICE, {"evaluate_pass": page, "evaluate_fail": page}),
+        ("evaluations", "evaluation", E.PASSED, OFFICE, {}),
+        ("recognitions", "recognition", C.PENDING, DISTRICT, {"recognise": "direct"}),
+        ("recognitions", "recognition", C.PENDING, CENTER, {}),
+        ("unitreview", "identity", I.PENDING, DISTRICT, {"confirm": "direct", "return": "direct"}),
+        ("unitreview", "identity", I.PENDING, OFFICE, None),  # a 区县属单位: its bureau's to decide
+    ]
+    for endpoint, machine, state, role, expected in cases:
+        user = "unit_a" if role == UNIT else world.users[role].username
+        login(client, user)
+        response = client.get(f"/{endpoint}/details/", query_string={"id": rows[machine][state]})
+        what = f"{endpoint} {machine} {state} {role}"
+        if expected is None:
+            assert response.status_code == 404, what
+            continue
+        assert response.status_code == 200, what
+        assert _buttons(response.get_data(as_text=True)) == expected, what
+
+
+def test_the_batch_actions_are_the_batch_machines(client, world):
+    login(client, world.users[ADMIN].username)
+    html = client.get("/batches/").get_data(as_text=True)
+    menu = dict(re.findall(r'data-gk-action="([^"]+)">([^<]+)</a>', html))
+    questions = re.search(r'<div id="actions-confirmation-data" class="d-none">(.*?)</div>', html, re.S)
+    questions = json.loads(questions.group(1))
+    for t in workflow.transitions_of("batch"):
+        assert (menu[t.name], questions[t.name]) == (t.label, t.confirmation)
+    login(client, world.users[OFFICE].username)
+    assert client.get("/batches/").status_code == 403

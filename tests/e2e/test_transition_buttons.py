@@ -1,0 +1,105 @@
+"""The buttons come from the transition table: 市工考办 decides a 报名 from its details page (manual 4.2, the
+second method) and sees the list's operations but no 报名 icon; the unit sees the 报名 icon and none of the
+市工考办's operations. Screenshots in docs/screenshots/."""
+
+from datetime import date, datetime
+from pathlib import Path
+
+from tests.e2e.test_menus import login
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def _waiting_registration(app) -> int:
+    """A 报名 of a new worker of unit_demo's unit, waiting for 市工考办 (待确认)."""
+    import sqlalchemy as sa
+
+    from admin_app.extensions import db
+    from admin_app.workflow.states import ApplicationState, ExamCategory, RegistrationState
+    from models import Application, ExamBatch, Registration, Trade, User, Worker
+    from tests.factories import make_id_number
+
+    with app.app_context():
+        unit = db.session.scalar(sa.select(User).where(User.username == "unit_demo")).organisation
+        batch = db.session.scalar(sa.select(ExamBatch).where(ExamBatch.year == 2021))
+        trade = db.session.scalar(sa.select(Trade).where(Trade.name == "维修电工"))
+        worker = Worker(
+            unit_id=unit.id,
+            name="李报名",
+            gender="F",
+            id_number=make_id_number("500103", date(1980, 5, 5), 88, "F"),
+            birth_date=date(1980, 5, 5),
+            work_start_date=date(2000, 7, 1),
+            education="high_school",
+            current_trade=trade,
+            certificate_trade=trade,
+            current_grade=5,
+            current_grade_date=date(2010, 1, 1),
+        )
+        db.session.add(worker)
+        db.session.flush()
+        application = Application(
+            batch_id=batch.id,
+            worker_id=worker.id,
+            unit_id=unit.id,
+            jurisdiction_id=unit.jurisdiction_id,
+            org_category=unit.org_category,
+            applied_trade_id=trade.id,
+            applied_grade=4,
+            status=ApplicationState.APPROVED,
+        )
+        db.session.add(application)
+        db.session.flush()
+        registration = Registration(
+            application_id=application.id,
+            batch_id=batch.id,
+            worker_id=worker.id,
+            unit_id=unit.id,
+            jurisdiction_id=unit.jurisdiction_id,
+            org_category=unit.org_category,
+            applied_trade_id=trade.id,
+            applied_grade=4,
+            status=RegistrationState.PENDING,
+            phone="13800138001",
+            exam_category=ExamCategory.BOTH,
+            registered_at=datetime(2021, 7, 10, 2),
+        )
+        db.session.add(registration)
+        db.session.commit()
+        return registration.id
+
+
+def test_office_decides_a_registration_from_its_details_page(page, live_server):
+    SCREENSHOTS.mkdir(exist_ok=True)
+    reg_id = _waiting_registration(live_server.app)
+    page.on("dialog", lambda dialog: dialog.accept())
+
+    # 市工考办's list: its operations (选中的 menu and 全部符合筛选条件), no 报名 icon.
+    login(page, live_server, "office")
+    page.goto(f"{live_server}/registrations/?search=李报名")
+    tools = page.inner_text(".gk-list-tools")
+    assert "报名审核通过（全部符合筛选条件）" in tools and "退回报名（全部符合筛选条件）" in tools
+    assert "缴费确认" not in tools
+    assert page.locator("table.model-list a[title='报名']").count() == 0
+    page.screenshot(path=str(SCREENSHOTS / "transitions-1-office-registration-list.png"), full_page=True)
+
+    # The details page: the decisions open on this row at its bottom.
+    page.goto(f"{live_server}/registrations/details/?id={reg_id}")
+    card = page.inner_text("#transitions")
+    assert "报名审核通过" in card and "退回报名" in card and "退回原因（必填）" in card
+    page.locator("#transitions").scroll_into_view_if_needed()
+    page.screenshot(path=str(SCREENSHOTS / "transitions-2-office-registration-details.png"), full_page=True)
+    page.click("#transitions button[value=confirm_registration]")
+    page.wait_for_load_state("networkidle")
+    assert "成功 1 条" in page.inner_text("body").replace("\n", " ").replace("  ", " ")
+    page.screenshot(path=str(SCREENSHOTS / "transitions-3-office-decided.png"), full_page=True)
+    page.goto(f"{live_server}/registrations/details/?id={reg_id}")
+    assert "待缴费确认" in page.inner_text("body") and page.locator("#transitions").count() == 0
+
+    # The unit's list: the 报名 icon on its rows, none of the 市工考办's operations.
+    login(page, live_server, "unit_demo")
+    page.goto(f"{live_server}/registrations/")
+    tools = page.inner_text(".gk-list-tools")
+    assert "报名审核通过" not in tools and "导入附表5（批量报名）" in tools
+    assert page.locator("table.model-list a[title='报名']").count() > 0
+    page.screenshot(path=str(SCREENSHOTS / "transitions-4-unit-registration-list.png"), full_page=True)
