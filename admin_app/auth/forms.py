@@ -4,13 +4,14 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
+from admin_app import limits
 from admin_app.form_helpers import REQUIRED, domain_validator
 from admin_app.services.unit_names import NAME_MAX_LENGTH, unit_name_filter
 from admin_app.services.validators import parse_resident_id, validate_credit_code, validate_phone
 
 
 class LoginForm(FlaskForm):
-    username = StringField("账号", validators=[DataRequired(REQUIRED), Length(max=40)])
+    username = StringField("账号", validators=[DataRequired(REQUIRED), Length(max=limits.USERNAME)])
     password = PasswordField("密码", validators=[DataRequired(REQUIRED), Length(max=128)])
     submit = SubmitField("登录")
 
@@ -36,7 +37,7 @@ class RegisterForm(FlaskForm):
         "登录账号",
         validators=[
             DataRequired(REQUIRED),
-            Length(min=4, max=40, message="登录账号长度为4至40个字符"),
+            Length(min=4, max=limits.USERNAME, message=f"登录账号长度为4至{limits.USERNAME}个字符"),
             Regexp(r"^[A-Za-z0-9_.@-]+$", message="登录账号只能包含字母、数字和 _ . @ -"),
         ],
     )

@@ -13,6 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from admin_app.actor import Actor
 from admin_app.extensions import db
+from admin_app.limits import ADDRESS, USERNAME
 from admin_app.services import audit, commits, login_throttle, sessions
 from admin_app.services.validators import InvalidInput, password_problems, validate_credit_code
 from admin_app.workflow.states import IdentityState
@@ -57,7 +58,7 @@ def _login_name(username: str | None) -> tuple[str, bool]:
     """The name to count failures under, and whether it may name an account at all: control characters
     (NUL included) are in no username, and PostgreSQL refuses NUL in a query."""
     typed = (username or "").strip()
-    name = _CONTROL.sub("", typed)[:40]
+    name = _CONTROL.sub("", typed)[:USERNAME]
     return name, bool(name) and name == typed
 
 
@@ -81,7 +82,7 @@ def authenticate(
     """
     now = now or utcnow()
     name, may_exist = _login_name(username)
-    address = _CONTROL.sub("", client_address or "")[:45] or login_throttle.UNKNOWN_ADDRESS
+    address = _CONTROL.sub("", client_address or "")[:ADDRESS] or login_throttle.UNKNOWN_ADDRESS
     user = db.session.scalar(sa.select(User).where(User.username == name)) if may_exist else None
     throttle = login_throttle.check(name, address, now, limits)
     if user is not None and not throttle.locked:

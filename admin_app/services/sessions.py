@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
+from admin_app import limits
 from admin_app.extensions import db
 from admin_app.services import audit, commits
 from models import User, UserSession
@@ -58,14 +59,14 @@ def start(user: User, address: str | None, user_agent: str | None) -> str:
     """Record a new session of ``user`` (committed) and return its id for the signed cookie."""
     session_id = secrets.token_urlsafe(32)
     now = utcnow()
-    agent = _CONTROL.sub("", user_agent or "")[:200] or None
+    agent = _CONTROL.sub("", user_agent or "")[: limits.USER_AGENT] or None
     db.session.add(
         UserSession(
             token_hash=digest(session_id),
             user_id=user.id,
             created_at=now,
             last_seen_at=now,
-            ip=_CONTROL.sub("", address or "")[:45] or None,
+            ip=_CONTROL.sub("", address or "")[: limits.ADDRESS] or None,
             user_agent=agent,
         )
     )

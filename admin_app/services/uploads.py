@@ -79,7 +79,7 @@ def display_name(filename: str | None) -> str:
     """Keep the Chinese name for display; drop any path and control characters."""
     name = os.path.basename((filename or "").replace("\\", "/")).strip()
     name = "".join(ch for ch in name if ch.isprintable())
-    return name[:200] or "未命名文件"
+    return name[: limits.FILE_NAME] or "未命名文件"
 
 
 def _checked_name(stored_name: str) -> str:
