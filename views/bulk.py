@@ -250,6 +250,16 @@ def _opinion_box(ops) -> dict | None:
     return {"label": label, "limit": max(op.opinion_limit for op in ops)}
 
 
+def history_labels(*machines: str) -> dict:
+    """{audit action: label} of the machines' transitions, for a row's 办理记录 (the first transition that
+    writes an action names it: 报名, not 导入报名, which is audited as a 报名 too)."""
+    labels: dict = {}
+    for machine in machines:
+        for t in workflow.transitions_of(machine):
+            labels.setdefault(t.audit_action or t.name, t.label)
+    return labels
+
+
 def name_rows(model, ids, scope, column, labels) -> list[tuple]:
     """For ``confirm_rows``: (id, worker name, label of ``column``) of rows of ``model`` within scope."""
     from admin_app.extensions import db

@@ -22,7 +22,7 @@ from admin_app.workflow.states import (
 from models import AuditLog, Registration, enums
 from views import files
 from views.base import SecureModelView, send_temporary_file
-from views.bulk import BulkWorkflowMixin, name_rows
+from views.bulk import BulkWorkflowMixin, history_labels, name_rows
 
 UNIT = frozenset({enums.UNIT})
 
@@ -185,8 +185,10 @@ class RegistrationStageView(BulkWorkflowMixin, SecureModelView):
                 .order_by(AuditLog.id)
                 .all()
             )
-            kwargs["action_labels"] = {name: t.label for name, t in workflow.TRANSITIONS.items()}
-            kwargs["action_labels"].update({"scores_entered": "录入成绩", "scores_corrected": "更正成绩"})
+            kwargs["action_labels"] = {
+                **history_labels("registration", "scores", "evaluation", "recognition"),
+                "scores_corrected": "更正成绩",  # 录入成绩 on a row that had scores (workflow/scores.py)
+            }
         return super().render(template, **kwargs)
 
     # --- pages of one row, shared by all four lists --------------------------------------------------

@@ -403,6 +403,11 @@ def test_a_details_button_decides_that_row(client, world):
     assert response.status_code == 200 and "成功 <strong" in response.get_data(as_text=True)
     assert db.session.get(Registration, rows[R.PENDING]).status == R.FEE
     db.session.rollback()
+    history = client.get(f"/registrations/details/?id={rows[R.PENDING]}").get_data(as_text=True)
+    history = history[
+        history.index('id="history"') : history.index("</table>", history.index('id="history"'))
+    ]
+    assert "<td>报名审核通过</td>" in history  # the 办理记录 names the action with the table's label
     # 退回报名 without its reason: the confirmation page with the message, nothing changed.
     db.session.get(Registration, rows[R.PENDING]).status = R.PENDING
     db.session.commit()
