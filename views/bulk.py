@@ -24,9 +24,8 @@ from views.actor import current_actor
 from views.base import current_role, parse_ids
 
 BULK_LIMIT = limits.BULK  # "all matching the filter" works on at most this many rows at once
-DONE_SHOWN = (
-    limits.DONE_SHOWN
-)  # the result page names this many of the rows done (every refused row is named)
+# The result page names this many of the rows done (every refused row is named).
+DONE_SHOWN = limits.DONE_SHOWN
 
 
 @dataclass(frozen=True)
