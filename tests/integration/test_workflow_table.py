@@ -265,7 +265,17 @@ def _offered(html: str) -> tuple[set, set]:
 
 def test_views_build_their_operations_from_the_table(app):
     views = table_views(app)
-    assert {v.endpoint for v in views} >= {"registrations"}
+    assert {v.endpoint for v in views} == {
+        "applications",
+        "review_queue",
+        "registrations",
+        "scores",
+        "evaluations",
+        "recognitions",
+        "unitreview",
+    }
+    with_operations = [v for v in app.extensions["admin"][0]._views if getattr(v, "bulk_operations", ())]
+    assert all(v in views for v in with_operations), "operations declared outside the table"
     for view in views:
         for op in view.bulk_operations:
             t = op.transition
