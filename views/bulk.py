@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import abort, flash, redirect, request
 from flask_admin import expose
+from flask_admin.model.template import EndpointLinkRowAction
 from flask_login import current_user
 
 from admin_app import limits, workflow
@@ -69,6 +70,20 @@ class BulkOperation:
     def needs_page(self) -> bool:
         """Whether a single row needs the confirmation page (extra inputs) before it can run."""
         return bool(self.fields_template or (self.transition and self.transition.inputs))
+
+
+class TransitionRowAction(EndpointLinkRowAction):
+    """A row icon opening the form of a transition (报名 → the 报名表, 录入成绩): titled with the transition's
+    label, drawn only for its roles and on rows in one of its source states (``gk/list.html`` asks
+    :meth:`open_on`; the target page checks everything again)."""
+
+    def __init__(self, icon_class: str, endpoint: str, transition: Transition):
+        super().__init__(icon_class, endpoint, title=transition.label)
+        self.transition = transition
+
+    def open_on(self, row) -> bool:
+        t = self.transition
+        return current_role() in t.roles and getattr(row, t.machine.field) in t.sources
 
 
 def _applier(t: Transition) -> Callable:

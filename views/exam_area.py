@@ -22,7 +22,7 @@ from admin_app.workflow.states import (
 from models import AuditLog, Registration, enums
 from views import files
 from views.base import SecureModelView, send_temporary_file
-from views.bulk import BulkWorkflowMixin, history_labels, name_rows
+from views.bulk import BulkWorkflowMixin, TransitionRowAction, history_labels, name_rows
 
 UNIT = frozenset({enums.UNIT})
 
@@ -326,7 +326,7 @@ class RegistrationView(_ImportMixin, RegistrationStageView):
     column_filters = COMMON_FILTERS + ["status", "registered_at", "voluntary_training", "exam_category"]
     column_default_sort = ("id", True)
     column_extra_row_actions = [
-        EndpointLinkRowAction("fa fa-pencil-square-o", ".register_view", title="报名"),
+        TransitionRowAction("fa fa-pencil-square-o", ".register_view", registrations.REGISTER),
         EndpointLinkRowAction("fa fa-id-card-o", ".ticket_view", title="准考证"),
     ]
 
@@ -379,7 +379,7 @@ class ScoreView(RegistrationStageView):
     column_filters = COMMON_FILTERS + ["score_result", "absent", "scores_entered_at"]
     column_default_sort = ("ticket_number", False)
     column_extra_row_actions = [
-        EndpointLinkRowAction("fa fa-pencil", ".score_view", title="录入成绩"),
+        TransitionRowAction("fa fa-pencil", ".score_view", scores.ENTER),
         EndpointLinkRowAction("fa fa-id-card-o", ".ticket_view", title="准考证"),
     ]
 

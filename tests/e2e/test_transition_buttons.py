@@ -1,6 +1,6 @@
 """The buttons come from the transition table: 市工考办 decides a 报名 from its details page (manual 4.2, the
-second method) and sees the list's operations but no 报名 icon; the unit sees the 报名 icon and none of the
-市工考办's operations. Screenshots in docs/screenshots/."""
+second method) and sees the list's operations but no 报名 icon; the unit sees none of the 市工考办's operations
+and the 报名 icon on the row it may register. Screenshots in docs/screenshots/."""
 
 from datetime import date, datetime
 from pathlib import Path
@@ -10,8 +10,8 @@ from tests.e2e.test_menus import login
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
-def _waiting_registration(app) -> int:
-    """A 报名 of a new worker of unit_demo's unit, waiting for 市工考办 (待确认)."""
+def _registrations(app) -> dict:
+    """Two 报名 of new workers of unit_demo's unit: 李报名 waits for 市工考办 (待确认), 张未报 is 未报名."""
     import sqlalchemy as sa
 
     from admin_app.extensions import db
@@ -19,59 +19,56 @@ def _waiting_registration(app) -> int:
     from models import Application, ExamBatch, Registration, Trade, User, Worker
     from tests.factories import make_id_number
 
+    ids = {}
     with app.app_context():
         unit = db.session.scalar(sa.select(User).where(User.username == "unit_demo")).organisation
         batch = db.session.scalar(sa.select(ExamBatch).where(ExamBatch.year == 2021))
         trade = db.session.scalar(sa.select(Trade).where(Trade.name == "维修电工"))
-        worker = Worker(
-            unit_id=unit.id,
-            name="李报名",
-            gender="F",
-            id_number=make_id_number("500103", date(1980, 5, 5), 88, "F"),
-            birth_date=date(1980, 5, 5),
-            work_start_date=date(2000, 7, 1),
-            education="high_school",
-            current_trade=trade,
-            certificate_trade=trade,
-            current_grade=5,
-            current_grade_date=date(2010, 1, 1),
-        )
-        db.session.add(worker)
-        db.session.flush()
-        application = Application(
-            batch_id=batch.id,
-            worker_id=worker.id,
-            unit_id=unit.id,
-            jurisdiction_id=unit.jurisdiction_id,
-            org_category=unit.org_category,
-            applied_trade_id=trade.id,
-            applied_grade=4,
-            status=ApplicationState.APPROVED,
-        )
-        db.session.add(application)
-        db.session.flush()
-        registration = Registration(
-            application_id=application.id,
-            batch_id=batch.id,
-            worker_id=worker.id,
-            unit_id=unit.id,
-            jurisdiction_id=unit.jurisdiction_id,
-            org_category=unit.org_category,
-            applied_trade_id=trade.id,
-            applied_grade=4,
-            status=RegistrationState.PENDING,
-            phone="13800138001",
-            exam_category=ExamCategory.BOTH,
-            registered_at=datetime(2021, 7, 10, 2),
-        )
-        db.session.add(registration)
+        for seq, (name, state) in enumerate(
+            (("李报名", RegistrationState.PENDING), ("张未报", RegistrationState.UNREGISTERED)), start=88
+        ):
+            worker = Worker(
+                unit_id=unit.id,
+                name=name,
+                gender="F",
+                id_number=make_id_number("500103", date(1980, 5, 5), seq, "F"),
+                birth_date=date(1980, 5, 5),
+                work_start_date=date(2000, 7, 1),
+                education="high_school",
+                current_trade=trade,
+                certificate_trade=trade,
+                current_grade=5,
+                current_grade_date=date(2010, 1, 1),
+            )
+            db.session.add(worker)
+            db.session.flush()
+            common = {
+                "batch_id": batch.id,
+                "worker_id": worker.id,
+                "unit_id": unit.id,
+                "jurisdiction_id": unit.jurisdiction_id,
+                "org_category": unit.org_category,
+                "applied_trade_id": trade.id,
+                "applied_grade": 4,
+            }
+            application = Application(**common, status=ApplicationState.APPROVED)
+            db.session.add(application)
+            db.session.flush()
+            registration = Registration(**common, application_id=application.id, status=state)
+            if state == RegistrationState.PENDING:
+                registration.phone, registration.exam_category = "13800138001", ExamCategory.BOTH
+                registration.registered_at = datetime(2021, 7, 10, 2)
+            db.session.add(registration)
+            db.session.flush()
+            ids[name] = registration.id
         db.session.commit()
-        return registration.id
+    return ids
 
 
 def test_office_decides_a_registration_from_its_details_page(page, live_server):
     SCREENSHOTS.mkdir(exist_ok=True)
-    reg_id = _waiting_registration(live_server.app)
+    ids = _registrations(live_server.app)
+    reg_id = ids["李报名"]
     page.on("dialog", lambda dialog: dialog.accept())
 
     # 市工考办's list: its operations (选中的 menu and 全部符合筛选条件), no 报名 icon.
@@ -96,10 +93,11 @@ def test_office_decides_a_registration_from_its_details_page(page, live_server):
     page.goto(f"{live_server}/registrations/details/?id={reg_id}")
     assert "待缴费确认" in page.inner_text("body") and page.locator("#transitions").count() == 0
 
-    # The unit's list: the 报名 icon on its rows, none of the 市工考办's operations.
+    # The unit's list: none of the 市工考办's operations; the 报名 icon on the row it may register only.
     login(page, live_server, "unit_demo")
     page.goto(f"{live_server}/registrations/")
     tools = page.inner_text(".gk-list-tools")
     assert "报名审核通过" not in tools and "导入附表5（批量报名）" in tools
-    assert page.locator("table.model-list a[title='报名']").count() > 0
+    register = page.locator("table.model-list a[title='报名']")
+    assert register.count() == 1 and f"id={ids['张未报']}" in register.get_attribute("href")
     page.screenshot(path=str(SCREENSHOTS / "transitions-4-unit-registration-list.png"), full_page=True)

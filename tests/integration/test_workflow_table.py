@@ -7,6 +7,7 @@ import json
 import re
 
 import pytest
+import sqlalchemy as sa
 from flask_admin.contrib.sqla import ModelView
 
 from admin_app import workflow
@@ -357,8 +358,15 @@ def test_staff_see_no_register_or_score_entry_icons(app, client, world):
     login(client, world.users[OFFICE].username)
     assert "/registrations/register/" not in client.get("/registrations/").get_data(as_text=True)
     center = world.users[CENTER].username
+    # The unit: the 报名 icon on the rows it may register (未报名, 已退回), not on the others.
     login(client, world.users[UNIT].username)
-    assert "/registrations/register/" in client.get("/registrations/").get_data(as_text=True)
+    html = client.get("/registrations/").get_data(as_text=True)
+    linked = {int(i) for i in re.findall(r'href="/registrations/register/\?id=(\d+)"', html)}
+    mine = db.session.execute(
+        sa.select(Registration.id, Registration.status).where(Registration.unit_id == world.units["A"].id)
+    ).all()
+    assert linked == {r.id for r in mine if r.status in (R.UNREGISTERED, R.RETURNED)}
+    assert len(linked) == 3 and len(mine) == 6  # the world's own 未报名 row, and one of each state
     login(client, center)
     assert "/scores/score/" in client.get("/scores/").get_data(as_text=True)
     login(client, world.users[OFFICE].username)

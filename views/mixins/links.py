@@ -64,7 +64,7 @@ class LinksMixin:
                 spec = (".details_view", "id", {"url": return_url}, "fa fa-eye glyphicon glyphicon-eye-open")
             elif kind is template.EditRowAction:
                 spec = (".edit_view", "id", {"url": return_url}, "fa fa-pencil glyphicon glyphicon-pencil")
-            elif kind is template.EndpointLinkRowAction:
+            elif isinstance(action, template.EndpointLinkRowAction):  # views.bulk.TransitionRowAction too
                 spec = (action.endpoint, action.id_arg, dict(action.url_args or {}), action.icon_class)
             else:
                 return None
