@@ -67,14 +67,14 @@ def row_digest(values: dict, prev_hash: str) -> str:
     return _chained(prev_hash, _canonical(values))
 
 
-_OBJECT = "\x00object_id\x00"  # stands for the object id in a canonical text made once for many rows
+_OBJECT = "\ue000object_id\ue000"  # stands for the object id in a canonical text made once for many rows
 
 
 def _canonical_around_object(values: dict) -> tuple[str, str] | None:
     """The canonical text of ``values`` split where the object id goes: rows differing only in their object
     id share it (bulk work), and text = before + json.dumps(object_id) + after, as ``_canonical`` writes it.
     None if another field holds the stand-in too (then each row's text is made whole)."""
-    parts = _canonical({**values, "object_id": _OBJECT}).split(json.dumps(_OBJECT))
+    parts = _canonical({**values, "object_id": _OBJECT}).split(json.dumps(_OBJECT, ensure_ascii=False))
     return (parts[0], parts[1]) if len(parts) == 2 else None
 
 

@@ -7,7 +7,7 @@ from admin_app.extensions import db
 from admin_app.services import audit
 from models import AuditLog, enums
 
-ODD_IDS = ["1", '引号"与\\反斜杠', "换行\n", "\x00object_id\x00", "中文编号", "9" * 40]
+ODD_IDS = ["1", '引号"与\\反斜杠', "换行\n", audit._OBJECT, "中文编号", "9" * 40]
 
 
 def test_bulk_rows_chain_as_the_check_recomputes_them(world):
@@ -16,7 +16,7 @@ def test_bulk_rows_chain_as_the_check_recomputes_them(world):
         {"object_id": object_id, "from_state": "a", "to_state": "b", "opinion": opinion}
         for object_id in ODD_IDS
         # the same opinion for many rows, and opinions holding what the shared text stands in with
-        for opinion in ("同意", None, "含\x00object_id\x00的意见", 'a"b')
+        for opinion in ("同意", None, f"含{audit._OBJECT}的意见", 'a"b')
     ]
     audit.record_many("bulk_test", "Application", items, user=user, ip="10.0.0.1")
     db.session.commit()
