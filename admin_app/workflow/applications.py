@@ -208,9 +208,10 @@ def _decided():
     """A reviewer has decided (any row with a step) since the application was last submitted from 待提交:
     a 退回修改 and its resubmission belong to the same round, a 撤回 and a new 提交审核 start a new one."""
     review, submission = ApplicationReview, aliased(ApplicationReview)
-    last_submit = (
+    last_submit = (  # this application's own: correlated through the EXISTS to the row read or updated
         sa.select(sa.func.max(submission.id))
         .where(submission.application_id == Application.id, submission.action == SUBMIT.name)
+        .correlate(Application)
         .scalar_subquery()
     )
     return sa.exists().where(

@@ -114,6 +114,33 @@ def test_a_decision_in_this_round_forbids_withdrawal_even_back_at_the_first_step
     assert db.session.get(Application, app.id).status == pending(enums.DISTRICT_HR)
 
 
+def test_the_last_submission_read_is_the_applications_own(world):
+    """A return in this round stays a decision when other applications were submitted after it: the round
+    starts at this application's last 提交审核, not at the last one of any application."""
+    unit, app = fresh(world, "wd5", enums.CAT_DISTRICT, seq=310)
+    user = unit.users[0]
+    workflow.submit(user, [app.id])
+    hr = world.users[enums.DISTRICT_HR]
+    db.session.add(
+        ApplicationReview(
+            application_id=app.id,
+            step_index=0,
+            step_role=enums.DISTRICT_HR,
+            action="return_for_revision",
+            organisation_id=hr.organisation_id,
+            user_id=hr.id,
+            role=hr.role,
+            from_status=pending(enums.DISTRICT_HR),
+            to_status=ApplicationState.RETURNED,
+        )
+    )
+    db.session.commit()
+    other_unit, other = fresh(world, "wd6", enums.CAT_DISTRICT, seq=311)
+    assert workflow.submit(other_unit.users[0], [other.id]).done
+    result = workflow.withdraw(user, [app.id])
+    assert not result.done and result.refused[0][2] == NOT_ANY_MORE
+
+
 def test_only_the_own_unit_withdraws(world):
     unit, app = fresh(world, "wd4", enums.CAT_DISTRICT)
     other, _other_app = fresh(world, "wd5", enums.CAT_DISTRICT, seq=140)
