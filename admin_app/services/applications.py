@@ -9,11 +9,10 @@ from admin_app.actor import Actor
 from admin_app.extensions import db
 from admin_app.services import clock, eligibility, posts
 from admin_app.services.validators import InvalidInput
-from admin_app.workflow.states import ApplicationState
+from admin_app.workflow.states import QUOTA_FREE_STATES, ApplicationState
 from models import Application, ExamBatch, PostSetting, Worker
 
 # Applications that hold a post under the 1:1 quota once submitted.
-QUOTA_STATUSES_EXCLUDED = (ApplicationState.DRAFT, ApplicationState.REJECTED)
 
 
 def check_publicity(app: Application) -> None:
@@ -36,7 +35,7 @@ def check_draft(actor: Actor, app: Application, is_created: bool) -> None:
       退役士兵;
     - one application per worker and batch: another one, unless 审核未通过, refuses this one.
     """
-    from admin_app.workflow.routing import submission_closed_reason  # the workflow imports this module
+    from admin_app.services.batches import submission_closed_reason
 
     unit_id = actor.organisation_id
     if is_created:
@@ -120,7 +119,7 @@ def non_exempt_taken(unit_id: int, batch_id: int, grade: int, exclude_id: int | 
         Application.unit_id == unit_id,
         Application.batch_id == batch_id,
         Application.applied_grade == grade,
-        Application.status.not_in(QUOTA_STATUSES_EXCLUDED),
+        Application.status.not_in(QUOTA_FREE_STATES),
         Application.quota_exempt_reason.is_(None),
     )
     if exclude_id is not None:

@@ -33,6 +33,14 @@ COPIED = (
 )
 
 
+def submission_closed_reason(batch, today: date) -> str:
+    """Why ``batch`` takes no submissions on ``today`` (call when ``batch.accepts_submissions`` is false)."""
+    if batch.state != BatchState.OPEN:
+        return f"考核批次“{batch}”{BatchState.label_of(batch.state)}，不在申报期内"
+    grace = f"（含宽限期至{batch.last_submission_day.isoformat()}）" if batch.grace_days else ""
+    return f"考核批次“{batch}”已于{batch.apply_deadline.isoformat()}截止申报{grace}，不能再提交"
+
+
 def years_later(day: date, years: int) -> date:
     try:
         return day.replace(year=day.year + years)

@@ -32,7 +32,7 @@ def highest_established_grade(unit_id: int, batch_id: int | None = None) -> int 
 def filing_figures(unit_id: int, batch_id: int) -> dict:
     """附件4 备案表 figures per grade (5…1): 核准, 现聘, 特设, 空缺 (derived), 当年申报 (submitted and not
     rejected), 其中 退二进一 and 不受岗位限额."""
-    from admin_app.services.applications import QUOTA_STATUSES_EXCLUDED
+    from admin_app.workflow.states import QUOTA_FREE_STATES
     from models import Application
 
     figures = {
@@ -67,7 +67,7 @@ def filing_figures(unit_id: int, batch_id: int) -> dict:
         .where(
             Application.unit_id == unit_id,
             Application.batch_id == batch_id,
-            Application.status.not_in(QUOTA_STATUSES_EXCLUDED),
+            Application.status.not_in(QUOTA_FREE_STATES),
         )
         .group_by(Application.applied_grade)
     ).all()

@@ -79,6 +79,7 @@ TRANSITIONS.update(
 )
 
 
+from admin_app.services.batches import submission_closed_reason  # noqa: E402,F401
 from admin_app.workflow.applications import (  # noqa: E402,F401
     APPROVE,
     REJECT,
@@ -98,7 +99,7 @@ from admin_app.workflow.registrations import (  # noqa: E402,F401
     register_imported,
     return_registrations,
 )
-from admin_app.workflow.routing import route_for, submission_closed_reason  # noqa: E402,F401
+from admin_app.workflow.routing import route_for  # noqa: E402,F401
 from admin_app.workflow.states import FINAL_STATES, PENDING_STATES, ApplicationState  # noqa: E402,F401
 from admin_app.workflow.states import pending as _pending  # noqa: E402
 

@@ -1,6 +1,7 @@
 """Everything the rest of the code uses from the workflow, in one namespace; importing it registers every
 stage's transitions. ``admin_app.workflow`` forwards attribute access here (see ``__init__``)."""
 
+from admin_app.services.batches import submission_closed_reason  # noqa: F401
 from admin_app.workflow import (  # noqa: F401  (register the stages)
     applications,
     batches,
@@ -38,7 +39,7 @@ from admin_app.workflow.registrations import (  # noqa: F401
     return_registrations,
 )
 from admin_app.workflow.revisions import resubmit, return_for_revision  # noqa: F401
-from admin_app.workflow.routing import route_for, submission_closed_reason  # noqa: F401
+from admin_app.workflow.routing import route_for  # noqa: F401
 from admin_app.workflow.scores import ScoreEntry, enter_scores, parse_score, score_outcome  # noqa: F401
 from admin_app.workflow.states import *  # noqa: F401,F403
 from admin_app.workflow.table import MACHINES, for_role, transitions_of  # noqa: F401

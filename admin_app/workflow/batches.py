@@ -3,7 +3,7 @@
 At most one batch is 申报中 at a time; a batch is archived only once nothing in it waits for anyone, and an
 archived batch with everything in it is read-only for everyone (:func:`ensure_writable`; the engine refuses
 rows of an archived batch on every machine with a ``batch_column``). (Why a batch takes no submissions now:
-``routing.submission_closed_reason``.)
+``services.batches.submission_closed_reason``.)
 """
 
 import sqlalchemy as sa

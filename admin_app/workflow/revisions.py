@@ -2,7 +2,7 @@
 parts to fix; the unit changes only those parts and resubmits; it goes back to the step that returned it,
 whose reviewer sees what changed (before → after). Every round is an ``ApplicationRevision`` row (and two rows
 of the 审核记录); an application may be returned any number of times. While returned it keeps its post quota
-(only 待提交 and 审核未通过 free it: ``services.applications.QUOTA_STATUSES_EXCLUDED``) and its route, step,
+(only 待提交 and 审核未通过 free it: ``states.QUOTA_FREE_STATES``) and its route, step,
 submission time and quota exemption: resubmitting continues the submission, it is not a new one.
 """
 

@@ -3,24 +3,15 @@ window, the eligibility rules with the post quota, and the review chain (route) 
 that admins keep (data, copied onto the application when it is submitted, so later edits of the table do
 not move applications in flight). The guards and the route of ``applications.SUBMIT``."""
 
-from datetime import date
-
 import sqlalchemy as sa
 
 from admin_app.extensions import db
 from admin_app.services import applications as app_facts
 from admin_app.services import eligibility, unit_identity
-from admin_app.workflow.states import BatchState, pending
+from admin_app.services.batches import submission_closed_reason
+from admin_app.workflow.states import pending
 from admin_app.workflow.table import Step
 from models import Application, Organisation, RouteRule
-
-
-def submission_closed_reason(batch, today: date) -> str:
-    """Why ``batch`` takes no submissions on ``today`` (call when ``batch.accepts_submissions`` is false)."""
-    if batch.state != BatchState.OPEN:
-        return f"考核批次“{batch}”{BatchState.label_of(batch.state)}，不在申报期内"
-    grace = f"（含宽限期至{batch.last_submission_day.isoformat()}）" if batch.grace_days else ""
-    return f"考核批次“{batch}”已于{batch.apply_deadline.isoformat()}截止申报{grace}，不能再提交"
 
 
 def route_for(batch_id: int, org_category: str | None, grade: int) -> list[str] | None:

@@ -78,6 +78,8 @@ def step_role(state) -> str | None:
 
 PENDING_STATES = frozenset(pending(role) for role in enums.REVIEW_ROLES)
 FINAL_STATES = frozenset({ApplicationState.APPROVED, ApplicationState.REJECTED})
+# The states that hold no post of the unit's quota (退回修改 keeps it: the reviewer asked for changes).
+QUOTA_FREE_STATES = (ApplicationState.DRAFT, ApplicationState.REJECTED)
 
 
 class RegistrationState(State):
