@@ -34,8 +34,9 @@ def open_batch_for_today(admin):
     2021 batch closed and the new one opened by the workflow's batch transitions (audited)."""
     import sqlalchemy as sa
 
+    from admin_app import workflow
     from admin_app.extensions import db
-    from admin_app.services import batches, clock, workflow
+    from admin_app.services import batches, clock
     from models import ExamBatch
 
     seeded = db.session.scalar(sa.select(ExamBatch).where(ExamBatch.year == 2021))
@@ -71,8 +72,8 @@ def prepare(database: str, reviewers: int, units: int, pending: int, drafts: int
     with app.app_context():
         from datetime import date, timedelta
 
+        from admin_app import workflow
         from admin_app.extensions import db
-        from admin_app.services import workflow
         from admin_app.workflow.states import ApplicationState
         from models import Application, Jurisdiction, Material, Organisation, PostSetting, Trade, User, enums
         from seed import dictionaries

@@ -300,7 +300,7 @@ def _imported_reviews(rng: random.Random, app: Application, approved: bool, year
     """The review history of an application imported as it ended: submitted, then each step of its route
     approved in turn (a rejected one stops at a step of its route), so that its history chains from 待提交
     to the state it holds, as the workflow would have written it."""
-    from admin_app.services import workflow
+    from admin_app import workflow
 
     route = workflow.route_for(app.batch_id, app.org_category, app.applied_grade) or [enums.OFFICE]
     stop = len(route) if approved else rng.randrange(len(route))
@@ -331,7 +331,7 @@ def _applications(rng: random.Random, batch: ExamBatch) -> None:
     """Draft applications (the grade above each worker's, in the worker's trade) for a third of the
     workers; the units with demo accounts submit theirs through the workflow, so that every reviewer's
     queue has work and the refused ones show their reasons."""
-    from admin_app.services import workflow
+    from admin_app import workflow
 
     workers = db.session.scalars(sa.select(Worker).order_by(Worker.id)).all()
     by_unit: dict = {}

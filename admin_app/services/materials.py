@@ -24,7 +24,7 @@ def attach(actor, app: Application, file_storage) -> Material:
     Raises InvalidInput (Chinese) if not allowed or invalid, StorageFailed (an InvalidInput) if the storage
     cannot keep it; then no row is written and no file is left. If the commit fails the stored file is removed
     and the error propagates."""
-    from admin_app.services.workflow import ensure_writable
+    from admin_app.workflow.batches import ensure_writable
 
     actor = Actor.of(actor)
     user = actor.user

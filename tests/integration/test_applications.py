@@ -5,8 +5,8 @@ import io
 import pytest
 import sqlalchemy as sa
 
+from admin_app import workflow
 from admin_app.extensions import db
-from admin_app.services import workflow
 from admin_app.workflow import applications as application_stage
 from admin_app.workflow.states import ApplicationState, pending
 from models import (

@@ -5,8 +5,9 @@ import threading
 import pytest
 import sqlalchemy as sa
 
+from admin_app import workflow
 from admin_app.extensions import db
-from admin_app.services import audit, workflow
+from admin_app.services import audit
 from models import AuditLog, enums
 from tests.integration.test_applications import fresh
 

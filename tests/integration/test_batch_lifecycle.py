@@ -6,8 +6,9 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
+from admin_app import workflow
 from admin_app.extensions import db
-from admin_app.services import clock, materials, workflow
+from admin_app.services import clock, materials
 from admin_app.services.candidate_import import ImportEntry
 from admin_app.services.validators import InvalidInput
 from admin_app.workflow.states import ApplicationState, BatchState, ExamCategory, RegistrationState

@@ -8,9 +8,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from admin_app import workflow
 from admin_app.config import ConfigError, load_config
 from admin_app.extensions import db
-from admin_app.services import clock, workflow
+from admin_app.services import clock
 from admin_app.workflow.states import ApplicationState
 from models import Application, enums
 from tests.integration.test_batch_lifecycle import fresh

@@ -6,8 +6,8 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
+from admin_app import workflow
 from admin_app.extensions import db
-from admin_app.services import workflow
 from admin_app.services.eligibility import Vote
 from admin_app.services.validators import InvalidInput
 from admin_app.workflow.states import (

@@ -8,9 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from admin_app import create_app
+from admin_app import create_app, workflow
 from admin_app.extensions import db
-from admin_app.services import workflow
 from admin_app.workflow.states import ApplicationState
 from models import Application, enums
 from tests.conftest import login, text_of

@@ -53,7 +53,7 @@ def test_each_todo_count_matches_the_list_it_links_to(client, world):
 
 
 def test_todo_counts_follow_the_work(client, world):
-    from admin_app.services import workflow
+    from admin_app import workflow
 
     login(client, "shapingba_hr")
     assert todos(client)["待我审核"][1] == "1"

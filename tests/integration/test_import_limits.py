@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
+from admin_app import workflow
 from admin_app.extensions import db
-from admin_app.services import workflow
 from admin_app.workflow.states import ExamCategory, RegistrationState
 from models import AuditLog, Registration
 from tests import hostile_spreadsheets as hostile

@@ -4,8 +4,8 @@ import io
 
 from openpyxl import load_workbook
 
+from admin_app import workflow
 from admin_app.extensions import db
-from admin_app.services import workflow
 from models import PostSetting, Trade, enums
 from tests.conftest import login
 from tests.factories import add_application, add_worker

@@ -5,8 +5,8 @@ import re
 
 import sqlalchemy as sa
 
+from admin_app import workflow
 from admin_app.extensions import db
-from admin_app.services import workflow
 from admin_app.workflow.states import RegistrationState
 from models import Notification
 from tests.conftest import login

@@ -6,8 +6,9 @@ import re
 import pytest
 import sqlalchemy as sa
 
+from admin_app import workflow
 from admin_app.extensions import db
-from admin_app.services import unit_identity, workflow
+from admin_app.services import unit_identity
 from admin_app.workflow.states import ApplicationState, IdentityState
 from models import AuditLog, Notification, Organisation, PostSetting, User, enums
 from tests.conftest import login, text_of
