@@ -6,8 +6,9 @@ from markupsafe import Markup, escape
 from wtforms import SelectField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
+from admin_app import workflow
 from admin_app.form_helpers import REQUIRED, code_filter, domain_validator, form_error, strip_filter
-from admin_app.services import accounts, batches, login_throttle, workflow
+from admin_app.services import accounts, batches, login_throttle
 from admin_app.services.clock import format_beijing
 from admin_app.services.validators import (
     InvalidInput,

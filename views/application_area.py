@@ -8,17 +8,17 @@ from flask_login import current_user
 from wtforms import SelectField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from admin_app import limits
+from admin_app import limits, workflow
 from admin_app.extensions import db
 from admin_app.form_helpers import REQUIRED, form_error, strip_filter
 from admin_app.request_guard import download, parse_pk
 from admin_app.services import applications as app_facts
-from admin_app.services import audit, clock, eligibility, materials, workflow
+from admin_app.services import audit, clock, eligibility, materials
 from admin_app.services.scope import application_condition
 from admin_app.services.validators import InvalidInput
 from admin_app.workflow import applications as application_stage
 from admin_app.workflow import revisions
-from admin_app.workflow.states import ApplicationState
+from admin_app.workflow.states import ApplicationState, pending, step_role
 from models import Application, Material, Trade, enums
 from views import files, pickers
 from views.actor import current_actor
@@ -65,7 +65,7 @@ def _grade(view, context, model, name):
 
 
 def _status(view, context, model, name):
-    return workflow.STATE_LABELS.get(model.status, model.status)
+    return ApplicationState.labels().get(model.status, model.status)
 
 
 REVIEWERS = frozenset(enums.REVIEW_ROLES)
@@ -110,7 +110,7 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
     }
     column_choices = {
         "org_category": enums.choices(enums.ORG_CATEGORY_LABELS),
-        "status": list(workflow.STATE_LABELS.items()),
+        "status": ApplicationState.choices(),
         "applied_grade": enums.GRADE_CHOICES,
         "quota_exempt_reason": enums.choices(enums.QUOTA_EXEMPT_LABELS),
         "publicity_result": enums.choices(enums.PUBLICITY_LABELS),
@@ -208,7 +208,7 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
     def scope_condition(self):
         condition = application_condition(current_user)
         if self.queue_only:
-            condition = sa.and_(condition, Application.status == workflow.pending(current_user.role))
+            condition = sa.and_(condition, Application.status == pending(current_user.role))
         return condition
 
     def row_lock_reason(self, obj) -> str | None:
@@ -290,12 +290,12 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
             kwargs["rule_results"] = app_facts.evaluate(model)
             kwargs["exemption"] = app_facts.exemption(model)
         if template == self.details_template and model is not None:
-            kwargs["state_labels"] = workflow.STATE_LABELS
+            kwargs["state_labels"] = ApplicationState.labels()
             kwargs["action_labels"] = {
                 t.name: t.label for t in application_stage.APPLICATION.transitions.values()
             }
             kwargs["role_labels"] = enums.ROLE_LABELS
-            kwargs["may_decide"] = model.status == workflow.pending(current_user.role)
+            kwargs["may_decide"] = step_role(model.status) == current_user.role
             kwargs["may_attach"] = materials.may_attach(current_user, model)
             kwargs["veteran_pending"] = eligibility.needs_veteran_decision(kwargs["rule_results"])
         if template == self.details_template and model is not None:
@@ -334,7 +334,9 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
         }
 
     def confirm_rows(self, ids):
-        return name_rows(Application, ids, self.scope_condition(), Application.status, workflow.STATE_LABELS)
+        return name_rows(
+            Application, ids, self.scope_condition(), Application.status, ApplicationState.labels()
+        )
 
     # --- 附表3 汇总表 ---------------------------------------------------------------------------------
     @expose("/summary.xlsx", methods=("GET",))
@@ -420,7 +422,7 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
             opinions=opinions,
             exemption=app.quota_exempt_reason or app_facts.exemption(app),
             exempt_labels=enums.QUOTA_EXEMPT_LABELS,
-            state_label=workflow.STATE_LABELS.get(app.status, app.status),
+            state_label=ApplicationState.labels().get(app.status, app.status),
             today=clock.today(),
         )
 

@@ -5,10 +5,10 @@ from flask_admin import expose
 from flask_admin.model.template import EndpointLinkRowAction
 from flask_login import current_user
 
-from admin_app import limits
+from admin_app import limits, workflow
 from admin_app.extensions import db
 from admin_app.request_guard import download
-from admin_app.services import clock, uploads, workflow
+from admin_app.services import clock, uploads
 from admin_app.services.scope import registration_condition
 from admin_app.services.validators import InvalidInput
 from admin_app.workflow import registrations, scores

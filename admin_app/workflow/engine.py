@@ -29,7 +29,7 @@ from admin_app.extensions import db
 from admin_app.services import audit
 from admin_app.services.sql import among
 from admin_app.workflow.states import BatchState
-from admin_app.workflow.table import MACHINES, Step, Transition
+from admin_app.workflow.table import Step, Transition, machines
 
 log = logging.getLogger(__name__)
 
@@ -307,7 +307,7 @@ def available_transitions(actor, machine_name: str, row_id) -> list[Transition]:
     needs no input): the buttons of a details page."""
     actor = Actor.of(actor)
     out = []
-    for t in MACHINES[machine_name].transitions.values():
+    for t in machines()[machine_name].transitions.values():
         if actor.role not in t.roles:
             continue
         ctx = Context(actor, t, {}, ids=[row_id])

@@ -134,8 +134,16 @@ def add(t: Transition) -> Transition:
     return t
 
 
+def machines() -> dict[str, Machine]:
+    """MACHINES, once every stage module has registered its rows (importing ``api`` imports them all)."""
+    import importlib
+
+    importlib.import_module("admin_app.workflow.api")
+    return MACHINES
+
+
 def transitions_of(machine_name: str) -> list[Transition]:
-    return list(MACHINES[machine_name].transitions.values())
+    return list(machines()[machine_name].transitions.values())
 
 
 def for_role(machine_name: str, role) -> list[Transition]:
