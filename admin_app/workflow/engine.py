@@ -215,6 +215,19 @@ def _move_each(ctx, model, column, step, members, where, values) -> set:
     )
 
 
+def _begin(actor, t: Transition, ids, inputs: dict):
+    """(ids without repeats, the result, the context — None when the actor's role may not take ``t``, every
+    row then refused)."""
+    ids = _unique(ids)
+    result = BulkResult(t.name, t.label)
+    actor = Actor.of(actor)
+    if actor.role not in t.roles:
+        for row_id in ids:
+            result.refuse(row_id, "", f"无权{t.label}")
+        return ids, result, None
+    return ids, result, _context(actor, t, inputs, ids)
+
+
 def apply(actor, transition: Transition, ids, **inputs) -> BulkResult:
     """Carry out ``transition`` on the rows ``ids`` for ``actor`` (an :class:`Actor` or a user).
 
@@ -224,14 +237,9 @@ def apply(actor, transition: Transition, ids, **inputs) -> BulkResult:
     for a missing or too long opinion or bad inputs, before anything is read or changed.
     """
     t = transition
-    ids = _unique(ids)
-    result = BulkResult(t.name, t.label)
-    actor = Actor.of(actor)
-    if actor.role not in t.roles:
-        for row_id in ids:
-            result.refuse(row_id, "", f"无权{t.label}")
+    ids, result, ctx = _begin(actor, t, ids, inputs)
+    if ctx is None:
         return result
-    ctx = _context(actor, t, inputs, ids)
     groups = _sort(ctx, ids, result)
     if t.atomic and result.refused:
         db.session.rollback()
@@ -288,14 +296,9 @@ class _Changed(Exception):
 def check(actor, transition: Transition, ids, **inputs) -> BulkResult:
     """What :func:`apply` would do, without changing anything: ``done`` lists the rows that would move."""
     t = transition
-    ids = _unique(ids)
-    result = BulkResult(t.name, t.label)
-    actor = Actor.of(actor)
-    if actor.role not in t.roles:
-        for row_id in ids:
-            result.refuse(row_id, "", f"无权{t.label}")
+    ids, result, ctx = _begin(actor, t, ids, inputs)
+    if ctx is None:
         return result
-    ctx = _context(actor, t, inputs, ids)
     for (_source, _step), members in _sort(ctx, ids, result).items():
         result.done.extend((row.id, t.machine.describe(row)) for row in members)
     db.session.rollback()
