@@ -193,13 +193,3 @@ def record_confirmed(org: Organisation, authority: str) -> None:
     org.identity_decided_by = authority
     org.identity_decided_at = utcnow()
     org.identity_confirmed = identity_values(org)
-
-
-# --- the reviewer's side --------------------------------------------------------------------------------
-def decide(actor, ids, action: str, opinion: str | None):
-    """审核通过 (``action`` confirm) or 退回 (return, opinion required) the 待审核 profiles of units in the
-    actor's review scope: the transitions of the workflow's identity machine (``workflow.identity``, where
-    the guarantees are written). Returns an ``engine.BulkResult``."""
-    from admin_app.workflow import identity
-
-    return identity.decide(actor, ids, action, opinion)

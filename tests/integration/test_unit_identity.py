@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from admin_app import workflow
 from admin_app.extensions import db
 from admin_app.services import unit_identity
+from admin_app.workflow import identity as identity_stage
 from admin_app.workflow.states import ApplicationState, IdentityState
 from models import AuditLog, Notification, Organisation, PostSetting, User, enums
 from tests.conftest import login, text_of
@@ -398,7 +399,7 @@ def test_two_reviewers_deciding_one_unit_at_once_exactly_one_lands(app, world):
         with app.app_context():
             user = db.session.get(User, user_id)
             barrier.wait()
-            results[user_id] = unit_identity.decide(user, [unit.id], action, "并发测试")
+            results[user_id] = identity_stage.decide(user, [unit.id], action, "并发测试")
 
     threads = [
         threading.Thread(target=run, args=(ids[0], "confirm")),
