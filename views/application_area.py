@@ -207,7 +207,9 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
     # --- scope ---------------------------------------------------------------------------------------
     def scope_condition(self):
         condition = application_condition(current_user)
-        if self.queue_only:  # 待我审核: the rows at the user's own step (none for a role that reviews nothing)
+        if (
+            self.queue_only
+        ):  # 待我审核: the rows at the user's own step (none for a role that reviews nothing)
             if current_user.role not in enums.REVIEW_ROLES:
                 return sa.false()
             condition = sa.and_(condition, Application.status == pending(current_user.role))
