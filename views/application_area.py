@@ -13,7 +13,7 @@ from admin_app.extensions import db
 from admin_app.form_helpers import REQUIRED, form_error, strip_filter
 from admin_app.request_guard import download, parse_pk
 from admin_app.services import applications as app_facts
-from admin_app.services import audit, clock, eligibility, materials
+from admin_app.services import audit, clock, eligibility, materials, records
 from admin_app.services.scope import application_condition
 from admin_app.services.validators import InvalidInput
 from admin_app.workflow import applications as application_stage
@@ -409,7 +409,8 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
     @expose("/print/", methods=("GET",))
     def print_view(self):
         app = self.get_one(request.args.get("id"))
-        worker = app.worker
+        record = records.record_of(app)
+        person = record.person
         opinions = {}
         for review in app.reviews:
             if review.action in ("approve", "reject") and review.step_role:
@@ -417,12 +418,12 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
         return self.render(
             "gk/print_registration.html",
             app=app,
-            worker=worker,
+            person=person,
+            unit=record.unit,
             senior=app.applied_grade in enums.SENIOR_GRADES,
             grade_label=enums.grade_label,
-            education_labels=enums.EDUCATION_LABELS,
-            seniority=worker.seniority_years(app.batch.cutoff_date),
-            years_at_grade=worker.years_at_grade(app.batch.cutoff_date),
+            seniority=person.seniority_years(app.batch.cutoff_date),
+            years_at_grade=person.years_at_grade(app.batch.cutoff_date),
             opinions=opinions,
             exemption=app.quota_exempt_reason or app_facts.exemption(app),
             exempt_labels=enums.QUOTA_EXEMPT_LABELS,
