@@ -12,7 +12,7 @@ from wtforms import SelectField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
 
 from admin_app.extensions import db
-from admin_app.form_helpers import REQUIRED, code_filter, domain_validator, strip_filter
+from admin_app.form_helpers import REQUIRED, MonthField, code_filter, domain_validator, strip_filter
 from admin_app.request_guard import download
 from admin_app.services import clock, posts, unit_identity
 from admin_app.services.validators import (
@@ -220,18 +220,23 @@ WORKER_LABELS = {
 
 
 class WorkerForm(BaseForm):
-    """Cross-field checks: the ID number must agree with the entered birth date and gender; unique."""
+    """Cross-field checks: the ID number must agree with the entered 出生年月 (its month, or its day when one was
+    written) and gender; unique. The birth date kept is the ID number's own."""
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
         if not ok or "id_number" not in self:
             return ok
+        birth_field = self._fields.get("birth_date")
+        birth = getattr(birth_field, "typed", None) or getattr(birth_field, "data", None)
         try:
-            parsed = check_resident_id_agrees(self.id_number.data, self.birth_date.data, self.gender.data)
+            parsed = check_resident_id_agrees(self.id_number.data, birth, self.gender.data)
         except InvalidInput as exc:
             self.id_number.errors = [*self.id_number.errors, str(exc)]
             return False
         self.id_number.data = parsed.number
+        if birth_field is not None:
+            birth_field.data = parsed.birth_date
         return True
 
 
@@ -278,6 +283,14 @@ def _id_for_details(view, context, model, name):
 
 def _grade(view, context, model, name):
     return enums.grade_label(getattr(model, name))
+
+
+def _month(view, context, model, name):
+    value = getattr(model, name)
+    return f"{value:%Y.%m}" if value else ""
+
+
+MONTH_COLUMNS = ("birth_date", "work_start_date", "current_grade_date")
 
 
 def _work_period(record) -> str:
@@ -351,14 +364,20 @@ class WorkerView(SecureModelView):
         "honour_title": enums.choices(enums.HONOUR_LABELS),
         "current_grade": enums.GRADE_CHOICES,
     }
-    column_formatters = {"id_number": _id_for_list, "current_grade": _grade}
+    column_formatters = {
+        "id_number": _id_for_list,
+        "current_grade": _grade,
+        **dict.fromkeys(MONTH_COLUMNS, _month),
+    }
     column_formatters_detail = {
         "id_number": _id_for_details,
         "honour_title": lambda v, c, m, n: enums.HONOUR_LABELS.get(m.honour_title or "", ""),
         "current_grade": _grade,
+        **dict.fromkeys(MONTH_COLUMNS, _month),
         "seniority": lambda v, c, m, n: f"{m.seniority_years(clock.today())} 年" if m.work_start_date else "",
         "educations": lambda v, c, m, n: Markup("<br>").join(
-            f"{enums.EDUCATION_LABELS.get(e.level, e.level)} {e.graduated_on or ''} {e.school or ''} {e.major or ''}"
+            f"{enums.EDUCATION_LABELS.get(e.level, e.level)} {f'{e.graduated_on:%Y.%m}' if e.graduated_on else ''}"
+            f" {e.school or ''} {e.major or ''}"
             for e in m.educations
         ),
         "work_history": lambda v, c, m, n: Markup("<br>").join(_work_period(w) for w in m.work_history),
@@ -380,7 +399,10 @@ class WorkerView(SecureModelView):
     form_rules = [rules.FieldSet(fields, label) for label, fields in WORKER_FIELDSETS]
     # The plain columns of the form are exactly those of the fieldsets (inline lists aside).
     form_columns = [f for _label, fields in WORKER_FIELDSETS for f in fields if f not in WORKER_INLINE]
-    form_overrides = {"current_grade": SelectField}
+    form_overrides = {
+        "current_grade": SelectField,
+        **dict.fromkeys(("birth_date", "work_start_date", "current_grade_date"), MonthField),
+    }
     form_choices = {
         "gender": enums.choices(enums.GENDER_LABELS),
         "education": enums.choices(enums.EDUCATION_LABELS),
@@ -425,7 +447,7 @@ class WorkerView(SecureModelView):
                 "major": "所学专业",
                 "certificate_number": "证书编号",
             },
-            form_overrides={"level": SelectField},
+            form_overrides={"level": SelectField, "graduated_on": MonthField},
             form_args={"level": {"choices": _education_choices(), "validators": [InputRequired(REQUIRED)]}},
         ),
         InlineFormAdmin(
@@ -438,6 +460,7 @@ class WorkerView(SecureModelView):
                 "employer": "在何单位",
                 "trade_text": "从事何工种",
             },
+            form_overrides=dict.fromkeys(("start_month", "end_month"), MonthField),
             form_args={
                 "start_month": {"validators": [DataRequired(REQUIRED)]},
                 "employer": {"validators": [DataRequired(REQUIRED)]},

@@ -13,11 +13,12 @@ import re
 import unicodedata
 from contextlib import closing
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 
 from admin_app import limits as named_limits
 from admin_app.services import spreadsheets
 from admin_app.services.spreadsheets import SheetLimits
+from admin_app.services.validators import TypedMonth, birth_disagrees, read_month
 from admin_app.workflow.states import ExamCategory, RegistrationState
 from models import enums
 
@@ -85,24 +86,21 @@ def clean_text(value) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def parse_date(value) -> date | None:
-    """Excel dates, and text such as 1972-08-08, 1972/8/8, 1972.08.08, 19720808, 1972年8月8日."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = clean_text(value)
-    match = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?", text) or re.fullmatch(
-        r"(\d{4})(\d{2})(\d{2})", text
-    )
-    if not match:
-        raise ValueError("日期格式不正确，应为如 1972-08-08")
-    try:
-        return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
-    except ValueError:
-        raise ValueError("日期不存在") from None
+def read_birth(value) -> list[TypedMonth]:
+    """What the 出生日期 cell says, by the one month parser (a month such as 1995年6月, or a full date, as text
+    or an Excel date); empty for an empty cell. Excel turns 1995年6月 or 1995-06 typed into a cell into the date
+    1995-06-01, so a date cell on the 1st reads as its month; and it keeps 1970.10 typed into a General cell as
+    the number 1970.1, so a number ending in .1 reads as January or October. Raises InvalidInput (Chinese)."""
+    if isinstance(value, date) and value.day == 1:
+        return [TypedMonth(date(value.year, value.month, 1))]
+    if isinstance(value, float):
+        text = clean_text(value)
+        typed = read_month(text)
+        if typed and re.fullmatch(r"\d{4}\.1", text):
+            return [typed, TypedMonth(typed.month.replace(month=10))]
+        return [typed] if typed else []
+    typed = read_month(value)
+    return [typed] if typed else []
 
 
 def parse_grade(value) -> int:
@@ -257,32 +255,34 @@ def check_rows(user, parsed: ParsedFile) -> tuple[list[ImportEntry], list[Proble
     seen: dict = {}
     entries = []
     for row in parsed.rows:
-        number = numbers.get(row.row)
+        # What a cell says on its own is checked on every row, whatever its ID number: every error of every row
+        # is listed at once, not one more at each attempt.
+        row_problems = _check_cells(row, ethnicities, education_labels)
+        number, registration = numbers.get(row.row), None
         if number is None:
-            continue
-        if number in seen:
-            problems.append(Problem(row.row, "身份证号码", f"与第{seen[number]}行重复"))
-            continue
-        seen[number] = row.row
-        candidates = found.get(number, [])
-        waiting = [c for c in candidates if c[0].status in REGISTER.sources]
-        if not waiting:
-            if candidates:
+            pass  # its ID number's problem is listed above
+        elif number in seen:
+            row_problems.append(Problem(row.row, "身份证号码", f"与第{seen[number]}行重复"))
+        else:
+            seen[number] = row.row
+            candidates = found.get(number, [])
+            waiting = [c for c in candidates if c[0].status in REGISTER.sources]
+            if waiting:
+                registration, worker, trade_name = waiting[-1]
+                row_problems += _check_against(row, worker, registration, trade_name)
+            elif candidates:
                 state = RegistrationState.label_of(candidates[-1][0].status)
-                problems.append(Problem(row.row, "身份证号码", f"该考生当前报名状态为“{state}”，不能再导入"))
+                row_problems.append(
+                    Problem(row.row, "身份证号码", f"该考生当前报名状态为“{state}”，不能再导入")
+                )
             else:
-                problems.append(
+                row_problems.append(
                     Problem(
                         row.row, "身份证号码", "本单位没有该身份证号码的待报名考生（须考试资格审核已通过）"
                     )
                 )
-            continue
-        registration, worker, trade_name = waiting[-1]
-        entry_problems = _check_fields(
-            row, worker, registration, trade_name, ethnicities, education_labels, validate_phone
-        )
-        problems.extend(entry_problems)
-        if not entry_problems:
+        problems.extend(row_problems)
+        if registration is not None and not row_problems:
             v = row.values
             entries.append(
                 ImportEntry(
@@ -299,10 +299,10 @@ def check_rows(user, parsed: ParsedFile) -> tuple[list[ImportEntry], list[Proble
     )
 
 
-def _check_fields(
-    row, worker, registration, trade_name, ethnicities, education_labels, validate_phone
-) -> list[Problem]:
-    from admin_app.services.validators import InvalidInput
+def _check_cells(row, ethnicities, education_labels) -> list[Problem]:
+    """The problems of the row's cells read on their own (a value that cannot be read, a choice not in the
+    list), without the person the ID number names."""
+    from admin_app.services.validators import InvalidInput, validate_phone
 
     v = row.values
     out = []
@@ -310,35 +310,22 @@ def _check_fields(
     def bad(column, message):
         out.append(Problem(row.row, column, message))
 
-    name = clean_text(v.get("姓名")).replace(" ", "")
-    if not name:
+    if not clean_text(v.get("姓名")):
         bad("姓名", "请填写姓名")
-    elif name != worker.name:
-        bad("姓名", f"姓名与身份证号码对应的人员（{worker.name}）不一致")
-    gender = clean_text(v.get("性别"))
-    if gender not in ("男", "女"):
+    if clean_text(v.get("性别")) not in ("男", "女"):
         bad("性别", "性别应为“男”或“女”")
-    elif {"男": "M", "女": "F"}[gender] != worker.gender:
-        bad("性别", "性别与身份证号码不一致")
-    if "出生日期" in v:
-        try:
-            birth = parse_date(v.get("出生日期"))
-            if birth and birth != worker.birth_date:
-                bad("出生日期", f"出生日期与身份证号码不一致（应为{worker.birth_date:%Y-%m-%d}）")
-        except ValueError as exc:
-            bad("出生日期", str(exc))
+    try:
+        read_birth(v.get("出生日期"))
+    except InvalidInput as exc:
+        bad("出生日期", str(exc))
     ethnicity = clean_text(v.get("民族"))
     if ethnicity and ethnicity not in {clean_text(e) for e in ethnicities}:
         bad("民族", "民族名称不正确，请从下拉列表选择")
     education = clean_text(v.get("学历"))
     if education and education not in {clean_text(e) for e in education_labels}:
         bad("学历", "学历不正确，请从下拉列表选择")
-    trade = clean_text(v.get("报考工种"))
-    if trade != clean_text(trade_name):
-        bad("报考工种", f"报考工种应为考试资格申请中的“{trade_name}”")
     try:
-        if parse_grade(v.get("报考等级")) != registration.applied_grade:
-            bad("报考等级", f"报考等级应为考试资格申请中的“{enums.GRADE_LABELS[registration.applied_grade]}”")
+        parse_grade(v.get("报考等级"))
     except ValueError as exc:
         bad("报考等级", str(exc))
     try:
@@ -351,6 +338,41 @@ def _check_fields(
         bad("考试类别", "考试类别应为 理论和实作、仅理论 或 仅实作")
     if len(clean_text(v.get("备注"))) > named_limits.REMARKS:
         bad("备注", f"备注不能超过{named_limits.REMARKS}字")
+    return out
+
+
+def _check_against(row, worker, registration, trade_name) -> list[Problem]:
+    """The problems of readable cells that disagree with the person the ID number names and their approved
+    application. The 出生日期 is answered by the ID number: a month (1995年6月) agrees when it is the ID's
+    month, a full date when it is the ID's day."""
+    from admin_app.services.validators import InvalidInput
+
+    v = row.values
+    out = []
+
+    def bad(column, message):
+        out.append(Problem(row.row, column, message))
+
+    name = clean_text(v.get("姓名")).replace(" ", "")
+    if name and name != worker.name:
+        bad("姓名", f"姓名与身份证号码对应的人员（{worker.name}）不一致")
+    gender = clean_text(v.get("性别"))
+    if gender in ("男", "女") and {"男": "M", "女": "F"}[gender] != worker.gender:
+        bad("性别", "性别与身份证号码不一致")
+    try:
+        written = read_birth(v.get("出生日期"))
+    except InvalidInput:
+        written = []  # listed by _check_cells
+    if written and not any(t.agrees_with(worker.birth_date) for t in written):
+        bad("出生日期", birth_disagrees(worker.birth_date, month_only=all(t.day is None for t in written)))
+    trade = clean_text(v.get("报考工种"))
+    if trade != clean_text(trade_name):
+        bad("报考工种", f"报考工种应为考试资格申请中的“{trade_name}”")
+    try:
+        if parse_grade(v.get("报考等级")) != registration.applied_grade:
+            bad("报考等级", f"报考等级应为考试资格申请中的“{enums.GRADE_LABELS[registration.applied_grade]}”")
+    except ValueError:
+        pass  # listed by _check_cells
     return out
 
 

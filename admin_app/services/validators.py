@@ -10,7 +10,7 @@ digit is therefore computed here from the standard's weights.
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError
@@ -112,15 +112,93 @@ def parse_resident_id(value: str | None, today: date | None = None) -> ResidentI
     return ResidentId(number=number, birth_date=birth, gender=gender)
 
 
-def check_resident_id_agrees(value: str | None, birth_date: date | None, gender: str | None) -> ResidentId:
-    """Parse the ID number and require the entered birth date / gender to agree with it."""
+def check_resident_id_agrees(
+    value: str | None, birth_date: "date | TypedMonth | None", gender: str | None
+) -> ResidentId:
+    """Parse the ID number and require the entered birth date / gender to agree with it. A ``TypedMonth``
+    (出生年月 as written) agrees when its month is the ID's (its day too, when a day was written)."""
     parsed = parse_resident_id(value)
-    if birth_date and birth_date != parsed.birth_date:
-        raise InvalidInput(f"出生日期与身份证号码不一致（身份证为{parsed.birth_date:%Y-%m-%d}）")
+    if isinstance(birth_date, TypedMonth):
+        if not birth_date.agrees_with(parsed.birth_date):
+            raise InvalidInput(birth_disagrees(parsed.birth_date, month_only=birth_date.day is None))
+    elif birth_date and birth_date != parsed.birth_date:
+        raise InvalidInput(birth_disagrees(parsed.birth_date, month_only=False))
     if gender and gender != parsed.gender:
         expected = "男" if parsed.gender == "M" else "女"
         raise InvalidInput(f"性别与身份证号码不一致（身份证为{expected}）")
     return parsed
+
+
+# --- months (出生年月, 参加工作时间, 现等级取得时间, 毕业时间, 工作简历) ------------------------------------------
+MONTH_FORMS = "1970-09、1970.9、1970年9月、1970/9 或完整日期 1970-09-15"
+MONTH_FORMAT = f"年月格式不正确，可填 {MONTH_FORMS}"
+MIN_YEAR, MAX_YEAR = 1900, 2100
+# Year and month (a day optional) separated by - / . or written 1970年9月(15日); or 197009 / 19700915. A time
+# after a full date (1970-09-15 00:00:00, as some systems export dates to CSV) is ignored.
+_SEPARATED = re.compile(
+    r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*(?:月份?|[-/.月]\s*(\d{1,2})\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?)?"
+)
+_DIGITS = re.compile(r"(\d{4})(\d{2})(\d{2})?")
+
+
+@dataclass(frozen=True)
+class TypedMonth:
+    """A month as a person wrote it: ``month`` is its first day (how months are stored); ``day`` is the full
+    date when one was written (1970-09-15), else None."""
+
+    month: date
+    day: date | None = None
+
+    def agrees_with(self, exact: date) -> bool:
+        """Whether an exact date (the birth date of an ID number) is what was written: the same day when a day
+        was written, else the same month."""
+        return (
+            self.day == exact
+            if self.day
+            else (self.month.year, self.month.month) == (exact.year, exact.month)
+        )
+
+
+def read_month(value) -> TypedMonth | None:
+    """Read a month as people write it — 1970-09, 1970.9, 1970年9月, 1970/9, 197009, or a full date
+    (1970-09-15, 1970/9/15, 1970年9月15日, 19700915) or a ``date``/``datetime`` — full-width digits and spaces
+    alike. None for an empty value; ``InvalidInput`` with a Chinese message naming the accepted forms."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return TypedMonth(value.replace(day=1), value)
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    if not text:
+        return None
+    match = _SEPARATED.fullmatch(text) or _DIGITS.fullmatch(text)
+    if not match:
+        raise InvalidInput(MONTH_FORMAT)
+    year, month = int(match.group(1)), int(match.group(2))
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise InvalidInput(f"年份应在{MIN_YEAR}到{MAX_YEAR}之间")
+    if not 1 <= month <= 12:
+        raise InvalidInput("月份应在1到12之间")
+    day = None
+    if match.group(3):
+        try:
+            day = date(year, month, int(match.group(3)))
+        except ValueError:
+            raise InvalidInput(f"日期不存在（{year}年{month}月没有{int(match.group(3))}日）") from None
+    return TypedMonth(date(year, month, 1), day)
+
+
+def parse_month(value) -> date | None:
+    """The month written in ``value`` as its first day (see ``read_month``); None when empty."""
+    typed = read_month(value)
+    return typed.month if typed else None
+
+
+def birth_disagrees(exact: date, month_only: bool) -> str:
+    if month_only:
+        return f"出生年月与身份证号码不一致（身份证为{exact:%Y.%m}）"
+    return f"出生日期与身份证号码不一致（身份证为{exact:%Y-%m-%d}）"
 
 
 def validate_credit_code(value: str | None) -> str:

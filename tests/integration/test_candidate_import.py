@@ -171,7 +171,7 @@ def test_each_error_kind_is_reported_and_nothing_is_imported(client, world):
     for text in [
         "姓名与身份证号码对应的人员",
         "性别与身份证号码不一致",
-        "日期不存在",
+        "月份应在1到12之间",
         "报考工种应为",
         "报考等级应为",
         "联系电话格式不正确",

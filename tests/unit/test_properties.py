@@ -126,7 +126,7 @@ def test_any_cells_under_the_template_header_parse_without_crashing(rows):
         for value in row.values.values():
             candidate_import.clean_text(value)
         try:
-            candidate_import.parse_date(row.values.get("出生日期"))
+            candidate_import.read_birth(row.values.get("出生日期"))
         except ValueError as exc:
             assert any("\u4e00" <= ch <= "\u9fff" for ch in str(exc))
         with contextlib.suppress(ValueError):
