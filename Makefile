@@ -14,6 +14,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 	touch $(STAMP)
 
 install: $(STAMP)
+	bash .ci/pdf-deps
 
 db: install
 	$(BIN)/flask db upgrade

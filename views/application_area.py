@@ -1,7 +1,7 @@
 """考试资格申请: the units' applications, the reviewers' queue, decisions, materials and the 登记表."""
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, request
+from flask import abort, flash, make_response, redirect, request
 from flask_admin import expose
 from flask_admin.model.template import EndpointLinkRowAction
 from flask_login import current_user
@@ -13,7 +13,7 @@ from admin_app.extensions import db
 from admin_app.form_helpers import REQUIRED, form_error, strip_filter
 from admin_app.request_guard import download, parse_pk
 from admin_app.services import applications as app_facts
-from admin_app.services import audit, clock, eligibility, materials, records
+from admin_app.services import audit, clock, eligibility, materials, uploads
 from admin_app.services.scope import application_condition
 from admin_app.services.validators import InvalidInput
 from admin_app.workflow import applications as application_stage
@@ -158,7 +158,10 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
             m.quota_exempt_reason or "", "否"
         ),
     }
-    column_extra_row_actions = [EndpointLinkRowAction("fa fa-print", ".print_view", title="打印登记表")]
+    column_extra_row_actions = [
+        EndpointLinkRowAction("fa fa-print", ".print_view", title="打印登记表"),
+        EndpointLinkRowAction("fa fa-file-pdf-o", ".print_pdf_view", title="下载登记表PDF"),
+    ]
 
     form_columns = [
         "batch",
@@ -406,30 +409,108 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
             material.stored_name, content_type=material.content_type, download_name=material.original_name
         )
 
+    # --- 附表1 / 附表2 登记表: browser print and PDF ---------------------------------------------------------
+    def _print_page(self, apps, *, toolbar: bool, base_url: str = "") -> tuple:
+        """The 登记表 page of ``apps`` (one form each, in this order): the browser's print page, and the HTML
+        the PDF is made of (``base_url`` makes its photo URLs absolute, as the PDF renderer reads them)."""
+        from admin_app.services import registration_forms
+
+        center = registration_forms.center_name()
+        forms = [registration_forms.form_of(app, center=center) for app in apps]
+        photo_urls = {
+            f.app.id: base_url + self.get_url(".print_photo_view", id=f.app.id) for f in forms if f.photo
+        }
+        pdf_url = self.get_url(".print_pdf_view", id=apps[0].id) if toolbar and len(apps) == 1 else None
+        html = self.render(
+            "gk/print_registration.html", forms=forms, photo_urls=photo_urls, toolbar=toolbar, pdf_url=pdf_url
+        )
+        return html, forms, photo_urls
+
+    def _pdf_response(self, apps, download_name: str):
+        """The PDF of the 登记表 of ``apps`` (made on the server), audited as a download."""
+        from flask import current_app
+
+        from admin_app.services import pdf, registration_forms
+
+        base_url = request.host_url.rstrip("/")
+        html, forms, photo_urls = self._print_page(apps, toolbar=False, base_url=base_url)
+        photos = {}
+        for form in forms:
+            data = registration_forms.photo_bytes(form)
+            if data is not None:  # else the form keeps its 贴照片 frame
+                photos[photo_urls[form.app.id]] = (data, form.photo[1])
+        data = pdf.html_to_pdf(
+            html,
+            base_url=base_url + "/",
+            static_url=base_url + current_app.static_url_path + "/",
+            static_root=current_app.static_folder,
+            files=photos,
+        )
+        audit.record(
+            "export",
+            user=current_actor(),
+            object_type="Application",
+            object_id=apps[0].id if len(apps) == 1 else None,
+            detail={"form": "登记表PDF", "rows": len(apps), "ids": [a.id for a in apps][:50]},
+        )
+        db.session.commit()
+        response = make_response(data)
+        response.mimetype = "application/pdf"
+        response.headers["Content-Disposition"] = uploads.content_disposition(
+            "attachment", download_name, "application/pdf"
+        )
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
     @expose("/print/", methods=("GET",))
     def print_view(self):
         app = self.get_one(request.args.get("id"))
-        record = records.record_of(app)
-        person = record.person
-        opinions = {}
-        for review in app.reviews:
-            if review.action in ("approve", "reject") and review.step_role:
-                opinions[review.step_role] = review
-        return self.render(
-            "gk/print_registration.html",
-            app=app,
-            person=person,
-            unit=record.unit,
-            senior=app.applied_grade in enums.SENIOR_GRADES,
-            grade_label=enums.grade_label,
-            seniority=person.seniority_years(app.batch.cutoff_date),
-            years_at_grade=person.years_at_grade(app.batch.cutoff_date),
-            opinions=opinions,
-            exemption=app.quota_exempt_reason or app_facts.exemption(app),
-            exempt_labels=enums.QUOTA_EXEMPT_LABELS,
-            state_label=ApplicationState.labels().get(app.status, app.status),
-            today=clock.today(),
+        html, _forms, _photos = self._print_page([app], toolbar=True)
+        return html
+
+    @expose("/print/photo/", methods=("GET",))
+    @download
+    def print_photo_view(self):
+        """The 报名表's photo on the 登记表 (404 when there is none)."""
+        from admin_app.services import registration_forms
+
+        app = self.get_one(request.args.get("id"))
+        reg = registration_forms.registration_of(app)
+        if reg is None or not reg.photo_stored:
+            abort(404)
+        return files.send_stored(
+            reg.photo_stored, content_type=reg.photo_content_type, download_name=reg.photo_name, inline=True
         )
+
+    @expose("/print.pdf", methods=("GET",))
+    @download
+    def print_pdf_view(self):
+        app = self.get_one(request.args.get("id"))
+        form = "附表2" if app.applied_grade in enums.SENIOR_GRADES else "附表1"
+        return self._pdf_response([app], f"{form}_登记表_{app.worker.name}.pdf")
+
+    @expose("/prints.pdf", methods=("GET",))
+    @download
+    def prints_pdf_view(self):
+        """One PDF of the 登记表 of every row of the current 组合查询 (list order), at most
+        ``limits.PRINT_PDF_ROWS`` rows (else a Chinese message and nothing is made)."""
+        ids = self.matching_ids()
+        back = self.get_url(".index_view", **request.args.to_dict(flat=True))
+        if not ids:
+            flash("当前查询没有可打印的申请", "warning")
+            return redirect(back)
+        if len(ids) > limits.PRINT_PDF_ROWS:
+            flash(
+                f"一次最多生成{limits.PRINT_PDF_ROWS}人的登记表PDF，当前查询超过此数，请用筛选条件缩小范围后再生成",
+                "error",
+            )
+            return redirect(back)
+        order = {pk: i for i, pk in enumerate(ids)}
+        apps = sorted(
+            db.session.scalars(sa.select(Application).where(Application.id.in_(ids))),
+            key=lambda a: order[a.id],
+        )
+        return self._pdf_response(apps, f"登记表_{len(apps)}人_{clock.today():%Y%m%d}.pdf")
 
 
 class ReviewQueueView(ApplicationView):

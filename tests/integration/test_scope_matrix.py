@@ -48,7 +48,9 @@ ROW_PAGES = {
     "certificate_view",
     "file_view",
     "filing_view",
+    "print_pdf_view",
 }
+ROW_FILES = {"print_photo_view"}  # a row's stored file: 404 also when the row has none
 ROW_FORMS = {"register_view", "score_view"}
 LIST_PAGES = {
     "index_view",
@@ -59,13 +61,14 @@ LIST_PAGES = {
     "ajax_lookup",
     "export_xlsx_view",
     "summary_view",
+    "prints_pdf_view",
     "template_view",
     "import_view",
     "import_report_view",
 }
 ROW_WRITES = {"edit_view", "delete_view", "ajax_update", "material_upload_view", "veteran_view"}
 LIST_WRITES = {"action_view", "decide_view", "read_all_view"}
-KNOWN_KINDS = ROW_PAGES | ROW_FORMS | LIST_PAGES | ROW_WRITES | LIST_WRITES
+KNOWN_KINDS = ROW_PAGES | ROW_FILES | ROW_FORMS | LIST_PAGES | ROW_WRITES | LIST_WRITES
 
 
 @pytest.fixture(autouse=True)
@@ -167,7 +170,7 @@ def _expected_refusal(view, kind, role, visible):
         return {403}  # replaced by the streaming export (issue 5)
     if kind in ("bulk_view", "decide_view") and not view.allowed_operations_for(role):
         return {403}
-    if kind in ROW_PAGES | ROW_FORMS | ROW_WRITES and not visible:
+    if kind in ROW_PAGES | ROW_FILES | ROW_FORMS | ROW_WRITES and not visible:
         return {404}
     return None
 

@@ -21,7 +21,9 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 INLINE = {"image/jpeg", "image/png", "application/pdf"}
 SPREADSHEETS = {"export_xlsx_view", "summary_view", "filing_view", "template_view", "import_report_view"}
 STORED_FILES = {"material_download_view", "file_view"}
-DOWNLOADS = SPREADSHEETS | STORED_FILES
+ROW_PHOTOS = {"print_photo_view"}  # the 登记表's photo: a stored file when the row has one, else 404
+PDFS = {"print_pdf_view", "prints_pdf_view"}  # 登记表 made on the server
+DOWNLOADS = SPREADSHEETS | STORED_FILES | ROW_PHOTOS | PDFS
 PAGES_AS_JSON = {"ajax_lookup"}
 
 
@@ -102,8 +104,13 @@ def test_every_get_endpoint_gives_a_safe_file_or_a_page(app, client, inscope, us
                     continue
                 if kind in SPREADSHEETS:
                     assert_spreadsheet(response, what)
-                elif kind in STORED_FILES:
+                elif kind in STORED_FILES | ROW_PHOTOS:
                     assert_stored_file(response, what)
+                elif kind in PDFS:
+                    assert response.mimetype == "application/pdf" and response.data[:5] == b"%PDF-", what
+                    disposition = response.headers.get("Content-Disposition", "")
+                    assert disposition.startswith("attachment;") and disposition.endswith(".pdf"), what
+                    assert response.headers.get("X-Content-Type-Options") == "nosniff", what
                 elif kind in PAGES_AS_JSON:
                     assert response.mimetype == "application/json", what
                 else:

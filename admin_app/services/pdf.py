@@ -1,0 +1,48 @@
+"""HTML → PDF on the server (WeasyPrint), reading nothing but the app's own static files and the bytes the
+caller hands over (a stored photo): no network, no file:// outside the static folder."""
+
+import mimetypes
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+
+class OwnFilesOnly(URLFetcher):
+    """Serves ``files`` (exact URL → (bytes, content type)) and the files under ``static_root`` at URLs
+    beginning with ``static_url``; refuses every other URL (WeasyPrint then leaves the resource out)."""
+
+    def __init__(self, static_url: str, static_root: str | Path, files: dict[str, tuple[bytes, str]]):
+        super().__init__(allowed_protocols=(), allow_redirects=False)
+        self.static_url = static_url
+        self.static_root = Path(static_root).resolve()
+        self.files = files
+
+    def fetch(self, url, headers=None):
+        if url in self.files:
+            data, content_type = self.files[url]
+            return URLFetcherResponse(url, data, {"Content-Type": content_type})
+        if url.startswith(self.static_url):
+            relative = unquote(urlsplit(url[len(self.static_url) :]).path)
+            path = (self.static_root / relative).resolve()
+            if path.is_relative_to(self.static_root) and path.is_file():
+                content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+                return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": content_type})
+        raise ValueError(f"不允许读取的地址：{url}")
+
+
+def html_to_pdf(
+    html: str,
+    *,
+    base_url: str,
+    static_url: str,
+    static_root: str | Path,
+    files: dict[str, tuple[bytes, str]] | None = None,
+) -> bytes:
+    """The PDF of ``html`` (its CSS ``@page`` decides the paper), relative URLs read against ``base_url``.
+
+    Guarantees: only ``files`` and the static folder are read (see ``OwnFilesOnly``); fonts are embedded
+    (subset) so the file prints the same anywhere."""
+    fetcher = OwnFilesOnly(static_url, static_root, files or {})
+    return HTML(string=html, base_url=base_url, url_fetcher=fetcher).write_pdf()
