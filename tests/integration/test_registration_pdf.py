@@ -295,3 +295,44 @@ def test_renderer_reads_only_its_own_files(app):
     ):
         with pytest.raises(ValueError):
             fetcher.fetch(url)
+
+
+def test_long_text_flows_onto_more_pages_and_nothing_is_cut_off(world, client):
+    """业绩 of the longest allowed length and a long 工作简历: the form goes on over more pages, every page keeps
+    its margins, and every character is in the file."""
+    from admin_app import limits
+    from models import WorkHistory
+
+    unit, app = fresh(world, "pdfl", enums.CAT_DISTRICT, grade=3, seq=430)
+    app.achievements = ("主持配电房双电源自动切换改造，编写《安全用电操作规程》并培训本单位工勤人员。" * 200)[
+        : limits.ACHIEVEMENTS
+    ]
+    for year in range(1996, 2021, 2):
+        app.worker.work_history.append(
+            WorkHistory(
+                start_month=clock.today().replace(year=year, month=1, day=1), employer=f"第{year}项目部"
+            )
+        )
+    db.session.commit()
+    login(client, unit.users[0].username)
+    data = client.get(f"/applications/print.pdf?id={app.id}").data
+    pages = pages_of(data)
+    assert len(pages) > PAGES_PER_FORM
+    band = round(BAND_MM / 25.4 * 72)
+    for number, page in enumerate(pages, start=1):
+        image = page.render(scale=1, grayscale=True).to_pil().convert("L")
+        w, h = image.size
+        for box in ((0, 0, w, band), (0, h - band, w, h), (0, 0, band, h), (w - band, 0, w, h)):
+            assert image.crop(box).getextrema()[0] > 245, f"page {number}: drawn in the margin band {box}"
+    text = flat(text_of_pdf(data))
+    assert flat(app.achievements) in text and "第2020项目部" in text
+
+
+def test_a_draft_prints_without_a_filling_date(world, client):
+    unit, app = fresh(world, "pdfd", enums.CAT_DISTRICT, grade=3, seq=431)
+    login(client, unit.users[0].username)
+    data = client.get(f"/applications/print.pdf?id={app.id}").data
+    assert_well_printed(data, forms=1)
+    text = flat(text_of_pdf(data))
+    assert "填表日期：重庆市机关事业单位技术工人技术等级（岗位）考核办公室制" in text
+    assert "（请说明有无相应空岗或不受岗位限额参评的情形）（公章）年月日" in text  # undecided: blank
