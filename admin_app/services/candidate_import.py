@@ -228,8 +228,9 @@ def check_rows(user, parsed: ParsedFile) -> tuple[list[ImportEntry], list[Proble
     problems: list[Problem] = []
     if not parsed.rows:
         return [], [Problem(parsed.header_row + 1, "", "没有需要导入的考生数据")]
-    ethnicities = set(db.session.scalars(sa.select(Ethnicity.name)))
-    education_labels = set(enums.EDUCATION_LABELS.values())
+    # The choices as the cells are read (clean_text), once for all rows.
+    ethnicities = {clean_text(e) for e in db.session.scalars(sa.select(Ethnicity.name))}
+    education_labels = {clean_text(e) for e in enums.EDUCATION_LABELS.values()}
 
     numbers = {}
     for row in parsed.rows:
@@ -319,10 +320,10 @@ def _check_cells(row, ethnicities, education_labels) -> list[Problem]:
     except InvalidInput as exc:
         bad("出生日期", str(exc))
     ethnicity = clean_text(v.get("民族"))
-    if ethnicity and ethnicity not in {clean_text(e) for e in ethnicities}:
+    if ethnicity and ethnicity not in ethnicities:
         bad("民族", "民族名称不正确，请从下拉列表选择")
     education = clean_text(v.get("学历"))
-    if education and education not in {clean_text(e) for e in education_labels}:
+    if education and education not in education_labels:
         bad("学历", "学历不正确，请从下拉列表选择")
     try:
         parse_grade(v.get("报考等级"))

@@ -83,9 +83,15 @@ class ResidentId:
 
 def normalise_code(value: str | None) -> str:
     """Full-width to half-width, drop every kind of white space, upper-case (a lower-case x is accepted)."""
-    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", value or ""))
-    # Removing white space can leave combining marks that compose differently: normalise again.
-    return unicodedata.normalize("NFKC", text).upper()
+    text = unicodedata.normalize("NFKC", value or "")
+    # Removing white space or upper-casing can leave marks that compose differently (ß´ → SS + ´ → SŚ):
+    # repeat until nothing changes, so a normalised code normalises to itself.
+    for _ in range(5):
+        again = unicodedata.normalize("NFKC", re.sub(r"\s+", "", text).upper())
+        if again == text:
+            break
+        text = again
+    return text
 
 
 def parse_resident_id(value: str | None, today: date | None = None) -> ResidentId:

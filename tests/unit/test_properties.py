@@ -4,7 +4,7 @@ import contextlib
 import io
 from datetime import date
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from stdnum.cn import uscc
 
@@ -84,6 +84,7 @@ def test_credit_code_never_crashes(text):
 
 
 @given(st.text(max_size=30))
+@example("ß´")  # upper-casing after the last normalisation left SS + a mark that composes to SŚ
 def test_normalise_is_idempotent(text):
     once = normalise_code(text)
     assert normalise_code(once) == once and " " not in once
