@@ -336,3 +336,33 @@ def test_a_draft_prints_without_a_filling_date(world, client):
     text = flat(text_of_pdf(data))
     assert "填表日期：重庆市机关事业单位技术工人技术等级（岗位）考核办公室制" in text
     assert "（请说明有无相应空岗或不受岗位限额参评的情形）（公章）年月日" in text  # undecided: blank
+
+
+def test_opinion_rows_follow_the_route_and_the_outcome(world):
+    """市属单位（党群）: 主管部门意见 is 市委组织部干部一处's decision, the 区县 rows stay blank, 市工考办's is its own;
+    a candidate absent from the exam: 缺考 in the scores and in the 鉴定机构's opinion."""
+    from admin_app.services import registration_forms
+
+    unit, app = fresh(world, "pdfp", enums.CAT_CITY_PARTY, grade=3, seq=432)
+    assert workflow.submit(unit.users[0], [app.id]).done
+    add_material(app)
+    db.session.commit()
+    assert workflow.decide(world.users[enums.PARTY_ORG], [app.id], "approve", "同意报送。").done
+    assert workflow.decide(world.users[enums.OFFICE], [app.id], "reject", "近五年年度考核不全。").done
+    db.session.expire_all()
+    form = registration_forms.form_of(app)
+    unit_row, supervisor, district = form.opinions
+    assert unit_row.organisation == "pdfp单位" and unit_row.decided
+    assert (supervisor.text, supervisor.organisation) == ("审核通过。同意报送。", "市委组织部干部一处")
+    assert not district.decided and district.organisation is None
+    assert (form.office.text, form.office.organisation) == ("审核不通过。近五年年度考核不全。", "市工考办")
+    assert not form.center.decided and form.scores == registration_forms.Scores()
+    assert not form.district_recognition.decided and form.committee is None
+
+    _unit, absent_app, reg = through_the_chain(world, "pdfa", grade=2, seq=433)
+    assert workflow.enter_scores(world.users[enums.CENTER], [scores(reg.id, None, None, absent=True)]) == {}
+    db.session.expire_all()
+    form = registration_forms.form_of(absent_app)
+    assert form.scores == registration_forms.Scores("缺考", "缺考", "缺考")
+    assert (form.center.text, form.center.organisation) == ("考生缺考。", "市职鉴中心")
+    assert form.committee == registration_forms.Committee() and form.district_recognition is None
