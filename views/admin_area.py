@@ -18,11 +18,12 @@ from admin_app.services.validators import (
 )
 from admin_app.workflow.states import BatchState, IdentityState
 from admin_app.workflow.table import transitions_of
-from models import ExamBatch, User, enums
+from models import ExamBatch, RouteRule, User, enums
 from models.org import utcnow
 from views import pickers
 from views.actor import current_actor
 from views.base import SecureModelView, every_row, parse_ids, searched
+from views.mixins.batches import BatchFilter
 from views.unit_area import ORG_LABELS
 from views.unit_forms import NAME_FIELD_ARGS, UnitIdentityFormMixin, supervisor_candidates
 
@@ -442,7 +443,7 @@ class RouteRuleView(AdminOnlyView):
         ),
         "steps": lambda v, c, m, n: " → ".join(enums.ROLE_LABELS.get(s, s) for s in m.step_list),
     }
-    column_filters = ["batch.year", "org_category"]
+    column_filters = [BatchFilter(RouteRule.__table__.c.batch_id), "org_category"]
     column_sortable_list = [("batch", "batch.year"), "org_category"]
     column_default_sort = [("batch_id", True), ("org_category", False), ("id", False)]
     form_columns = ["batch", "org_category", "grades", "steps", "note"]

@@ -18,16 +18,17 @@ from admin_app.services.scope import application_condition
 from admin_app.services.validators import InvalidInput
 from admin_app.workflow import applications as application_stage
 from admin_app.workflow import revisions
-from admin_app.workflow.states import ApplicationState, pending, step_role
-from models import Application, Material, Trade, enums
+from admin_app.workflow.states import QUOTA_FREE_STATES, ApplicationState, pending, step_role
+from models import Application, Material, Organisation, Trade, enums
 from views import files, pickers
 from views.actor import current_actor
 from views.base import SecureModelView, send_temporary_file
 from views.bulk import BulkWorkflowMixin, name_rows
+from views.mixins.batches import BatchFilter, batch_label
 
 APPLICATION_LABELS = {
     "batch": "考核批次",
-    "batch.year": "批次年度",
+    "batch.year": "批次",
     "worker": "申报人员",
     "worker.name": "姓名",
     "worker.id_number": "身份证号码",
@@ -92,6 +93,7 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
     edit_template = "gk/application_edit.html"
 
     column_list = [
+        "batch.year",
         "worker.name",
         "worker.id_number",
         "unit.name",
@@ -104,6 +106,7 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
     ]
     column_labels = APPLICATION_LABELS
     column_formatters = {
+        "batch.year": lambda v, c, m, n: batch_label(m.batch),
         "worker.id_number": _masked_id,
         "applied_grade": _grade,
         "status": _status,
@@ -116,7 +119,7 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
         "publicity_result": enums.choices(enums.PUBLICITY_LABELS),
     }
     column_filters = [
-        "batch.year",
+        BatchFilter(Application.__table__.c.batch_id),
         "jurisdiction.name",
         "unit.name",
         "org_category",
@@ -126,7 +129,13 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
         "submitted_at",
     ]
     column_searchable_list = ["worker.name", "worker.id_number"]
-    column_sortable_list = ["submitted_at", "applied_grade", "status", ("worker.name", "worker.name")]
+    column_sortable_list = [
+        ("batch.year", "batch.year"),
+        "submitted_at",
+        "applied_grade",
+        "status",
+        ("worker.name", "worker.name"),
+    ]
     column_default_sort = ("id", True)
     column_details_list = [
         "batch",
@@ -349,10 +358,25 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
     @expose("/summary.xlsx", methods=("GET",))
     @download
     def summary_view(self):
-        """附表3 for the applications of the current 组合查询, one sheet per 申报工种."""
+        """附表3 of one batch, the one the list's 批次 condition chooses (refused with a message when the list
+        shows all batches or several): that batch's submitted, not rejected applications among the list's
+        rows (no 待提交, no 审核未通过; 退回修改 is still in play and kept), one row per person, one sheet per
+        申报工种; the sheet names the batch and the 填报单位."""
         from admin_app.services import excel, notice_forms
 
-        ids = sa.select(Application.id).where(Application.id.in_(self.matching_ids()))
+        batch = self.chosen_batch()
+        if batch is None:
+            flash("附表3按批次填报：请先在组合查询中选择一个批次（批次 等于 …），再导出附表3汇总表", "error")
+            return redirect(self._get_list_url(self._get_list_extra_args()))
+        listed, _view_args = self.filtered_query(eager=False)
+        per_person = (
+            listed.filter(Application.batch_id == batch.id, Application.status.not_in(QUOTA_FREE_STATES))
+            .order_by(None)
+            .with_entities(sa.func.max(Application.id).label("id"))
+            .group_by(Application.worker_id)
+            .subquery()
+        )
+        ids = sa.select(per_person.c.id)
         apps = (
             db.session.query(Application)
             .join(Trade, Trade.id == Application.applied_trade_id)
@@ -360,8 +384,13 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
             .order_by(Trade.name, Application.applied_grade, Application.id)
         )
         user = current_user
-        org = user.organisation
+        units = db.session.scalars(
+            sa.select(Application.unit_id).where(Application.id.in_(ids)).distinct().limit(2)
+        ).all()
+        # 填报单位: the unit whose applications these are; a list of several units is the exporting body's.
+        org = db.session.get(Organisation, units[0]) if len(units) == 1 else user.organisation
         header = {
+            "batch": batch_label(batch),
             "supervisor": org.supervisor.name if org.supervisor else "",
             "unit": org.name,
             "person": user.full_name or user.username,
@@ -369,10 +398,12 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
         }
         path = excel.temporary_path()
         count = notice_forms.write_summary(path, apps.yield_per(excel.CHUNK), header)
-        audit.record("export", object_type="Application", detail={"form": "附表3", "rows": count})
+        audit.record(
+            "export", object_type="Application", detail={"form": "附表3", "batch": batch.id, "rows": count}
+        )
         db.session.commit()
 
-        return send_temporary_file(path, f"附表3_申报汇总表_{clock.today():%Y%m%d}.xlsx")
+        return send_temporary_file(path, f"附表3_申报汇总表_{batch.year}年度_{clock.today():%Y%m%d}.xlsx")
 
     # --- detail page helpers -----------------------------------------------------------------------
     @expose("/veteran/", methods=("POST",))

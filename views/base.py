@@ -7,6 +7,7 @@ a new view is safe by default (see ../shared/FLASK_ADMIN_NOTES.md and STYLE.md):
 - ``mixins.access``          who may open the view and each endpoint and bulk action (roles; CSRF is global)
 - ``mixins.scope``           the one row scope: list, count, single rows, row locks
 - ``mixins.relations``       relation pickers scoped by declaring them (``scoped_relations``)
+- ``mixins.batches``         lists of one batch's rows open on the current batch (a removable 批次 condition)
 - ``mixins.listing``         lists at scale: capped count, deep pages, prefix search, stable order
 - ``mixins.links``           links to this list already filtered; row links built once per page
 - ``mixins.export``          导出查询结果, streamed and typed
@@ -22,6 +23,7 @@ from admin_app.services.clock import format_beijing
 from views.input_guard import InputGuardMixin
 from views.mixins.access import AccessMixin, RoleGate, current_role
 from views.mixins.audited_writes import AuditedWritesMixin
+from views.mixins.batches import BatchListMixin
 from views.mixins.export import ExportMixin, _path_getter, send_temporary_file
 from views.mixins.links import LinksMixin
 from views.mixins.listing import COUNT_CAP, PREFIX_SEARCH_COLUMNS, CappedCount, ListingMixin
@@ -61,6 +63,7 @@ class SecureModelView(
     AccessMixin,
     ScopeMixin,
     ScopedRelationsMixin,
+    BatchListMixin,
     ListingMixin,
     LinksMixin,
     ExportMixin,

@@ -23,12 +23,13 @@ from models import AuditLog, Registration, enums
 from views import files
 from views.base import SecureModelView, send_temporary_file
 from views.bulk import BulkWorkflowMixin, TransitionRowAction, history_labels, name_rows
+from views.mixins.batches import BatchFilter, batch_label
 
 UNIT = frozenset({enums.UNIT})
 
 LABELS = {
     "batch": "考核批次",
-    "batch.year": "批次年度",
+    "batch.year": "批次",
     "worker": "姓名",
     "worker.name": "姓名",
     "worker.id_number": "身份证号码",
@@ -78,6 +79,7 @@ def _label_of(mapping):
 
 
 FORMATTERS = {
+    "batch.year": lambda v, c, m, n: batch_label(m.batch),
     "worker.id_number": lambda v, c, m, n: m.worker.masked_id_number,
     "applied_grade": lambda v, c, m, n: enums.grade_label(m.applied_grade),
     "status": _label_of(RegistrationState.labels()),
@@ -97,7 +99,7 @@ CHOICES = {
     "exam_category": ExamCategory.choices(),
 }
 COMMON_FILTERS = [
-    "batch.year",
+    BatchFilter(Registration.__table__.c.batch_id),
     "jurisdiction.name",
     "unit.name",
     "org_category",
@@ -105,6 +107,7 @@ COMMON_FILTERS = [
     "applied_grade",
 ]
 COMMON_COLUMNS = [
+    "batch.year",
     "worker.name",
     "worker.id_number",
     "unit.name",
@@ -112,6 +115,11 @@ COMMON_COLUMNS = [
     "applied_trade.name",
     "applied_grade",
 ]
+
+
+def sortable(columns: list[str]) -> list:
+    """Flask-Admin's default (the row's own columns) plus 批次 (by year)."""
+    return [("batch.year", "batch.year")] + [c for c in columns if "." not in c]
 
 
 class RegistrationStageView(BulkWorkflowMixin, SecureModelView):
@@ -323,6 +331,7 @@ class RegistrationView(_ImportMixin, RegistrationStageView):
         "import_report_view": registrations.REGISTER_IMPORTED.roles,
     }
     column_list = COMMON_COLUMNS + ["status", "registered_at", "ticket_number"]
+    column_sortable_list = sortable(column_list)
     column_filters = COMMON_FILTERS + ["status", "registered_at", "voluntary_training", "exam_category"]
     column_default_sort = ("id", True)
     column_extra_row_actions = [
@@ -376,6 +385,7 @@ class ScoreView(RegistrationStageView):
         "absent",
         "score_result",
     ]
+    column_sortable_list = sortable(column_list)
     column_filters = COMMON_FILTERS + ["score_result", "absent", "scores_entered_at"]
     column_default_sort = ("ticket_number", False)
     column_extra_row_actions = [
@@ -461,6 +471,7 @@ class EvaluationView(RegistrationStageView):
         "evaluation_status",
         "vote_yes",
     ]
+    column_sortable_list = sortable(column_list)
     column_filters = COMMON_FILTERS + ["evaluation_status", "evaluated_at"]
 
     def stage_condition(self):
@@ -486,6 +497,7 @@ class RecognitionView(RegistrationStageView):
         "recognition_status",
         "certificate_number",
     ]
+    column_sortable_list = sortable(column_list)
     column_filters = COMMON_FILTERS + ["recognition_status", "recognised_at"]
     column_extra_row_actions = [
         EndpointLinkRowAction("fa fa-certificate", ".certificate_view", title="打印证书")

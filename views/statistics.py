@@ -67,7 +67,7 @@ class StatisticsView(RoleGate, BaseView):
             if key is None:  # rows without a 区县 (市属 units): the list filters on a 区县 name
                 links.append(None)
                 continue
-            wanted = {"exam_batch.year": batch.year}
+            wanted = {"application.batch_id": batch.id}
             if key != statistics.TOTAL:
                 wanted[table.filter_column] = key
             filters = applications.column_filters_for(wanted)

@@ -1,7 +1,7 @@
 """单位信息 area: the unit's own profile, its worker records and post settings; the staff's unit list."""
 
 import sqlalchemy as sa
-from flask import redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.form import BaseForm, rules
 from flask_admin.model.form import InlineFormAdmin
@@ -34,6 +34,7 @@ from models import (
 from models.org import ORGANISATION_LABELS
 from views import pickers
 from views.base import SecureModelView, every_row, searched, send_temporary_file
+from views.mixins.batches import BatchFilter, batch_label
 from views.unit_forms import NAME_FIELD_ARGS, UnitIdentityFormMixin, own_supervisor_candidates
 
 STAFF_READERS = enums.BUSINESS_STAFF_ROLES
@@ -566,13 +567,39 @@ class PostSettingView(SecureModelView):
     @expose("/filing.xlsx", methods=("GET",))
     @download
     def filing_view(self):
-        """附件4 备案表 of the unit and batch of a post-setting row the user may see."""
+        """附件4 备案表 of one unit and one batch: those of a post-setting row the user may see (``?id=``, the
+        row's icon), or — the list's button — the batch the list's 批次 condition chooses and the unit (a
+        unit user: itself; staff: the one unit of the listed rows). Refused with a message, nothing exported,
+        when the list shows several batches (or, for staff, several units)."""
         from admin_app.services import audit, excel, notice_forms
         from models.org import utcnow
 
-        setting = self.get_one(request.args.get("id"))
-        figures = posts.filing_figures(setting.unit_id, setting.batch_id)
-        unit = setting.unit
+        if request.args.get("id"):
+            setting = self.get_one(request.args.get("id"))
+            unit, batch = setting.unit, setting.batch
+        else:
+            batch = self.chosen_batch()
+            unit = current_user.organisation if current_user.role == enums.UNIT else None
+            if batch is not None and unit is None:
+                listed, _view_args = self.filtered_query(eager=False)
+                units = [
+                    pk
+                    for (pk,) in listed.filter(PostSetting.batch_id == batch.id)
+                    .order_by(None)
+                    .with_entities(PostSetting.unit_id)
+                    .distinct()
+                    .limit(2)
+                ]
+                unit = db.session.get(Organisation, units[0]) if len(units) == 1 else None
+            if batch is None or unit is None:
+                flash(
+                    "附件4按单位和批次填报：请先在组合查询中选择一个批次"
+                    + ("" if current_user.role == enums.UNIT else "和一个单位（或用每行右侧的图标导出）")
+                    + "，再导出附件4备案表",
+                    "error",
+                )
+                return redirect(self._get_list_url(self._get_list_extra_args()))
+        figures = posts.filing_figures(unit.id, batch.id)
         path = excel.temporary_path()
         notice_forms.write_filing(
             path,
@@ -581,22 +608,23 @@ class PostSettingView(SecureModelView):
             person=current_user.full_name or current_user.username,
             phone=current_user.phone or unit.contact_phone or "",
             filled_at=utcnow(),
+            batch=batch_label(batch),
         )
         audit.record(
             "export",
             object_type="PostSetting",
-            detail={"form": "附件4", "unit": unit.id, "batch": setting.batch_id},
+            detail={"form": "附件4", "unit": unit.id, "batch": batch.id},
         )
         db.session.commit()
 
-        return send_temporary_file(path, f"附件4_备案表_{unit.name}_{setting.batch.year}.xlsx")
+        return send_temporary_file(path, f"附件4_备案表_{unit.name}_{batch.year}年度.xlsx")
 
     read_roles = frozenset({enums.UNIT}) | STAFF_READERS
     write_roles = frozenset({enums.UNIT})
     scope_column = "unit_id"
     column_list = [
+        "batch.year",
         "unit.name",
-        "batch",
         "grade",
         "approved_posts",
         "current_staff",
@@ -612,10 +640,11 @@ class PostSettingView(SecureModelView):
         "current_staff": "现聘人数",
         "special_posts": "特设岗位聘用人数",
         "vacant_posts": "空缺岗位",
-        "batch.year": "批次年度",
+        "batch.year": "批次",
     }
-    column_formatters = {"grade": _grade}
-    column_filters = ["batch.year", "grade", "unit.name"]
+    column_formatters = {"grade": _grade, "batch.year": lambda v, c, m, n: batch_label(m.batch)}
+    column_filters = [BatchFilter(PostSetting.__table__.c.batch_id), "grade", "unit.name"]
+    column_sortable_list = [("batch.year", "batch.year"), "grade", "approved_posts", "current_staff"]
     column_default_sort = [("batch_id", True), ("grade", False)]
     form_columns = ["batch", "grade", "approved_posts", "current_staff", "special_posts"]
     form_overrides = {"grade": SelectField}

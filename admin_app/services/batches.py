@@ -41,6 +41,20 @@ def submission_closed_reason(batch, today: date) -> str:
     return f"考核批次“{batch}”已于{batch.apply_deadline.isoformat()}截止申报{grace}，不能再提交"
 
 
+def current_batch(session=None) -> ExamBatch | None:
+    """The batch the lists open on: the one 申报中, else the latest (by year) that has been opened, else the
+    latest of all; None when there is no batch. (A 未开放 batch the admin prepared for next year has no
+    applications yet: the lists stay on the batch still being worked on.)"""
+    session = session or db.session
+    order = (
+        sa.case(
+            (ExamBatch.state == BatchState.OPEN, 0), (ExamBatch.state != BatchState.NOT_OPEN, 1), else_=2
+        ),
+        ExamBatch.year.desc(),
+    )
+    return session.scalar(sa.select(ExamBatch).order_by(*order).limit(1))
+
+
 def years_later(day: date, years: int) -> date:
     try:
         return day.replace(year=day.year + years)

@@ -60,7 +60,7 @@ def write_summary(path: str, applications, header: dict) -> int:
             sheet.set_column(i, i, w)
         sheet.set_row(0, 30)
         sheet.merge_range(0, 0, 0, 11, SUMMARY_TITLE, title)
-        sheet.merge_range(1, 0, 1, 11, f"（{trade_name}工种）", subtitle)
+        sheet.merge_range(1, 0, 1, 11, f"{header.get('batch', '')}（{trade_name}工种）", subtitle)
         sheet.merge_range(2, 0, 2, 3, f"主管部门（章）：{header.get('supervisor', '')}", info)
         sheet.merge_range(2, 4, 2, 6, f"填报单位（章）：{header.get('unit', '')}", info)
         sheet.merge_range(2, 7, 2, 8, f"填报人：{header.get('person', '')}", info)
@@ -109,8 +109,11 @@ def write_summary(path: str, applications, header: dict) -> int:
     return total
 
 
-def write_filing(path: str, unit_name: str, figures: dict, person: str, phone: str, filled_at) -> None:
-    """附件4 备案表 of one unit and batch, laid out as the notice's grid."""
+def write_filing(
+    path: str, unit_name: str, figures: dict, person: str, phone: str, filled_at, batch: str = ""
+) -> None:
+    """附件4 备案表 of one unit and batch (``batch``: its name on the sheet, "2021年度"), laid out as the
+    notice's grid."""
     workbook = xlsxwriter.Workbook(path, {"strings_to_formulas": False})
     sheet = workbook.add_worksheet("备案表")
     sheet.set_landscape()
@@ -127,7 +130,8 @@ def write_filing(path: str, unit_name: str, figures: dict, person: str, phone: s
     sheet.set_column(2, 6, 16)
     sheet.set_row(0, 32)
     sheet.merge_range(0, 0, 0, 6, FILING_TITLE, title)
-    sheet.merge_range(1, 0, 1, 6, f"填报单位（盖章）：{unit_name}", plain)
+    sheet.merge_range(1, 0, 1, 4, f"填报单位（盖章）：{unit_name}", plain)
+    sheet.merge_range(1, 5, 1, 6, f"考核批次：{batch}", plain)
     sheet.fit_to_pages(1, 1)
     sheet.write_string(2, 1, "等级", head)
     grades = enums.GRADE_ORDER[::-1]  # the notice's 附件4 lists 一级（高级技师） first

@@ -37,6 +37,19 @@
       event.preventDefault(); /* links that go nowhere: menus, filters */
     }
   });
+  /* The × of the last 组合查询 condition shows the list without conditions at once (its 重置筛选 link; a list
+     of one batch's rows then shows every batch) instead of hiding the 应用 button. */
+  document.addEventListener("click", function (event) {
+    var remove = event.target.closest("#filter_form .remove-filter");
+    if (!remove) { return; }
+    var form = remove.closest("form");
+    var reset = form.querySelector(".pull-right a.btn-secondary");
+    if (reset && form.querySelectorAll(".remove-filter").length === 1) {
+      event.preventDefault();
+      event.stopPropagation();
+      window.location.assign(reset.getAttribute("href"));
+    }
+  }, true);
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-gk-confirm]");
     if (button && !window.confirm(button.getAttribute("data-gk-confirm"))) {

@@ -57,7 +57,8 @@ def test_export_follows_filters_search_and_sort(client, world):
     sheet = sheet_of(client.get("/workers/export.xlsx?search=B工人"))
     assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["B工人"]
     sheet = sheet_of(client.get("/applications/export.xlsx?search=B考"))
-    assert {row[0] for row in sheet.iter_rows(min_row=2, values_only=True)} == {"B考生"}
+    name = [c.value for c in sheet[1]].index("姓名")
+    assert {row[name] for row in sheet.iter_rows(min_row=2, values_only=True)} == {"B考生"}
 
 
 def test_export_file_name_is_chinese_and_the_export_is_audited(client, world):

@@ -6,6 +6,7 @@ from openpyxl import load_workbook
 
 from admin_app import workflow
 from admin_app.extensions import db
+from admin_app.workflow.states import pending
 from models import PostSetting, Trade, enums
 from tests.conftest import login
 from tests.factories import add_application, add_worker
@@ -17,11 +18,12 @@ def test_summary_has_a_sheet_per_trade_with_the_notice_header(client, world):
     unit.supervisor = world.units["P"]
     app.certificate_class = True
     app.retire_two_in_one = True
+    app.status = pending(enums.DISTRICT_HR)  # 附表3 lists submitted applications only
     cook = Trade.query.filter_by(name="中式烹调师").one()
     other = add_worker(unit, "厨师甲", 400, cook, world.batch)
     other.current_trade = other.certificate_trade = cook
     db.session.flush()
-    add_application(world, other, applied_trade=cook)
+    add_application(world, other, applied_trade=cook, status=pending(enums.DISTRICT_HR))
     db.session.commit()
     login(client, unit.users[0].username)
     response = client.get("/applications/summary.xlsx")
@@ -32,7 +34,7 @@ def test_summary_has_a_sheet_per_trade_with_the_notice_header(client, world):
     merged = {str(r) for r in sheet.merged_cells.ranges}
     assert {"A1:L1", "A2:L2", "G4:I4", "A4:A5", "J4:J5", "K4:K5", "L4:L5"} <= merged
     assert sheet["A1"].value == "重庆市机关事业单位工勤人员技术等级晋升申报汇总表"
-    assert sheet["A2"].value == "（电工工种）"
+    assert sheet["A2"].value == "2021年度（电工工种）"
     assert (
         sheet["A3"].value.startswith("主管部门（章）：丙单位")
         and sheet["E3"].value == "填报单位（章）：汇总单位"

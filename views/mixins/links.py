@@ -4,8 +4,12 @@ per page instead of once per row."""
 from flask import g, url_for
 from flask_admin.model import template
 
+from views.mixins.batches import ALL_BATCHES
+
 # Flask-Admin's "equals" filter classes (column_filters_for)
-_EQUAL_FILTERS = frozenset({"FilterEqual", "IntEqualFilter", "BooleanEqualFilter", "ChoiceTypeEqualFilter"})
+_EQUAL_FILTERS = frozenset(
+    {"FilterEqual", "IntEqualFilter", "BooleanEqualFilter", "ChoiceTypeEqualFilter", "BatchFilter"}
+)
 
 _ROW_ID = "GKROWID"  # stands for the row's id in a link built once per page
 
@@ -32,11 +36,15 @@ class LinksMixin:
         return found
 
     def filter_url_args(self, filters) -> dict:
-        """The list URL's arguments for ``filters`` as ``column_filters_for`` returns them."""
-        return {
+        """The list URL's arguments for ``filters`` as ``column_filters_for`` returns them (none: every batch of
+        a list that would otherwise open on the current one, ``mixins.batches``)."""
+        args = {
             f"flt{pos}_{self.get_filter_arg(index, self._filters[index])}": value
             for pos, (index, _name, value) in enumerate(filters)
         }
+        if not args and self.batch_filter_index() is not None:
+            args[ALL_BATCHES] = "1"
+        return args
 
     def filtered_link(self, wanted: dict) -> tuple[int, str]:
         """(row count, URL) of this list filtered by ``wanted``: the count is the one the list shows."""

@@ -1,0 +1,102 @@
+"""Lists of one batch's rows (applications, registrations, post settings): years are never mixed by default.
+
+A list that declares ``BatchFilter`` in its ``column_filters`` opens on the current batch
+(``services.batches.current_batch``: the open one, else the latest): a request that carries no 组合查询
+condition (no ``flt…`` argument) and not ``all_batches=1`` is read as if it had the condition 批次 = the
+current batch. It is read so everywhere the list's arguments are read (the page, its count, 导出查询结果, the
+operations on "all matching" rows, the forms exported from the list), and it is drawn as an ordinary active
+condition, removable with its ×. Every list URL without a condition that the page builds (重置筛选, the ×
+on the last condition, the pager and sort links of that page) carries ``all_batches=1``, so the default
+does not come back once removed; the bare URL (menu, 重置) opens on the current batch again.
+"""
+
+import sqlalchemy as sa
+from flask import request
+from flask_admin.contrib.sqla.filters import IntEqualFilter
+
+from admin_app.extensions import db
+from admin_app.request_guard import parse_pk
+from admin_app.services.batches import current_batch
+from models import ExamBatch
+
+ALL_BATCHES = "all_batches"  # the list argument: every batch, no default condition
+
+
+def batch_label(batch: ExamBatch) -> str:
+    return f"{batch.year}年度"
+
+
+def batch_options() -> list[tuple[str, str]]:
+    """The 批次 condition's choices, newest first: (batch id, "2021年度")."""
+    rows = db.session.execute(sa.select(ExamBatch.id, ExamBatch.year).order_by(ExamBatch.year.desc()))
+    return [(str(pk), f"{year}年度") for pk, year in rows]
+
+
+class BatchFilter(IntEqualFilter):
+    """批次 等于 …: on the row's own batch id column (an index, no join); its choices are read per request
+    (``BatchListMixin._get_filter_groups``), so a batch created later is offered at once."""
+
+    def __init__(self, column, name: str = "批次"):
+        super().__init__(column, name)
+
+
+class BatchListMixin:
+    """The current-batch default of a list with a ``BatchFilter`` (see the module docstring)."""
+
+    def batch_filter_index(self) -> int | None:
+        """Position of the list's ``BatchFilter`` among its filters; None when it has none."""
+        for index, flt in enumerate(getattr(self, "_filters", None) or ()):
+            if isinstance(flt, BatchFilter):
+                return index
+        return None
+
+    def default_batch_filters(self) -> list:
+        """The condition a request without any is read with: 批次 = the current batch (none without one)."""
+        index = self.batch_filter_index()
+        batch = current_batch() if index is not None else None
+        if batch is None:
+            return []
+        return [(index, str(self._filters[index].name), str(batch.id))]
+
+    def _get_list_filter_args(self):
+        filters = super()._get_list_filter_args()
+        if filters or request.args.get(ALL_BATCHES) or any(k.startswith("flt") for k in request.args):
+            return filters
+        return self.default_batch_filters() or filters
+
+    def _get_list_url(self, view_args):
+        """A URL of this list without conditions asks for every batch; one with conditions needs no marker."""
+        if self.batch_filter_index() is not None:
+            extra = {k: v for k, v in view_args.extra_args.items() if k != ALL_BATCHES}
+            if not view_args.filters:
+                extra[ALL_BATCHES] = "1"
+            view_args = view_args.clone(extra_args=extra)
+        return super()._get_list_url(view_args)
+
+    def _get_filter_groups(self):
+        groups = super()._get_filter_groups()
+        index = self.batch_filter_index()
+        if groups and index is not None:
+            options = batch_options()
+            for items in groups.values():
+                for item in items:
+                    if item["index"] == index:
+                        item["options"] = options
+        return groups
+
+    def chosen_batch(self) -> ExamBatch | None:
+        """The one batch the current request's 组合查询 selects (批次 = …, the default included); None when
+        it selects all batches or several."""
+        index = self.batch_filter_index()
+        if index is None:
+            return None
+        values = {value for i, _name, value in self._get_list_extra_args().filters or () if i == index}
+        if len(values) != 1:
+            return None
+        pk = parse_pk(values.pop())
+        return db.session.get(ExamBatch, pk) if pk is not None else None
+
+    def batch_caption(self) -> str:
+        """What the page says it shows: "批次：2021年度" or "批次：全部"."""
+        batch = self.chosen_batch()
+        return f"批次：{batch_label(batch)}" if batch is not None else "批次：全部"
