@@ -4,8 +4,10 @@ cannot also be wrong in the expectation.
 
 On top of ``factories.build_world`` (A and P in 渝中区, B in 沙坪坝区, Y in 渝北区 merged into 两江新区):
 
-- 戊单位（渝中）E: a draft, an application waiting at the 渝中 bureau (with its material), a registration
-  waiting for recognition (四级, 区县属: a 区县 bureau may recognise it) and one 已报名 in the exam stage;
+- 戊单位（渝中）E: a draft, an application the unit withdrew (撤回: back to 待提交, with its history and the
+  material the bureau had uploaded), an application waiting at the 渝中 bureau (with its material), a
+  registration waiting for recognition (四级, 区县属: a 区县 bureau may recognise it) and one 已报名 in the exam
+  stage; drafts are the unit's own business, seen by no staff role;
 - 己单位（迁出渝中）M: moved to 沙坪坝区 after its application was submitted in 渝中区, so the application
   (a snapshot of 区县) stays with 渝中 while the unit, its workers and posts are 沙坪坝's;
 - rows that only the scope keeps out of reach: B's 四级 registration waiting for recognition, an application
@@ -21,6 +23,7 @@ from admin_app.extensions import db
 from admin_app.workflow.states import ApplicationState, IdentityState, RegistrationState, pending, step_role
 from models import (
     Application,
+    ApplicationReview,
     AuditLog,
     Ethnicity,
     ExamBatch,
@@ -69,6 +72,30 @@ def _submitted(app: Application, role: str) -> Application:
     return app
 
 
+def _withdrawn(world, app: Application) -> Application:
+    """An application submitted to the 渝中 bureau, given its material by the bureau, then withdrawn by the
+    unit (撤回): 待提交 again, its history kept (as ``workflow.withdraw`` leaves it)."""
+    submitted, bureau = utcnow() - timedelta(days=1), world.users[enums.DISTRICT_HR]
+    add_material(app).uploaded_by_id = bureau.id
+    for action, source, target, when in (
+        ("submit", ApplicationState.DRAFT, pending(enums.DISTRICT_HR), submitted),
+        ("withdraw", pending(enums.DISTRICT_HR), ApplicationState.DRAFT, utcnow()),
+    ):
+        db.session.add(
+            ApplicationReview(
+                application_id=app.id,
+                step_index=0,
+                action=action,
+                organisation_id=app.unit_id,
+                role=enums.UNIT,
+                from_status=source,
+                to_status=target,
+                created_at=when,
+            )
+        )
+    return app
+
+
 def build_inscope_world(world):
     js = world.jurisdictions
     e = world.units["E"] = add_unit("戊单位（渝中）", js["500103"])
@@ -80,6 +107,7 @@ def build_inscope_world(world):
     rows = {}
     for key, name in (
         ("E", "戊草稿"),
+        ("E", "戊撤回"),
         ("E", "戊待审"),
         ("E", "戊待认定"),
         ("E", "戊已报名"),
@@ -92,6 +120,7 @@ def build_inscope_world(world):
     for key in ("E", "M"):
         db.session.add(PostSetting(unit=world.units[key], batch=world.batch, grade=3, approved_posts=2))
     add_application(world, rows["戊草稿"])
+    _withdrawn(world, add_application(world, rows["戊撤回"]))
     add_material(_submitted(add_application(world, rows["戊待审"]), enums.DISTRICT_HR))
     moved = _submitted(add_application(world, rows["己待审"]), enums.DISTRICT_HR)
     add_material(moved)
@@ -114,7 +143,7 @@ def build_inscope_world(world):
         add_application(world, b_worker, grade=4, status=ApplicationState.APPROVED), "awaiting_recognition"
     )
     disguised.photo_name = "evil.html"  # PNG bytes under a page's name: served as what it is, never as a page
-    evil = add_material(world.applications["A"], PNG)
+    evil = add_material(world.registrations["A"].application, PNG)  # A's approved one: the office sees it
     evil.original_name, evil.content_type = "evil.html", "image/png"
     add_material(_submitted(add_application(world, a_worker), enums.PARTY_ORG))
     add_material(_submitted(add_application(world, b_office), enums.OFFICE))
@@ -175,6 +204,11 @@ def sees_snapshot(v: Viewer, row) -> bool:
     return v.role in (enums.CITY_HR, enums.OFFICE, enums.CENTER)
 
 
+def sees_application(v: Viewer, row) -> bool:
+    """An application: by its snapshot, and a 待提交 one (a draft, or withdrawn) by its own unit alone."""
+    return sees_snapshot(v, row) and (v.role == enums.UNIT or row.status != ApplicationState.DRAFT)
+
+
 def _everything(v, row) -> bool:
     return v.role == enums.ADMIN
 
@@ -207,8 +241,8 @@ LISTS = {
     "units": (Organisation, lambda v, r: r.kind == enums.UNIT and r.id in v.units),
     "unitprofile": (Organisation, lambda v, r: v.role == enums.UNIT and r.id == v.organisation_id),
     "messages": (Notification, lambda v, r: v.role == enums.UNIT and r.organisation_id == v.organisation_id),
-    "applications": (Application, sees_snapshot),
-    "review_queue": (Application, lambda v, r: sees_snapshot(v, r) and step_role(r.status) == v.role),
+    "applications": (Application, sees_application),
+    "review_queue": (Application, lambda v, r: sees_application(v, r) and step_role(r.status) == v.role),
     "registrations": (Registration, sees_snapshot),
     "scores": (Registration, lambda v, r: sees_snapshot(v, r) and r.status == RegistrationState.REGISTERED),
     "evaluations": (Registration, lambda v, r: sees_snapshot(v, r) and r.evaluation_status is not None),

@@ -7,7 +7,7 @@ units; the admin sees no business data.
 
 import sqlalchemy as sa
 
-from admin_app.workflow.states import IdentityState
+from admin_app.workflow.states import ApplicationState, IdentityState
 from models import Jurisdiction, Organisation, enums
 
 
@@ -111,9 +111,16 @@ def snapshot_condition(user, model) -> sa.ColumnElement[bool]:
 
 
 def application_condition(user) -> sa.ColumnElement[bool]:
+    """Which applications ``user`` may see: by the row's snapshot (``snapshot_condition``), and for every role
+    but the unit only submitted ones. A 待提交 application (a draft, or one the unit withdrew: 撤回 takes it
+    back to 待提交) is the unit's own business: no staff list, count, details page, export, statistics or
+    附表3 holds it; its unit sees it as before."""
     from models import Application
 
-    return snapshot_condition(user, Application)
+    condition = snapshot_condition(user, Application)
+    if user.role == enums.UNIT:
+        return condition
+    return sa.and_(condition, Application.status != ApplicationState.DRAFT)
 
 
 def registration_condition(user) -> sa.ColumnElement[bool]:

@@ -55,7 +55,7 @@ APPLICATION = machine(
         scope=application_condition,
         select=person_rows(Application, "status"),
         describe=describe,
-        missing="申请不存在或不在您的审核范围内",
+        missing="申请不存在、未提交或已撤回，或不在您的审核范围内",  # drafts are outside every staff scope
         history=lambda *args: record(*args),  # looked up at each call (a test replaces it to fail)
     )
 )

@@ -108,10 +108,10 @@ def test_only_the_reviewer_at_the_current_step_may_return(world):
     ]
     other_bureau = world.users["district_hr_b"]  # 沙坪坝: not its jurisdiction
     refused = workflow.return_for_revision(other_bureau, [app.id], "请修改", ["achievements"]).refused
-    assert refused == [(app.id, "", "申请不存在或不在您的审核范围内")]
+    assert refused == [(app.id, "", "申请不存在、未提交或已撤回，或不在您的审核范围内")]
     draft = world.applications["A"]
     refused = workflow.return_for_revision(world.users[enums.DISTRICT_HR], [draft.id], "请修改", ["basic"])
-    assert refused.refused[0][2] == "当前状态为“待提交”，不在您的审核环节"
+    assert refused.refused[0][2] == "申请不存在、未提交或已撤回，或不在您的审核范围内"  # the unit's own
     assert reload(app).status == pending(enums.DISTRICT_HR)
 
 

@@ -14,6 +14,7 @@ from flask_admin.contrib.sqla import ModelView
 from openpyxl import load_workbook
 
 from admin_app.extensions import db
+from models import Application
 from tests.conftest import login
 from tests.scope_world import LISTS, USERNAMES, build_inscope_world, expected_ids, viewer
 from views.base import _path_getter
@@ -82,7 +83,13 @@ def test_the_world_has_rows_on_both_sides_of_every_wall(app, inscope):
     for username in ("yuzhong_hr", "shapingba_hr", "party_org", "unit_a"):
         for endpoint in ("workers", "applications", "registrations"):
             mine, everyone = expected_ids(endpoint, username), expected_ids(endpoint, "office")
+            if endpoint == "applications" and username == "unit_a":
+                everyone |= expected_ids(endpoint, username)  # A's draft: A's alone, not the office's
             assert mine and mine < everyone, (username, endpoint)
+    # Not even the city-wide roles see the units' drafts (戊草稿, 戊撤回, A's, P's, Y's).
+    every_application = {pk for (pk,) in db.session.query(Application.id)}
+    db.session.rollback()
+    assert len(every_application - expected_ids("applications", "office")) == 5
     assert len(expected_ids("review_queue", "yuzhong_hr")) == 2  # 戊待审 and the moved unit's 己待审
     assert len(expected_ids("recognitions", "yuzhong_hr")) == 1
     district, office = expected_ids("unitreview", "yuzhong_hr"), expected_ids("unitreview", "office")

@@ -29,6 +29,7 @@ from tests.scope_world import (
     build_inscope_world,
     business_snapshot,
     reviews_identity,
+    sees_application,
     sees_snapshot,
     viewer,
 )
@@ -310,16 +311,16 @@ def _sheet_rows(data: bytes, title: str) -> dict:
 @pytest.mark.parametrize("username", ["yuzhong_hr", "shapingba_hr", "liangjiang_hr", "city_hr", "office"])
 def test_statistics_count_exactly_the_applications_of_the_scope(client, inscope, username):
     """The page's chart data and the Excel export: per 区县 and in total, the applications of the batch that
-    this login should see, counted here from the rows."""
+    this login should see (submitted ones: no unit's draft), counted here from the rows."""
     import json
 
     login(client, username)
     batch = inscope.batch.id
-    total = _count(Application, username, lambda v, a: sees_snapshot(v, a) and a.batch_id == batch)
+    total = _count(Application, username, lambda v, a: sees_application(v, a) and a.batch_id == batch)
     v = viewer(username)
     per_jurisdiction = {}
     for app in db.session.query(Application).filter_by(batch_id=batch):
-        if sees_snapshot(v, app):
+        if sees_application(v, app):
             name = app.jurisdiction.name if app.jurisdiction else None
             per_jurisdiction[name] = per_jurisdiction.get(name, 0) + 1
     db.session.rollback()
