@@ -69,6 +69,10 @@ def _status(view, context, model, name):
     return ApplicationState.labels().get(model.status, model.status)
 
 
+def _quota_exempt(view, context, model, name):
+    return enums.QUOTA_EXEMPT_LABELS.get(model.quota_exempt_reason or "", "否")
+
+
 REVIEWERS = frozenset(enums.REVIEW_ROLES)
 
 
@@ -110,6 +114,7 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
         "worker.id_number": _masked_id,
         "applied_grade": _grade,
         "status": _status,
+        "quota_exempt_reason": _quota_exempt,
     }
     column_choices = {
         "org_category": enums.choices(enums.ORG_CATEGORY_LABELS),
@@ -163,9 +168,7 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
     column_formatters_detail = {
         "applied_grade": _grade,
         "status": _status,
-        "quota_exempt_reason": lambda v, c, m, n: enums.QUOTA_EXEMPT_LABELS.get(
-            m.quota_exempt_reason or "", "否"
-        ),
+        "quota_exempt_reason": _quota_exempt,
     }
     column_extra_row_actions = [
         EndpointLinkRowAction("fa fa-print", ".print_view", title="打印登记表"),

@@ -5,7 +5,7 @@ from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.form import BaseForm, rules
 from flask_admin.model.form import InlineFormAdmin
-from flask_admin.model.template import EndpointLinkRowAction
+from flask_admin.model.template import DeleteRowAction, EndpointLinkRowAction
 from flask_login import current_user
 from markupsafe import Markup
 from wtforms import SelectField
@@ -503,6 +503,20 @@ class WorkerView(SecureModelView):
         if db.session.scalar(sa.select(Application.id).where(Application.worker_id == obj.id).limit(1)):
             return "该人员已有考试资格申请记录，不能删除"
         return None
+
+    def row_action_open(self, action, row, rows=()) -> bool:
+        """删除 only on workers without an application, read once for the page's rows (not once per row)."""
+        if not isinstance(action, DeleteRowAction):
+            return super().row_action_open(action, row, rows)
+        from models import Application
+
+        def applied():
+            ids = [r.id for r in rows] or [row.id]
+            return set(
+                db.session.scalars(sa.select(Application.worker_id).where(Application.worker_id.in_(ids)))
+            )
+
+        return row.id not in self._per_page((self.endpoint, "applied"), applied)
 
     def before_save(self, form, model, is_created):
         if is_created:
