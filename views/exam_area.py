@@ -22,8 +22,8 @@ from models import AuditLog, Registration, enums
 from views import files
 from views.base import SecureModelView, send_temporary_file
 from views.bulk import BulkWorkflowMixin, TransitionRowAction, history_labels, name_rows
-from views.mixins.links import RowLink
 from views.mixins.batches import BatchFilter, batch_label
+from views.mixins.links import RowLink
 
 UNIT = frozenset({enums.UNIT})
 # The 准考证 icon, on rows that have one (the page refuses the others).
