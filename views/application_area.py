@@ -24,6 +24,7 @@ from views import files, pickers
 from views.actor import current_actor
 from views.base import SecureModelView, send_temporary_file
 from views.bulk import BulkWorkflowMixin, name_rows
+from views.bulk_materials import BulkMaterialsMixin, MaterialFilter, material_column
 from views.mixins.batches import BatchFilter, batch_label
 
 APPLICATION_LABELS = {
@@ -547,10 +548,16 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
         return self._pdf_response(apps, f"登记表_{len(apps)}人_{clock.today():%Y%m%d}.pdf")
 
 
-class ReviewQueueView(ApplicationView):
-    """待我审核: applications waiting at the user's own step, in the user's jurisdiction."""
+class ReviewQueueView(BulkMaterialsMixin, ApplicationView):
+    """待我审核: applications waiting at the user's own step, in the user's jurisdiction; whether each has
+    申报材料 (column and condition), and 批量上传申报材料."""
 
     read_roles = REVIEWERS
     write_roles = frozenset()
     queue_only = True
     column_default_sort = ("submitted_at", False)
+    column_list = [*ApplicationView.column_list, "has_material"]
+    column_labels = {**ApplicationView.column_labels, "has_material": "申报材料"}
+    column_formatters = {**ApplicationView.column_formatters, "has_material": material_column}
+    column_filters = [*ApplicationView.column_filters, MaterialFilter()]
+    endpoint_roles = {"bulk_material_upload_view": REVIEWERS}
