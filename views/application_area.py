@@ -445,37 +445,31 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
         )
 
     # --- 附表1 / 附表2 登记表: browser print and PDF ---------------------------------------------------------
-    def _print_page(self, apps, *, toolbar: bool, base_url: str = "") -> tuple:
-        """The 登记表 page of ``apps`` (one form each, in this order): the browser's print page, and the HTML
-        the PDF is made of (``base_url`` makes its photo URLs absolute, as the PDF renderer reads them)."""
-        from admin_app.services import registration_forms
-
-        center = registration_forms.center_name()
-        forms = [registration_forms.form_of(app, center=center) for app in apps]
-        photo_urls = {
-            f.app.id: base_url + self.get_url(".print_photo_view", id=f.app.id) for f in forms if f.photo
-        }
-        pdf_url = self.get_url(".print_pdf_view", id=apps[0].id) if toolbar and len(apps) == 1 else None
-        html = self.render(
+    def _registration_page(self, forms, photo_urls: dict, *, toolbar: bool) -> str:
+        """The 登记表 page of ``forms`` (one form each, in this order), the photo of a form's application at
+        ``photo_urls[id]`` (none drawn for the others): the browser's print page and the PDF's source alike."""
+        pdf_url = self.get_url(".print_pdf_view", id=forms[0].app.id) if toolbar and len(forms) == 1 else None
+        return self.render(
             "gk/print_registration.html", forms=forms, photo_urls=photo_urls, toolbar=toolbar, pdf_url=pdf_url
         )
-        return html, forms, photo_urls
 
     def _pdf_response(self, apps, download_name: str):
-        """The PDF of the 登记表 of ``apps`` (made on the server), audited as a download."""
+        """The PDF of the 登记表 of ``apps`` (made on the server), audited as a download. A photo that cannot
+        be read or is not a picture is left out (the form keeps its 贴照片 frame)."""
         from flask import current_app
 
         from admin_app.services import pdf, registration_forms
 
         base_url = request.host_url.rstrip("/")
-        html, forms, photo_urls = self._print_page(apps, toolbar=False, base_url=base_url)
-        photos = {}
+        forms = registration_forms.forms_of(apps)
+        photo_urls, photos = {}, {}
         for form in forms:
             data = registration_forms.photo_bytes(form)
-            if data is not None:  # else the form keeps its 贴照片 frame
-                photos[photo_urls[form.app.id]] = (data, form.photo[1])
+            if data is not None:
+                url = photo_urls[form.app.id] = base_url + self.get_url(".print_photo_view", id=form.app.id)
+                photos[url] = (data, form.photo[1])
         data = pdf.html_to_pdf(
-            html,
+            self._registration_page(forms, photo_urls, toolbar=False),
             base_url=base_url + "/",
             static_url=base_url + current_app.static_url_path + "/",
             static_root=current_app.static_folder,
@@ -499,9 +493,12 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
 
     @expose("/print/", methods=("GET",))
     def print_view(self):
+        from admin_app.services import registration_forms
+
         app = self.get_one(request.args.get("id"))
-        html, _forms, _photos = self._print_page([app], toolbar=True)
-        return html
+        forms = registration_forms.forms_of([app])
+        photo_urls = {f.app.id: self.get_url(".print_photo_view", id=f.app.id) for f in forms if f.photo}
+        return self._registration_page(forms, photo_urls, toolbar=True)
 
     @expose("/print/photo/", methods=("GET",))
     @download
