@@ -592,19 +592,7 @@ class PostSettingView(SecureModelView):
             setting = self.get_one(request.args.get("id"))
             unit, batch = setting.unit, setting.batch
         else:
-            batch = self.chosen_batch()
-            unit = current_user.organisation if current_user.role == enums.UNIT else None
-            if batch is not None and unit is None:
-                listed, _view_args = self.filtered_query(eager=False)
-                units = [
-                    pk
-                    for (pk,) in listed.filter(PostSetting.batch_id == batch.id)
-                    .order_by(None)
-                    .with_entities(PostSetting.unit_id)
-                    .distinct()
-                    .limit(2)
-                ]
-                unit = db.session.get(Organisation, units[0]) if len(units) == 1 else None
+            unit, batch = self.listed_filing_target()
             if batch is None or unit is None:
                 flash(
                     "附件4按单位和批次填报：请先在组合查询中选择一个批次"
@@ -632,6 +620,25 @@ class PostSettingView(SecureModelView):
         db.session.commit()
 
         return send_temporary_file(path, f"附件4_备案表_{unit.name}_{batch.year}年度.xlsx")
+
+    def listed_filing_target(self) -> tuple:
+        """(unit, batch) of the list's 附件4 button: the batch the 批次 condition chooses and the unit (a unit
+        user: itself; staff: the one unit of the listed rows); (None, None) when the list shows several. The
+        list draws the button only when there is one (no button that is refused when clicked)."""
+        batch = self.chosen_batch()
+        unit = current_user.organisation if current_user.role == enums.UNIT else None
+        if batch is not None and unit is None:
+            listed, _view_args = self.filtered_query(eager=False)
+            units = [
+                pk
+                for (pk,) in listed.filter(PostSetting.batch_id == batch.id)
+                .order_by(None)
+                .with_entities(PostSetting.unit_id)
+                .distinct()
+                .limit(2)
+            ]
+            unit = db.session.get(Organisation, units[0]) if len(units) == 1 else None
+        return (unit, batch) if unit is not None and batch is not None else (None, None)
 
     read_roles = frozenset({enums.UNIT}) | STAFF_READERS
     write_roles = frozenset({enums.UNIT})
