@@ -30,7 +30,6 @@ COPIED = (
     "fee_amount",
     "certificate_pattern",
     "grace_days",
-    "materials_at_submission",
 )
 
 
