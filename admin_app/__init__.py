@@ -64,11 +64,22 @@ def create_app(config: dict | None = None) -> Flask:
 
     # maxlength="{{ LIMITS.OPINION }}": the same limits as the services
     app.jinja_env.globals["LIMITS"] = limits
+    from models import enums
+
+    # A grade prints as 四级（中级工）, never as "4级"
+    app.jinja_env.globals["grade_label"] = enums.grade_label
     from admin_app.workflow import states
 
     # Templates name states (``model.status == ApplicationState.DRAFT``), never write their values.
     app.jinja_env.globals.update({machine.__name__: machine for machine in states.MACHINE_STATES.values()})
+    # An empty value prints as nothing, never as the word "None" (list cells of a column with choices, print
+    # pages, forms): set before any template is compiled.
+    app.jinja_env.finalize = _blank_none
     return app
+
+
+def _blank_none(value):
+    return "" if value is None else value
 
 
 def _migrations_dir(app: Flask) -> str:

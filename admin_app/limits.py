@@ -24,3 +24,13 @@ DONE_SHOWN = 200  # rows done named on a result page (every refused row is alway
 # WeasyPrint 70: ~0.26 s of CPU per person (3 pages) + ~0.6 s per file (fonts subset and embedded), so 30 people
 # take ~8.5 s on one free core, and stay under 30 s with three requests' worth of contention for that core.
 PRINT_PDF_ROWS = 30
+# 批量上传申报材料 (services/bulk_materials.py): untrusted PDFs and ZIPs, bounded before any work.
+BULK_MATERIAL_FILES = 100  # files chosen in one upload (a ZIP counts as one)
+BULK_UPLOAD_BYTES = 200 * 1024 * 1024  # the whole request of one upload (MAX_CONTENT_LENGTH for that page)
+ZIP_MEMBERS = 300  # files in the ZIPs of one upload (counted from their directories before extracting)
+ZIP_UNPACKED_BYTES = 500 * 1024 * 1024  # the ZIPs of one upload, uncompressed (each file: MATERIAL_BYTES)
+ZIP_RATIO = 100  # uncompressed / compressed size of a ZIP member or the whole ZIP (a zip bomb is far beyond)
+# 登记表 in one PDF of "all matching the filter" (ApplicationView.prints_pdf_view). Measured 2026-12-02 with
+# WeasyPrint 70: ~0.26 s of CPU per person (3 pages) + ~0.6 s per file (fonts subset and embedded), so 30 people
+# take ~8.5 s on one free core, and stay under 30 s with three requests' worth of contention for that core.
+PRINT_PDF_ROWS = 30

@@ -76,6 +76,8 @@ class ExamBatch(db.Model):
     fee_amount: Mapped[float] = mapped_column(sa.Numeric(10, 2), default=0)
     # Certificate numbers: str.format fields year, grade, id (the registration id keeps them unique).
     certificate_pattern: Mapped[str] = mapped_column(sa.String(60), default="CQGK{year}{grade}{id:06d}")
+    # 单位提交时上传申报材料: units attach the 申报材料 to their drafts and cannot submit without them.
+    materials_at_submission: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     @property
     def assessment_years(self) -> list[int]:

@@ -298,6 +298,7 @@ BATCH_LABELS = {
     "majority_den": "通过票数（分母）",
     "fee_amount": "考试费用（元）",
     "certificate_pattern": "证书编号格式",
+    "materials_at_submission": "单位提交时上传申报材料",
 }
 
 
@@ -340,6 +341,10 @@ class ExamBatchView(AdminOnlyView):
         "grace_days": {
             "validators": [InputRequired(REQUIRED), NumberRange(min=0, max=60, message="应在0到60天之间")],
             "description": "申报截止日后仍允许单位提交的天数；0 表示截止日后不能再提交",
+        },
+        "materials_at_submission": {
+            "description": "勾选后，单位在待提交的申请详情页上传申报材料，未上传不能提交审核；"
+            "不勾选则由第一审核环节上传",
         },
     }
 

@@ -24,6 +24,7 @@ from views import files, pickers
 from views.actor import current_actor
 from views.base import SecureModelView, send_temporary_file
 from views.bulk import BulkWorkflowMixin, name_rows
+from views.bulk_materials import BulkMaterialsMixin, MaterialFilter, material_column
 from views.mixins.batches import BatchFilter, batch_label
 
 APPLICATION_LABELS = {
@@ -69,6 +70,10 @@ def _status(view, context, model, name):
     return ApplicationState.labels().get(model.status, model.status)
 
 
+def _quota_exempt(view, context, model, name):
+    return enums.QUOTA_EXEMPT_LABELS.get(model.quota_exempt_reason or "", "否")
+
+
 REVIEWERS = frozenset(enums.REVIEW_ROLES)
 
 
@@ -110,6 +115,7 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
         "worker.id_number": _masked_id,
         "applied_grade": _grade,
         "status": _status,
+        "quota_exempt_reason": _quota_exempt,
     }
     column_choices = {
         "org_category": enums.choices(enums.ORG_CATEGORY_LABELS),
@@ -163,9 +169,7 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
     column_formatters_detail = {
         "applied_grade": _grade,
         "status": _status,
-        "quota_exempt_reason": lambda v, c, m, n: enums.QUOTA_EXEMPT_LABELS.get(
-            m.quota_exempt_reason or "", "否"
-        ),
+        "quota_exempt_reason": _quota_exempt,
     }
     column_extra_row_actions = [
         EndpointLinkRowAction("fa fa-print", ".print_view", title="打印登记表"),
@@ -441,37 +445,31 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
         )
 
     # --- 附表1 / 附表2 登记表: browser print and PDF ---------------------------------------------------------
-    def _print_page(self, apps, *, toolbar: bool, base_url: str = "") -> tuple:
-        """The 登记表 page of ``apps`` (one form each, in this order): the browser's print page, and the HTML
-        the PDF is made of (``base_url`` makes its photo URLs absolute, as the PDF renderer reads them)."""
-        from admin_app.services import registration_forms
-
-        center = registration_forms.center_name()
-        forms = [registration_forms.form_of(app, center=center) for app in apps]
-        photo_urls = {
-            f.app.id: base_url + self.get_url(".print_photo_view", id=f.app.id) for f in forms if f.photo
-        }
-        pdf_url = self.get_url(".print_pdf_view", id=apps[0].id) if toolbar and len(apps) == 1 else None
-        html = self.render(
+    def _registration_page(self, forms, photo_urls: dict, *, toolbar: bool) -> str:
+        """The 登记表 page of ``forms`` (one form each, in this order), the photo of a form's application at
+        ``photo_urls[id]`` (none drawn for the others): the browser's print page and the PDF's source alike."""
+        pdf_url = self.get_url(".print_pdf_view", id=forms[0].app.id) if toolbar and len(forms) == 1 else None
+        return self.render(
             "gk/print_registration.html", forms=forms, photo_urls=photo_urls, toolbar=toolbar, pdf_url=pdf_url
         )
-        return html, forms, photo_urls
 
     def _pdf_response(self, apps, download_name: str):
-        """The PDF of the 登记表 of ``apps`` (made on the server), audited as a download."""
+        """The PDF of the 登记表 of ``apps`` (made on the server), audited as a download. A photo that cannot
+        be read or is not a picture is left out (the form keeps its 贴照片 frame)."""
         from flask import current_app
 
         from admin_app.services import pdf, registration_forms
 
         base_url = request.host_url.rstrip("/")
-        html, forms, photo_urls = self._print_page(apps, toolbar=False, base_url=base_url)
-        photos = {}
+        forms = registration_forms.forms_of(apps)
+        photo_urls, photos = {}, {}
         for form in forms:
             data = registration_forms.photo_bytes(form)
-            if data is not None:  # else the form keeps its 贴照片 frame
-                photos[photo_urls[form.app.id]] = (data, form.photo[1])
+            if data is not None:
+                url = photo_urls[form.app.id] = base_url + self.get_url(".print_photo_view", id=form.app.id)
+                photos[url] = (data, form.photo[1])
         data = pdf.html_to_pdf(
-            html,
+            self._registration_page(forms, photo_urls, toolbar=False),
             base_url=base_url + "/",
             static_url=base_url + current_app.static_url_path + "/",
             static_root=current_app.static_folder,
@@ -495,9 +493,12 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
 
     @expose("/print/", methods=("GET",))
     def print_view(self):
+        from admin_app.services import registration_forms
+
         app = self.get_one(request.args.get("id"))
-        html, _forms, _photos = self._print_page([app], toolbar=True)
-        return html
+        forms = registration_forms.forms_of([app])
+        photo_urls = {f.app.id: self.get_url(".print_photo_view", id=f.app.id) for f in forms if f.photo}
+        return self._registration_page(forms, photo_urls, toolbar=True)
 
     @expose("/print/photo/", methods=("GET",))
     @download
@@ -544,10 +545,16 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
         return self._pdf_response(apps, f"登记表_{len(apps)}人_{clock.today():%Y%m%d}.pdf")
 
 
-class ReviewQueueView(ApplicationView):
-    """待我审核: applications waiting at the user's own step, in the user's jurisdiction."""
+class ReviewQueueView(BulkMaterialsMixin, ApplicationView):
+    """待我审核: applications waiting at the user's own step, in the user's jurisdiction; whether each has
+    申报材料 (column and condition), and 批量上传申报材料."""
 
     read_roles = REVIEWERS
     write_roles = frozenset()
     queue_only = True
     column_default_sort = ("submitted_at", False)
+    column_list = [*ApplicationView.column_list, "has_material"]
+    column_labels = {**ApplicationView.column_labels, "has_material": "申报材料"}
+    column_formatters = {**ApplicationView.column_formatters, "has_material": material_column}
+    column_filters = [*ApplicationView.column_filters, MaterialFilter()]
+    endpoint_roles = {"bulk_material_upload_view": REVIEWERS}

@@ -51,12 +51,10 @@ _TIME_FORMATTERS = {
     datetime: lambda view, value, name: format_beijing(value),
     date: lambda view, value, name: value.isoformat(),
 }
-TYPE_FORMATTERS = {**typefmt.BASE_FORMATTERS, **_TIME_FORMATTERS}
-DETAIL_TYPE_FORMATTERS = {
-    **typefmt.DETAIL_FORMATTERS,
-    **_TIME_FORMATTERS,
-    bool: lambda view, value, name: "是" if value else "否",
-}
+# Yes/no as words: Flask-Admin's check icon carries a tooltip with the column's name ("absent: false").
+_BOOL_FORMATTER = {bool: lambda view, value, name: "是" if value else "否"}
+TYPE_FORMATTERS = {**typefmt.BASE_FORMATTERS, **_TIME_FORMATTERS, **_BOOL_FORMATTER}
+DETAIL_TYPE_FORMATTERS = {**typefmt.DETAIL_FORMATTERS, **_TIME_FORMATTERS, **_BOOL_FORMATTER}
 
 
 class SecureModelView(
@@ -75,6 +73,7 @@ class SecureModelView(
     for business data, and ``scoped_relations`` for the form's relation pickers."""
 
     list_template = "gk/list.html"
+    details_template = "gk/details.html"
     can_view_details = True
     column_display_pk = False
     column_type_formatters = TYPE_FORMATTERS

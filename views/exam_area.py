@@ -2,7 +2,6 @@
 
 from flask import abort, current_app, flash, redirect, request
 from flask_admin import expose
-from flask_admin.model.template import EndpointLinkRowAction
 from flask_login import current_user
 
 from admin_app import limits, workflow
@@ -24,8 +23,11 @@ from views import files
 from views.base import SecureModelView, send_temporary_file
 from views.bulk import BulkWorkflowMixin, TransitionRowAction, history_labels, name_rows
 from views.mixins.batches import BatchFilter, batch_label
+from views.mixins.links import RowLink
 
 UNIT = frozenset({enums.UNIT})
+# The 准考证 icon, on rows that have one (the page refuses the others).
+TICKET_ACTION = RowLink("fa fa-id-card-o", ".ticket_view", "准考证", lambda row: bool(row.ticket_number))
 
 LABELS = {
     "batch": "考核批次",
@@ -175,7 +177,7 @@ class RegistrationStageView(BulkWorkflowMixin, SecureModelView):
         "recognised_at",
         "recognised_by",
     ]
-    column_extra_row_actions = [EndpointLinkRowAction("fa fa-id-card-o", ".ticket_view", title="准考证")]
+    column_extra_row_actions = [TICKET_ACTION]
 
     def stage_condition(self):
         return None
@@ -343,7 +345,7 @@ class RegistrationView(_ImportMixin, RegistrationStageView):
     column_default_sort = ("id", True)
     column_extra_row_actions = [
         TransitionRowAction("fa fa-pencil-square-o", ".register_view", registrations.REGISTER),
-        EndpointLinkRowAction("fa fa-id-card-o", ".ticket_view", title="准考证"),
+        TICKET_ACTION,
     ]
 
     @expose("/register/", methods=("GET", "POST"))
@@ -397,7 +399,7 @@ class ScoreView(RegistrationStageView):
     column_default_sort = ("ticket_number", False)
     column_extra_row_actions = [
         TransitionRowAction("fa fa-pencil", ".score_view", scores.ENTER),
-        EndpointLinkRowAction("fa fa-id-card-o", ".ticket_view", title="准考证"),
+        TICKET_ACTION,
     ]
 
     def stage_condition(self):
@@ -507,7 +509,12 @@ class RecognitionView(RegistrationStageView):
     column_sortable_list = sortable(column_list)
     column_filters = COMMON_FILTERS + ["recognition_status", "recognised_at"]
     column_extra_row_actions = [
-        EndpointLinkRowAction("fa fa-certificate", ".certificate_view", title="打印证书")
+        RowLink(
+            "fa fa-certificate",
+            ".certificate_view",
+            "打印证书",
+            lambda row: row.recognition_status == RecognitionState.RECOGNISED,
+        )
     ]
 
     def stage_condition(self):

@@ -5,7 +5,7 @@ from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.form import BaseForm, rules
 from flask_admin.model.form import InlineFormAdmin
-from flask_admin.model.template import EndpointLinkRowAction
+from flask_admin.model.template import DeleteRowAction, EndpointLinkRowAction
 from flask_login import current_user
 from markupsafe import Markup
 from wtforms import SelectField
@@ -504,6 +504,20 @@ class WorkerView(SecureModelView):
             return "该人员已有考试资格申请记录，不能删除"
         return None
 
+    def row_action_open(self, action, row, rows=()) -> bool:
+        """删除 only on workers without an application, read once for the page's rows (not once per row)."""
+        if not isinstance(action, DeleteRowAction):
+            return super().row_action_open(action, row, rows)
+        from models import Application
+
+        def applied():
+            ids = [r.id for r in rows] or [row.id]
+            return set(
+                db.session.scalars(sa.select(Application.worker_id).where(Application.worker_id.in_(ids)))
+            )
+
+        return row.id not in self._per_page((self.endpoint, "applied"), applied)
+
     def before_save(self, form, model, is_created):
         if is_created:
             model.unit_id = current_user.organisation_id
@@ -578,19 +592,7 @@ class PostSettingView(SecureModelView):
             setting = self.get_one(request.args.get("id"))
             unit, batch = setting.unit, setting.batch
         else:
-            batch = self.chosen_batch()
-            unit = current_user.organisation if current_user.role == enums.UNIT else None
-            if batch is not None and unit is None:
-                listed, _view_args = self.filtered_query(eager=False)
-                units = [
-                    pk
-                    for (pk,) in listed.filter(PostSetting.batch_id == batch.id)
-                    .order_by(None)
-                    .with_entities(PostSetting.unit_id)
-                    .distinct()
-                    .limit(2)
-                ]
-                unit = db.session.get(Organisation, units[0]) if len(units) == 1 else None
+            unit, batch = self.listed_filing_target()
             if batch is None or unit is None:
                 flash(
                     "附件4按单位和批次填报：请先在组合查询中选择一个批次"
@@ -618,6 +620,25 @@ class PostSettingView(SecureModelView):
         db.session.commit()
 
         return send_temporary_file(path, f"附件4_备案表_{unit.name}_{batch.year}年度.xlsx")
+
+    def listed_filing_target(self) -> tuple:
+        """(unit, batch) of the list's 附件4 button: the batch the 批次 condition chooses and the unit (a unit
+        user: itself; staff: the one unit of the listed rows); (None, None) when the list shows several. The
+        list draws the button only when there is one (no button that is refused when clicked)."""
+        batch = self.chosen_batch()
+        unit = current_user.organisation if current_user.role == enums.UNIT else None
+        if batch is not None and unit is None:
+            listed, _view_args = self.filtered_query(eager=False)
+            units = [
+                pk
+                for (pk,) in listed.filter(PostSetting.batch_id == batch.id)
+                .order_by(None)
+                .with_entities(PostSetting.unit_id)
+                .distinct()
+                .limit(2)
+            ]
+            unit = db.session.get(Organisation, units[0]) if len(units) == 1 else None
+        return (unit, batch) if unit is not None and batch is not None else (None, None)
 
     read_roles = frozenset({enums.UNIT}) | STAFF_READERS
     write_roles = frozenset({enums.UNIT})

@@ -30,6 +30,7 @@ COPIED = (
     "fee_amount",
     "certificate_pattern",
     "grace_days",
+    "materials_at_submission",
 )
 
 

@@ -15,11 +15,13 @@ Which data fills which opinion row (the template prints these rows in this order
 - 市工考办意见: the office's review decision and/or its 资格认定 (the later date).
 """
 
+import io
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
+from PIL import Image
 
 from admin_app.extensions import db
 from admin_app.services import applications as app_facts
@@ -218,13 +220,28 @@ def registration_of(app: Application) -> Registration | None:
 
 
 def photo_bytes(form: RegistrationForm) -> bytes | None:
-    """The stored photo of the form's 报名表, or None (none uploaded, or the file is not there)."""
+    """The stored photo of the form's 报名表, or None: none uploaded, the file is not there, or its bytes are
+    not a picture that can be decoded (the upload checks the type by its first bytes only)."""
     if form.photo is None:
         return None
     try:
-        return uploads.storage().read(form.photo[0])
-    except (FileNotFoundError, uploads.StorageFailed):
+        data = uploads.storage().read(form.photo[0])
+        with Image.open(io.BytesIO(data)) as image:
+            image.verify()
+    except (
+        OSError,
+        SyntaxError,
+        ValueError,
+        uploads.StorageFailed,
+    ):  # FileNotFoundError, UnidentifiedImageError …
         return None
+    return data
+
+
+def forms_of(apps) -> list[RegistrationForm]:
+    """The 登记表 of each of ``apps``, in this order (``form_of``, the 鉴定机构 looked up once)."""
+    center = center_name()
+    return [form_of(app, center=center) for app in apps]
 
 
 def center_name() -> str:

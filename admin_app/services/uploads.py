@@ -248,6 +248,14 @@ def store(
     if file_storage is None or not file_storage.filename:
         raise InvalidInput("请选择要上传的文件")
     data = file_storage.stream.read(max_bytes + 1)
+    return store_data(file_storage.filename, data, folder, allowed, max_bytes)
+
+
+def checked_type(
+    data: bytes, allowed: tuple[str, ...], max_bytes: int = MAX_MATERIAL_BYTES
+) -> tuple[str, str]:
+    """(content type, extension) of ``data`` judged by its content. Raises InvalidInput (Chinese) when it is
+    empty, longer than ``max_bytes`` or none of ``allowed``."""
     if not data:
         raise InvalidInput("上传的文件为空")
     if len(data) > max_bytes:
@@ -258,11 +266,23 @@ def store(
         raise InvalidInput(
             f"文件类型不符：只接受{'、'.join(names[a] for a in allowed)}文件（按文件内容判断，而非扩展名）"
         )
-    content_type, ext = kind
+    return kind
+
+
+def store_data(
+    filename: str | None,
+    data: bytes,
+    folder: str,
+    allowed: tuple[str, ...] = ("application/pdf", "image/jpeg", "image/png"),
+    max_bytes: int = MAX_MATERIAL_BYTES,
+) -> StoredFile:
+    """Check and store bytes already read (at most ``max_bytes`` + 1 of them) under a generated name;
+    ``filename`` is kept for display. Raises InvalidInput as ``store`` does, StorageFailed if not kept."""
+    content_type, ext = checked_type(data, allowed, max_bytes)
     stored_name = f"{folder}/{secrets.token_hex(16)}.{ext}"
     storage().save(stored_name, data, content_type)
     return StoredFile(
-        original_name=display_name(file_storage.filename),
+        original_name=display_name(filename),
         stored_name=stored_name,
         content_type=content_type,
         size=len(data),

@@ -10,7 +10,7 @@ from sqlalchemy.orm import aliased
 from admin_app.actor import Actor
 from admin_app.extensions import db
 from admin_app.services import applications as app_facts
-from admin_app.services import audit, eligibility, notify
+from admin_app.services import audit, eligibility, notify, uploads
 from admin_app.services.scope import application_condition
 from admin_app.services.sql import among
 from admin_app.services.validators import InvalidInput
@@ -71,7 +71,13 @@ SUBMIT = add(
         roles=frozenset({enums.UNIT}),
         route=routing.first_step,
         targets=tuple(sorted(PENDING_STATES)),
-        guards=(routing.identity_confirmed, routing.window_open, routing.eligible),
+        guards=(
+            routing.identity_confirmed,
+            routing.window_open,
+            routing.materials_attached,
+            routing.eligible,
+        ),
+        columns=routing.submission_columns,
         prepare=routing.lock_unit,
         values=lambda ctx: {"submitted_at": ctx.now},
         together=True,
@@ -310,12 +316,16 @@ def record_veteran_decision(actor, app: Application, reason: str) -> None:
 
 
 def delete_draft(actor, app: Application) -> None:
-    """The unit deletes its own 待提交 application (audited). Raises ``InvalidInput`` once submitted."""
+    """The unit deletes its own 待提交 application (audited) with its 申报材料 and their files. Raises
+    ``InvalidInput`` once submitted."""
     actor = Actor.of(actor)
     _writable(app)
     if app.status != S.DRAFT:
         raise InvalidInput("已提交的申请不能删除")
     detail = {"worker": app.worker_id, "grade": app.applied_grade}
+    stored = [material.stored_name for material in app.materials]  # a unit attaches them to some drafts
     audit.record("delete", app, user=actor.user, detail=detail, ip=actor.ip)
     db.session.delete(app)
     db.session.commit()
+    for name in stored:
+        uploads.remove(name)

@@ -1,7 +1,8 @@
 """提交审核's checks and where it sends an application: the unit's confirmed profile, the batch's submission
-window, the eligibility rules with the post quota, and the review chain (route) read from the route table
-that admins keep (data, copied onto the application when it is submitted, so later edits of the table do
-not move applications in flight). The guards and the route of ``applications.SUBMIT``."""
+window, the 申报材料 when the batch asks for them at submission, the eligibility rules with the post quota,
+and the review chain (route) read from the route table that admins keep (data, copied onto the application
+when it is submitted, so later edits of the table do not move applications in flight). The guards and the
+route of ``applications.SUBMIT``."""
 
 import sqlalchemy as sa
 
@@ -11,7 +12,7 @@ from admin_app.services import eligibility, unit_identity
 from admin_app.services.batches import submission_closed_reason
 from admin_app.workflow.states import pending
 from admin_app.workflow.table import Step
-from models import Application, Organisation, RouteRule
+from models import Application, ExamBatch, Material, Organisation, RouteRule
 
 
 def route_for(batch_id: int, org_category: str | None, grade: int) -> list[str] | None:
@@ -53,6 +54,23 @@ def identity_confirmed(ctx, row):
 def window_open(ctx, row):
     batch, today = db.session.get(Application, row.id).batch, _today(ctx)
     return None if batch.accepts_submissions(today) else submission_closed_reason(batch, today)
+
+
+def submission_columns():
+    """What the guards of 提交审核 read with each row: whether its batch asks for the 申报材料 at submission,
+    and whether it has any."""
+    required = sa.select(ExamBatch.materials_at_submission).where(ExamBatch.id == Application.batch_id)
+    return (
+        required.scalar_subquery().label("materials_required"),
+        sa.exists().where(Material.application_id == Application.id).label("has_material"),
+    )
+
+
+def materials_attached(ctx, row):
+    """单位提交时上传申报材料: a batch that asks for them takes no draft without 申报材料."""
+    if row.materials_required and not row.has_material:
+        return "本批次要求单位提交时上传申报材料：请先在申请详情页上传申报材料，再提交审核"
+    return None
 
 
 def eligible(ctx, row):

@@ -1,9 +1,13 @@
 """Years are never mixed, in the browser: the office's application list opens on the current batch with the
-condition drawn by Flask-Admin's filter script; its × lists every batch, and the default stays away."""
+condition drawn by Flask-Admin's filter script; its × lists every batch, and the default stays away.
+Screenshots in docs/screenshots/batch-filter-*.png."""
 
 import re
+from pathlib import Path
 
 from tests.e2e.test_menus import login
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def _count(page) -> int:
@@ -14,7 +18,7 @@ def _years(page) -> set[str]:
     return {text.strip() for text in page.locator("table.model-list td.col-batch\\.year").all_inner_texts()}
 
 
-def test_office_list_opens_on_the_current_batch_and_the_cross_shows_all(page, live_server, shots):
+def test_office_list_opens_on_the_current_batch_and_the_cross_shows_all(page, live_server):
     login(page, live_server, "office")
     page.goto(f"{live_server}/applications/")
     condition = page.locator("#filter_form .remove-filter", has_text="批次")
@@ -23,7 +27,7 @@ def test_office_list_opens_on_the_current_batch_and_the_cross_shows_all(page, li
     assert _years(page) == {"2021年度"}
     assert "批次：2021年度" in page.inner_text(".gk-list-tools")
     current = _count(page)
-    page.screenshot(path=str(shots / "batch-filter-current.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / "batch-filter-current.png"), full_page=True)
 
     condition.click()
     page.wait_for_load_state("networkidle")
@@ -38,4 +42,4 @@ def test_office_list_opens_on_the_current_batch_and_the_cross_shows_all(page, li
     page.wait_for_load_state("networkidle")
     assert "all_batches=1" in page.url
     assert "2021年度" not in _years(page)
-    page.screenshot(path=str(shots / "batch-filter-all.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / "batch-filter-all.png"), full_page=True)

@@ -104,7 +104,7 @@ def test_exam_pipeline_to_printed_certificate(page, live_server, shots, tmp_path
     page.click("a[data-gk-action='confirm_fee']")
     page.wait_for_load_state("networkidle")
     page.fill("#receipt_number", "SJ20210801")
-    page.click("button:has-text('确认缴费确认')")
+    page.click("button:has-text('缴费确认')")
     page.wait_for_load_state("networkidle")
     assert "成功 1 条" in compact(page.inner_text("body"))
     page.goto(f"{live_server}/registrations/ticket/?id={reg_id}")

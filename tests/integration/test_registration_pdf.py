@@ -114,7 +114,9 @@ def assert_well_printed(data: bytes, forms: int):
             assert image.crop(box).getextrema()[0] > 245, f"page {number}: drawn in the margin band {box}"
         inked = image.crop((band, band, w - band, h - band)).getextrema()[0]
         assert inked < 100, f"page {number} is empty"
-        for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_TEXT]):
+        texts = list(page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_TEXT]))
+        assert texts, f"page {number} has no text"
+        for obj in texts:
             font = pdfium_c.FPDFTextObj_GetFont(obj.raw)
             assert pdfium_c.FPDFFont_GetIsEmbedded(font), f"page {number}: a font is not embedded"
 
@@ -146,7 +148,9 @@ def test_senior_form_prints_the_whole_notice_form_with_scores_vote_and_opinions(
     data = response.data
     assert_well_printed(data, forms=1)
     pages = pages_of(data)
-    assert pages[1].get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE]), "the 报名表's photo is on the form"
+    assert list(pages[1].get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE])), (
+        "the 报名表's photo is on the form"
+    )
     text = flat(text_of_pdf(data))
     # The cover: 单位, 姓名, 申报工种, 申报等级, 填表日期 = the submission date, the maker line; 填表说明.
     assert_in_order(
@@ -366,3 +370,16 @@ def test_opinion_rows_follow_the_route_and_the_outcome(world):
     assert form.scores == registration_forms.Scores("缺考", "缺考", "缺考")
     assert (form.center.text, form.center.organisation) == ("考生缺考。", "市职鉴中心")
     assert form.committee == registration_forms.Committee() and form.district_recognition is None
+
+
+def test_a_photo_that_is_not_a_picture_is_left_out_quietly(world, client, caplog):
+    import logging
+
+    reg = world.registrations["B"]  # its stored "photo" is a PNG signature followed by zeros
+    login(client, "office")
+    with caplog.at_level(logging.WARNING):
+        data = client.get(f"/applications/print.pdf?id={reg.application_id}").data
+    assert_well_printed(data, forms=1)
+    assert not list(pages_of(data)[1].get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE]))
+    assert "贴照片" in flat(text_of_pdf(data))
+    assert not [r for r in caplog.records if r.name.startswith("weasyprint") and r.levelno >= logging.WARNING]

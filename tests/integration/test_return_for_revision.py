@@ -298,7 +298,7 @@ def test_unit_edits_only_the_returned_parts_and_resubmits(client, world):
     assert "退回修改的申请只能修改退回的部分（业绩），不能修改：备注" in body
     assert reload(app).remarks is None
     # Materials and the worker's 学历 were not returned: refused.
-    assert "只有当前审核环节的审核人员可以上传申报材料" in text_of(
+    assert "本单位现在不能为该申请上传申报材料" in text_of(
         client.post(
             f"/applications/materials/upload/?id={app.id}",
             data={"file": (io.BytesIO(b"%PDF-1.4 x"), "a.pdf")},

@@ -67,7 +67,7 @@ LIST_PAGES = {
     "import_report_view",
 }
 ROW_WRITES = {"edit_view", "delete_view", "ajax_update", "material_upload_view", "veteran_view"}
-LIST_WRITES = {"action_view", "decide_view", "read_all_view"}
+LIST_WRITES = {"action_view", "decide_view", "read_all_view", "bulk_material_upload_view"}
 KNOWN_KINDS = ROW_PAGES | ROW_FILES | ROW_FORMS | LIST_PAGES | ROW_WRITES | LIST_WRITES
 
 

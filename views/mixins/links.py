@@ -13,6 +13,25 @@ _EQUAL_FILTERS = frozenset(
 
 _ROW_ID = "GKROWID"  # stands for the row's id in a link built once per page
 
+# The short label written next to a row icon (its tooltip keeps the longer title).
+ROW_ACTION_LABELS = {
+    template.ViewRowAction: "查看",
+    template.EditRowAction: "编辑",
+    template.DeleteRowAction: "删除",
+}
+
+
+class RowLink(template.EndpointLinkRowAction):
+    """A row icon linking to one of the view's pages, drawn only on the rows that page serves
+    (``shown(row)``; 准考证 once there is a 准考证号, 证书 once recognised): no icon is refused when clicked."""
+
+    def __init__(self, icon_class: str, endpoint: str, title: str, shown):
+        super().__init__(icon_class, endpoint, title=title)
+        self.shown = shown
+
+    def open_on(self, row) -> bool:
+        return self.shown(row)
+
 
 class LinksMixin:
     # --- links to this list, already filtered (首页 to-dos) ------------------------------------------------
@@ -61,10 +80,26 @@ class LinksMixin:
             cache[key] = build()
         return cache[key]
 
+    def row_action_open(self, action, row, rows=()) -> bool:
+        """Whether ``row`` gets the icon of ``action``: 编辑 and 删除 only on a row the view would let change
+        (``row_lock_reason`` / ``delete_lock_reason``), an icon with ``open_on`` only where it opens. ``rows``:
+        the page's rows, for a view that reads the locks of a page at once."""
+        if isinstance(action, template.EditRowAction):
+            return self.row_lock_reason(row) is None
+        if isinstance(action, template.DeleteRowAction):
+            return self.delete_lock_reason(row) is None
+        open_on = getattr(action, "open_on", None)
+        return open_on is None or open_on(row)
+
+    @staticmethod
+    def row_action_label(action) -> str:
+        """The short Chinese label shown next to a row icon (查看, 编辑, 删除, or the action's title)."""
+        return ROW_ACTION_LABELS.get(type(action)) or action.title or ""
+
     def row_link(self, action, return_url):
-        """(before id, after id, icon, title) of a row action that is a plain link (查看, 编辑, extra endpoint
-        links), built with url_for once per page instead of once per row; None for the others (删除 is a
-        form: ``row_link_delete_url``)."""
+        """(before id, after id, icon, title, label) of a row action that is a plain link (查看, 编辑, extra
+        endpoint links), built with url_for once per page instead of once per row; None for the others (删除
+        is a form: ``row_link_delete_url``)."""
 
         def build():
             kind = type(action)
@@ -78,7 +113,7 @@ class LinksMixin:
                 return None
             endpoint, id_arg, args, icon = spec
             before, _, after = self.get_url(endpoint, **{id_arg: _ROW_ID, **args}).partition(_ROW_ID)
-            return before, after, icon, action.title or ""
+            return before, after, icon, action.title or "", self.row_action_label(action)
 
         return self._per_page((self.endpoint, id(action), return_url), build)
 

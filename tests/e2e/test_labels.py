@@ -1,0 +1,54 @@
+"""Row actions read in words and lists carry no Flask-Admin leftovers, in the browser: the office's 考试资格申请
+list and the center's 考试报名 list. Screenshots in docs/screenshots/labels-*.png."""
+
+import re
+from pathlib import Path
+
+from tests.e2e.test_menus import login
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+LEFTOVER = re.compile(r"\b(None|items?|True|False|Edit|Delete|View)\b|\d级")
+
+
+def _row_actions(page) -> list[str]:
+    return page.eval_on_selector_all(
+        "table.model-list td.list-buttons-column .gk-row-action",
+        "els => els.map(e => e.textContent.trim() + '|' + (e.getAttribute('aria-label') || ''))",
+    )
+
+
+def _check_list(page, name):
+    body = page.inner_text("body")
+    assert not LEFTOVER.search(body), (name, LEFTOVER.search(body).group(0))
+    assert "每页 20 条" in body
+    actions = _row_actions(page)
+    assert actions, name
+    for action in actions:
+        label, aria = action.split("|")
+        assert re.search(r"[\u4e00-\u9fff]", label) and re.search(r"[\u4e00-\u9fff]", aria), action
+    export = page.locator("a:has-text('导出查询结果')")
+    assert "btn-outline-primary" in export.get_attribute("class")
+
+
+def test_office_application_list_labels(page, live_server):
+    login(page, live_server, "office")
+    page.goto(f"{live_server}/applications/")
+    _check_list(page, "applications")
+    labels = {a.split("|")[0] for a in _row_actions(page)}
+    assert {"查看", "打印登记表"} <= labels and "编辑" not in labels and "删除" not in labels
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "labels-office-applications.png"), full_page=False)
+
+
+def test_center_registration_list_labels(page, live_server):
+    login(page, live_server, "center")
+    page.goto(f"{live_server}/registrations/?all_batches=1")
+    _check_list(page, "registrations")
+    labels = {a.split("|")[0] for a in _row_actions(page)}
+    assert "查看" in labels
+    # 准考证 only on rows that have a number.
+    for row in page.locator("table.model-list tbody tr").all():
+        has_ticket = row.locator("a.gk-row-action:has-text('准考证')").count() > 0
+        number = row.locator("td.col-ticket_number").inner_text().strip()
+        assert has_ticket == bool(number), number
+    page.screenshot(path=str(SCREENSHOTS / "labels-center-registrations.png"), full_page=False)
