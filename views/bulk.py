@@ -271,6 +271,8 @@ def history_labels(*machines: str) -> dict:
     for machine in machines:
         for t in workflow.transitions_of(machine):
             labels.setdefault(t.audit_action or t.name, t.label)
+            for action, label in t.audit_labels:
+                labels.setdefault(action, label)
     return labels
 
 

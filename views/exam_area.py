@@ -10,7 +10,7 @@ from admin_app.request_guard import download
 from admin_app.services import clock, uploads
 from admin_app.services.scope import registration_condition
 from admin_app.services.validators import InvalidInput
-from admin_app.workflow import registrations, scores
+from admin_app.workflow import evaluation, registrations, scores
 from admin_app.workflow.states import (
     EvaluationState,
     ExamCategory,
@@ -24,6 +24,7 @@ from views.base import SecureModelView, send_temporary_file
 from views.bulk import BulkWorkflowMixin, TransitionRowAction, history_labels, name_rows
 from views.mixins.batches import BatchFilter, batch_label
 from views.mixins.links import RowLink
+from views.vote_grid import VoteGridMixin
 
 UNIT = frozenset({enums.UNIT})
 # The 准考证 icon, on rows that have one (the page refuses the others).
@@ -468,11 +469,21 @@ class ScoreView(RegistrationStageView):
         )
 
 
-class EvaluationView(RegistrationStageView):
-    """考核评审: 技师/高级技师 whose scores passed; 市工考办 records the committee vote and decides."""
+class EvaluationView(VoteGridMixin, RegistrationStageView):
+    """考核评审: 技师/高级技师 whose scores passed; 市工考办 records each candidate's own committee vote, which
+    decides (the vote grid over the filtered 待评审 rows, or one row from its details page)."""
 
     workflow_machine = "evaluation"
-    bulk_fields = dict.fromkeys(("evaluate_pass", "evaluate_fail"), "gk/_vote_fields.html")
+    list_template = "gk/evaluation_list.html"
+    transition_links = {"evaluate": ".vote_view"}
+    endpoint_roles = {
+        "vote_view": evaluation.EVALUATE.roles,
+        "vote_grid_view": evaluation.EVALUATE.roles,
+    }
+    column_extra_row_actions = [
+        TransitionRowAction("fa fa-gavel", ".vote_view", evaluation.EVALUATE),
+        TICKET_ACTION,
+    ]
     column_list = COMMON_COLUMNS + [
         "theory_score",
         "practice_score",

@@ -313,29 +313,54 @@ class Vote:
     abstain: int
 
 
-def vote_problems(vote: Vote) -> list[str]:
-    """Consistency of 附表2's vote: whole numbers ≥ 0, 同意+不同意+弃权 = 实到 ≤ 应到, 应到 > 0."""
+VOTE_LABELS = {
+    "expected": "应到人数",
+    "present": "实到人数",
+    "yes": "同意人数",
+    "no": "不同意人数",
+    "abstain": "弃权人数",
+}
+
+
+def vote_problems(vote: Vote) -> list[tuple[tuple[str, ...], str]]:
+    """Consistency of 附表2's vote: whole numbers ≥ 0, 同意+不同意+弃权 = 实到 ≤ 应到, 应到 > 0. Each problem
+    names the parts of the vote it is about (``Vote``'s field names), so a grid can mark those cells."""
     problems = []
-    if min(vote.expected, vote.present, vote.yes, vote.no, vote.abstain) < 0:
-        problems.append("人数不能为负数")
+    for name, label in VOTE_LABELS.items():
+        if getattr(vote, name) < 0:
+            problems.append(((name,), f"{label}不能为负数"))
+    if problems:
+        return problems
     if vote.expected <= 0:
-        problems.append("应到人数须大于0")
+        problems.append((("expected",), "应到人数须大于0"))
     if vote.present > vote.expected:
-        problems.append("实到人数不能多于应到人数")
+        problems.append((("present",), f"实到人数（{vote.present}）不能多于应到人数（{vote.expected}）"))
     if vote.yes + vote.no + vote.abstain != vote.present:
-        problems.append("同意、不同意、弃权人数之和须等于实到人数")
+        problems.append(
+            (
+                ("yes", "no", "abstain"),
+                f"同意、不同意、弃权人数之和（{vote.yes + vote.no + vote.abstain}）须等于实到人数（{vote.present}）",
+            )
+        )
     return problems
 
 
-def vote_passes(vote: Vote, quorum: tuple[int, int], majority: tuple[int, int]) -> tuple[bool, str]:
-    """The outcome the batch's rules give: quorum 实到 ≥ q·应到, pass when 同意 ≥ m·实到 (fractions exact)."""
+def quorum_problem(vote: Vote, quorum: tuple[int, int]) -> str | None:
+    """Why the meeting could not vote (实到 < q·应到, fractions exact), or None: without a quorum the vote
+    decides nothing, neither 通过 nor 不通过."""
     q_num, q_den = quorum
-    m_num, m_den = majority
     if vote.present * q_den < vote.expected * q_num:
-        return (
-            False,
-            f"实到{vote.present}人，未达到应到{vote.expected}人的{q_num}/{q_den}，表决无效（不通过）",
-        )
+        return f"实到{vote.present}人，未达到应到{vote.expected}人的{q_num}/{q_den}，表决无效"
+    return None
+
+
+def vote_passes(vote: Vote, quorum: tuple[int, int], majority: tuple[int, int]) -> tuple[bool, str]:
+    """The outcome the batch's rules give: quorum 实到 ≥ q·应到 (see ``quorum_problem``), pass when
+    同意 ≥ m·实到 (fractions exact)."""
+    m_num, m_den = majority
+    problem = quorum_problem(vote, quorum)
+    if problem:
+        return False, problem
     if vote.yes * m_den < vote.present * m_num:
         return False, f"同意{vote.yes}人，未达到实到{vote.present}人的{m_num}/{m_den}，不通过"
     return True, f"实到{vote.present}/{vote.expected}人，同意{vote.yes}人，达到{m_num}/{m_den}，通过"

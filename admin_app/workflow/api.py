@@ -29,7 +29,7 @@ from admin_app.workflow.engine import (  # noqa: F401
     available_transitions,
     check,
 )
-from admin_app.workflow.evaluation import evaluate, vote_from  # noqa: F401
+from admin_app.workflow.evaluation import VoteEntry, VoteProblem, evaluate, record_votes  # noqa: F401
 from admin_app.workflow.recognition import JUNIOR_GRADES, recognise  # noqa: F401
 from admin_app.workflow.registrations import (  # noqa: F401
     confirm_fees,

@@ -101,6 +101,9 @@ class Transition:
     audit_detail: Callable | None = None
     atomic: bool = False
     audit_action: str | None = None
+    # ((audit action, label), …): the actions ``audit_detail`` writes per row besides its own (a row's 办理记录
+    # names them: 评审通过 / 评审不通过 of one 录入评审表决)
+    audit_labels: tuple = ()
     inputs: tuple = ()  # names of the form fields besides the opinion that the transition reads
     bulk: bool = True  # offered on lists (ticked rows, all matching); False: only from a form of its own
     style: str = "primary"  # the button's colour: primary, success, danger, warning

@@ -122,13 +122,9 @@ def test_exam_pipeline_to_printed_certificate(page, live_server, shots, tmp_path
     assert "已保存 1 人的成绩" in page.inner_text("body")
     page.screenshot(path=str(shots / "exam-5-scores-list.png"), full_page=True)
 
-    # 5. 市工考办 records the committee vote: 评审通过.
+    # 5. 市工考办 records the committee vote in the vote grid; the vote decides: 评审通过.
     login(page, live_server, "office")
-    page.goto(f"{live_server}/evaluations/?search=王技能")
-    page.check(f"input.action-checkbox[value='{reg_id}']")
-    page.click("text=选中的")
-    page.click("a[data-gk-action='evaluate_pass']")
-    page.wait_for_load_state("networkidle")
+    page.goto(f"{live_server}/evaluations/votes/?search=王技能")
     for name, value in (
         ("vote_expected", "9"),
         ("vote_present", "8"),
@@ -136,11 +132,11 @@ def test_exam_pipeline_to_printed_certificate(page, live_server, shots, tmp_path
         ("vote_no", "1"),
         ("vote_abstain", "0"),
     ):
-        page.fill(f"#{name}", value)
+        page.fill(f"#{name}-{reg_id}", value)
     page.screenshot(path=str(shots / "exam-6-vote.png"), full_page=True)
-    page.click("button:has-text('确认评审通过')")
+    page.click("button:has-text('保存评审表决')")
     page.wait_for_load_state("networkidle")
-    assert "成功 1 条" in compact(page.inner_text("body"))
+    assert "已保存 1 人的评审表决：评审通过 1 人" in compact(page.inner_text("body"))
 
     # 6. 资格认定 and the certificate.
     page.goto(f"{live_server}/recognitions/?search=王技能")

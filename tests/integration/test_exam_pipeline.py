@@ -281,25 +281,28 @@ def test_scores_need_registration_and_are_frozen_after_recognition(world):
     assert "不能再修改" in workflow.enter_scores(center, [scores(done.id, "10", "10")])[done.id]
 
 
-def test_evaluation_votes_validated_and_must_match_the_decision(world):
+def test_evaluation_votes_validated_and_the_vote_decides(world):
     _unit, _app, reg = registered(world, "e1", grade=2, seq=340)
     center, office = world.users[enums.CENTER], world.users[enums.OFFICE]
     workflow.enter_scores(center, [scores(reg.id, "80", "80", review="80")])
     db.session.expire_all()
     assert reg.evaluation_status == EvaluationState.PENDING and reg.recognition_status is None
-    with pytest.raises(InvalidInput, match="之和须等于实到人数"):
-        workflow.evaluate(office, [reg.id], "pass", Vote(9, 7, 5, 1, 0))
-    with pytest.raises(InvalidInput, match="实到人数不能多于应到人数"):
-        workflow.evaluate(office, [reg.id], "pass", Vote(5, 7, 7, 0, 0))
-    # Quorum missed (5 of 9 < 2/3): "pass" contradicts the vote.
-    with pytest.raises(InvalidInput, match="不一致"):
-        workflow.evaluate(office, [reg.id], "pass", Vote(9, 5, 5, 0, 0))
-    # Majority missed (4 of 7 < 2/3): "pass" contradicts; "fail" is accepted.
-    with pytest.raises(InvalidInput, match="不一致"):
-        workflow.evaluate(office, [reg.id], "pass", Vote(9, 7, 4, 3, 0))
+
+    def problems(vote):
+        found = workflow.record_votes(office, [workflow.VoteEntry.of(reg.id, vote)])
+        return " ".join(p.message for p in found.get(reg.id, []))
+
+    assert "之和（6）须等于实到人数（7）" in problems(Vote(9, 7, 5, 1, 0))
+    assert "实到人数（7）不能多于应到人数（5）" in problems(Vote(5, 7, 7, 0, 0))
+    # Quorum missed (5 of 9 < 2/3): the vote decides nothing, neither 通过 nor 不通过.
+    assert problems(Vote(9, 5, 5, 0, 0)) == "实到5人，未达到应到9人的2/3，表决无效"
+    # Majority missed (4 of 7 < 2/3): "pass" contradicts the vote.
+    assert "不一致" in workflow.evaluate(office, [reg.id], "pass", Vote(9, 7, 4, 3, 0)).refused[0][2]
     assert not workflow.evaluate(
         world.users[enums.CITY_HR], [reg.id], "pass", Vote(9, 7, 5, 2, 0)
     ).done  # role
+    db.session.expire_all()
+    assert reg.evaluation_status == EvaluationState.PENDING  # nothing of the above was saved
     result = workflow.evaluate(office, [reg.id], "pass", Vote(9, 7, 5, 2, 0))
     assert result.done
     db.session.expire_all()

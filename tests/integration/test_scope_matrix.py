@@ -51,11 +51,12 @@ ROW_PAGES = {
     "print_pdf_view",
 }
 ROW_FILES = {"print_photo_view"}  # a row's stored file: 404 also when the row has none
-ROW_FORMS = {"register_view", "score_view"}
+ROW_FORMS = {"register_view", "score_view", "vote_view"}
 LIST_PAGES = {
     "index_view",
     "bulk_view",
     "score_grid_view",
+    "vote_grid_view",
     "create_view",
     "export",
     "ajax_lookup",
@@ -68,6 +69,7 @@ LIST_PAGES = {
 }
 ROW_WRITES = {"edit_view", "delete_view", "ajax_update", "material_upload_view", "veteran_view"}
 LIST_WRITES = {"action_view", "decide_view", "read_all_view", "bulk_material_upload_view"}
+LIST_FORMS = {"create_view", "score_grid_view", "vote_grid_view"}  # list pages that write as well
 KNOWN_KINDS = ROW_PAGES | ROW_FILES | ROW_FORMS | LIST_PAGES | ROW_WRITES | LIST_WRITES
 
 
@@ -203,7 +205,7 @@ def test_permission_matrix(app, client, world, role):
             if kind == "material_download_view":
                 args["mid"] = world.applications["B"].materials[0].id
             for method in sorted(methods & {"GET", "POST"}):
-                writes = kind in ROW_WRITES | LIST_WRITES | ROW_FORMS | {"create_view", "score_grid_view"}
+                writes = kind in ROW_WRITES | LIST_WRITES | ROW_FORMS | LIST_FORMS
                 if method == "POST" and writes and expected is None and visible and role is not None:
                     continue  # a legitimate write on a row the role may change: covered by functional tests
                 if method == "GET":

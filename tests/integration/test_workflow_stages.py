@@ -1,5 +1,5 @@
 """What the later stages gained by running on the workflow engine: a score import that names the one row
-that moved meanwhile, the committee vote read from the list's form, batches opened together, a decided unit
+that moved meanwhile, each candidate's committee vote deciding its row, batches opened together, a decided unit
 profile refused in words, and the buttons a details page offers."""
 
 import json
@@ -44,16 +44,18 @@ def test_a_score_entry_racing_a_decision_names_only_the_row_that_moved(world, mo
     assert first.recognition_status is None  # the simulated decision went with the rollback
 
 
-def test_the_vote_typed_on_the_list_page_decides_through_the_table(world):
+def test_each_candidates_vote_decides_its_row_through_the_table(world):
     _u, _a, reg = registered(world, "v1", grade=2, seq=410)
     office = world.users[enums.OFFICE]
     assert workflow.enter_scores(world.users[enums.CENTER], [entry(reg.id, review="80")]) == {}
-    typed = {"vote_expected": "9", "vote_present": "7", "vote_yes": "5", "vote_no": "2", "vote_abstain": "0"}
-    with pytest.raises(InvalidInput, match="^请完整填写应到、实到、同意、不同意、弃权人数（整数）$"):
-        workflow.apply(office, evaluation.PASS, [reg.id], **{**typed, "vote_no": "两"})
-    with pytest.raises(InvalidInput, match="^表决结果与所选决定不一致"):
-        workflow.apply(office, evaluation.FAIL, [reg.id], **typed)
-    assert workflow.apply(office, evaluation.PASS, [reg.id], **typed).done
+    typed = ("9", "7", "5", "2", "0")
+    problems = workflow.record_votes(office, [evaluation.VoteEntry(reg.id, *typed[:3], "两", "0")])
+    assert [(p.cells, p.message) for p in problems[reg.id]] == [(("vote_no",), "不同意人数应为不小于0的整数")]
+    refused = workflow.evaluate(
+        office, [reg.id], "fail", evaluation.parse_vote(evaluation.VoteEntry(0, *typed))[0]
+    )
+    assert not refused.done and refused.refused[0][2].startswith("表决结果与所选决定不一致")
+    assert workflow.record_votes(office, [evaluation.VoteEntry(reg.id, *typed)]) == {}
     db.session.expire_all()
     assert (reg.evaluation_status, reg.vote_yes, reg.recognition_status) == (
         workflow.EvaluationState.PASSED,
@@ -116,11 +118,7 @@ def test_the_buttons_of_a_row_follow_its_stage(world):
 
     _u2, _a2, senior = registered(world, "b2", grade=2, seq=421)
     assert workflow.enter_scores(center, [entry(senior.id, review="80")]) == {}
-    assert names(workflow.available_transitions(office, "evaluation", senior.id)) == {
-        "evaluate_pass",
-        "evaluate_fail",
-    }
-    unanimous = {"vote_expected": 9, "vote_present": 9, "vote_yes": 9, "vote_no": 0, "vote_abstain": 0}
-    assert workflow.evaluate(office, [senior.id], "pass", evaluation.vote_from(unanimous)).done
+    assert names(workflow.available_transitions(office, "evaluation", senior.id)) == {"evaluate"}
+    assert workflow.record_votes(office, [evaluation.VoteEntry(senior.id, 9, 9, 9, 0, 0)]) == {}
     assert names(workflow.available_transitions(district, "recognition", senior.id)) == set()
     assert names(workflow.available_transitions(office, "recognition", senior.id)) == {"recognise"}

@@ -67,9 +67,9 @@ EXPECTED = {
         SR.FAIL: {CENTER: {"enter_scores"}},
         SR.ABSENT: {CENTER: {"enter_scores"}},
     },
-    # 考核评审 (技师、高级技师): 市工考办 records the committee's vote.
+    # 考核评审 (技师、高级技师): 市工考办 records each candidate's committee vote, which decides.
     "evaluation": {
-        E.PENDING: {OFFICE: {"evaluate_pass", "evaluate_fail"}},
+        E.PENDING: {OFFICE: {"evaluate"}},
         E.PASSED: {},
         E.FAILED: {},
     },
@@ -464,7 +464,7 @@ def test_details_pages_of_every_stage_show_the_decisions_open_on_the_row(client,
         ("applications", "application", A.PENDING_DISTRICT_HR, OFFICE, {}),
         ("scores", "scores", None, CENTER, {"录入成绩": "link"}),
         ("scores", "scores", SR.PASS, OFFICE, {}),
-        ("evaluations", "evaluation", E.PENDING, OFFICE, {"evaluate_pass": page, "evaluate_fail": page}),
+        ("evaluations", "evaluation", E.PENDING, OFFICE, {"录入评审表决": "link"}),
         ("evaluations", "evaluation", E.PASSED, OFFICE, {}),
         ("recognitions", "recognition", C.PENDING, DISTRICT, {"recognise": "direct"}),
         ("recognitions", "recognition", C.PENDING, CENTER, {}),
