@@ -1,6 +1,13 @@
 """All models, imported here so that ``db.metadata`` is complete for Alembic and the app."""
 
-from models.application import Application, ApplicationReview, ApplicationRevision, Material, RouteRule
+from models.application import (
+    Application,
+    ApplicationRecord,
+    ApplicationReview,
+    ApplicationRevision,
+    Material,
+    RouteRule,
+)
 from models.audit import AuditLog
 from models.dictionary import Ethnicity, ExamBatch, Trade
 from models.exam import Registration
@@ -12,6 +19,7 @@ from models.worker import AnnualAssessment, Worker, WorkerEducation, WorkHistory
 
 __all__ = [
     "Application",
+    "ApplicationRecord",
     "ApplicationReview",
     "ApplicationRevision",
     "Material",

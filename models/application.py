@@ -115,6 +115,14 @@ class Application(db.Model):
     revisions: Mapped[list["ApplicationRevision"]] = relationship(
         back_populates="application", order_by="ApplicationRevision.round", cascade="all, delete-orphan"
     )
+    # The records kept at each submission and resubmission (SPEC §8.2), oldest first; read through
+    # ``admin_app.services.records``.
+    records: Mapped[list["ApplicationRecord"]] = relationship(
+        back_populates="application",
+        order_by="ApplicationRecord.sequence",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
 
     @property
     def route_steps(self) -> list[str]:
@@ -173,6 +181,25 @@ class ApplicationRevision(db.Model):
 
     application: Mapped[Application] = relationship(back_populates="revisions")
     returned_by: Mapped[User | None] = relationship()
+
+
+class ApplicationRecord(db.Model):
+    """The record kept at a submission (SPEC §8.2): every fact of the person and the unit that the rules and
+    the forms use, as JSON text (``admin_app.services.records.dumps``). One row per 提交审核 and 重新提交
+    (``occasion``), numbered per application (``sequence``); the forms read the latest. Rows are only ever
+    added: the archive of what was submitted each time."""
+
+    __tablename__ = "application_record"
+    __table_args__ = (sa.UniqueConstraint("application_id", "sequence"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(sa.ForeignKey("application.id", ondelete="CASCADE"))
+    sequence: Mapped[int] = mapped_column()
+    occasion: Mapped[str] = mapped_column(sa.String(20))  # submit / resubmit / upgrade (migration 0015)
+    kept_at: Mapped[datetime] = mapped_column()
+    data: Mapped[str] = mapped_column(sa.Text)
+
+    application: Mapped[Application] = relationship(back_populates="records")
 
 
 class Material(db.Model):

@@ -13,13 +13,14 @@ from admin_app.extensions import db
 from admin_app.form_helpers import REQUIRED, form_error, strip_filter
 from admin_app.request_guard import download, parse_pk
 from admin_app.services import applications as app_facts
-from admin_app.services import audit, clock, eligibility, materials, uploads
+from admin_app.services import audit, clock, eligibility, materials, records, uploads
 from admin_app.services.scope import application_condition
 from admin_app.services.validators import InvalidInput
 from admin_app.workflow import applications as application_stage
 from admin_app.workflow import revisions
 from admin_app.workflow.states import QUOTA_FREE_STATES, ApplicationState, pending, step_role
 from models import Application, Material, Organisation, Trade, enums
+from models.worker import mask_id_number
 from views import files, pickers
 from views.actor import current_actor
 from views.base import SecureModelView, send_temporary_file
@@ -64,6 +65,21 @@ def _masked_id(view, context, model, name):
 
 def _grade(view, context, model, name):
     return enums.grade_label(model.applied_grade)
+
+
+def _kept(context, model):
+    record = context.get("record") if context is not None else None
+    return record or records.record_of(model)
+
+
+def _kept_person(view, context, model, name):
+    """申报人员 of the details page: as kept at submission (services/records.py)."""
+    person = _kept(context, model).person
+    return f"{person.name}（{mask_id_number(person.id_number)}）"
+
+
+def _kept_unit(view, context, model, name):
+    return _kept(context, model).unit.name
 
 
 def _status(view, context, model, name):
@@ -167,6 +183,8 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
         "created_at",
     ]
     column_formatters_detail = {
+        "worker": _kept_person,
+        "unit": _kept_unit,
         "applied_grade": _grade,
         "status": _status,
         "quota_exempt_reason": _quota_exempt,
@@ -307,8 +325,12 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
     def render(self, template, **kwargs):
         model = kwargs.get("model")
         if template in (self.edit_template, self.details_template) and model is not None:
-            kwargs["rule_results"] = app_facts.evaluate(model)
-            kwargs["exemption"] = app_facts.exemption(model)
+            # The person's facts as kept at submission (the live ones for a draft or a returned one).
+            record = kwargs["record"] = records.record_of(model)
+            kwargs["rule_results"] = app_facts.evaluate(model, record=record)
+            kwargs["exemption"] = app_facts.exemption(model, record=record)
+            kwargs["id_number_shown"] = mask_id_number(record.person.id_number)
+            kwargs["assessment_labels"] = enums.ASSESSMENT_LABELS
         if template == self.details_template and model is not None:
             kwargs["state_labels"] = ApplicationState.labels()
             kwargs["action_labels"] = {
@@ -352,6 +374,18 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
             "returned_state": ApplicationState.RETURNED,
             "role_labels": enums.ROLE_LABELS,
         }
+
+    def export_rows(self, rows):
+        return records.shown(rows)  # the kept person and unit, as export_expression
+
+    def export_expression(self, name, column):
+        """A submitted application's person and unit as kept at submission; a draft's or a returned one's
+        as they are now (services/records.py)."""
+        path = records.KEPT_COLUMNS.get(name)
+        if path is None:
+            return column
+        kept = sa.func.coalesce(records.kept_text(Application.id, *path), column)
+        return sa.case((Application.status.in_(sorted(records.LIVE_STATES)), column), else_=kept)
 
     def confirm_rows(self, ids):
         return name_rows(
@@ -401,7 +435,7 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
             "phone": user.phone or org.contact_phone or "",
         }
         path = excel.temporary_path()
-        count = notice_forms.write_summary(path, apps.yield_per(excel.CHUNK), header)
+        count = notice_forms.write_summary(path, records.paired(apps.yield_per(excel.CHUNK)), header)
         audit.record(
             "export", object_type="Application", detail={"form": "附表3", "batch": batch.id, "rows": count}
         )

@@ -1,5 +1,6 @@
 """考试报名, 成绩录入, 考核评审, 资格认定: lists over ``Registration`` rows, one per approved application."""
 
+import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, request
 from flask_admin import expose
 from flask_login import current_user
@@ -7,7 +8,7 @@ from flask_login import current_user
 from admin_app import limits, workflow
 from admin_app.extensions import db
 from admin_app.request_guard import download
-from admin_app.services import clock, uploads
+from admin_app.services import clock, records, uploads
 from admin_app.services.scope import registration_condition
 from admin_app.services.validators import InvalidInput
 from admin_app.workflow import evaluation, registrations, scores
@@ -132,6 +133,17 @@ def sortable(columns: list[str]) -> list:
 
 class RegistrationStageView(BulkWorkflowMixin, SecureModelView):
     """Common ground of the four stage lists: roles, scope (the row's snapshot), filters, details page."""
+
+    def export_rows(self, rows):
+        return records.shown(rows, application_id=lambda row: row.application_id)  # as export_expression
+
+    def export_expression(self, name, column):
+        """导出查询结果: the person and the unit as kept when the application was submitted (every registration's
+        application was; services/records.py)."""
+        path = records.KEPT_COLUMNS.get(name)
+        if path is None:
+            return column
+        return sa.func.coalesce(records.kept_text(Registration.application_id, *path), column)
 
     read_roles = UNIT | enums.BUSINESS_STAFF_ROLES
     write_roles = frozenset()

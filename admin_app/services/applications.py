@@ -7,10 +7,10 @@ import sqlalchemy as sa
 
 from admin_app.actor import Actor
 from admin_app.extensions import db
-from admin_app.services import clock, eligibility, posts
+from admin_app.services import clock, eligibility, posts, records
 from admin_app.services.validators import InvalidInput
 from admin_app.workflow.states import QUOTA_FREE_STATES, ApplicationState
-from models import Application, ExamBatch, PostSetting, Worker
+from models import Application, ExamBatch, PostSetting
 
 # Applications that hold a post under the 1:1 quota once submitted.
 
@@ -79,24 +79,25 @@ def batch_rules(batch: ExamBatch) -> eligibility.BatchRules:
     )
 
 
-def worker_facts(worker: Worker) -> eligibility.WorkerFacts:
+def worker_facts(person: records.Person) -> eligibility.WorkerFacts:
+    """The rules' facts of a person: those kept at submission or the live ones (``records.record_of``)."""
     return eligibility.WorkerFacts(
-        gender=worker.gender,
-        birth_date=worker.birth_date,
-        current_grade=worker.current_grade,
-        current_grade_date=worker.current_grade_date,
-        current_trade_id=worker.current_trade_id,
-        certificate_trade_id=worker.certificate_trade_id,
-        education=worker.education,
-        assessments={a.year: a.result for a in worker.assessments},
-        discipline_until=worker.discipline_until,
-        detained_or_probation=worker.detained_or_probation,
-        long_sick_leave_or_absence=worker.long_sick_leave_or_absence,
-        holds_professional_title=worker.holds_professional_title,
-        other_exclusion=worker.other_exclusion,
-        is_veteran=worker.is_veteran,
-        competition_rank=worker.competition_rank,
-        honour_title=worker.honour_title,
+        gender=person.gender,
+        birth_date=person.birth_date,
+        current_grade=person.current_grade,
+        current_grade_date=person.current_grade_date,
+        current_trade_id=person.current_trade_id,
+        certificate_trade_id=person.certificate_trade_id,
+        education=person.education,
+        assessments=dict(person.assessments),
+        discipline_until=person.discipline_until,
+        detained_or_probation=person.detained_or_probation,
+        long_sick_leave_or_absence=person.long_sick_leave_or_absence,
+        holds_professional_title=person.holds_professional_title,
+        other_exclusion=person.other_exclusion,
+        is_veteran=person.is_veteran,
+        competition_rank=person.competition_rank,
+        honour_title=person.honour_title,
     )
 
 
@@ -146,10 +147,12 @@ def quota_facts(app: Application, already_taken: int | None = None) -> eligibili
     )
 
 
-def evaluate(app: Application, today: date | None = None, already_taken: int | None = None):
-    """The rule results of SPEC §5 for this application as it is stored now."""
+def evaluate(app: Application, today: date | None = None, already_taken: int | None = None, record=None):
+    """The rule results of SPEC §5 for this application: the person's facts as kept at its submission
+    (``records.record_of``: the live ones for a draft or an application returned for revision), the
+    application, the batch's rules and the post quota as stored now. ``record``: one already read."""
     return eligibility.evaluate(
-        worker_facts(app.worker),
+        worker_facts((record or records.record_of(app)).person),
         application_facts(app),
         batch_rules(app.batch),
         quota_facts(app, already_taken),
@@ -157,5 +160,7 @@ def evaluate(app: Application, today: date | None = None, already_taken: int | N
     )
 
 
-def exemption(app: Application) -> str | None:
-    return eligibility.quota_exemption(worker_facts(app.worker), batch_rules(app.batch))
+def exemption(app: Application, record=None) -> str | None:
+    """不受岗位限额 as the person's facts give it (the kept ones once submitted, as ``evaluate``)."""
+    person = (record or records.record_of(app)).person
+    return eligibility.quota_exemption(worker_facts(person), batch_rules(app.batch))

@@ -35,8 +35,9 @@ def application_remarks(app) -> str:
     return "、".join(marks)
 
 
-def write_summary(path: str, applications, header: dict) -> int:
-    """附表3: one sheet per 申报工种, applications given ordered by trade. Returns the number of rows."""
+def write_summary(path: str, rows, header: dict) -> int:
+    """附表3: one sheet per 申报工种, ``rows`` (application, record) pairs ordered by trade (the person's facts as
+    kept at submission: ``records.paired``). Returns the number of rows."""
     # Not constant_memory: the two-row merged header writes row 5 before row 4 is complete.
     workbook = xlsxwriter.Workbook(path, {"strings_to_formulas": False, "strings_to_urls": False})
     title = workbook.add_format({"bold": True, "font_size": 16, "align": "center", "valign": "vcenter"})
@@ -51,7 +52,7 @@ def write_summary(path: str, applications, header: dict) -> int:
     widths = [5, 9, 5, 10, 11, 9, 14, 10, 11, 9, 9, 18]
     used: set = set()
     total = 0
-    for trade_name, group in groupby(applications, key=lambda a: a.applied_trade.name):
+    for trade_name, group in groupby(rows, key=lambda pair: pair[0].applied_trade.name):
         sheet = workbook.add_worksheet(_sheet_name(trade_name, used))
         sheet.set_landscape()
         sheet.set_paper(9)  # A4
@@ -74,18 +75,18 @@ def write_summary(path: str, applications, header: dict) -> int:
             sheet.write_string(4, col, label, head)
         sheet.freeze_panes(5, 0)
         row = 5
-        for number, app in enumerate(group, start=1):
-            worker = app.worker
+        for number, (app, record) in enumerate(group, start=1):
+            person = record.person
             values = [
                 (str(number), center),
-                (worker.name, cell),
-                (enums.GENDER_LABELS.get(worker.gender, ""), center),
-                (f"{worker.birth_date:%Y.%m}", center),
-                (f"{worker.work_start_date:%Y.%m}" if worker.work_start_date else "", center),
-                (enums.EDUCATION_LABELS.get(worker.education or "", ""), center),
-                (worker.current_trade.name if worker.current_trade else "", cell),
-                (enums.GRADE_NAMES.get(worker.current_grade, "无") if worker.current_grade else "无", center),
-                (f"{worker.current_grade_date:%Y.%m}" if worker.current_grade_date else "", center),
+                (person.name, cell),
+                (person.gender_label, center),
+                (f"{person.birth_date:%Y.%m}", center),
+                (f"{person.work_start_date:%Y.%m}" if person.work_start_date else "", center),
+                (person.education_label, center),
+                (person.current_trade or "", cell),
+                (enums.GRADE_NAMES.get(person.current_grade, "无") if person.current_grade else "无", center),
+                (f"{person.current_grade_date:%Y.%m}" if person.current_grade_date else "", center),
                 (enums.GRADE_NAMES[app.applied_grade], center),
                 (enums.PUBLICITY_LABELS.get(app.publicity_result or "", ""), center),
                 (application_remarks(app), cell),

@@ -3,6 +3,11 @@
 Four grouped queries whatever the size of the data (one pass over a batch's applications, one over its
 registrations, and one each over all batches for the year-on-year table); the tables are folded from their
 rows in Python. Each table knows its columns, their kinds (for Excel) and how it is charted.
+
+Only facts of the application rows are read, none of the person or the unit: 区县 and 组织类别 are copied onto the
+application at submission (``routing.first_step``), 申报工种/等级 and the outcomes are the rows' own, so a unit
+that moves or a worker recognised later does not move a submitted application between rows of a table (the
+record kept at submission, ``services.records``, holds the rest).
 """
 
 from collections import defaultdict

@@ -10,7 +10,7 @@ from sqlalchemy.orm import aliased
 from admin_app.actor import Actor
 from admin_app.extensions import db
 from admin_app.services import applications as app_facts
-from admin_app.services import audit, eligibility, notify, uploads
+from admin_app.services import audit, eligibility, notify, records, uploads
 from admin_app.services.scope import application_condition
 from admin_app.services.sql import among
 from admin_app.services.validators import InvalidInput
@@ -62,6 +62,13 @@ APPLICATION = machine(
 
 
 # --- 提交审核 (unit) ---------------------------------------------------------------------------------------
+def _prepare_submit(ctx):
+    """Lock the unit's row, then read the rows with the workers' sub-records and the units in a few queries,
+    for the guards, the route and the record kept (held in the cache: the session holds objects weakly)."""
+    routing.lock_unit(ctx)
+    ctx.cache["applications"] = records.load(ctx.ids)
+
+
 SUBMIT = add(
     Transition(
         APPLICATION,
@@ -78,8 +85,9 @@ SUBMIT = add(
             routing.eligible,
         ),
         columns=routing.submission_columns,
-        prepare=routing.lock_unit,
+        prepare=_prepare_submit,
         values=lambda ctx: {"submitted_at": ctx.now},
+        effects=(records.keep_at("submit"),),  # the record kept at submission (SPEC §8.2)
         together=True,
         audit_action="application_submit",
         missing="申请不存在或不属于本单位",

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from admin_app import limits
 from admin_app.actor import Actor
 from admin_app.extensions import db
-from admin_app.services import notify
+from admin_app.services import notify, records
 from admin_app.services.sql import among, insert_rows
 from admin_app.workflow import engine
 from admin_app.workflow.applications import APPLICATION, _at_own_step
@@ -175,7 +175,7 @@ RESUBMIT = add(
         targets=tuple(PENDING_STATES),
         columns=_route_columns,
         values=lambda ctx: {"return_parts": None},
-        effects=(_keep_after,),
+        effects=(_keep_after, records.keep_at("resubmit")),  # a new record kept (SPEC §8.2)
         audit_action="application_resubmit",
         confirmation="重新提交后申请将回到退回它的审核环节，确定重新提交所选申请吗？",
         missing="申请不存在或不属于本单位",

@@ -63,7 +63,7 @@ class ExportMixin:
                     )
                 else:
                     columns = self.export_columns()
-                    rows = (
+                    rows = self.export_rows(
                         self.eager(query.with_session(session))
                         .execution_options(stream_results=True)
                         .yield_per(excel.CHUNK)
@@ -103,7 +103,7 @@ class ExportMixin:
             column = getattr(entity, parts[-1], None)
             if not isinstance(getattr(column, "property", None), ColumnProperty):
                 return None
-            selected.append(column)
+            selected.append(self.export_expression(name, column))
             get = itemgetter(index)
             choices = dict((self.column_choices or {}).get(name, []))
             if name.endswith("id_number"):
@@ -123,6 +123,16 @@ class ExportMixin:
             statement = statement.outerjoin(join)
         statement = statement.where(self.model.id.in_(ids.subquery().select()))
         return statement.order_by(*self._export_order(view_args, aliases)), columns
+
+    def export_rows(self, rows):
+        """The rows the ORM path writes (default: as read); a view may show them otherwise, e.g. with the
+        person and the unit kept at submission (services/records.py), read in bulk."""
+        return rows
+
+    def export_expression(self, name, column):
+        """The SQL a column ``name`` of the list is exported as (default: the column itself); a view may read
+        a value from elsewhere, e.g. the record kept at submission (services/records.py)."""
+        return column
 
     def _export_order(self, view_args, aliases):
         """The list's order: the sort the user chose, else column_default_sort, then id."""
