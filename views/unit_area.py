@@ -370,6 +370,7 @@ class WorkerView(SecureModelView):
         "current_grade": _grade,
         **dict.fromkeys(MONTH_COLUMNS, _month),
     }
+    export_month_columns = MONTH_COLUMNS
     column_formatters_detail = {
         "id_number": _id_for_details,
         "honour_title": lambda v, c, m, n: enums.HONOUR_LABELS.get(m.honour_title or "", ""),

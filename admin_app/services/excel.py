@@ -22,7 +22,7 @@ CHUNK = limits.CHUNK  # rows fetched at a time while writing
 class Column:
     header: str
     value: object  # callable(row) -> value
-    kind: str = "auto"  # auto / text / number / percent / date / datetime
+    kind: str = "auto"  # auto / text / number / percent / date / month / datetime
     width: int | None = None
 
 
@@ -69,6 +69,9 @@ def _write_sheet(workbook, sheet_name: str, columns: list[Column], rows, title: 
     header_format = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True})
     formats = {
         "date": workbook.add_format({"num_format": "yyyy-mm-dd"}),
+        "month": workbook.add_format(
+            {"num_format": "yyyy.mm"}
+        ),  # 出生年月, 参加工作时间 …: stored as the 1st
         "datetime": workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"}),
         "number": workbook.add_format({"num_format": "0.##"}),
         "percent": workbook.add_format({"num_format": "0.0%"}),
@@ -114,7 +117,8 @@ def _write(sheet, r, c, value, kind, formats):
     elif isinstance(value, datetime):
         sheet.write_datetime(r, c, to_beijing(value), formats["datetime"])
     elif isinstance(value, date):
-        sheet.write_datetime(r, c, datetime(value.year, value.month, value.day), formats["date"])
+        shown = formats["month"] if kind == "month" else formats["date"]
+        sheet.write_datetime(r, c, datetime(value.year, value.month, value.day), shown)
     elif kind == "percent":
         sheet.write_number(r, c, float(value), formats["percent"])
     elif isinstance(value, (int, float, Decimal)):

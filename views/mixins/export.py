@@ -24,6 +24,8 @@ from views.mixins.access import current_role
 class ExportMixin:
     can_export = False  # Flask-Admin's in-memory export is off; export_xlsx_view streams instead
     export_name: str | None = None  # file and sheet name of 导出查询结果 (default: the view's name)
+    # Date columns that hold a month (the list shows them as YYYY.MM): exported as typed dates shown yyyy.mm.
+    export_month_columns: tuple = ()
 
     def export_columns(self) -> list:
         """The exported columns: the list's columns, typed, with the list's labels and enum formatters.
@@ -35,6 +37,8 @@ class ExportMixin:
                 getter = _path_getter(name)
                 value = getter if staff else (lambda row, g=getter: mask_id_number(g(row)))
                 columns.append(Column(str(label), value, "text", 22))
+            elif name in self.export_month_columns:
+                columns.append(Column(str(label), _path_getter(name), "month"))
             elif name in (self.column_formatters or {}):
                 formatter = self.column_formatters[name]
                 columns.append(
@@ -109,6 +113,8 @@ class ExportMixin:
             if name.endswith("id_number"):
                 value = get if staff else (lambda row, g=get: mask_id_number(g(row)))
                 columns.append(Column(str(label), value, "text", 22))
+            elif name in self.export_month_columns:
+                columns.append(Column(str(label), get, "month"))
             elif choices:
                 columns.append(
                     Column(str(label), lambda row, g=get, c=choices: c.get(g(row), g(row)), "text")
