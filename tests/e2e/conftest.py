@@ -137,3 +137,46 @@ def page(browser):
 def shots():
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+def add_candidate(
+    unit, batch, trade, name: str, *, seq: int, birth, worker: dict, grade: int, **registration
+):
+    """A new worker of ``unit`` with an approved application for ``grade`` and its 报名 row (``registration``:
+    the row's columns, 未报名 by default); flushed, not committed. ``worker``: the worker's other columns."""
+    from admin_app.extensions import db
+    from admin_app.workflow.states import ApplicationState, RegistrationState
+    from models import Application, Registration, Worker
+    from tests.factories import make_id_number
+
+    gender = worker.pop("gender", "M")
+    person = Worker(
+        unit_id=unit.id,
+        name=name,
+        gender=gender,
+        id_number=make_id_number("500103", birth, seq, gender),
+        birth_date=birth,
+        education="high_school",
+        current_trade=trade,
+        certificate_trade=trade,
+        **worker,
+    )
+    db.session.add(person)
+    db.session.flush()
+    common = {
+        "batch_id": batch.id,
+        "worker_id": person.id,
+        "unit_id": unit.id,
+        "jurisdiction_id": unit.jurisdiction_id,
+        "org_category": unit.org_category,
+        "applied_trade_id": trade.id,
+        "applied_grade": grade,
+    }
+    application = Application(**common, status=ApplicationState.APPROVED)
+    db.session.add(application)
+    db.session.flush()
+    registration.setdefault("status", RegistrationState.UNREGISTERED)
+    row = Registration(**common, application_id=application.id, **registration)
+    db.session.add(row)
+    db.session.flush()
+    return row

@@ -7,6 +7,7 @@ import zlib
 from datetime import date
 from pathlib import Path
 
+from tests.e2e.conftest import add_candidate
 from tests.e2e.test_menus import login
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -39,46 +40,27 @@ def _unregistered(app) -> dict:
     import sqlalchemy as sa
 
     from admin_app.extensions import db
-    from admin_app.workflow.states import ApplicationState, RegistrationState
-    from models import Application, ExamBatch, Registration, Trade, User, Worker
-    from tests.factories import make_id_number
+    from models import ExamBatch, Trade, User
 
     with app.app_context():
         unit = db.session.scalar(sa.select(User).where(User.username == "unit_demo")).organisation
         batch = db.session.scalar(sa.select(ExamBatch).where(ExamBatch.year == 2021))
         trade = db.session.scalar(sa.select(Trade).where(Trade.name == "维修电工"))
-        number = make_id_number("500103", date(1978, 3, 12), 61)
-        worker = Worker(
-            unit_id=unit.id,
-            name="赵照片",
-            gender="M",
-            id_number=number,
-            birth_date=date(1978, 3, 12),
-            work_start_date=date(1998, 7, 1),
-            education="high_school",
-            current_trade=trade,
-            certificate_trade=trade,
-            current_grade=5,
-            current_grade_date=date(2012, 1, 1),
+        registration = add_candidate(
+            unit,
+            batch,
+            trade,
+            "赵照片",
+            seq=61,
+            birth=date(1978, 3, 12),
+            worker={
+                "work_start_date": date(1998, 7, 1),
+                "current_grade": 5,
+                "current_grade_date": date(2012, 1, 1),
+            },
+            grade=4,
         )
-        db.session.add(worker)
-        db.session.flush()
-        common = {
-            "batch_id": batch.id,
-            "worker_id": worker.id,
-            "unit_id": unit.id,
-            "jurisdiction_id": unit.jurisdiction_id,
-            "org_category": unit.org_category,
-            "applied_trade_id": trade.id,
-            "applied_grade": 4,
-        }
-        application = Application(**common, status=ApplicationState.APPROVED)
-        db.session.add(application)
-        db.session.flush()
-        registration = Registration(
-            **common, application_id=application.id, status=RegistrationState.UNREGISTERED
-        )
-        db.session.add(registration)
+        worker, number = registration.worker, registration.worker.id_number
         db.session.commit()
         return {"id": registration.id, "number": number, "masked": worker.masked_id_number}
 

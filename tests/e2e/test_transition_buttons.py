@@ -5,6 +5,7 @@ and the 报名 icon on the row it may register. Screenshots in docs/screenshots/
 from datetime import date, datetime
 from pathlib import Path
 
+from tests.e2e.conftest import add_candidate
 from tests.e2e.test_menus import login
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -15,9 +16,8 @@ def _registrations(app) -> dict:
     import sqlalchemy as sa
 
     from admin_app.extensions import db
-    from admin_app.workflow.states import ApplicationState, ExamCategory, RegistrationState
-    from models import Application, ExamBatch, Registration, Trade, User, Worker
-    from tests.factories import make_id_number
+    from admin_app.workflow.states import ExamCategory, RegistrationState
+    from models import ExamBatch, Trade, User
 
     ids = {}
     with app.app_context():
@@ -27,34 +27,22 @@ def _registrations(app) -> dict:
         for seq, (name, state) in enumerate(
             (("李报名", RegistrationState.PENDING), ("张未报", RegistrationState.UNREGISTERED)), start=88
         ):
-            worker = Worker(
-                unit_id=unit.id,
-                name=name,
-                gender="F",
-                id_number=make_id_number("500103", date(1980, 5, 5), seq, "F"),
-                birth_date=date(1980, 5, 5),
-                work_start_date=date(2000, 7, 1),
-                education="high_school",
-                current_trade=trade,
-                certificate_trade=trade,
-                current_grade=5,
-                current_grade_date=date(2010, 1, 1),
+            registration = add_candidate(
+                unit,
+                batch,
+                trade,
+                name,
+                seq=seq,
+                birth=date(1980, 5, 5),
+                worker={
+                    "gender": "F",
+                    "work_start_date": date(2000, 7, 1),
+                    "current_grade": 5,
+                    "current_grade_date": date(2010, 1, 1),
+                },
+                grade=4,
+                status=state,
             )
-            db.session.add(worker)
-            db.session.flush()
-            common = {
-                "batch_id": batch.id,
-                "worker_id": worker.id,
-                "unit_id": unit.id,
-                "jurisdiction_id": unit.jurisdiction_id,
-                "org_category": unit.org_category,
-                "applied_trade_id": trade.id,
-                "applied_grade": 4,
-            }
-            application = Application(**common, status=ApplicationState.APPROVED)
-            db.session.add(application)
-            db.session.flush()
-            registration = Registration(**common, application_id=application.id, status=state)
             if state == RegistrationState.PENDING:
                 registration.phone, registration.exam_category = "13800138001", ExamCategory.BOTH
                 registration.registered_at = datetime(2021, 7, 10, 2)

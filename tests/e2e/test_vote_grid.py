@@ -5,6 +5,7 @@ every input kept, the corrected grid saves every row at once. Screenshots in doc
 from datetime import date, datetime
 from pathlib import Path
 
+from tests.e2e.conftest import add_candidate
 from tests.e2e.test_menus import login
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -18,14 +19,12 @@ def _pending_candidates(app) -> dict:
 
     from admin_app.extensions import db
     from admin_app.workflow.states import (
-        ApplicationState,
         EvaluationState,
         ExamCategory,
         RegistrationState,
         ScoreResult,
     )
-    from models import Application, ExamBatch, Registration, Trade, User, Worker
-    from tests.factories import make_id_number
+    from models import ExamBatch, Trade, User
 
     ids = {}
     with app.app_context():
@@ -33,36 +32,19 @@ def _pending_candidates(app) -> dict:
         batch = db.session.scalar(sa.select(ExamBatch).where(ExamBatch.year == 2021))
         trade = db.session.scalar(sa.select(Trade).where(Trade.name == "维修电工"))
         for seq, name in enumerate(CANDIDATES, start=61):
-            worker = Worker(
-                unit_id=unit.id,
-                name=name,
-                gender="M",
-                id_number=make_id_number("500103", date(1975, 3, 3), seq),
-                birth_date=date(1975, 3, 3),
-                work_start_date=date(1995, 7, 1),
-                education="high_school",
-                current_trade=trade,
-                certificate_trade=trade,
-                current_grade=3,
-                current_grade_date=date(2012, 1, 1),
-            )
-            db.session.add(worker)
-            db.session.flush()
-            common = {
-                "batch_id": batch.id,
-                "worker_id": worker.id,
-                "unit_id": unit.id,
-                "jurisdiction_id": unit.jurisdiction_id,
-                "org_category": unit.org_category,
-                "applied_trade_id": trade.id,
-                "applied_grade": 2,
-            }
-            application = Application(**common, status=ApplicationState.APPROVED)
-            db.session.add(application)
-            db.session.flush()
-            registration = Registration(
-                **common,
-                application_id=application.id,
+            registration = add_candidate(
+                unit,
+                batch,
+                trade,
+                name,
+                seq=seq,
+                birth=date(1975, 3, 3),
+                worker={
+                    "work_start_date": date(1995, 7, 1),
+                    "current_grade": 3,
+                    "current_grade_date": date(2012, 1, 1),
+                },
+                grade=2,
                 status=RegistrationState.REGISTERED,
                 phone="13800138001",
                 exam_category=ExamCategory.BOTH,
@@ -74,8 +56,6 @@ def _pending_candidates(app) -> dict:
                 scores_entered_at=datetime(2021, 9, 1, 2),
                 evaluation_status=EvaluationState.PENDING,
             )
-            db.session.add(registration)
-            db.session.flush()
             registration.ticket_number = f"20212{registration.id:06d}"
             ids[name] = registration.id
         db.session.commit()
