@@ -14,12 +14,11 @@ changes them. (An application recognised before the upgrade keeps the grade it w
 """
 
 from collections import defaultdict
-from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import op
 
-from admin_app.services import records
+from admin_app.services import clock, records
 
 revision = "0015"
 down_revision = "0014"
@@ -127,7 +126,7 @@ def downgrade():
 
 def _keep_submitted(conn) -> None:
     """One record of every submitted application, from the live rows now, CHUNK applications at a time."""
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = clock.utcnow()  # naive UTC, as every stored moment
     years = {
         b.id: set(range(b.assessment_start_year, b.assessment_end_year + 1))
         for b in conn.execute(sa.select(BATCH))

@@ -52,6 +52,9 @@ def test_every_file_endpoint_is_walked_by_these_tests(app):
         "applications.material_download_view",
         "review_queue.material_download_view",
         "registrations.import_report_view",
+        *(f"{view}.print_photo_view" for view in ("applications", "review_queue")),
+        # a page that takes files (批量上传申报材料), walked below: it serves none
+        "review_queue.bulk_material_upload_view",
     }
     assert file_endpoints(app) == walked
 
@@ -96,9 +99,24 @@ def test_disguised_photo_and_id_copy_are_served_as_detected_on_every_stage(app, 
             copy = client.get(f"{url}&kind=id_copy")
             assert_served_as(copy, "application/pdf", "attachment", "pdf", PDF_PAGE)
             assert "filename*=UTF-8''%E8%BA%AB%E4%BB%BD%E8%AF%81" in copy.headers["Content-Disposition"]
+    # The 登记表 shows the same photo, served as detected, within the application's scope only.
+    for username in ("unit_a", "office"):
+        login(client, username)
+        photo = client.get(f"/applications/print/photo/?id={reg.application_id}")
+        assert_served_as(photo, "image/jpeg", "inline", "jpg", JPEG_PAGE)
+    # 待我审核 serves it only for a row at the reviewer's own step (this one is decided).
+    assert client.get(f"/review_queue/print/photo/?id={reg.application_id}").status_code == 404
     # Another unit reaches neither file.
     login(client, "unit_b")
     assert client.get(f"/registrations/file/?id={reg.id}&kind=photo").status_code == 404
+    assert client.get(f"/applications/print/photo/?id={reg.application_id}").status_code == 404
+
+
+def test_the_bulk_materials_page_takes_files_and_serves_none(client, world):
+    login(client, "yuzhong_hr")
+    page = client.get("/review_queue/materials/bulk/")
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    assert "Content-Disposition" not in page.headers and 'type="file"' in page.get_data(as_text=True)
 
 
 def test_a_stored_type_outside_the_allowed_list_is_never_inline(client, world):

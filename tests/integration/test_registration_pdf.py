@@ -16,6 +16,7 @@ from admin_app import workflow
 from admin_app.extensions import db
 from admin_app.services import clock
 from admin_app.services.eligibility import Vote
+from admin_app.workflow.states import ExamCategory
 from models import AuditLog, Registration, enums
 from tests.conftest import login, text_of
 from tests.factories import add_material
@@ -76,7 +77,7 @@ def through_the_chain(world, key, *, grade, seq, supervisor=None):
         reg,
         phone="13800001111",
         voluntary_training=True,
-        exam_category="both",
+        exam_category=ExamCategory.BOTH,
         remarks=None,
         photo=Upload(real_photo(), "照片.png"),
         id_copy=Upload(b"%PDF-1.4\n1 0 obj<<>>endobj\n%%EOF", "身份证.pdf"),
