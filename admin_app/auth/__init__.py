@@ -48,7 +48,7 @@ def gate():
         and not endpoint.startswith("unitprofile.")
         and not current_user.organisation.profile_complete
     ):
-        flash("请先完善单位基本信息，完善后方可使用其他功能", "warning")
+        # No flash: the profile page names the missing fields and says the rest opens once they are saved.
         return redirect(url_for("unitprofile.index_view"))
     return None
 

@@ -456,3 +456,19 @@ def test_a_unit_of_a_merged_district_is_confirmed_by_the_bureau_it_merged_into(c
     assert client.get(f"/unitreview/details/?id={y.id}").status_code == 200
     assert succeeded(decide(client, [y.id], "confirm")) == 1
     assert reload(y).identity_decided_by == "两江新区组织人事部"
+
+
+def test_an_incomplete_unit_is_told_once_what_to_complete(client, world):
+    """The gate sends an incomplete unit to its profile; the page says once what is missing and why the other
+    pages wait (no flash repeating it, no second sentence from the identity box)."""
+    unit = add_unit("重庆市测试待完善单位", world.jurisdictions["500103"], complete=False)
+    add_user("unit_incomplete", unit)
+    db.session.commit()
+    login(client, "unit_incomplete")
+    for path in ("/", "/applications/", "/workers/"):
+        response = client.get(path, follow_redirects=True)
+        assert response.request.path.startswith("/unitprofile/")
+        text = text_of(response)
+        assert "请先完善单位基本信息：单位地址、邮编、联系人、联系电话。" in text
+        assert text.count("请先完善单位基本信息") == 1 and text.count("后方可使用") == 1, text
+        assert "尚未提交审核" not in text, text
