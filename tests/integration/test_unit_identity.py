@@ -469,6 +469,6 @@ def test_an_incomplete_unit_is_told_once_what_to_complete(client, world):
         response = client.get(path, follow_redirects=True)
         assert response.request.path.startswith("/unitprofile/")
         text = text_of(response)
-        assert "请先完善单位基本信息：单位地址、邮编、联系人、联系电话。" in text
-        assert text.count("请先完善单位基本信息") == 1 and text.count("后方可使用") == 1, text
+        assert "请完善单位基本信息：单位地址、邮编、联系人、联系电话。" in text
+        assert text.count("完善单位基本信息") == 1 and text.count("后方可使用") == 1, text
         assert "尚未提交审核" not in text, text
