@@ -78,3 +78,23 @@ def test_enum_columns_export_their_chinese_labels(client, world):
     row = next(sheet.iter_rows(min_row=2, values_only=True))
     assert row[header.index("申报状态")] == "待区县人力社保局审核"
     assert row[header.index("申报等级")] == "三级（高级工）"
+
+
+def test_the_application_list_streams_its_export_from_one_statement(client, world, app, monkeypatch):
+    """The 批次 column (shown 2021年度) exports as the year itself, so the list's export stays on the one
+    streamed SELECT (export_plan) and never loads each row's objects (export_columns, the ORM path)."""
+    from views.application_area import ApplicationView
+
+    view = next(v for v in app.extensions["admin"][0]._views if type(v) is ApplicationView)
+
+    def orm_path():
+        raise AssertionError("the export loaded row objects")
+
+    monkeypatch.setattr(view, "export_columns", orm_path)
+    login(client, "office")
+    response = client.get("/applications/export.xlsx?all_batches=1")
+    assert response.status_code == 200
+    sheet = sheet_of(response)
+    header = [c.value for c in sheet[1]]
+    years = {row[header.index("批次")].value for row in sheet.iter_rows(min_row=2)}
+    assert years and all(isinstance(y, int | float) and y > 2000 for y in years), years

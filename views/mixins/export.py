@@ -26,6 +26,9 @@ class ExportMixin:
     export_name: str | None = None  # file and sheet name of 导出查询结果 (default: the view's name)
     # Date columns that hold a month (the list shows them as YYYY.MM): exported as typed dates shown yyyy.mm.
     export_month_columns: tuple = ()
+    # Columns whose screen formatter only decorates the stored value (批次 2021 → "2021年度"): exported as the
+    # value itself, typed, so the list keeps the one-statement streamed export.
+    export_raw_columns: tuple = ("batch.year",)
 
     def export_columns(self) -> list:
         """The exported columns: the list's columns, typed, with the list's labels and enum formatters.
@@ -39,6 +42,8 @@ class ExportMixin:
                 columns.append(Column(str(label), value, "text", 22))
             elif name in self.export_month_columns:
                 columns.append(Column(str(label), _path_getter(name), "month"))
+            elif name in self.export_raw_columns:
+                columns.append(Column(str(label), _path_getter(name)))
             elif name in (self.column_formatters or {}):
                 formatter = self.column_formatters[name]
                 columns.append(
@@ -115,6 +120,8 @@ class ExportMixin:
                 columns.append(Column(str(label), value, "text", 22))
             elif name in self.export_month_columns:
                 columns.append(Column(str(label), get, "month"))
+            elif name in self.export_raw_columns:
+                columns.append(Column(str(label), get))
             elif choices:
                 columns.append(
                     Column(str(label), lambda row, g=get, c=choices: c.get(g(row), g(row)), "text")
