@@ -125,7 +125,7 @@ def _unit_opinion(app: Application, record: records.Record) -> Opinion:
     label = "单位推荐意见"
     if app.submitted_at is None:
         return Opinion(label, hint=QUOTA_HINT)
-    exemption = app.quota_exempt_reason or app_facts.exemption(app)
+    exemption = app.quota_exempt_reason or app_facts.exemption(app, record=record)
     quota = (
         f"不受岗位限额参评：{enums.QUOTA_EXEMPT_LABELS.get(exemption, exemption)}。"
         if exemption
