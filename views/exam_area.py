@@ -215,6 +215,13 @@ class RegistrationStageView(BulkWorkflowMixin, SecureModelView):
                 .all()
             )
             kwargs["candidate_columns"] = CANDIDATE_COLUMNS
+            # Who the candidate is, as kept when the application was submitted (services/records.py).
+            kept = records.record_of(model.application)
+            kwargs["candidate_kept"] = {
+                "worker.name": kept.person.name,
+                "worker.id_number": kept.person.id_number,
+                "unit": kept.unit.name,
+            }
             kwargs["action_labels"] = {
                 **history_labels("registration", "scores", "evaluation", "recognition"),
                 "scores_corrected": "更正成绩",  # 录入成绩 on a row that had scores (workflow/scores.py)

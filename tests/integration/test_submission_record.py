@@ -15,7 +15,7 @@ from admin_app.extensions import db
 from admin_app.services import records
 from models import Application, ApplicationRecord, Registration, Worker, WorkerEducation, enums
 from models.worker import years_by_month
-from tests.conftest import login
+from tests.conftest import login, text_of
 from tests.factories import add_application, add_worker
 from tests.integration.test_applications import fresh, open_posts
 from tests.integration.test_exam_pipeline import registered, scores
@@ -168,6 +168,9 @@ def test_exports_read_the_kept_facts(client, world):
     values = exported(client, "/registrations/export.xlsx")
     (row,) = [r for r in values if r["身份证号码"] == reg_app.worker.id_number]
     assert row["姓名"] == "报名导出申报人" and "报名后改名" not in str(values)
+    # And its details page names the candidate as kept.
+    page = text_of(client.get(f"/registrations/details/?id={reg.id}"))
+    assert "报名导出申报人" in page and "报名后改名" not in page
 
 
 def test_a_draft_shows_the_live_facts_and_a_withdrawn_one_too(client, world):
