@@ -56,6 +56,12 @@ def approved(world, key, category=enums.CAT_DISTRICT, grade=5, seq=300, jurisdic
 
 def registered(world, key, **kw):
     unit, app, reg = approved(world, key, **kw)
+    register_and_pay(world, unit, reg)
+    return unit, app, reg
+
+
+def register_and_pay(world, unit, reg, photo: bytes = PNG) -> None:
+    """The unit files the 报名表 (with ``photo``), 市工考办 confirms it, 市职鉴中心 confirms the fee."""
     workflow.register(
         unit.users[0],
         reg,
@@ -63,13 +69,12 @@ def registered(world, key, **kw):
         voluntary_training=True,
         exam_category=ExamCategory.BOTH,
         remarks=None,
-        photo=Upload(PNG, "照片.png"),
+        photo=Upload(photo, "照片.png"),
         id_copy=Upload(PDF, "身份证.pdf"),
     )
     assert workflow.confirm_registrations(world.users[enums.OFFICE], [reg.id]).done
     assert workflow.confirm_fees(world.users[enums.CENTER], [reg.id], "SJ001").done
     db.session.expire_all()
-    return unit, app, reg
 
 
 def scores(reg_id, theory="80", practice="75.5", review=None, absent=False):

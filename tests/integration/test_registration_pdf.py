@@ -16,12 +16,11 @@ from admin_app import workflow
 from admin_app.extensions import db
 from admin_app.services import clock
 from admin_app.services.eligibility import Vote
-from admin_app.workflow.states import ExamCategory
 from models import AuditLog, Registration, enums
 from tests.conftest import login, text_of
 from tests.factories import add_material
 from tests.integration.test_applications import fresh
-from tests.integration.test_exam_pipeline import Upload, scores
+from tests.integration.test_exam_pipeline import register_and_pay, scores
 
 A4 = (595.28, 841.89)  # points
 BAND_MM = 10  # the outer band of every page that must stay blank (the @page margins are 14–16 mm)
@@ -72,19 +71,7 @@ def through_the_chain(world, key, *, grade, seq, supervisor=None):
         assert workflow.decide(world.users[role], [app.id], "approve", opinions[role]).done
         db.session.expire_all()
     reg = db.session.scalar(sa.select(Registration).where(Registration.application_id == app.id))
-    workflow.register(
-        unit.users[0],
-        reg,
-        phone="13800001111",
-        voluntary_training=True,
-        exam_category=ExamCategory.BOTH,
-        remarks=None,
-        photo=Upload(real_photo(), "照片.png"),
-        id_copy=Upload(b"%PDF-1.4\n1 0 obj<<>>endobj\n%%EOF", "身份证.pdf"),
-    )
-    assert workflow.confirm_registrations(world.users[enums.OFFICE], [reg.id]).done
-    assert workflow.confirm_fees(world.users[enums.CENTER], [reg.id], "SJ001").done
-    db.session.expire_all()
+    register_and_pay(world, unit, reg, photo=real_photo())
     return unit, app, reg
 
 
