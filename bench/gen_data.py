@@ -1,9 +1,12 @@
-"""Fill a PostgreSQL database at a city's multi-year volume (issue 7), with COPY:
+"""Fill a PostgreSQL database at a city's multi-year volume (issues 7 and 16), with COPY:
 1,000 units, 200,000 workers, 1,000,000 applications over 5 batches in every state, their reviews,
-registrations and scores.
+registrations and scores, and one audit row (hash-chained, as the app writes them) per review step.
+``--scale 10`` makes ten times as much: 10,000 units, 2,000,000 workers, 10,000,000 applications.
 
-Usage:  .venv/bin/python bench/gen_data.py [--db gk_scale] [--workers 200000] [--units 1000]
-The database is dropped and created. Accounts (password Passw0rd2021): office, yuzhong_hr, unit0000.
+Usage:  .venv/bin/python bench/gen_data.py [--db gk_scale] [--scale 1] [--workers N] [--units N]
+The database is dropped and created. Accounts (password Passw0rd2021), one for every role:
+office (市工考办), center (考试中心), admin (系统管理员), city_hr (市人力社保局), party_org (市委组织部),
+yuzhong_hr (渝中区人力社保局) and hr_<区县代码> for every other 区县 bureau, unit0000 … one per unit.
 """
 
 import argparse
@@ -23,12 +26,156 @@ ROUTES = {"city_party": "party_org,office", "city_other": "city_hr,office", "dis
 FIRST_STEP, LAST_STEP = "at the first step", "at the last step"
 
 
+def copy_registrations(cur, reg_rows) -> None:
+    """The 考试报名 rows of the approved applications: two in three registered, with scores."""
+    from admin_app.workflow.states import ExamCategory, RegistrationState, ScoreResult
+
+    with cur.copy(
+        "COPY registration (application_id, batch_id, worker_id, unit_id, jurisdiction_id, org_category,"
+        " applied_trade_id, applied_grade, status, ticket_number, theory_score, practice_score, score_result,"
+        " voluntary_training, exam_category, absent, version, created_at, updated_at) FROM STDIN"
+    ) as copy:
+        for n, (aid, bid, wid, uid, jid, cat, tid, grade, year) in enumerate(reg_rows):
+            registered = n % 3 != 0
+            theory = 50 + n % 50 if registered else None
+            copy.write_row(
+                (
+                    aid,
+                    bid,
+                    wid,
+                    uid,
+                    jid,
+                    cat,
+                    tid,
+                    grade,
+                    RegistrationState.REGISTERED if registered else RegistrationState.UNREGISTERED,
+                    f"{year}{grade}{aid:07d}" if registered else None,
+                    theory,
+                    70 if registered else None,
+                    (ScoreResult.PASS if theory >= 60 else ScoreResult.FAIL) if registered else None,
+                    False,
+                    ExamCategory.BOTH,
+                    False,
+                    1,
+                    datetime(year, 8, 1),
+                    datetime(year, 8, 1),
+                )
+            )
+
+
+AUDIT_ACTIONS = {
+    "submit": "application_submit",
+    "approve": "application_approve",
+    "reject": "application_reject",
+}
+OPINIONS = {"submit": None, "approve": "同意", "reject": "申报材料不全，不予通过"}
+
+
+def copy_audit(cur, review_rows, chain: dict, audit) -> None:
+    """One audit row per review step, as the workflow writes them (who, role, address, action, states,
+    opinion), chained by hash from ``chain["prev"]`` exactly as ``services.audit`` does, so that
+    ``flask audit-verify`` passes on the generated log."""
+    columns = (
+        "created_at",
+        "user_id",
+        "username",
+        "organisation_id",
+        "role",
+        "ip",
+        "action",
+        "object_type",
+        "object_id",
+        "from_state",
+        "to_state",
+        "opinion",
+        "detail",
+        "prev_hash",
+        "row_hash",
+    )
+    prev = chain["prev"]
+    with cur.copy(f"COPY audit_log ({', '.join(columns)}) FROM STDIN") as copy:
+        for app_id, _step, _role, action, source, target, at, (
+            user_id,
+            username,
+            org_id,
+            role,
+        ) in review_rows:
+            values = {
+                "created_at": at,
+                "user_id": user_id,
+                "username": username,
+                "organisation_id": org_id,
+                "role": role,
+                "ip": f"10.{org_id % 250}.{user_id % 250}.{app_id % 250}",
+                "action": AUDIT_ACTIONS[action],
+                "object_type": "Application",
+                "object_id": str(app_id),
+                "from_state": source,
+                "to_state": target,
+                "opinion": OPINIONS[action],
+                "detail": None,
+            }
+            values["prev_hash"] = prev
+            values["row_hash"] = prev = audit.row_digest(values, prev)
+            copy.write_row(tuple(values[c] for c in columns))
+    chain["prev"] = prev
+
+
+def accounts(db, enums, Organisation, User, jurisdictions, units, password) -> dict:
+    """One account for every role, and one per unit (as many as the units), all with the same password.
+    Returns who acts at each review step: {"office": (user_id, username, organisation_id, role), ...,
+    ("district_hr", jurisdiction_id): (…), ("unit", organisation_id): (…)} for the audit rows."""
+    import sqlalchemy as sa
+
+    staff = [
+        ("office", "市工考办", enums.OFFICE, None),
+        ("center", "市人事考试中心", enums.CENTER, None),
+        ("admin", "系统管理", enums.ADMIN, None),
+        ("city_hr", "市人力社保局", enums.CITY_HR, None),
+        ("party_org", "市委组织部", enums.PARTY_ORG, None),
+    ]
+    for j in jurisdictions:  # every 区县 has its bureau; 渝中区's account keeps its old name
+        username = "yuzhong_hr" if j.code == "500103" else f"hr_{j.code}"
+        staff.append((username, f"{j.name}人力社保局", enums.DISTRICT_HR, j.id))
+    actors = {}
+    for username, org_name, kind, jurisdiction_id in staff:
+        org = Organisation(name=org_name, kind=kind, jurisdiction_id=jurisdiction_id)
+        user = User(username=username, organisation=org, password_hash=password, must_change_password=False)
+        db.session.add_all([org, user])
+        db.session.flush()
+        key = (kind, jurisdiction_id) if kind == enums.DISTRICT_HR else kind
+        actors[key] = (user.id, username, org.id, kind)
+    db.session.execute(
+        sa.insert(User),
+        [
+            {
+                "username": f"unit{u:04d}",
+                "organisation_id": unit.id,
+                "password_hash": password,
+                "must_change_password": False,
+                "active": True,
+                "real_name_verified": False,
+            }
+            for u, unit in enumerate(units)
+        ],
+    )
+    for user_id, username, org_id in db.session.execute(
+        sa.select(User.id, User.username, User.organisation_id).where(User.username.like("unit%"))
+    ):
+        actors[(enums.UNIT, org_id)] = (user_id, username, org_id, enums.UNIT)
+    db.session.commit()
+    return actors
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", default="gk_scale")
-    parser.add_argument("--units", type=int, default=1000)
-    parser.add_argument("--workers", type=int, default=200_000)
+    parser.add_argument("--scale", type=float, default=1.0, help="multiplies the units and workers")
+    parser.add_argument("--units", type=int, help="default 1,000 × scale")
+    parser.add_argument("--workers", type=int, help="default 200,000 × scale (5 applications each)")
     args = parser.parse_args()
+    args.units = args.units or round(1000 * args.scale)
+    args.workers = args.workers or round(200_000 * args.scale)
     started = time.time()
     import psycopg
     import sqlalchemy as sa
@@ -43,14 +190,11 @@ def main():
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"{PG}/{args.db}", "SECRET_KEY": "gen"})
     with app.app_context():
         from admin_app.extensions import db
-        from admin_app.services import unit_identity
+        from admin_app.services import audit, unit_identity
         from admin_app.workflow.states import (
             FINAL_STATES,
             ApplicationState,
             BatchState,
-            ExamCategory,
-            RegistrationState,
-            ScoreResult,
             pending,
         )
         from models import ExamBatch, Jurisdiction, Organisation, Trade, User, enums
@@ -84,13 +228,8 @@ def main():
             db.session.add(batch)
             batches.append(batch)
         jurisdictions = db.session.scalars(sa.select(Jurisdiction).where(Jurisdiction.active.is_(True))).all()
-        office = Organisation(name="市工考办", kind=enums.OFFICE)
-        yuzhong = next(j for j in jurisdictions if j.code == "500103")
-        district = Organisation(name="渝中区人力社保局", kind=enums.DISTRICT_HR, jurisdiction=yuzhong)
-        db.session.add_all([office, district])
-        db.session.add(User(username="office", organisation=office, password_hash=password_hash()))
-        db.session.add(User(username="yuzhong_hr", organisation=district, password_hash=password_hash()))
         db.session.commit()
+        hashed = password_hash()
         trades = db.session.scalars(sa.select(Trade.id)).all()
         rng = random.Random(7)
         # The units and their one account through the models (their defaults and name normalisation apply);
@@ -114,15 +253,8 @@ def main():
         db.session.flush()
         for unit in units:  # confirmed when they joined (单位信息审核), as the demo's units
             unit_identity.record_confirmed(unit, "基准数据")
-        db.session.add(
-            User(
-                username="unit0000",
-                organisation=units[0],
-                password_hash=password_hash(),
-                must_change_password=False,
-            )
-        )
         db.session.commit()
+        actors = accounts(db, enums, Organisation, User, jurisdictions, units, hashed)
         unit_rows = [(u.id, u.org_category, u.jurisdiction_id) for u in units]
         with db.engine.raw_connection() as raw:
             cur = raw.cursor()
@@ -163,15 +295,18 @@ def main():
                             datetime(2021, 1, 1),
                         )
                     )
-            print("applications, reviews, registrations …", flush=True)
             app_id = 0
-            reg_rows, review_rows = [], []
-            with cur.copy(
-                "COPY application (id, batch_id, worker_id, unit_id, jurisdiction_id, org_category, applied_trade_id,"
-                " applied_grade, status, route, step_index, version, submitted_at, decided_at, created_at, updated_at,"
-                " certificate_class, retire_two_in_one, veteran, publicity_result) FROM STDIN"
-            ) as copy:
-                for batch in batches:
+            cur.execute("SELECT row_hash FROM audit_log ORDER BY id DESC LIMIT 1")
+            head = cur.fetchone()  # rows the set-up above wrote, if any: the generated ones chain on
+            chain = {"prev": head[0] if head else audit.GENESIS}
+            for batch in batches:
+                print(f"{batch.year}: applications, reviews, registrations, audit rows …", flush=True)
+                reg_rows, review_rows = [], []
+                with cur.copy(
+                    "COPY application (id, batch_id, worker_id, unit_id, jurisdiction_id, org_category, applied_trade_id,"
+                    " applied_grade, status, route, step_index, version, submitted_at, decided_at, created_at, updated_at,"
+                    " certificate_class, retire_two_in_one, veteran, publicity_result) FROM STDIN"
+                ) as copy:
                     for w in range(args.workers):
                         app_id += 1
                         u = w % args.units
@@ -226,9 +361,15 @@ def main():
                                     ApplicationState.DRAFT,
                                     pending(steps[0]),
                                     submitted,
+                                    actors[(enums.UNIT, unit_id)],
                                 )
                             )
                         if decided:
+                            by = (
+                                actors[(enums.DISTRICT_HR, jid)]
+                                if steps[-1] == enums.DISTRICT_HR
+                                else actors[steps[-1]]
+                            )
                             review_rows.append(
                                 (
                                     app_id,
@@ -238,6 +379,7 @@ def main():
                                     pending(steps[-1]),
                                     status,
                                     decided,
+                                    by,
                                 )
                             )
                         if status == ApplicationState.APPROVED:
@@ -254,43 +396,15 @@ def main():
                                     batch.year,
                                 )
                             )
-            with cur.copy(
-                "COPY application_review (application_id, step_index, step_role, action, from_status, to_status, created_at)"
-                " FROM STDIN"
-            ) as copy:
-                for row in review_rows:
-                    copy.write_row(row)
-            with cur.copy(
-                "COPY registration (application_id, batch_id, worker_id, unit_id, jurisdiction_id, org_category,"
-                " applied_trade_id, applied_grade, status, ticket_number, theory_score, practice_score, score_result,"
-                " voluntary_training, exam_category, absent, version, created_at, updated_at) FROM STDIN"
-            ) as copy:
-                for n, (aid, bid, wid, uid, jid, cat, tid, grade, year) in enumerate(reg_rows):
-                    registered = n % 3 != 0
-                    theory = 50 + n % 50 if registered else None
-                    copy.write_row(
-                        (
-                            aid,
-                            bid,
-                            wid,
-                            uid,
-                            jid,
-                            cat,
-                            tid,
-                            grade,
-                            RegistrationState.REGISTERED if registered else RegistrationState.UNREGISTERED,
-                            f"{year}{grade}{aid:07d}" if registered else None,
-                            theory,
-                            70 if registered else None,
-                            (ScoreResult.PASS if theory >= 60 else ScoreResult.FAIL) if registered else None,
-                            False,
-                            ExamCategory.BOTH,
-                            False,
-                            1,
-                            datetime(year, 8, 1),
-                            datetime(year, 8, 1),
-                        )
-                    )
+                with cur.copy(
+                    "COPY application_review (application_id, step_index, step_role, action, from_status, to_status,"
+                    " created_at) FROM STDIN"
+                ) as copy:
+                    for row in review_rows:
+                        copy.write_row(row[:7])
+                copy_registrations(cur, reg_rows)
+                copy_audit(cur, review_rows, chain, audit)
+                del review_rows, reg_rows
             # 申报材料 of every submitted application (the first reviewer's approval requires them); the
             # files themselves are not written, only their rows.
             cur.execute(
@@ -299,7 +413,7 @@ def main():
                 " repeat('0', 64), submitted_at FROM application WHERE status <> %s",
                 (ApplicationState.DRAFT,),
             )
-            for table in ("worker", "application", "application_review", "registration"):
+            for table in ("worker", "application", "application_review", "registration", "audit_log"):
                 cur.execute(
                     f"SELECT setval(pg_get_serial_sequence('{table}','id'), (SELECT max(id) FROM {table}))"
                 )
@@ -309,7 +423,14 @@ def main():
     with psycopg.connect(f"{admin_dsn}/{args.db}", autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
         counts = {}
-        for table in ("organisation", "worker", "application", "application_review", "registration"):
+        for table in (
+            "organisation",
+            "worker",
+            "application",
+            "application_review",
+            "registration",
+            "audit_log",
+        ):
             counts[table] = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     print({"seconds": round(time.time() - started), **counts})
 
