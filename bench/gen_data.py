@@ -24,6 +24,7 @@ ROUTES = {"city_party": "party_org,office", "city_other": "city_hr,office", "dis
 # Applications cycle through these: 待提交, waiting at the first or the last step of the route, 审核已通过
 # (three times as often) and 审核未通过 (the two steps are placeholders resolved per route).
 FIRST_STEP, LAST_STEP = "at the first step", "at the last step"
+AREAS = ("500103", "500104", "500105", "500106", "500107", "500108", "500112", "500113", "500114", "500115")
 
 
 def copy_registrations(cur, reg_rows) -> None:
@@ -173,6 +174,11 @@ def main():
     parser.add_argument("--scale", type=float, default=1.0, help="multiplies the units and workers")
     parser.add_argument("--units", type=int, help="default 1,000 × scale")
     parser.add_argument("--workers", type=int, help="default 200,000 × scale (5 applications each)")
+    parser.add_argument(
+        "--revision",
+        default="head",
+        help="migrate only this far (the later migrations run on the data afterwards)",
+    )
     args = parser.parse_args()
     args.units = args.units or round(1000 * args.scale)
     args.workers = args.workers or round(200_000 * args.scale)
@@ -208,7 +214,7 @@ def main():
             *[ApplicationState.APPROVED] * 3,
             ApplicationState.REJECTED,
         ]
-        upgrade()
+        upgrade(revision=args.revision)
         dictionaries.load_all()
         first = db.session.scalar(sa.select(ExamBatch))
         first.state = BatchState.CLOSED  # history: one batch at a time is 申报中 (2025's, below)
@@ -271,7 +277,8 @@ def main():
                     gender = "M" if w % 3 else "F"
                     seq = (w // 12000) % 100
                     sex_digit = (seq * 2 + (1 if gender == "M" else 0)) % 10
-                    body = f"500103{birth:%Y%m%d}{seq:02d}{sex_digit}"
+                    area = AREAS[w // 1_200_000]  # (birth date, sequence) repeats after 1.2 M workers
+                    body = f"{area}{birth:%Y%m%d}{seq:02d}{sex_digit}"
                     trade = trades[w % len(trades)]
                     copy.write_row(
                         (
