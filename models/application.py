@@ -44,7 +44,10 @@ class Application(db.Model):
     __tablename__ = "application"
     __table_args__ = (
         # One application per worker and batch (a rejected one may be replaced: see the workflow).
-        sa.Index("ix_application_batch_status", "batch_id", "status"),
+        # A batch's rows in id order (the list's default order within a 批次 condition, a sort by 批次) and
+        # by 提交时间 (a batch's list sorted by 提交时间) (issue 16).
+        sa.Index("ix_application_batch_order", "batch_id", "id"),
+        sa.Index("ix_application_batch_submitted", "batch_id", "submitted_at", "id"),
         # Lists at scale (issue 7): a bureau's or a unit's list in id order, counted from the index alone
         # (worker_id included for name search); 区县 + 状态 + 等级; a review queue by status. A unit's index
         # leads with the batch too (its list opens on the current batch; the post quota counts per batch):
@@ -58,7 +61,8 @@ class Application(db.Model):
         sa.Index(
             "ix_application_unit_batch_order", "unit_id", "batch_id", "id", postgresql_include=["worker_id"]
         ),
-        sa.Index("ix_application_status_submitted", "status", "submitted_at", "id"),
+        # A review queue (a state) of one batch by 提交时间; a state's or a state and batch's rows counted.
+        sa.Index("ix_application_status_batch_submitted", "status", "batch_id", "submitted_at", "id"),
         # What a registration copies, as the key its one foreign key refers to (migration 0014).
         sa.Index(
             "uq_application_registration_key",

@@ -44,6 +44,8 @@ class Worker(db.Model):
         # name and ID number searched by prefix (views.base.PREFIX_SEARCH_COLUMNS), whatever the collation
         sa.Index("ix_worker_name_prefix", "name", postgresql_ops={"name": "text_pattern_ops"}),
         sa.Index("ix_worker_id_number_prefix", "id_number", postgresql_ops={"id_number": "text_pattern_ops"}),
+        # A list sorted by 姓名 walks the names in order (the prefix index's operators do not sort).
+        sa.Index("ix_worker_name", "name"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

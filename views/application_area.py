@@ -26,7 +26,8 @@ from views.actor import current_actor
 from views.base import SecureModelView, send_temporary_file
 from views.bulk import BulkWorkflowMixin, name_rows
 from views.bulk_materials import BulkMaterialsMixin, MaterialFilter, material_column
-from views.mixins.batches import BatchFilter, batch_label
+from views.mixins.batches import BatchFilter, batch_ids_by_year, batch_label
+from views.mixins.listing import SortGroups
 
 APPLICATION_LABELS = {
     "batch": "考核批次",
@@ -159,6 +160,15 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
         ("worker.name", "worker.name"),
     ]
     column_default_sort = ("id", True)
+    # 批次, 申报等级 and 申报状态 have few values: a page sorted by one of them is read value by value
+    # (ListingMixin.page_ids), each an index range, not a sort of the whole scope.
+    column_sort_groups = {
+        "batch.year": SortGroups(Application.batch_id, batch_ids_by_year, ordered=True),
+        "applied_grade": SortGroups(
+            Application.applied_grade, lambda: sorted(enums.GRADE_ORDER), ordered=True
+        ),
+        "status": SortGroups(Application.status, lambda: [state.value for state in ApplicationState]),
+    }
     column_details_list = [
         "batch",
         "worker",

@@ -32,6 +32,11 @@ def batch_options() -> list[tuple[str, str]]:
     return [(str(pk), f"{year}年度") for pk, year in rows]
 
 
+def batch_ids_by_year() -> list[int]:
+    """Every batch's id, oldest year first: a sort by 批次 (the year, unique per batch) read batch by batch."""
+    return list(db.session.scalars(sa.select(ExamBatch.id).order_by(ExamBatch.year)))
+
+
 class BatchFilter(IntEqualFilter):
     """批次 等于 …: on the row's own batch id column (an index, no join); its choices are read per request
     (``BatchListMixin._get_filter_groups``), so a batch created later is offered at once."""

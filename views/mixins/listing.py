@@ -3,6 +3,10 @@ every many-to-one relation the columns show loaded with the page (FLASK_ADMIN_NO
 
 import re
 import unicodedata
+from collections.abc import Callable, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import RelationshipProperty, joinedload
@@ -18,6 +22,11 @@ COUNT_CAP = 10_000
 # small tables) keep "contains".
 PREFIX_SEARCH_COLUMNS = frozenset({"worker.name", "worker.id_number", "registration.ticket_number"})
 _ID_LIKE = re.compile(r"[0-9xX]+")
+
+
+# Whether the list being read has more rows than the count's cap (``ListingMixin.get_list``): its sort
+# then walks indexes (``_order_by``, ``page_ids``); a shorter one is sorted as it is.
+_SORT_WALKS: ContextVar[bool] = ContextVar("sort_walks", default=False)
 
 
 class CappedCount(int):
@@ -55,13 +64,20 @@ class ListingMixin:
             query, _none, joins, _joins = self._apply_search(query, None, joins, {}, search)
         if filters and self._filters:
             query, _none, joins, _joins = self._apply_filters(query, None, joins, {}, filters)
-        query, joins = self._apply_sorting(query, joins, sort_column, sort_desc)
         if not execute:
+            query, joins = self._apply_sorting(query, joins, sort_column, sort_desc)
             query = self._apply_pagination(query, page, page_size)
             return None, (self.eager(query) if eager else query)
         size = self.page_size if page_size is None else page_size
+        # Counted without the sort's joins (each a row's one related row: the same count). Rows up to the cap
+        # are sorted as they are (a few thousand at most); beyond it the sort walks an index (``page_ids``).
         count = self.capped_count(query, page or 0, size)
-        ids = [pk for (pk,) in self._apply_pagination(query.with_entities(self.model.id), page, page_size)]
+        walk = _SORT_WALKS.set(isinstance(count, CappedCount))
+        try:
+            query, joins = self._apply_sorting(query, joins, sort_column, sort_desc)
+            ids = self.page_ids(query, sort_column, sort_desc, page, size)
+        finally:
+            _SORT_WALKS.reset(walk)
         if not ids:
             return count, []
         rows = self.eager(self.get_query().filter(self.model.id.in_(ids))).all()
@@ -124,10 +140,62 @@ class ListingMixin:
         )
         return f"{placeholder}（从开头匹配）" if placeholder and prefix else placeholder
 
+    # --- sort --------------------------------------------------------------------------------------------
+    # Columns of few values (a state, a grade, a batch), paged one value at a time (``page_ids``): {sort
+    # column name: SortGroups}.
+    column_sort_groups: dict = {}
+
     def _apply_sorting(self, query, joins, sort_column, sort_desc):
-        """The chosen (or default) sort, then the primary key: pages are stable even when values tie."""
+        """The chosen (or default) sort, then the primary key (descending, whatever the sort's direction):
+        pages are stable even when values tie."""
         query, joins = super()._apply_sorting(query, joins, sort_column, sort_desc)
         return query.order_by(self.model.id.desc()), joins
+
+    def _order_by(self, query, joins, sort_joins, sort_field, sort_desc):
+        """One sort key, as Flask-Admin orders it, except that
+
+        - on a list of more rows than the count's cap, a column reached through many-to-one relations
+          that every row has (a NOT NULL foreign key: 申报人员, 考核批次) is joined with an inner join:
+          the same rows, and the database may walk the related table's index in the sort's order and look
+          each one's rows up (姓名: the worker name index, then the applications by worker id) instead of
+          sorting the whole scope (on a short list, a unit's, that walk would pass most names in vain);
+        - empty values come last ascending and first descending on every database (PostgreSQL's own
+          order; SQLite's is the reverse), so both give the same pages."""
+        if sort_field is None:
+            return query, joins
+        inner = _SORT_WALKS.get() and bool(sort_joins) and all(_always_joined(a) for a in sort_joins)
+        query, joins, alias = self._apply_path_joins(query, joins, sort_joins, inner_join=inner)
+        column = sort_field if alias is None else getattr(alias, sort_field.key)
+        key = column.desc().nulls_first() if sort_desc else column.asc().nulls_last()
+        return query.order_by(key), joins
+
+    def page_ids(self, query, sort_column, sort_desc, page, size) -> list[int]:
+        """The ids of page ``page`` (of ``size`` rows) of ``query`` (the list's sorted query), in its order.
+
+        On a list of more rows than the count's cap, a sort on a column of ``column_sort_groups`` is
+        read one value at a time, in the sort's order,
+        each value's rows by id descending (the list's tie order): each step is an index range of at most
+        the rows still wanted, where the whole sort would read every row of the scope. The same rows in
+        the same order as the sorted query (a test compares them)."""
+        groups = self.column_sort_groups.get(sort_column) if sort_column is not None else None
+        if groups is None or not _SORT_WALKS.get():
+            paged = self._apply_pagination(query.with_entities(self.model.id), page, size)
+            return [pk for (pk,) in paged]
+        base = query.with_entities(self.model.id).order_by(None)
+        skip, ids = (page or 0) * size if size else 0, []
+        for condition in groups.conditions(reverse=bool(sort_desc)):
+            wanted = size - len(ids) if size else None
+            if wanted == 0:
+                break
+            group = base.filter(condition).order_by(self.model.id.desc())
+            found = [pk for (pk,) in group.offset(skip or None).limit(wanted)]
+            if found:
+                ids.extend(found)
+                skip = 0
+            elif skip:  # the whole group lies before the page: skip its rows (counted up to ``skip``)
+                inner = group.order_by(None).limit(skip).subquery()
+                skip -= db.session.scalar(sa.select(sa.func.count()).select_from(inner))
+        return ids
 
     def eager(self, query):
         """Load every many-to-one relation the list's columns go through in the same query (no N+1)."""
@@ -149,3 +217,33 @@ class ListingMixin:
             if ok and option is not None:
                 query = query.options(option)
         return query
+
+
+def _always_joined(attr) -> bool:
+    """Whether every row has the many-to-one relation ``attr`` (its foreign key columns are NOT NULL)."""
+    prop = getattr(attr, "property", None)
+    if not isinstance(prop, RelationshipProperty) or prop.uselist:
+        return False
+    return all(not column.nullable for column in prop.local_columns)
+
+
+@dataclass(frozen=True)
+class SortGroups:
+    """A sort column of few values, read one value at a time (``ListingMixin.page_ids``).
+
+    ``column`` is the list model's column that holds the value; ``values()`` returns every value it can
+    hold (a row with another value would be left out of the pages); ``ordered``: already in the sort's
+    ascending order, else the database orders them (its collation, as it orders the column)."""
+
+    column: Any
+    values: Callable[[], Sequence]
+    ordered: bool = False
+
+    def conditions(self, reverse: bool = False) -> list:
+        values = list(self.values())
+        if not self.ordered and len(values) > 1:
+            literals = [sa.select(sa.literal(v, self.column.type).label("v")) for v in values]
+            values = list(db.session.scalars(sa.union_all(*literals).order_by(sa.text("v"))))
+        if reverse:
+            values.reverse()
+        return [self.column == value for value in values]

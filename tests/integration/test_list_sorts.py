@@ -1,0 +1,109 @@
+"""考试资格申请 and 待我审核 sorted at scale (issue 16): a list longer than the count's cap walks indexes
+(an inner join to the sorted relation, a few-valued column read value by value); its pages hold the same
+rows in the same order as the plain sorted query, for every sortable column, both directions, every role."""
+
+import re
+from datetime import datetime, timedelta
+
+import pytest
+from flask_login import login_user
+
+import views.mixins.listing as listing
+from admin_app.extensions import db
+from admin_app.workflow.states import ApplicationState, BatchState, pending
+from models import Application, User, enums
+from tests import factories
+
+SORTS = {"batch.year": 0, "worker.name": 1, "applied_grade": 6, "status": 8, "submitted_at": 9}
+STATES = [
+    ApplicationState.DRAFT,
+    pending(enums.DISTRICT_HR),
+    pending(enums.OFFICE),
+    ApplicationState.APPROVED,
+    ApplicationState.REJECTED,
+]
+PAGE = 4
+
+
+@pytest.fixture
+def many(world):
+    """Two batches of applications of the units A (渝中) and B (沙坪坝): repeated names, grades, states and
+    提交时间 (ties broken by id), drafts without 提交时间."""
+    old = factories.add_batch(2020, BatchState.CLOSED)
+    start = datetime(2021, 5, 1, 9, 0)
+    for seq in range(36):
+        unit = world.units["A" if seq % 3 else "B"]
+        worker = factories.add_worker(unit, f"同名{seq % 5}", 300 + seq, world.trade, world.batch)
+        db.session.flush()
+        status = STATES[seq % len(STATES)]
+        factories.add_application(
+            world,
+            worker,
+            grade=1 + seq % 5,
+            batch=old if seq % 4 == 0 else world.batch,
+            status=status,
+            submitted_at=None if status == ApplicationState.DRAFT else start + timedelta(hours=seq % 4),
+        )
+    db.session.commit()
+    return world
+
+
+def _page_ids(client, endpoint, query) -> list[int]:
+    html = client.get(f"/{endpoint}/", query_string=query).get_data(as_text=True)
+    return list(dict.fromkeys(int(pk) for pk in re.findall(r"details/\?id=(\d+)", html)))
+
+
+def _plain_order(app, endpoint, username, query) -> list[int]:
+    """Every id of the list in the plain sorted query's order (the query exports and bulk actions use)."""
+    view = next(v for v in app.extensions["admin"][0]._views if v.endpoint == endpoint)
+    with app.test_request_context(f"/{endpoint}/", query_string=query):
+        login_user(db.session.query(User).filter_by(username=username).one())
+        rows, _args = view.filtered_query(eager=False)
+        return [row.id for row in rows]
+
+
+CASES = [
+    ("office", "applications"),
+    ("yuzhong_hr", "applications"),
+    ("unit_a", "applications"),
+    ("office", "review_queue"),
+    ("yuzhong_hr", "review_queue"),
+]
+
+
+@pytest.mark.parametrize(("username", "endpoint"), CASES)
+def test_sorted_pages_walked_hold_the_plain_sorted_rows(
+    app, client, many, login_as, monkeypatch, username, endpoint
+):
+    monkeypatch.setattr(listing, "COUNT_CAP", 2)  # every list is "long": its sorts walk indexes
+    login_as(username)
+    for column, index in SORTS.items():
+        for desc in (False, True):
+            for batches in ({}, {"all_batches": 1}):
+                query = {"sort": index, "page_size": PAGE, **({"desc": 1} if desc else {}), **batches}
+                expected = _plain_order(app, endpoint, username, query)
+                shown = []
+                for page in range(len(expected) // PAGE + 2):
+                    shown += _page_ids(client, endpoint, {**query, "page": page})
+                assert shown == expected, (column, desc, batches)
+
+
+def test_plain_order_is_the_documented_one(app, client, many, login_as, monkeypatch):
+    """Ties by id descending; empty 提交时间 last ascending, first descending (both databases)."""
+    login_as("unit_a")
+    rows = db.session.query(Application).filter_by(unit_id=many.units["A"].id).all()
+
+    def expected(desc):
+        submitted = sorted((r for r in rows if r.submitted_at), key=lambda r: (r.submitted_at, -r.id))
+        if desc:
+            submitted = sorted(submitted, key=lambda r: (r.submitted_at, r.id), reverse=True)
+        drafts = sorted((r.id for r in rows if not r.submitted_at), reverse=True)
+        ids = [r.id for r in submitted]
+        return drafts + ids if desc else ids + drafts
+
+    for desc in (False, True):
+        query = {"sort": SORTS["submitted_at"], "all_batches": 1, **({"desc": 1} if desc else {})}
+        assert _plain_order(app, "applications", "unit_a", query) == expected(desc)
+        for cap in (2, 10_000):  # walked and sorted as it is
+            monkeypatch.setattr(listing, "COUNT_CAP", cap)
+            assert _page_ids(client, "applications", {**query, "page_size": 100}) == expected(desc)
