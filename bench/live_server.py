@@ -33,10 +33,15 @@ def load_average() -> str:
 
 
 class Gunicorn:
-    """gunicorn serving ``wsgi:app`` on ``database`` at 127.0.0.1:``port``; a context manager that stops it."""
+    """gunicorn serving ``app`` (the production ``wsgi:app`` unless a bench names its own, e.g. an app factory
+    ``"bench.scale_bench:stock_wsgi_app()"``) on ``database`` at 127.0.0.1:``port``; a context manager that
+    stops it."""
 
-    def __init__(self, database: str, port: int, workers: int = 2, threads: int = 4, **env):
+    def __init__(
+        self, database: str, port: int, workers: int = 2, threads: int = 4, app: str = "wsgi:app", **env
+    ):
         self.base = f"http://127.0.0.1:{port}"
+        self.app = app
         self.env = dict(
             os.environ,
             DATABASE_URL=f"{PG}/{database}",
@@ -53,7 +58,7 @@ class Gunicorn:
 
     def __enter__(self):
         self.process = subprocess.Popen(
-            [os.path.join(ROOT, ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"],
+            [os.path.join(ROOT, ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", self.app],
             cwd=ROOT,
             env=self.env,
         )
