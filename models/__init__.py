@@ -15,6 +15,7 @@ from models.notification import Notification
 from models.org import Jurisdiction, Organisation, User
 from models.post import PostSetting
 from models.session import LoginFailure, LoginLock, UserSession
+from models.statistics import ApplicationTally, ApplicationTradeTally, RegistrationTally
 from models.worker import AnnualAssessment, Worker, WorkerEducation, WorkHistory
 
 __all__ = [
@@ -22,6 +23,8 @@ __all__ = [
     "ApplicationRecord",
     "ApplicationReview",
     "ApplicationRevision",
+    "ApplicationTally",
+    "ApplicationTradeTally",
     "Material",
     "RouteRule",
     "AnnualAssessment",
@@ -35,6 +38,7 @@ __all__ = [
     "Organisation",
     "PostSetting",
     "Registration",
+    "RegistrationTally",
     "Trade",
     "User",
     "UserSession",
