@@ -63,6 +63,14 @@ class Application(db.Model):
         ),
         # A review queue (a state) of one batch by 提交时间; a state's or a state and batch's rows counted.
         sa.Index("ix_application_status_batch_submitted", "status", "batch_id", "submitted_at", "id"),
+        # 市委组织部's 待我审核 (首页 count, list): its rows by 组织类别 (migration 0019)
+        sa.Index(
+            "ix_application_party_org_pending",
+            "org_category",
+            "id",
+            postgresql_where=sa.text(f"status = '{ApplicationState.PENDING_PARTY_ORG}'"),
+            sqlite_where=sa.text(f"status = '{ApplicationState.PENDING_PARTY_ORG}'"),
+        ),
         # What a registration copies, as the key its one foreign key refers to (migration 0014).
         sa.Index(
             "uq_application_registration_key",

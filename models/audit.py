@@ -11,7 +11,17 @@ from models.org import utcnow
 
 class AuditLog(db.Model):
     __tablename__ = "audit_log"
-    __table_args__ = (sa.Index("ix_audit_log_object", "object_type", "object_id"),)
+    # The 审计日志 list is in 时间 order: each filter column leads an index followed by created_at, so that a
+    # filter alone and 操作人 + 操作 (+ 时间) are index ranges in order (migration 0019); an object's history
+    # and a 对象编号 alone use (object_id, object_type).
+    __table_args__ = (
+        sa.Index("ix_audit_log_username", "username", "created_at"),
+        sa.Index("ix_audit_log_action", "action", "created_at"),
+        sa.Index("ix_audit_log_username_action", "username", "action", "created_at"),
+        sa.Index("ix_audit_log_object_type", "object_type", "created_at"),
+        sa.Index("ix_audit_log_role", "role", "created_at"),
+        sa.Index("ix_audit_log_object_id", "object_id", "object_type"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from admin_app.extensions import db
-from admin_app.workflow.states import ExamCategory, RegistrationState
+from admin_app.workflow.states import EvaluationState, ExamCategory, RecognitionState, RegistrationState
 from models.application import Application
 from models.dictionary import ExamBatch, Trade
 from models.org import Jurisdiction, Organisation, utcnow
@@ -36,6 +36,27 @@ class Registration(db.Model):
             onupdate="CASCADE",
         ),
         sa.Index("ix_registration_batch_status", "batch_id", "status"),
+        # 首页 to-dos (待认定, 待评审, 待录入成绩): only the rows waiting there, by 区县 (migration 0019)
+        *(
+            sa.Index(name, *columns, postgresql_where=sa.text(where), sqlite_where=sa.text(where))
+            for name, columns, where in (
+                (
+                    "ix_registration_recognition_pending",
+                    ("jurisdiction_id", "id"),
+                    f"recognition_status = '{RecognitionState.PENDING}'",
+                ),
+                (
+                    "ix_registration_evaluation_pending",
+                    ("jurisdiction_id", "id"),
+                    f"evaluation_status = '{EvaluationState.PENDING}'",
+                ),
+                (
+                    "ix_registration_scores_missing",
+                    ("id",),
+                    f"status = '{RegistrationState.REGISTERED}' AND score_result IS NULL",
+                ),
+            )
+        ),
         sa.Index("ix_registration_jurisdiction_status", "jurisdiction_id", "status"),
         sa.Index(
             "ix_registration_jurisdiction_order", "jurisdiction_id", "id", postgresql_include=["worker_id"]

@@ -57,6 +57,11 @@ def to_beijing(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC).astimezone(zone()).replace(tzinfo=None)
 
 
+def from_beijing(local: datetime) -> datetime:
+    """A wall time in the business zone (naive, as people type it) as stored: naive UTC."""
+    return local.replace(tzinfo=zone()).astimezone(UTC).replace(tzinfo=None)
+
+
 def format_beijing(moment: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
     local = to_beijing(moment)
     return local.strftime(pattern) if local else ""

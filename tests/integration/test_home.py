@@ -97,3 +97,45 @@ def test_home_shows_the_grace_period(client, world):
     login(client, "unit_a")
     page = client.get("/").get_data(as_text=True)
     assert f"宽限期至 {(world.batch.apply_deadline + timedelta(days=5)).isoformat()}" in page
+
+
+# (role's username, to-do label) -> the partial index of migration 0019 that serves its count on PostgreSQL
+TODO_INDEXES = {
+    ("office", "待评审"): "ix_registration_evaluation_pending",
+    ("office", "待认定"): "ix_registration_recognition_pending",
+    ("yuzhong_hr", "待认定"): "ix_registration_recognition_pending",
+    ("center", "待录入成绩"): "ix_registration_scores_missing",
+    ("party_org", "待我审核"): "ix_application_party_org_pending",
+}
+
+
+def test_todo_counts_are_ranges_of_their_partial_indexes(app, client, world):
+    """On PostgreSQL each of these counts reads only the rows waiting in its state (sequential scans priced
+    out, so that the tiny test tables still show which index the count can use)."""
+    import sqlalchemy as sa
+
+    if db.engine.dialect.name != "postgresql":
+        import pytest
+
+        pytest.skip("PostgreSQL only")
+    counts = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT COUNT(*)"):
+            counts.append((statement, parameters))
+
+    for (username, label), index in TODO_INDEXES.items():
+        login(client, username)
+        counts.clear()
+        sa.event.listen(db.engine, "before_cursor_execute", capture)
+        try:
+            assert label in todos(client)
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", capture)
+        plans = []
+        with db.engine.connect() as conn:
+            conn.exec_driver_sql("SET enable_seqscan = off")
+            for statement, parameters in counts:
+                rows = conn.exec_driver_sql("EXPLAIN " + statement, parameters).all()
+                plans.append("\n".join(row[0] for row in rows))
+        assert any(f"Index Only Scan using {index}" in plan for plan in plans), (username, label, plans)
