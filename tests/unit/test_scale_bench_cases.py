@@ -182,3 +182,9 @@ def test_every_case_opens_with_the_values_read_from_the_database(app, world, cli
     assert failures == []
     filters = {(e, i) for e, v in values.items() for i, from_data in v.from_data.items() if from_data}
     assert filters, "no filter value came from a row"
+
+
+def test_the_stock_views_are_not_in_the_app(app):
+    """The stock Flask-Admin views of the side-by-side exist only in the bench's own gunicorn app."""
+    assert not [rule.rule for rule in app.url_map.iter_rules() if rule.rule.startswith(scale_bench.STOCK_URL)]
+    assert not [v for v in registry_views(app) if v.endpoint.startswith("stock")]
