@@ -4,6 +4,7 @@ import io
 from datetime import datetime
 from urllib.parse import quote
 
+from flask.testing import FlaskClient
 from openpyxl import load_workbook
 
 from admin_app.extensions import db
@@ -98,3 +99,135 @@ def test_the_application_list_streams_its_export_from_one_statement(client, worl
     header = [c.value for c in sheet[1]]
     years = {row[header.index("批次")].value for row in sheet.iter_rows(min_row=2)}
     assert years and all(isinstance(y, int | float) and y > 2000 for y in years), years
+
+
+def add_applicants(world, count: int) -> None:
+    """``count`` approved applications of unit A (every staff role sees them), submitted a minute apart."""
+    from datetime import timedelta
+
+    from admin_app.services.clock import utcnow
+    from admin_app.workflow.states import ApplicationState
+    from tests.factories import add_application
+
+    for seq in range(count):
+        worker = add_worker(world.units["A"], f"导出{seq:03d}", 600 + seq, world.trade, world.batch)
+        submitted = utcnow() - timedelta(minutes=seq)
+        add_application(world, worker, status=ApplicationState.APPROVED, submitted_at=submitted)
+    db.session.commit()
+
+
+def tee_rows(monkeypatch):
+    """Record the rows each export reads, as the workbook is written from them (and its columns)."""
+    from admin_app.services import excel
+
+    seen = {"rows": [], "columns": None}
+    stream = excel.stream_workbook
+
+    def recording(name, columns, rows):
+        seen["columns"] = columns
+
+        def reading():
+            for row in rows:
+                seen["rows"].append(row)
+                yield row
+
+        return stream(name, columns, reading())
+
+    monkeypatch.setattr(excel, "stream_workbook", recording)
+    return seen
+
+
+def outside_the_test_context(work):
+    """Run ``work()`` in another thread, where no application context is active: as under a WSGI server,
+    the request's context (and its database session) is torn down when the view returns, before the body
+    is read. (In the test's own thread the test's application context would keep it alive.)"""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(work).result()
+
+
+def read_body(client, url: str) -> bytes:
+    """GET ``url`` and read its body piece by piece, as a WSGI server sends it."""
+    response = FlaskClient.open(client, url, buffered=False)
+    assert response.status_code == 200, response.status_code
+    body = b"".join(response.response)
+    response.close()
+    return body
+
+
+def test_the_export_leaves_before_its_query_is_read(client, world, monkeypatch):
+    """The first bytes are sent before the query runs, the next ones while the server-side cursor still
+    holds the rest: the rows read when each piece leaves are counted."""
+    from admin_app.services import excel
+
+    add_applicants(world, 60)
+    monkeypatch.setattr(excel, "CHUNK", 5)  # rows per fetch and per written chunk
+    monkeypatch.setattr(excel, "WIDTH_ROWS", 5)
+    monkeypatch.setattr(excel, "STREAM_BYTES", 1)  # a piece after every chunk
+    seen = tee_rows(monkeypatch)
+    login(client, "office")
+
+    def download():
+        response = FlaskClient.open(client, "/applications/export.xlsx", buffered=False)
+        assert response.status_code == 200 and "Content-Length" not in response.headers
+        pieces, read_at_piece = [], []
+        for piece in response.response:
+            pieces.append(piece)
+            read_at_piece.append(len(seen["rows"]))
+        response.close()
+        return pieces, read_at_piece
+
+    pieces, read_at_piece = outside_the_test_context(download)
+    total = len(seen["rows"])
+    assert total >= 60
+    assert read_at_piece[0] == 0  # the download starts before the query runs
+    assert 5 <= read_at_piece[1] < total  # then pieces while reading, chunk by chunk
+    sheet = load_workbook(io.BytesIO(b"".join(pieces))).active
+    assert sheet.max_row == total + 1
+
+
+def test_the_streamed_export_holds_what_the_file_writer_holds(client, world, monkeypatch, tmp_path):
+    """Same rows, same columns: the streamed list export and excel.write_workbook (the writer of the other
+    downloads) give the same cells (values, types, formats), widths, frozen pane and autofilter."""
+    from admin_app.services import excel
+
+    add_applicants(world, 30)
+    login(client, "office")
+    for url in (
+        "/applications/export.xlsx?all_batches=1",
+        "/workers/export.xlsx",
+        "/registrations/export.xlsx",
+    ):
+        seen = tee_rows(monkeypatch)
+        new = load_workbook(
+            io.BytesIO(outside_the_test_context(lambda url=url: read_body(client, url)))
+        ).active
+        path = str(tmp_path / "old.xlsx")
+        excel.write_workbook(path, new.title, seen["columns"], seen["rows"])
+        old = load_workbook(path).active
+        assert new.max_row == old.max_row == len(seen["rows"]) + 1 > 4
+        facts = [[(c.value, c.data_type, c.number_format) for c in row] for row in old.iter_rows()]
+        assert [[(c.value, c.data_type, c.number_format) for c in row] for row in new.iter_rows()] == facts
+        assert {k: d.width for k, d in new.column_dimensions.items()} == {
+            k: d.width for k, d in old.column_dimensions.items()
+        }
+        assert (new.freeze_panes, new.auto_filter.ref) == (old.freeze_panes, old.auto_filter.ref)
+
+
+def test_an_export_over_the_limit_is_refused_with_the_limit_named(client, world, monkeypatch):
+    from admin_app import limits
+    from models import AuditLog
+
+    login(client, "office")
+    rows = sheet_of(client.get("/workers/export.xlsx")).max_row - 1
+    assert db.session.query(AuditLog).filter(AuditLog.action == "export").count() == 1
+    monkeypatch.setattr(limits, "EXPORT_ROWS", rows)  # exactly at the limit: exported
+    assert sheet_of(client.get("/workers/export.xlsx")).max_row == rows + 1
+    monkeypatch.setattr(limits, "EXPORT_ROWS", rows - 1)
+    response = client.get("/workers/export.xlsx?sort=0")
+    assert response.status_code == 302
+    assert "/workers/" in response.headers["Location"] and "sort=0" in response.headers["Location"]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert f"一次最多导出{rows - 1:,}行" in page and "缩小范围" in page
+    assert db.session.query(AuditLog).filter(AuditLog.action == "export").count() == 2  # none for the refusal
