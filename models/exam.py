@@ -36,7 +36,7 @@ class Registration(db.Model):
             onupdate="CASCADE",
         ),
         sa.Index("ix_registration_batch_status", "batch_id", "status"),
-        # 首页 to-dos (待认定, 待评审, 待录入成绩): only the rows waiting there, by 区县 (migration 0019)
+        # 首页 to-dos (待认定, 待评审, 待确认/待缴费确认, 待录入成绩): only the rows waiting there (migration 0019)
         *(
             sa.Index(name, *columns, postgresql_where=sa.text(where), sqlite_where=sa.text(where))
             for name, columns, where in (
@@ -49,6 +49,11 @@ class Registration(db.Model):
                     "ix_registration_evaluation_pending",
                     ("jurisdiction_id", "id"),
                     f"evaluation_status = '{EvaluationState.PENDING}'",
+                ),
+                (
+                    "ix_registration_waiting",
+                    ("status", "id"),
+                    f"status IN ('{RegistrationState.PENDING}', '{RegistrationState.FEE}')",
                 ),
                 (
                     "ix_registration_scores_missing",

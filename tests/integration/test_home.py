@@ -104,6 +104,8 @@ TODO_INDEXES = {
     ("office", "待评审"): "ix_registration_evaluation_pending",
     ("office", "待认定"): "ix_registration_recognition_pending",
     ("yuzhong_hr", "待认定"): "ix_registration_recognition_pending",
+    ("office", "待确认的报名"): "ix_registration_waiting",
+    ("center", "待缴费确认"): "ix_registration_waiting",
     ("center", "待录入成绩"): "ix_registration_scores_missing",
     ("party_org", "待我审核"): "ix_application_party_org_pending",
 }
