@@ -6,12 +6,12 @@ seeds, bulk COPY, the edits of 退回修改 and the foreign key's ON UPDATE CASC
 them, in the writer's own transaction, so a tally changes exactly when the rows do (a rollback takes both back).
 
 PostgreSQL: one statement-level trigger per operation with transition tables — a bulk UPDATE of 5,000 rows
-folds them into the few thousand combinations they touch and upserts those (``n = n + delta`` under the
-tally row's lock: exact whatever the interleaving). An UPDATE that changes no counted fact (a ticket number,
+folds them into the few thousand combinations they touch and upserts those (``n = n + delta``: exact whatever
+the interleaving). An UPDATE that changes no counted fact (a ticket number,
 a photo, ``updated_at``) does nothing. Before its first upsert a transaction takes the audit chain's advisory
 lock (``audit.CHAIN_LOCK``), which every transition takes anyway for its audit rows: tally rows are then
-only ever locked under that lock, so no transaction waits for a tally row while holding something another
-needs (without it, a final approval creating 考试报名 rows after its audit write and a unit's 报名 waiting
+only ever written under that lock, one transaction at a time, so no transaction waits for a tally row while
+holding something another needs (without it, a final approval creating 考试报名 rows after its audit write and a unit's 报名 waiting
 for the audit lock while holding a tally row would deadlock). SQLite (one writer at a time): row triggers
 doing the same upsert per row.
 """
@@ -113,7 +113,7 @@ def _pg_upsert(tally: Tally, images: list[tuple[str, int]]) -> str:
     return (
         f"INSERT INTO {tally.table.name} AS t ({names}, n) "
         f"SELECT {names}, sum(d) FROM ({rows}) AS c({names}, d) "
-        f"GROUP BY {names} HAVING sum(d) <> 0 ORDER BY {names} "
+        f"GROUP BY {names} HAVING sum(d) <> 0 "
         f"ON CONFLICT ({names}) DO UPDATE SET n = t.n + excluded.n;"
     )
 
