@@ -16,19 +16,6 @@ def among(column, ids) -> sa.ColumnElement[bool]:
     return column.in_(ids)
 
 
-def looked_up(key, ids) -> sa.ColumnElement[bool]:
-    """``key IN ids`` for thousands of ids of the key a table is read by (its primary key): the same rows as
-    :func:`among`, written on PostgreSQL as ``key IN (SELECT unnest(:ids))`` so that the planner looks each id
-    up in the key's index (a nested loop). With ``key = ANY(:ids)`` it estimated a few hundred rows and
-    preferred, for 5,000 ids, to intersect them with a bitmap of the state index (143,000 entries read) and
-    to hash-join the whole worker table (bulk approval at 1M applications, issue 14)."""
-    ids = list(ids)
-    if db.session.get_bind().dialect.name == "postgresql":
-        array = sa.bindparam(None, ids, type_=postgresql.ARRAY(key.type))
-        return key.in_(sa.select(sa.func.unnest(array)))
-    return key.in_(ids)
-
-
 def insert_rows(table, rows: list[dict]) -> None:
     """Insert many rows (all with the same keys) in the session's transaction: PostgreSQL's COPY (one
     stream, no statement per row), elsewhere an executemany."""

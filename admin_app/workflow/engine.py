@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from admin_app.actor import Actor
 from admin_app.extensions import db
 from admin_app.services import audit
-from admin_app.services.sql import among, looked_up
+from admin_app.services.sql import among
 from admin_app.workflow.states import BatchState
 from admin_app.workflow.table import Step, Transition, machines
 
@@ -101,7 +101,7 @@ def _sort(ctx: Context, ids, result: BulkResult) -> dict:
     """Read the rows, refuse those that cannot move; {(source, step): [rows]} of the others."""
     t, m = ctx.transition, ctx.transition.machine
     extra = list(t.columns()) if t.columns else []
-    rows = db.session.execute(m.select(extra).where(looked_up(m.model.id, ids), m.scope(ctx.user))).all()
+    rows = db.session.execute(m.select(extra).where(among(m.model.id, ids), m.scope(ctx.user))).all()
     found = {row.id for row in rows}
     for row_id in ids:
         if row_id not in found:
@@ -143,7 +143,7 @@ def _move(ctx: Context, source, step: Step, members) -> set:
     if "updated_at" in model.__table__.c:
         values["updated_at"] = ctx.now
     where = [
-        looked_up(model.id, ids),
+        among(model.id, ids),
         column.is_(None) if source is None else column == source,
         m.scope(ctx.user),
         *(getattr(model, name) == value for name, value in step.where),

@@ -6,7 +6,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from admin_app.extensions import db
-from admin_app.services.sql import among, insert_rows, looked_up
+from admin_app.services.sql import among, insert_rows
 from models import Application, AuditLog
 
 
@@ -16,23 +16,6 @@ def test_among_selects_exactly_the_ids_given(world):
     found = db.session.scalars(sa.select(Application.id).where(among(Application.id, wanted))).all()
     assert sorted(found) == ids[:2]
     assert db.session.scalars(sa.select(Application.id).where(among(Application.id, []))).all() == []
-
-
-def test_looked_up_selects_exactly_the_ids_given_once_each(world):
-    ids = sorted(a.id for a in world.applications.values())
-    wanted = [ids[1], ids[0], ids[1], 10**9]  # a repeat and an id that does not exist
-    found = db.session.scalars(sa.select(Application.id).where(looked_up(Application.id, wanted))).all()
-    assert sorted(found) == ids[:2]
-    moved = db.session.scalars(
-        sa.update(Application)
-        .where(looked_up(Application.id, wanted))
-        .values(version=Application.version)
-        .returning(Application.id)
-        .execution_options(synchronize_session=False)
-    ).all()
-    assert sorted(moved) == ids[:2]
-    assert db.session.scalars(sa.select(Application.id).where(looked_up(Application.id, []))).all() == []
-    db.session.rollback()
 
 
 def test_insert_rows_keeps_every_value(world):
