@@ -15,6 +15,9 @@ from models.dictionary import ExamBatch, Trade
 from models.org import Jurisdiction, Organisation, utcnow
 from models.worker import Worker
 
+# A 准考证号 (digits) compared byte by byte on PostgreSQL; SQLite's default comparison already is.
+TICKET_NUMBER = sa.String(30).with_variant(sa.String(30, collation="C"), "postgresql")
+
 
 class Registration(db.Model):
     __tablename__ = "registration"
@@ -67,11 +70,23 @@ class Registration(db.Model):
             "ix_registration_jurisdiction_order", "jurisdiction_id", "id", postgresql_include=["worker_id"]
         ),
         sa.Index("ix_registration_unit_order", "unit_id", "id", postgresql_include=["worker_id"]),
-        # 准考证号 searched by prefix (views.base.PREFIX_SEARCH_COLUMNS), whatever the database collation
+        # 准考证号 searched by prefix (views.mixins.listing.PREFIX_SEARCH_COLUMNS) and sorted (成绩录入's
+        # order), ties by id: one index for both, as the column compares in byte order (migration 0017)
+        sa.Index("ix_registration_ticket_order", "ticket_number", "id"),
+        # 考核评审 and 资格认定: a batch's rows in the stage, newest first (partial: a new row is in neither)
         sa.Index(
-            "ix_registration_ticket_prefix",
-            "ticket_number",
-            postgresql_ops={"ticket_number": "text_pattern_ops"},
+            "ix_registration_evaluation_order",
+            "batch_id",
+            "id",
+            postgresql_where=sa.text("evaluation_status IS NOT NULL"),
+            sqlite_where=sa.text("evaluation_status IS NOT NULL"),
+        ),
+        sa.Index(
+            "ix_registration_recognition_order",
+            "batch_id",
+            "id",
+            postgresql_where=sa.text("recognition_status IS NOT NULL"),
+            sqlite_where=sa.text("recognition_status IS NOT NULL"),
         ),
         sa.CheckConstraint(
             "theory_score IS NULL OR (theory_score >= 0 AND theory_score <= 100)", name="theory"
@@ -114,7 +129,8 @@ class Registration(db.Model):
     fee_amount: Mapped[float | None] = mapped_column(sa.Numeric(10, 2))
     receipt_number: Mapped[str | None] = mapped_column(sa.String(50))
     fee_confirmed_at: Mapped[datetime | None] = mapped_column()
-    ticket_number: Mapped[str | None] = mapped_column(sa.String(30))
+    # Byte order on PostgreSQL (COLLATE "C"): its index serves the prefix search and the sort (migration 0017).
+    ticket_number: Mapped[str | None] = mapped_column(TICKET_NUMBER)
 
     # 成绩
     theory_score: Mapped[float | None] = mapped_column(sa.Numeric(4, 1))

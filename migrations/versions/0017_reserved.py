@@ -1,8 +1,25 @@
-"""indexes and queries for the 考试报名/成绩录入 searches and the 成绩录入 default order (issue 16)
+"""准考证号 in byte order, one index for its prefix search and its sort; 考核评审 and 资格认定 by batch (issue 16)
 
 Revision ID: 0017
 Revises: 0016
+
+成绩录入 opens sorted by 准考证号, and 考试报名/成绩录入 search it by prefix. The prefix index
+(``text_pattern_ops``) serves the search but no ORDER BY, so the list over every batch sorted all 286k
+registered rows for its first page. On PostgreSQL the column now compares in byte order (``COLLATE "C"``: a
+准考证号 is digits, so its order is unchanged), and one plain index (ticket_number, id) serves both the
+prefix search and the sort in either direction (ties by id, as the lists break them). It replaces the prefix
+index. SQLite's LIKE does not use an index either way.
+
+考核评审 and 资格认定 list the registrations that reached their stage (evaluation_status, recognition_status
+not empty) of the current batch, newest first: the batch's 85k registrations were read to find them. A
+partial index per stage, (batch_id, id) of the rows in the stage, makes that page an index range; a new
+registration (the final approval's insert) is in neither, so the bulk approval writes no more index entries;
+entering a vote or a recognition writes one entry more. ``registration``: ten indexes before, twelve after
+(two of them partial).
 """
+
+import sqlalchemy as sa
+from alembic import op
 
 revision = "0017"
 down_revision = "0016"
@@ -10,9 +27,52 @@ branch_labels = None
 depends_on = None
 
 
+# (index, stage column): a stage list's rows of a batch in id order
+STAGES = [
+    ("ix_registration_evaluation_order", "evaluation_status"),
+    ("ix_registration_recognition_order", "recognition_status"),
+]
+
+
+def _in_stage(column: str) -> dict:
+    condition = sa.text(f"{column} IS NOT NULL")
+    return {"postgresql_where": condition, "sqlite_where": condition}
+
+
+def _postgresql() -> bool:
+    return op.get_bind().dialect.name == "postgresql"
+
+
 def upgrade():
-    pass
+    op.drop_index("ix_registration_ticket_prefix", table_name="registration")
+    if _postgresql():
+        op.alter_column(
+            "registration",
+            "ticket_number",
+            type_=sa.String(30, collation="C"),
+            existing_type=sa.String(30),
+            existing_nullable=True,
+        )
+    op.create_index("ix_registration_ticket_order", "registration", ["ticket_number", "id"])
+    for name, column in STAGES:
+        op.create_index(name, "registration", ["batch_id", "id"], **_in_stage(column))
 
 
 def downgrade():
-    pass
+    for name, _column in STAGES:
+        op.drop_index(name, table_name="registration")
+    op.drop_index("ix_registration_ticket_order", table_name="registration")
+    if _postgresql():
+        op.alter_column(
+            "registration",
+            "ticket_number",
+            type_=sa.String(30),
+            existing_type=sa.String(30, collation="C"),
+            existing_nullable=True,
+        )
+    op.create_index(
+        "ix_registration_ticket_prefix",
+        "registration",
+        ["ticket_number"],
+        postgresql_ops={"ticket_number": "text_pattern_ops"},
+    )

@@ -45,6 +45,16 @@ def _escape_like(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def _search_condition(field, alias, term: str):
+    """``term`` matched against one searchable column (on ``alias`` when its table is joined under one):
+    by prefix for ``PREFIX_SEARCH_COLUMNS``, else "contains" ignoring case."""
+    column = field if alias is None else getattr(alias, field.key)
+    if f"{field.table.name}.{field.name}" in PREFIX_SEARCH_COLUMNS:
+        value = term.upper() if _ID_LIKE.fullmatch(term) else term
+        return column.like(_escape_like(value) + "%", escape="\\")
+    return sa.cast(column, sa.Unicode).ilike(f"%{_escape_like(term)}%", escape="\\")
+
+
 class ListingMixin:
     """The list page and the queries built from it (``filtered_query``: exports, links, "all matching")."""
 
@@ -65,10 +75,12 @@ class ListingMixin:
         ``execute=False`` returns the whole query (all pages when ``page_size=0``), eagerly loaded."""
         joins: dict = {}
         query = self.get_query()
-        if self._search_supported and search:
-            query, _none, joins, _joins = self._apply_search(query, None, joins, {}, search)
+        # Filters before the search: a search over several tables repeats the query so far (scope and
+        # filters) in each of its id sets (``_apply_search``).
         if filters and self._filters:
             query, _none, joins, _joins = self._apply_filters(query, None, joins, {}, filters)
+        if self._search_supported and search:
+            query, _none, joins, _joins = self._apply_search(query, None, joins, {}, search)
         if not execute:
             query, joins = self._apply_sorting(query, joins, sort_column, sort_desc)
             query = self._apply_pagination(query, page, page_size)
@@ -119,24 +131,43 @@ class ListingMixin:
 
     def _apply_search(self, query, count_query, joins, count_joins, search):
         """Every word must match one of the searchable columns: by prefix for ``PREFIX_SEARCH_COLUMNS``
-        (ID numbers upper-cased, full-width characters folded), by "contains" for the others."""
+        (ID numbers upper-cased, full-width characters folded), by "contains" for the others.
+
+        The columns of one table are matched in one OR (the database combines an index range per column).
+        When they lie on several tables (考试报名: 姓名 and 身份证号码 on the worker, 准考证号 on the
+        registration), each table's matches are a set of the list's ids and a row must be in their union:
+        the same rows as one OR across the joined tables, which the database can only evaluate by joining
+        every row of both tables (issue 16). Each id set is taken from the query so far (scope, filters), so
+        that a narrow scope (a unit's few hundred rows) bounds it as it bounds the list."""
+        groups = self._search_groups()
+        base = query
         for term in search.split():
             term = unicodedata.normalize("NFKC", term).strip()
-            if not term:
+            if not term or not groups:
                 continue
-            conditions = []
-            for field, path in self._search_fields:
+            if len(groups) == 1:
+                path, fields = groups[0]
                 query, joins, alias = self._apply_path_joins(query, joins, path, inner_join=False)
-                column = field if alias is None else getattr(alias, field.key)
-                if f"{field.table.name}.{field.name}" in PREFIX_SEARCH_COLUMNS:
-                    value = term.upper() if _ID_LIKE.fullmatch(term) else term
-                    conditions.append(column.like(_escape_like(value) + "%", escape="\\"))
-                else:
-                    conditions.append(
-                        sa.cast(column, sa.Unicode).ilike(f"%{_escape_like(term)}%", escape="\\")
-                    )
-            query = query.filter(sa.or_(*conditions))
+                query = query.filter(sa.or_(*(_search_condition(f, alias, term) for f in fields)))
+            else:
+                id_sets = [self._matching_ids(base, path, fields, term) for path, fields in groups]
+                query = query.filter(self.model.id.in_(sa.union(*id_sets)))
         return query, count_query, joins, count_joins
+
+    def _search_groups(self) -> list[tuple[list, list]]:
+        """The searchable columns grouped by the join path that reaches their table, in declaration order:
+        [(path, [column, …]), …]."""
+        groups: dict[tuple, tuple[list, list]] = {}
+        for field, path in self._search_fields or ():
+            groups.setdefault(tuple(path or ()), (list(path or ()), []))[1].append(field)
+        return list(groups.values())
+
+    def _matching_ids(self, base, path, fields, term: str):
+        """SELECT of the ids of the rows of ``base`` (the list's query) whose table on ``path`` matches
+        ``term`` in one of ``fields`` (an inner join: a row without that relation cannot match its columns)."""
+        query = base.with_entities(self.model.id).order_by(None)
+        query, _joins, alias = self._apply_path_joins(query, {}, path, inner_join=True)
+        return query.filter(sa.or_(*(_search_condition(f, alias, term) for f in fields))).statement
 
     def search_placeholder(self):
         placeholder = super().search_placeholder()
