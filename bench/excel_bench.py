@@ -1,13 +1,18 @@
 """Excel benchmarks (issue 5), each variant measured side by side in the same run, each in its own process
 so that peak RSS is its own:
 
-  export-ours     GET /applications/export.xlsx as 市工考办 (joins, scope, masking, typed cells, streaming)
+  export-ours     GET /applications/export.xlsx as 市工考办 (joins, scope, masking, typed cells, streamed):
+                  time to the first byte of the body (the WSGI iterator's first piece) and to the last
   export-stock    Flask-Admin's built-in xlsx export (tablib, in memory, every cell text) of the same rows
   export-floor    raw xlsxwriter constant_memory from a psycopg server-side cursor (the floor)
   import-10k      附表5 import of a 10,000-row file by a unit (read, check every cell, register, commit)
 
-Usage:  .venv/bin/python bench/excel_bench.py [--rows 100000] [--import-rows 10000]
-Needs the local PostgreSQL (a database gk_bench is created and dropped).
+Usage:  .venv/bin/python bench/excel_bench.py [--rows 100000] [--import-rows 10000] [--db gk_bench]
+            [--variants export-ours,export-floor] [--repeat 2] [--reuse] [--old-tree DIR]
+--repeat runs the chosen variants in turn that many times (A/B/A/B, so that load changes hit them alike);
+--reuse keeps the database of an earlier run; --old-tree DIR adds "export-ours-old": export-ours run on the
+code of another checkout (e.g. `git worktree add DIR <commit>`), side by side with this one.
+Needs the local PostgreSQL (the database, gk_bench by default, is created and dropped).
 """
 
 import argparse
@@ -18,10 +23,11 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
+# The application measured: this checkout, or another one (--old-tree) for a side-by-side run.
+ROOT = os.environ.get("BENCH_APP_ROOT") or os.path.dirname(HERE)
 sys.path.insert(0, ROOT)
 PG = os.environ.get("BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
-DB = "gk_bench"
+DB = os.environ.get("BENCH_DB", "gk_bench")
 
 
 def peak_rss_mb() -> float:
@@ -207,18 +213,42 @@ def prepare(rows: int, import_rows: int) -> None:
 
 # --- variants (each runs in a fresh process) -----------------------------------------------------------
 def export_ours():
+    """(seconds to the last byte, bytes, seconds to the first byte, rows exported)."""
     app = make_app()
     client = app.test_client()
     client.post("/login", data={"username": "office", "password": "Passw0rd2021"})
     reset_peak()
     start = time.perf_counter()
-    # Read the download in chunks, as a server streams it, rather than buffering the file in this process.
+    # Read the download in pieces as the WSGI server would send them, rather than buffering it here.
     response = client.get("/applications/export.xlsx", buffered=False)
-    size = sum(len(chunk) for chunk in response.response)
+    size, first_byte = 0, None
+    for piece in response.response:
+        if piece and first_byte is None:
+            first_byte = time.perf_counter() - start
+        size += len(piece)
     response.close()
     elapsed = time.perf_counter() - start
     assert response.status_code == 200, response.status_code
-    return elapsed, size
+    return elapsed, size, first_byte, exported_rows(app)
+
+
+def exported_rows(app) -> int | None:
+    """The rows of the last export, as its audit row records them (outside the timing)."""
+    import sqlalchemy as sa
+
+    from admin_app.extensions import db
+    from models import AuditLog
+
+    with app.app_context():
+        detail = db.session.scalar(
+            sa.select(AuditLog.detail)
+            .where(AuditLog.action == "export")
+            .order_by(AuditLog.id.desc())
+            .limit(1)
+        )
+    if isinstance(detail, str):  # stored as JSON text
+        detail = json.loads(detail)
+    return (detail or {}).get("rows")
 
 
 def export_stock():
@@ -260,10 +290,12 @@ def export_floor():
     import psycopg
     import xlsxwriter
 
+    from admin_app.workflow.states import ApplicationState
     from views.application_area import ApplicationView
 
     # The SQL below selects these columns of the list, in its order; the headers are the list's labels.
     selected = [
+        "batch.year",
         "worker.name",
         "worker.id_number",
         "unit.name",
@@ -283,14 +315,17 @@ def export_floor():
     for c, h in enumerate(headers):
         sheet.write_string(0, c, h)
     sql = """
-        SELECT w.name, w.id_number, o.name, j.name, t.name, a.applied_grade, a.quota_exempt_reason, a.status, a.submitted_at
+        SELECT b.year, w.name, w.id_number, o.name, j.name, t.name, a.applied_grade, a.quota_exempt_reason, a.status, a.submitted_at
         FROM application a JOIN worker w ON w.id = a.worker_id JOIN organisation o ON o.id = a.unit_id
         LEFT JOIN jurisdiction j ON j.id = a.jurisdiction_id JOIN trade t ON t.id = a.applied_trade_id
+        JOIN exam_batch b ON b.id = a.batch_id
+        WHERE a.status <> %s
         ORDER BY a.id DESC
-    """
+    """  # the rows the office's list shows (its scope leaves out the units' drafts): the same rows as ours
     with psycopg.connect(PG.replace("+psycopg", "") + f"/{DB}") as conn, conn.cursor(name="floor") as cursor:
         cursor.itersize = 1000
-        cursor.execute(sql)
+        cursor.execute(sql, (ApplicationState.DRAFT.value,))
+        r = 0
         for r, row in enumerate(cursor, start=1):
             for c, value in enumerate(row):
                 if value is None:
@@ -303,7 +338,8 @@ def export_floor():
                     sheet.write_string(r, c, str(value))
     workbook.close()
     elapsed = time.perf_counter() - start
-    return elapsed, os.path.getsize(path)
+    # xlsxwriter sends nothing before close(): its first byte is its last.
+    return elapsed, os.path.getsize(path), elapsed, r
 
 
 def import_10k():
@@ -382,47 +418,79 @@ VARIANTS = {
 }
 
 
-def run_variant(name: str, rows: int) -> dict:
-    env = dict(os.environ, BENCH_ROWS=str(rows), PYTHONPATH=ROOT)
+def run_variant(name: str, rows: int, old_tree: str | None = None) -> dict:
+    env = dict(os.environ, BENCH_ROWS=str(rows), BENCH_DB=DB)
+    variant, root = name, os.path.dirname(HERE)
+    if name == "export-ours-old":
+        variant, root = "export-ours", old_tree
+        env["BENCH_APP_ROOT"] = old_tree
+    env["PYTHONPATH"] = root
     out = subprocess.run(
-        [sys.executable, __file__, "--variant", name],
+        [sys.executable, os.path.abspath(__file__), "--variant", variant],
         capture_output=True,
         text=True,
         env=env,
-        cwd=ROOT,
+        cwd=root,
         timeout=900,
     )
     if out.returncode != 0:
         return {"variant": name, "error": out.stderr.strip().splitlines()[-1] if out.stderr else "failed"}
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result["variant"] = name
+    return result
+
+
+def load_average() -> str:
+    with open("/proc/loadavg") as handle:
+        return " ".join(handle.read().split()[:3])
 
 
 def main():
+    global DB
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--import-rows", type=int, default=10_000)
+    parser.add_argument("--db", default=DB)
+    parser.add_argument("--variants", default=",".join(VARIANTS))
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--reuse", action="store_true", help="keep the database of an earlier run")
+    parser.add_argument("--old-tree", help="another checkout: adds export-ours-old, run on its code")
     parser.add_argument("--variant")
     args = parser.parse_args()
+    DB = args.db
     if args.variant:
-        elapsed, size = VARIANTS[args.variant]()
+        result = VARIANTS[args.variant]()
+        elapsed, size = result[:2]
+        extra = {"first_byte_s": round(result[2], 3), "rows": result[3]} if len(result) > 2 else {}
         print(
             json.dumps(
                 {
                     "variant": args.variant,
                     "seconds": round(elapsed, 2),
+                    **extra,
                     "peak_rss_mb": round(peak_rss_mb(), 1),
                     "size": size,
                 }
             )
         )
         return
-    prepare(args.rows, args.import_rows)
-    results = [run_variant(name, args.rows) for name in VARIANTS]
-    floor = next((r["seconds"] for r in results if r["variant"] == "export-floor" and "seconds" in r), None)
-    for r in results:
-        if floor and r["variant"].startswith("export") and "seconds" in r:
-            r["x_floor"] = round(r["seconds"] / floor, 2)
-        print(json.dumps(r, ensure_ascii=False))
+    if not args.reuse:
+        prepare(args.rows, args.import_rows)
+    names = args.variants.split(",") + (["export-ours-old"] if args.old_tree else [])
+    for round_number in range(1, args.repeat + 1):
+        results = []
+        for name in names:
+            before = load_average()
+            result = run_variant(name, args.rows, args.old_tree)
+            result.update({"round": round_number, "load_before": before, "load_after": load_average()})
+            results.append(result)
+        floor = next(
+            (r["seconds"] for r in results if r["variant"] == "export-floor" and "seconds" in r), None
+        )
+        for r in results:
+            if floor and r["variant"].startswith("export") and "seconds" in r:
+                r["x_floor"] = round(r["seconds"] / floor, 2)
+            print(json.dumps(r, ensure_ascii=False), flush=True)
 
 
 if __name__ == "__main__":
