@@ -88,6 +88,23 @@ class Registration(db.Model):
             postgresql_where=sa.text("recognition_status IS NOT NULL"),
             sqlite_where=sa.text("recognition_status IS NOT NULL"),
         ),
+        # a batch's rows sorted by 报名时间 or a score: those with a value, in order (partial, as above)
+        *(
+            sa.Index(
+                f"ix_registration_batch_{name}",
+                "batch_id",
+                column,
+                "id",
+                postgresql_where=sa.text(f"{column} IS NOT NULL"),
+                sqlite_where=sa.text(f"{column} IS NOT NULL"),
+            )
+            for name, column in (
+                ("registered", "registered_at"),
+                ("theory", "theory_score"),
+                ("practice", "practice_score"),
+                ("review", "review_score"),
+            )
+        ),
         sa.CheckConstraint(
             "theory_score IS NULL OR (theory_score >= 0 AND theory_score <= 100)", name="theory"
         ),

@@ -14,8 +14,13 @@ index. SQLite's LIKE does not use an index either way.
 not empty) of the current batch, newest first: the batch's 85k registrations were read to find them. A
 partial index per stage, (batch_id, id) of the rows in the stage, makes that page an index range; a new
 registration (the final approval's insert) is in neither, so the bulk approval writes no more index entries;
-entering a vote or a recognition writes one entry more. ``registration``: ten indexes before, twelve after
-(two of them partial).
+entering a vote or a recognition writes one entry more.
+
+The lists' sorts by 报名时间 and by the three scores read a batch's rows that have a value in the column's
+order, then the others (views.mixins.listing.page_groups): a partial index (batch_id, column, id) of the rows
+with a value each. A new registration has none of these values, so the final approval's insert writes none
+of them; registering writes one entry, entering scores three. ``registration``: ten indexes before, sixteen
+after, six of them partial (empty until a row reaches the stage or gets the value).
 """
 
 import sqlalchemy as sa
@@ -31,6 +36,13 @@ depends_on = None
 STAGES = [
     ("ix_registration_evaluation_order", "evaluation_status"),
     ("ix_registration_recognition_order", "recognition_status"),
+]
+# (index, column): a batch's rows that have a value, in the column's order (报名时间, the three scores)
+SORTED = [
+    ("ix_registration_batch_registered", "registered_at"),
+    ("ix_registration_batch_theory", "theory_score"),
+    ("ix_registration_batch_practice", "practice_score"),
+    ("ix_registration_batch_review", "review_score"),
 ]
 
 
@@ -56,10 +68,12 @@ def upgrade():
     op.create_index("ix_registration_ticket_order", "registration", ["ticket_number", "id"])
     for name, column in STAGES:
         op.create_index(name, "registration", ["batch_id", "id"], **_in_stage(column))
+    for name, column in SORTED:
+        op.create_index(name, "registration", ["batch_id", column, "id"], **_in_stage(column))
 
 
 def downgrade():
-    for name, _column in STAGES:
+    for name, _column in STAGES + SORTED:
         op.drop_index(name, table_name="registration")
     op.drop_index("ix_registration_ticket_order", table_name="registration")
     if _postgresql():
