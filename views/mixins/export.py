@@ -70,7 +70,8 @@ class ExportMixin:
         while the rows are read. Above ``limits.EXPORT_ROWS`` rows (counted up to it, before any other work)
         nothing is made: back to the list with a message naming the limit."""
         query, view_args = self.filtered_query()
-        count = count_up_to(query.with_entities(self.model.id), limits.EXPORT_ROWS)
+        with reporting_session() as session:  # a read: on the replica when there is one, like the rows
+            count = count_up_to(session, query.with_entities(self.model.id), limits.EXPORT_ROWS)
         if count > limits.EXPORT_ROWS:
             flash(export_too_many(), "error")
             return redirect(self.get_url(".index_view", **request.args.to_dict(flat=False)))
@@ -198,11 +199,11 @@ class ExportMixin:
         return order
 
 
-def count_up_to(ids_query, cap: int) -> int:
-    """The rows of ``ids_query`` (a query of ids), counted up to ``cap + 1``: exact up to ``cap``; above it
-    only "more than ``cap``" is known (the lists' capped count, ``ListingMixin.capped_count``)."""
+def count_up_to(session, ids_query, cap: int) -> int:
+    """The rows of ``ids_query`` (a query of ids), counted in ``session`` up to ``cap + 1``: exact up to
+    ``cap``; above it only "more than ``cap``" is known (the lists' capped count, ``capped_count``)."""
     inner = ids_query.order_by(None).limit(cap + 1).subquery()
-    return db.session.scalar(sa.select(sa.func.count()).select_from(inner))
+    return session.scalar(sa.select(sa.func.count()).select_from(inner))
 
 
 def _path_getter(path: str):
