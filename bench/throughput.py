@@ -15,7 +15,7 @@ answer is timed, and "all in" is the time from the start until the last answer. 
 with scrypt's N = 2**NN (r = 8, p = 1); ``--login-costs 14,15,16`` compares cheaper and dearer hashes than the
 production one (werkzeug's default, 2**15) on the first setting.
 
-Usage:  .venv/bin/python bench/throughput.py --db gk_h [--configs 2x4,1x8,3x2,4x1,4x1sync,2x4preload]
+Usage:  .venv/bin/python bench/throughput.py --db gk_h [--configs 2x8,2x4,1x8,3x2,4x1,4x1sync,2x4preload]
         [--rounds 2] [--seconds 15] [--warmup 3] [--levels 1,4,16] [--logins 50] [--login-costs 15]
 Prints Markdown tables. It adds accounts and sessions to the database, nothing else.
 """
@@ -273,7 +273,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", default="gk_scale")
     parser.add_argument("--port", type=int, default=8761)
-    parser.add_argument("--configs", default="2x4,1x8,3x2,4x1,4x1sync,2x4preload")
+    parser.add_argument("--configs", default="2x8,2x4,1x8,3x2,4x1,4x1sync,2x4preload")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--warmup", type=float, default=3.0)

@@ -37,11 +37,11 @@ def test_every_name_in_the_conf_is_a_gunicorn_setting(monkeypatch):
     assert not unknown  # gunicorn ignores unknown names silently
 
 
-def test_the_default_is_two_gthread_workers_of_four_threads_without_preload(monkeypatch):
+def test_the_default_is_two_gthread_workers_of_eight_threads_without_preload(monkeypatch):
     config = _gunicorn(_settings(monkeypatch))
     assert (config.workers, config.threads, config.worker_class_str, config.preload_app) == (
         2,
-        4,
+        8,
         "gthread",
         False,
     )
