@@ -13,7 +13,7 @@ from admin_app.extensions import db
 from admin_app.services import statistics, tallies
 from admin_app.services.audit import CHAIN_LOCK
 from admin_app.services.eligibility import Vote
-from admin_app.workflow.states import ApplicationState, RegistrationState
+from admin_app.workflow.states import ApplicationState, ExamCategory, RegistrationState
 from models import Application, ApplicationTally, Registration, RegistrationTally, User, enums
 from tests.factories import PNG, add_material
 from tests.integration.test_applications import approve_with_material, fresh
@@ -87,7 +87,7 @@ def test_tallies_equal_the_rows_after_every_transition(world):
         reg4,
         phone="13800002222",
         voluntary_training=False,
-        exam_category="both",
+        exam_category=ExamCategory.BOTH,
         remarks=None,
         photo=Upload(PNG, "照片.png"),
         id_copy=Upload(PDF, "身份证.pdf"),
