@@ -21,9 +21,13 @@ def _database_url(tmp_dir: str) -> str:
 
 class IsolatedClient(FlaskClient):
     """Each request gets its own app context (fresh ``g`` and DB session), as in production, even while
-    the test itself holds one open to prepare and inspect data."""
+    the test itself holds one open to prepare and inspect data. The body is read and the response closed
+    within the request, as a server does before its next request: a streamed body (Excel exports) left
+    unread would otherwise be closed whenever it is garbage-collected, popping its request context out of
+    order. Tests of the streaming itself call ``FlaskClient.open(client, url, buffered=False)``."""
 
     def open(self, *args, **kwargs):
+        kwargs.setdefault("buffered", True)
         with self.application.app_context():
             return super().open(*args, **kwargs)
 
