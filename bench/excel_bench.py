@@ -218,18 +218,23 @@ def export_ours():
     client = app.test_client()
     client.post("/login", data={"username": "office", "password": "Passw0rd2021"})
     reset_peak()
+    status, elapsed, size, first_byte = read_download(client, "/applications/export.xlsx")
+    assert status == 200, status
+    return elapsed, size, first_byte, exported_rows(app)
+
+
+def read_download(client, url: str, query: dict | None = None) -> tuple[int, float, int, float | None]:
+    """GET ``url`` and read the body in pieces as the WSGI server would send them, rather than buffering it:
+    (status, seconds to the last byte, bytes, seconds to the first byte)."""
     start = time.perf_counter()
-    # Read the download in pieces as the WSGI server would send them, rather than buffering it here.
-    response = client.get("/applications/export.xlsx", buffered=False)
+    response = client.get(url, query_string=query or {}, buffered=False)
     size, first_byte = 0, None
     for piece in response.response:
         if piece and first_byte is None:
             first_byte = time.perf_counter() - start
         size += len(piece)
     response.close()
-    elapsed = time.perf_counter() - start
-    assert response.status_code == 200, response.status_code
-    return elapsed, size, first_byte, exported_rows(app)
+    return response.status_code, time.perf_counter() - start, size, first_byte
 
 
 def exported_rows(app) -> int | None:

@@ -11,27 +11,19 @@ import json
 import os
 import statistics
 import sys
-import time
 from urllib.parse import parse_qsl
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
+from bench.excel_bench import exported_rows, read_download  # noqa: E402
 from bench.live_server import PASSWORD, PG, load_average  # noqa: E402
 
 
 def one_export(client, query: dict) -> dict:
-    start = time.perf_counter()
-    response = client.get("/applications/export.xlsx", query_string=query, buffered=False)
-    size, first = 0, None
-    for piece in response.response:
-        if piece and first is None:
-            first = time.perf_counter() - start
-        size += len(piece)
-    response.close()
-    total = time.perf_counter() - start
-    if response.status_code == 302:  # refused above the cap: back to the list with the message
+    status, total, size, first = read_download(client, "/applications/export.xlsx", query)
+    if status == 302:  # refused above the cap: back to the list with the message
         return {"refused": True, "answer_s": round(total, 3)}
-    assert response.status_code == 200, response.status_code
+    assert status == 200, status
     return {"first_byte_s": round(first, 3), "total_s": round(total, 3), "bytes": size}
 
 
@@ -41,11 +33,7 @@ def main():
     parser.add_argument("--query", default="")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    import sqlalchemy as sa
-
     from admin_app import create_app
-    from admin_app.extensions import db
-    from models import AuditLog
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"{PG}/{args.db}", "SECRET_KEY": "bench"})
     app.config["WTF_CSRF_ENABLED"] = False
@@ -56,14 +44,7 @@ def main():
     runs = []
     for _ in range(args.repeat):
         result = one_export(client, query)
-        with app.app_context():
-            detail = db.session.scalar(
-                sa.select(AuditLog.detail)
-                .where(AuditLog.action == "export")
-                .order_by(AuditLog.id.desc())
-                .limit(1)
-            )
-        result["rows"] = json.loads(detail).get("rows") if detail and not result.get("refused") else None
+        result["rows"] = None if result.get("refused") else exported_rows(app)
         runs.append(result)
         print(json.dumps(result, ensure_ascii=False), flush=True)
     if not runs[0].get("refused"):

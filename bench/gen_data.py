@@ -76,23 +76,7 @@ def copy_audit(cur, review_rows, chain: dict, audit) -> None:
     """One audit row per review step, as the workflow writes them (who, role, address, action, states,
     opinion), chained by hash from ``chain["prev"]`` exactly as ``services.audit`` does, so that
     ``flask audit-verify`` passes on the generated log."""
-    columns = (
-        "created_at",
-        "user_id",
-        "username",
-        "organisation_id",
-        "role",
-        "ip",
-        "action",
-        "object_type",
-        "object_id",
-        "from_state",
-        "to_state",
-        "opinion",
-        "detail",
-        "prev_hash",
-        "row_hash",
-    )
+    columns = (*audit.HASHED_FIELDS, "prev_hash", "row_hash")
     prev = chain["prev"]
     with cur.copy(f"COPY audit_log ({', '.join(columns)}) FROM STDIN") as copy:
         for app_id, _step, _role, action, source, target, at, (
