@@ -744,6 +744,11 @@ def bulk_over_http(client, queue, app, results, rows, count):
 
     Before the timed requests, each worker has drawn a result page: an approval of an id that does not
     exist (refused, nothing changed) is sent six times, so that no timing includes compiling the template."""
+    import sqlalchemy as sa
+
+    from admin_app.extensions import db
+    from models import ExamBatch
+
     token, _page = client.token("/review_queue/")
     for _ in range(6):
         warm = client.post(
@@ -753,7 +758,9 @@ def bulk_over_http(client, queue, app, results, rows, count):
         assert warm.status_code == 200 and "成功" in warm.text, warm.status_code
     for year, grade, limit in bulk_sets(app, rows, count):
         with app.test_request_context("/"):
-            flt = filter_args(queue, {"exam_batch.year": year, "application.applied_grade": grade})
+            # the queue's 批次 condition is on the row's own batch (issue 15), chosen by id
+            batch = db.session.scalar(sa.select(ExamBatch.id).where(ExamBatch.year == int(year)))
+            flt = filter_args(queue, {"application.batch_id": batch, "application.applied_grade": grade})
             flt.update(submitted_at_filter(queue, limit))
         token, confirm = client.token("/review_queue/bulk/", params={"op": "approve", **flt})
         matching = re.search(r"全部 (\d+) 条", confirm)
