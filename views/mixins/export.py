@@ -21,6 +21,7 @@ from models.enums import STAFF_ROLES
 from models.worker import mask_id_number
 from views.actor import current_actor
 from views.mixins.access import current_role
+from views.mixins.listing import count_up_to
 
 
 def export_too_many() -> str:
@@ -197,13 +198,6 @@ class ExportMixin:
                 order.append(column.desc() if desc else column.asc())
         order.append(self.model.id.desc())
         return order
-
-
-def count_up_to(session, ids_query, cap: int) -> int:
-    """The rows of ``ids_query`` (a query of ids), counted in ``session`` up to ``cap + 1``: exact up to
-    ``cap``; above it only "more than ``cap``" is known (the lists' capped count, ``capped_count``)."""
-    inner = ids_query.order_by(None).limit(cap + 1).subquery()
-    return session.scalar(sa.select(sa.func.count()).select_from(inner))
 
 
 def _path_getter(path: str):

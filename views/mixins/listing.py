@@ -106,8 +106,7 @@ class ListingMixin:
         """Rows of ``query``, counted up to the cap (at least to the page after ``page``): exact when the
         filtered set is small, a ``CappedCount`` ("10,000+") when it is not."""
         cap = max(COUNT_CAP, (page + 2) * page_size) if page_size else COUNT_CAP
-        inner = query.with_entities(self.model.id).order_by(None).limit(cap + 1).subquery()
-        count = db.session.scalar(sa.select(sa.func.count()).select_from(inner))
+        count = count_up_to(db.session, query.with_entities(self.model.id), cap)
         return CappedCount(count) if count > cap else count
 
     def filtered_query(self, eager: bool = True):
@@ -317,3 +316,10 @@ class SortGroups:
         if reverse:
             values.reverse()
         return [self.column == value for value in values]
+
+
+def count_up_to(session, ids_query, cap: int) -> int:
+    """The rows of ``ids_query`` (a query of ids), counted in ``session`` up to ``cap + 1``: exact up to
+    ``cap``; above it only "more than ``cap``" is known (the lists' "10,000+", the export's row limit)."""
+    inner = ids_query.order_by(None).limit(cap + 1).subquery()
+    return session.scalar(sa.select(sa.func.count()).select_from(inner))
