@@ -8,12 +8,14 @@ from models.application import (
     Material,
     RouteRule,
 )
+from models.arrangement import ExamRoom, ExamSession, SeatAssignment
 from models.audit import AuditLog
 from models.dictionary import Ethnicity, ExamBatch, Trade
 from models.exam import Registration
 from models.notification import Notification
 from models.org import Jurisdiction, Organisation, User
 from models.post import PostSetting
+from models.results import CalendarDay, NoticeEntry, Objection, ResultNotice, ScoreRecheck
 from models.session import LoginFailure, LoginLock, UserSession
 from models.statistics import ApplicationTally, ApplicationTradeTally, RegistrationTally
 from models.worker import AnnualAssessment, Worker, WorkerEducation, WorkHistory
@@ -29,6 +31,14 @@ __all__ = [
     "RouteRule",
     "AnnualAssessment",
     "AuditLog",
+    "CalendarDay",
+    "ExamRoom",
+    "ExamSession",
+    "NoticeEntry",
+    "Objection",
+    "ResultNotice",
+    "ScoreRecheck",
+    "SeatAssignment",
     "Ethnicity",
     "ExamBatch",
     "Jurisdiction",

@@ -78,6 +78,10 @@ class ExamBatch(db.Model):
     certificate_pattern: Mapped[str] = mapped_column(sa.String(60), default="CQGK{year}{grade}{id:06d}")
     # 单位提交时上传申报材料: units attach the 申报材料 to their drafts and cannot submit without them.
     materials_at_submission: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # 查分: working days after 成绩发布 during which units may ask for a re-check (SPEC §8.4)
+    recheck_days: Mapped[int] = mapped_column(default=10, server_default="10")
+    # 合格名单公示: working days the list is posted
+    notice_days: Mapped[int] = mapped_column(default=5, server_default="5")
 
     @property
     def assessment_years(self) -> list[int]:

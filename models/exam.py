@@ -156,6 +156,12 @@ class Registration(db.Model):
     absent: Mapped[bool] = mapped_column(default=False)
     score_result: Mapped[str | None] = mapped_column(sa.String(10))  # ScoreResult
     scores_entered_at: Mapped[datetime | None] = mapped_column()
+    # 违纪 (notice §2(三), §4(三)): why this exam's scores are cancelled; it bars the next batch
+    misconduct_reason: Mapped[str | None] = mapped_column(sa.String(200))
+    misconduct_at: Mapped[datetime | None] = mapped_column()
+    # 成绩发布: the unit and its bureau see the scores only once published (ScorePublication)
+    score_publication: Mapped[str | None] = mapped_column(sa.String(10))
+    scores_published_at: Mapped[datetime | None] = mapped_column()
 
     # 考核评审 (技师/高级技师 whose scores passed)
     evaluation_status: Mapped[str | None] = mapped_column(sa.String(10))  # EvaluationState

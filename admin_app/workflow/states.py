@@ -98,9 +98,16 @@ class ScoreResult(State):
     PASS = "pass", "合格"
     FAIL = "fail", "不合格"
     ABSENT = "absent", "缺考"
+    MISCONDUCT = "misconduct", "违纪"  # notice §2(三), §4(三): this exam's scores cancelled
 
 
-NULL_LABELS = {ScoreResult: "待录入"}  # the label of an empty column, per machine
+class ScorePublication(State):
+    """成绩发布: a registration's scores are seen by its unit and bureau only once published (empty: 未发布)."""
+
+    PUBLISHED = "published", "已发布"
+
+
+NULL_LABELS = {ScoreResult: "待录入", ScorePublication: "未发布"}  # the label of an empty column, per machine
 
 
 class EvaluationState(State):
@@ -116,6 +123,7 @@ class RecognitionState(State):
 
     PENDING = "pending", "待认定"
     RECOGNISED = "recognised", "已认定"
+    CANCELLED = "cancelled", "已取消"  # an objection to the 公示 upheld as 取消: no recognition in this batch
 
 
 class BatchState(State):
@@ -136,6 +144,43 @@ class IdentityState(State):
     RETURNED = "returned", "已退回"
 
 
+class ArrangementState(State):
+    """考场编排 of an exam session (市职鉴中心): re-runnable while 编排中, locked once 已发布."""
+
+    DRAFT = "draft", "编排中"
+    PUBLISHED = "published", "已发布"
+
+
+class RecheckState(State):
+    """查分 (score re-check) requested by a unit within the batch's working days after publication."""
+
+    REQUESTED = "requested", "待复核"
+    UPHELD = "upheld", "维持原成绩"
+    CORRECTED = "corrected", "已更正"
+
+
+class NoticeState(State):
+    """合格名单公示 of a batch (市人力社保局): the list is fixed when published; the period runs on working days."""
+
+    DRAFT = "draft", "待发布"
+    PUBLISHED = "published", "已发布"
+
+
+class ObjectionState(State):
+    """An objection to a 公示 entry, recorded and resolved by the office."""
+
+    OPEN = "open", "待处理"
+    UPHELD = "upheld", "维持"
+    CANCELLED = "cancelled", "取消"
+
+
+class ExamKind(State):
+    """The kind of an exam session (a vocabulary, not a state)."""
+
+    THEORY = "theory", "理论"
+    PRACTICE = "practice", "实作"
+
+
 class ExamCategory(State):
     """考试类别 chosen at 报名 (not a state, but a stored vocabulary of the registration)."""
 
@@ -152,4 +197,9 @@ MACHINE_STATES = {
     "recognition": RecognitionState,
     "batch": BatchState,
     "identity": IdentityState,
+    "score_publication": ScorePublication,
+    "arrangement": ArrangementState,
+    "recheck": RecheckState,
+    "notice": NoticeState,
+    "objection": ObjectionState,
 }

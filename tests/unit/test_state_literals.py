@@ -27,7 +27,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 SCANNED = ("admin_app", "models", "views", "seed", "bench", "tests")
 EXCLUDED = {ROOT / "admin_app" / "workflow" / "states.py", pathlib.Path(__file__).resolve()}
 
-MACHINES = [*states.MACHINE_STATES.values(), states.ExamCategory]
+MACHINES = [*states.MACHINE_STATES.values(), states.ExamCategory, states.ExamKind]
 VALUES = {member.value for machine in MACHINES for member in machine}
 # Values no ordinary word or other vocabulary uses: a literal of one is a state wherever it is.
 DISTINCTIVE = {value for value in VALUES if "_" in value} | {"unregistered"}
