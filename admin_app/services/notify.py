@@ -30,6 +30,11 @@ KINDS = {
         "{name}（{grade}）的考试报名被退回，请修改后重新报名",
     ),
     "scores_published": ("考试成绩已发布", "registrations", "{name}（{grade}）的考试成绩已发布"),
+    "misconduct": (
+        "考生违纪",
+        "registrations",
+        "{name}（{grade}）考试违纪，本次考试成绩无效，且不得参加下一批次的考核",
+    ),
     "recognised": ("技术等级资格已认定", "recognitions", "{name}的{grade}资格已认定"),
 }
 

@@ -1,6 +1,8 @@
-"""考试成绩 (市职鉴中心): 待录入 → 合格 / 不合格 / 缺考 from the batch's pass lines; corrected (合格 ⇄ 不合格 ⇄
-缺考) until that person's 考核评审 is decided or the grade recognised. A pass opens the next stage: 待评审 for
-技师/高级技师, else 待认定; a correction to fail or absent closes it again."""
+"""考试成绩 (市职鉴中心): 待录入 → 合格 / 不合格 / 缺考 from the batch's pass lines, or 违纪 (notice §2(三),
+§4(三)) with its reason; corrected (合格 ⇄ 不合格 ⇄ 缺考 ⇄ 违纪) until that person's 考核评审 is decided or the
+grade recognised. A pass opens the next stage: 待评审 for 技师/高级技师, else 待认定; a correction to fail, absent
+or 违纪 closes it again. 违纪 cancels this exam's scores (kept in the audit trail) and bars the person from the
+next batch (``services.eligibility.rule_misconduct``)."""
 
 import json
 from dataclasses import dataclass
@@ -16,7 +18,7 @@ from admin_app.services.validators import InvalidInput, normalise_code
 from admin_app.workflow import engine
 from admin_app.workflow.people import describe, person_rows
 from admin_app.workflow.states import EvaluationState, RecognitionState, RegistrationState, ScoreResult
-from admin_app.workflow.table import Machine, Step, Transition, add, machine
+from admin_app.workflow.table import Machine, Opinion, Step, Transition, add, machine
 from models import ExamBatch, Registration, enums
 
 SCORES = machine(
@@ -33,15 +35,20 @@ SCORES = machine(
 )
 
 
+# 违纪原因: the column's length
+MISCONDUCT_REASON = Registration.__table__.c.misconduct_reason.type.length
+
+
 @dataclass(frozen=True)
 class ScoreEntry:
-    """One person's scores as typed (text), or 缺考."""
+    """One person's scores as typed (text), or 缺考, or 违纪 with its reason (``misconduct`` non-empty)."""
 
     registration_id: int
     theory: str | None
     practice: str | None
     review: str | None
     absent: bool
+    misconduct: str | None = None
 
 
 def parse_score(text, label: str):
@@ -70,21 +77,35 @@ def score_outcome(grade, theory, practice, review, absent, batch) -> ScoreResult
     return ScoreResult.PASS if passed else ScoreResult.FAIL
 
 
+def misconduct_reason(text) -> str | None:
+    """The 违纪原因 as given, stripped (None when blank); raises InvalidInput when longer than the column."""
+    reason = (text or "").strip() or None
+    if reason and len(reason) > MISCONDUCT_REASON:
+        raise InvalidInput(f"违纪原因不能超过{MISCONDUCT_REASON}字")
+    return reason
+
+
 def _scores_of(entry: ScoreEntry, grade: int) -> tuple:
-    """(theory, practice, review, absent) of an entry for a person of ``grade``; raises InvalidInput."""
+    """(theory, practice, review, absent, 违纪原因) of an entry for a person of ``grade``; raises InvalidInput.
+    违纪 cancels the scores: any typed with it are not kept."""
+    reason = misconduct_reason(entry.misconduct)
+    if reason:
+        if entry.absent:
+            raise InvalidInput("不能同时标记缺考和违纪")
+        return None, None, None, False, reason
     senior = grade in enums.SENIOR_GRADES
     theory = parse_score(entry.theory, "业务理论成绩")
     practice = parse_score(entry.practice, "实际操作成绩")
     review = parse_score(entry.review, "综合评审成绩")
     if entry.absent:
-        return None, None, None, True
+        return None, None, None, True, None
     if theory is None or practice is None:
         raise InvalidInput("请填写业务理论和实际操作成绩，或标记缺考")
     if senior and review is None:
         raise InvalidInput("技师、高级技师须填写综合评审成绩")
     if not senior and review is not None:
         raise InvalidInput("初级工、中级工、高级工没有综合评审成绩")
-    return theory, practice, review, False
+    return theory, practice, review, False, None
 
 
 # --- guards: registered, not yet decided further on, scores valid -----------------------------------------
@@ -101,6 +122,7 @@ def _columns():
         r.practice_score,
         r.review_score,
         r.absent,
+        r.misconduct_reason,
         r.scores_entered_at,
     )
 
@@ -139,6 +161,10 @@ def _still_open(ctx):
 
 
 # --- where a row goes, and what is written with it -------------------------------------------------------
+# 违纪, 不合格, 缺考: neither 考核评审 nor 资格认定 is open
+CLOSED = (("evaluation_status", None), ("recognition_status", None))
+
+
 def _batch(ctx, batch_id) -> ExamBatch:
     batches = ctx.cache.setdefault("batches", {})
     if batch_id not in batches:
@@ -150,7 +176,9 @@ def _outcome(ctx, row) -> Step:
     """The result from the pass lines, and the stage it opens (待评审 / 待认定) or closes."""
     if row.id not in ctx.cache:  # no scores given (see _valid): any target answers "may it move"
         return Step(ScoreResult.PASS)
-    theory, practice, review, absent = ctx.cache[row.id]
+    theory, practice, review, absent, reason = ctx.cache[row.id]
+    if reason:
+        return Step(ScoreResult.MISCONDUCT, values=CLOSED)
     batch = _batch(ctx, row.batch_id)
     outcome = score_outcome(row.applied_grade, theory, practice, review, absent, batch)
     senior = row.applied_grade in enums.SENIOR_GRADES
@@ -165,33 +193,61 @@ def _outcome(ctx, row) -> Step:
 
 
 def _row_scores(ctx, row) -> dict:
-    theory, practice, review, absent = ctx.cache[row.id]
-    return {"theory_score": theory, "practice_score": practice, "review_score": review, "absent": absent}
+    """The scores, and the 违纪原因 and time (cleared by a correction away from 违纪)."""
+    theory, practice, review, absent, reason = ctx.cache[row.id]
+    return {
+        "theory_score": theory,
+        "practice_score": practice,
+        "review_score": review,
+        "absent": absent,
+        "misconduct_reason": reason,
+        "misconduct_at": ctx.now if reason else None,
+    }
+
+
+def _before(row) -> dict:
+    before = {
+        "theory": row.theory_score,
+        "practice": row.practice_score,
+        "review": row.review_score,
+        "absent": row.absent,
+        "result": row.state,
+    }
+    if row.misconduct_reason:
+        before["misconduct"] = row.misconduct_reason
+    return before
+
+
+def _detail(action: str, detail: dict) -> dict:
+    return {"action": action, "detail": json.dumps(detail, ensure_ascii=False, default=str)}
 
 
 def _audit(ctx, step, rows) -> dict:
-    """录入 (after) or 更正 (before → after) per row, as its audit action and detail."""
+    """录入 (after) or 更正 (before → after) per row, as its audit action and detail (with the 违纪原因)."""
     out = {}
     for row in rows:
-        theory, practice, review, absent = ctx.cache[row.id]
+        theory, practice, review, absent, reason = ctx.cache[row.id]
         after = {"theory": theory, "practice": practice, "review": review, "absent": absent}
         after["result"] = step.target
+        if reason:
+            after["misconduct"] = reason
         if row.scores_entered_at is None:
-            action, detail = "scores_entered", {"after": after}
+            out[row.id] = _detail("scores_entered", {"after": after})
         else:
-            before = {
-                "theory": row.theory_score,
-                "practice": row.practice_score,
-                "review": row.review_score,
-                "absent": row.absent,
-                "result": row.state,
-            }
-            action, detail = "scores_corrected", {"before": before, "after": after}
-        out[row.id] = {"action": action, "detail": json.dumps(detail, ensure_ascii=False, default=str)}
+            out[row.id] = _detail("scores_corrected", {"before": _before(row), "after": after})
     return out
 
 
 def _notify(ctx, ids, step):
+    """The units are told: the result, or a 违纪 at once (a decision on the person, not a score; 标记违纪
+    does the same), with its reason."""
+    if step.target == ScoreResult.MISCONDUCT:
+        by_reason: dict = {}
+        for row_id in ids:
+            by_reason.setdefault(ctx.cache[row_id][4], []).append(row_id)
+        for reason, row_ids in by_reason.items():
+            notify.notify("misconduct", row_ids, reason)
+        return
     notify.notify("scores_published", ids)
 
 
@@ -214,6 +270,53 @@ ENTER = add(
         atomic=True,
         audit_action="scores_entered",
         bulk=False,
+    )
+)
+
+
+# --- 标记违纪: the centre marks a registered candidate 违纪 with the reason ------------------------------------
+def _cancelled(ctx) -> dict:
+    """This exam's scores cancelled, the reason and time kept, 考核评审 / 资格认定 closed."""
+    return {
+        "theory_score": None,
+        "practice_score": None,
+        "review_score": None,
+        "absent": False,
+        "misconduct_reason": ctx.opinion,
+        "misconduct_at": ctx.now,
+        "scores_entered_at": ctx.now,
+        "evaluation_status": None,
+        "recognition_status": None,
+    }
+
+
+def _marked(ctx, step, rows) -> dict:
+    """The scores cancelled (before) and the reason (after), in each row's audit entry."""
+    after = {"result": step.target, "misconduct": ctx.opinion}
+    return {row.id: _detail("misconduct_marked", {"before": _before(row), "after": after}) for row in rows}
+
+
+def _notify_marked(ctx, ids, step):
+    notify.notify("misconduct", ids, ctx.opinion)
+
+
+MARK = add(
+    Transition(
+        SCORES,
+        "mark_misconduct",
+        "标记违纪",
+        sources=frozenset({None, ScoreResult.PASS, ScoreResult.FAIL, ScoreResult.ABSENT}),
+        target=ScoreResult.MISCONDUCT,
+        roles=frozenset({enums.CENTER}),
+        guards=(_registered, _not_decided),
+        conditions=(_still_open,),
+        columns=_columns,
+        opinion=Opinion("违纪原因", required=True, limit=MISCONDUCT_REASON),
+        values=_cancelled,
+        audit_detail=_marked,
+        effects=(_notify_marked,),
+        audit_action="misconduct_marked",
+        style="danger",
     )
 )
 

@@ -60,12 +60,14 @@ EXPECTED = {
         R.FEE: {CENTER: {"confirm_fee"}},
         R.REGISTERED: {},
     },
-    # 成绩录入 (SPEC §6): 市职鉴中心 enters and corrects the scores of 已报名 candidates until decided further on.
+    # 成绩录入 (SPEC §6): 市职鉴中心 enters and corrects the scores of 已报名 candidates until decided further on,
+    # and marks a candidate 违纪 with the reason (SPEC §8.3); a 违纪 is corrected by entering scores again.
     "scores": {
-        None: {CENTER: {"enter_scores"}},
-        SR.PASS: {CENTER: {"enter_scores"}},
-        SR.FAIL: {CENTER: {"enter_scores"}},
-        SR.ABSENT: {CENTER: {"enter_scores"}},
+        None: {CENTER: {"enter_scores", "mark_misconduct"}},
+        SR.PASS: {CENTER: {"enter_scores", "mark_misconduct"}},
+        SR.FAIL: {CENTER: {"enter_scores", "mark_misconduct"}},
+        SR.ABSENT: {CENTER: {"enter_scores", "mark_misconduct"}},
+        SR.MISCONDUCT: {CENTER: {"enter_scores"}},
     },
     # 考核评审 (技师、高级技师): 市工考办 records each candidate's committee vote, which decides.
     "evaluation": {
@@ -462,7 +464,8 @@ def test_details_pages_of_every_stage_show_the_decisions_open_on_the_row(client,
             {"approve": "direct", "reject": "direct", "return_for_revision": page},
         ),
         ("applications", "application", A.PENDING_DISTRICT_HR, OFFICE, {}),
-        ("scores", "scores", None, CENTER, {"录入成绩": "link"}),
+        ("scores", "scores", None, CENTER, {"录入成绩": "link", "mark_misconduct": "direct"}),
+        ("scores", "scores", SR.MISCONDUCT, CENTER, {"录入成绩": "link"}),
         ("scores", "scores", SR.PASS, OFFICE, {}),
         ("evaluations", "evaluation", E.PENDING, OFFICE, {"录入评审表决": "link"}),
         ("evaluations", "evaluation", E.PASSED, OFFICE, {}),
