@@ -28,13 +28,15 @@ AREAS = ("500103", "500104", "500105", "500106", "500107", "500108", "500112", "
 
 
 def copy_registrations(cur, reg_rows) -> None:
-    """The 考试报名 rows of the approved applications: two in three registered, with scores."""
-    from admin_app.workflow.states import ExamCategory, RegistrationState, ScoreResult
+    """The 考试报名 rows of the approved applications: two in three registered, with scores (published in the
+    closed batches, before 2025; not yet in 2025's)."""
+    from admin_app.workflow.states import ExamCategory, RegistrationState, ScorePublication, ScoreResult
 
     with cur.copy(
         "COPY registration (application_id, batch_id, worker_id, unit_id, jurisdiction_id, org_category,"
         " applied_trade_id, applied_grade, status, ticket_number, theory_score, practice_score, score_result,"
-        " voluntary_training, exam_category, absent, version, created_at, updated_at) FROM STDIN"
+        " voluntary_training, exam_category, absent, score_publication, scores_published_at, version, created_at,"
+        " updated_at) FROM STDIN"
     ) as copy:
         for n, (aid, bid, wid, uid, jid, cat, tid, grade, year) in enumerate(reg_rows):
             registered = n % 3 != 0
@@ -57,6 +59,8 @@ def copy_registrations(cur, reg_rows) -> None:
                     False,
                     ExamCategory.BOTH,
                     False,
+                    ScorePublication.PUBLISHED if registered and year < 2025 else None,
+                    datetime(year, 9, 1) if registered and year < 2025 else None,
                     1,
                     datetime(year, 8, 1),
                     datetime(year, 8, 1),
