@@ -55,14 +55,27 @@ class Application(db.Model):
         sa.Index(
             "ix_application_jurisdiction_status_grade", "jurisdiction_id", "status", "applied_grade", "id"
         ),
+        # The 区县's rows carry the columns its list filters by (状态, 组织类别, 申报工种): a filtered count of a
+        # bureau's list reads this index alone, not the rows spread over the table (migration 0028).
         sa.Index(
-            "ix_application_jurisdiction_order", "jurisdiction_id", "id", postgresql_include=["worker_id"]
+            "ix_application_jurisdiction_order",
+            "jurisdiction_id",
+            "id",
+            postgresql_include=["worker_id", "status", "org_category", "applied_trade_id"],
         ),
         sa.Index(
             "ix_application_unit_batch_order", "unit_id", "batch_id", "id", postgresql_include=["worker_id"]
         ),
-        # A review queue (a state) of one batch by 提交时间; a state's or a state and batch's rows counted.
-        sa.Index("ix_application_status_batch_submitted", "status", "batch_id", "submitted_at", "id"),
+        # A review queue (a state) of one batch by 提交时间; a state's or a state and batch's rows counted, also
+        # by 组织类别, 申报工种 or 申报等级 (included: the queue's filtered count reads the index alone; 0028).
+        sa.Index(
+            "ix_application_status_batch_submitted",
+            "status",
+            "batch_id",
+            "submitted_at",
+            "id",
+            postgresql_include=["org_category", "applied_trade_id", "applied_grade"],
+        ),
         # 市委组织部's 待我审核 (首页 count, list): its rows by 组织类别 (migration 0019)
         sa.Index(
             "ix_application_party_org_pending",
@@ -71,15 +84,18 @@ class Application(db.Model):
             postgresql_where=sa.text(f"status = '{ApplicationState.PENDING_PARTY_ORG}'"),
             sqlite_where=sa.text(f"status = '{ApplicationState.PENDING_PARTY_ORG}'"),
         ),
-        # What a registration copies, as the key its one foreign key refers to (migration 0014).
+        # What a registration copies, as the key its one foreign key refers to (migration 0014), led by 申报工种
+        # and the batch (any order serves the key): a list filtered by 申报工种 (and 批次) reads one range of it,
+        # counted from the index alone with the state included (migration 0028).
         sa.Index(
             "uq_application_registration_key",
-            "id",
+            "applied_trade_id",
             "batch_id",
+            "id",
             "worker_id",
             "unit_id",
-            "applied_trade_id",
             unique=True,
+            postgresql_include=["status"],
         ),
         sa.CheckConstraint("applied_grade BETWEEN 1 AND 5", name="grade"),
     )

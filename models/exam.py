@@ -105,6 +105,20 @@ class Registration(db.Model):
                 ("review", "review_score"),
             )
         ),
+        # Conditions that few rows meet, on columns of few values (缺考, 自愿参加培训) or an exact time (成绩录入时间):
+        # only those rows are in the index, so the filtered list and its count read them alone (migration 0028).
+        *(
+            sa.Index(name, *columns, postgresql_where=sa.text(where), sqlite_where=sa.text(where))
+            for name, columns, where in (
+                ("ix_registration_absent", ("status", "id"), "absent"),
+                ("ix_registration_voluntary_training", ("status", "id"), "voluntary_training"),
+                (
+                    "ix_registration_scores_entered",
+                    ("scores_entered_at", "id"),
+                    "scores_entered_at IS NOT NULL",
+                ),
+            )
+        ),
         sa.CheckConstraint(
             "theory_score IS NULL OR (theory_score >= 0 AND theory_score <= 100)", name="theory"
         ),
