@@ -40,6 +40,7 @@ from models import (
     enums,
 )
 from models.org import utcnow
+from tests.arrangement_world import ARRANGEMENT_LISTS
 from tests.factories import (
     PNG,
     add_application,
@@ -257,6 +258,7 @@ LISTS = {
     "routes": (RouteRule, _everything),
     "ethnicities": (Ethnicity, _everything),
     "auditlog": (AuditLog, _everything),
+    **ARRANGEMENT_LISTS,
 }
 
 

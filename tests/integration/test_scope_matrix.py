@@ -25,6 +25,7 @@ from models import (
     Worker,
     enums,
 )
+from tests.arrangement_world import add_matrix_arrangement
 from tests.conftest import login, snapshot_database
 from views.base import SecureModelView
 
@@ -70,6 +71,7 @@ LIST_PAGES = {
 ROW_WRITES = {"edit_view", "delete_view", "ajax_update", "material_upload_view", "veteran_view"}
 LIST_WRITES = {"action_view", "decide_view", "read_all_view", "bulk_material_upload_view"}
 LIST_FORMS = {"create_view", "score_grid_view", "vote_grid_view"}  # list pages that write as well
+ROW_FORMS |= {"move_view"}  # 调整座位 (考场编排)
 KNOWN_KINDS = ROW_PAGES | ROW_FILES | ROW_FORMS | LIST_PAGES | ROW_WRITES | LIST_WRITES
 
 
@@ -77,6 +79,7 @@ KNOWN_KINDS = ROW_PAGES | ROW_FILES | ROW_FORMS | LIST_PAGES | ROW_WRITES | LIST
 def _unit_b_is_logged_in(world):
     """Unit B is logged in somewhere: its session is the row tried in 在线用户."""
     sessions.start(world.users["unit_b"], "10.0.0.2", "matrix")
+    add_matrix_arrangement(world)  # 考场编排: B's candidate seated in a 编排中 session
 
 
 def all_model_views(app):
