@@ -26,6 +26,8 @@ from views.bulk import BulkWorkflowMixin, TransitionRowAction, history_labels, n
 from views.mixins.batches import BatchFilter, batch_ids_by_year, batch_label
 from views.mixins.links import RowLink
 from views.mixins.listing import SortGroups
+from views.score_import import ENDPOINT_ROLES as SCORE_IMPORT_ROLES
+from views.score_import import ScoreImportMixin
 from views.vote_grid import VoteGridMixin
 
 UNIT = frozenset({enums.UNIT})
@@ -411,13 +413,17 @@ class RegistrationView(_ImportMixin, RegistrationStageView):
         )
 
 
-class ScoreView(RegistrationStageView):
+class ScoreView(ScoreImportMixin, RegistrationStageView):
     """成绩录入: 已报名 candidates. The center enters scores per row or in a grid over the filtered rows."""
 
     list_template = "gk/score_list.html"
     workflow_machine = "scores"
     transition_links = {"enter_scores": ".score_view"}
-    endpoint_roles = {"score_view": scores.ENTER.roles, "score_grid_view": scores.ENTER.roles}
+    endpoint_roles = {
+        "score_view": scores.ENTER.roles,
+        "score_grid_view": scores.ENTER.roles,
+        **SCORE_IMPORT_ROLES,
+    }
     column_list = COMMON_COLUMNS + [
         "ticket_number",
         "theory_score",

@@ -10,13 +10,11 @@ many rows or any of the other limits is refused with a Chinese message before th
 """
 
 import re
-import unicodedata
-from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 from admin_app import limits as named_limits
-from admin_app.services import spreadsheets
+from admin_app.services import sheet_import
 from admin_app.services.spreadsheets import SheetLimits
 from admin_app.services.validators import TypedMonth, birth_disagrees, read_month
 from admin_app.workflow.states import ExamCategory, RegistrationState
@@ -46,46 +44,21 @@ REQUIRED = {c[0] for c in COLUMNS if c[1]}
 YES_NO = {"是": True, "否": False, "Y": True, "N": False, "": False}
 
 
-# The file as a whole cannot be read (type, size, limits, no header). ``str(exc)`` is the Chinese reason.
-ImportRefused = spreadsheets.SpreadsheetRefused
-
-
-@dataclass(slots=True)
-class Problem:
-    row: int  # 1-based row number in the sheet
-    column: str  # header text ("" for the whole row)
-    message: str
-
-
-@dataclass
-class ParsedRow:
-    row: int
-    values: dict = field(default_factory=dict)
-
-
-@dataclass
-class ParsedFile:
-    sheet_title: str
-    header_row: int
-    columns: dict  # header -> 1-based column index
-    rows: list
-    kind: str  # xlsx / xls / csv
-    problems: list = field(default_factory=list)
-    # Every non-empty row of the sheet as read ((number, values) up to the last value), for the marked copy:
-    # a few MB for a full file, and no second read.
-    sheet_rows: list = field(default_factory=list)
+# The shared pieces of every import (services/sheet_import), under the names this module always had.
+ImportRefused = sheet_import.ImportRefused
+Problem, ParsedRow, ParsedFile = sheet_import.Problem, sheet_import.ParsedRow, sheet_import.ParsedFile
+clean_text = sheet_import.clean_text
+# A row with nothing but these filled is a note (a merged "以下空白", a pre-numbered empty row), not a candidate.
+NOTE_COLUMNS = {"序号", "备注"}
+LAYOUT = sheet_import.Layout(
+    headers=tuple(HEADERS),
+    required=frozenset(REQUIRED),
+    not_found="没有找到包含“姓名、性别、身份证号码、报考工种、报考等级、联系电话”表头的工作表，请使用附表5模板",
+    note_columns=frozenset(NOTE_COLUMNS),
+)
 
 
 # --- cleaning helpers -------------------------------------------------------------------------------------
-def clean_text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = unicodedata.normalize("NFKC", str(value))
-    return re.sub(r"\s+", " ", text).strip()
-
-
 def read_birth(value) -> list[TypedMonth]:
     """What the 出生日期 cell says, by the one month parser (a month such as 1995年6月, or a full date, as text
     or an Excel date); empty for an empty cell. Excel turns 1995年6月 or 1995-06 typed into a cell into the date
@@ -126,75 +99,7 @@ def read_file(data: bytes, limits: SheetLimits | None = None) -> ParsedFile:
     ones (``SheetLimits.from_config``, passed by the view), else the defaults (see services/spreadsheets:
     bounded time and memory whatever the file). Raises ImportRefused (Chinese) for unreadable or oversized
     files, and for more than ``limits.max_rows`` rows below the header — before those rows are kept."""
-    limits = limits or SheetLimits()
-    if not data:
-        raise ImportRefused("文件为空")
-    kind = spreadsheets.kind_of(data)
-    with closing(spreadsheets.sheets(data, limits)) as book:
-        for sheet in book:
-            sheet_rows: list = []
-            header_row, columns = _find_header(sheet.rows, limits.header_rows, sheet_rows)
-            if header_row is None:
-                continue
-            if sheet.declared_rows and sheet.declared_rows - header_row > limits.max_rows:
-                raise _too_many(limits)
-            rows = _data_rows(sheet.rows, header_row, columns, limits, sheet_rows)
-            return ParsedFile(sheet.title, header_row, columns, rows, kind, sheet_rows=sheet_rows)
-    if kind == "csv":
-        raise ImportRefused(spreadsheets.UNREADABLE_CSV)
-    raise ImportRefused(
-        "没有找到包含“姓名、性别、身份证号码、报考工种、报考等级、联系电话”表头的工作表，请使用附表5模板"
-    )
-
-
-def _too_many(limits: SheetLimits) -> ImportRefused:
-    return ImportRefused(f"一次最多导入{limits.max_rows}行（表头以下），请分批导入")
-
-
-def _kept(number: int, row: tuple, sheet_rows: list) -> None:
-    last = len(row)
-    while last and row[last - 1] in (None, ""):
-        last -= 1
-    if last:
-        sheet_rows.append((number, row[:last]))
-
-
-def _find_header(rows, limit: int, sheet_rows: list):
-    """(row number, {header: column}) of the first row holding the required headers, within ``limit`` rows;
-    the rows up to it (titles, notes, the header) are consumed and kept in ``sheet_rows``."""
-    for number, row in rows:
-        _kept(number, row, sheet_rows)
-        # "姓名 *": the template marks required columns; any spacing or star is ignored.
-        cells = [clean_text(v).replace(" ", "").rstrip("*") for v in row]
-        found = {}
-        for col, text in enumerate(cells, start=1):
-            if text in HEADERS and text not in found:
-                found[text] = col
-        if set(found) >= REQUIRED:
-            return number, found
-        if number >= limit:
-            break
-    return None, None
-
-
-# A row with nothing but these filled is a note (a merged "以下空白", a pre-numbered empty row), not a candidate:
-# read-only reading does not see merged ranges, so the row is recognised by what it holds.
-NOTE_COLUMNS = {"序号", "备注"}
-
-
-def _data_rows(rows, header_row: int, columns: dict, limits: SheetLimits, sheet_rows: list) -> list:
-    parsed = []
-    for number, row in rows:
-        if number - header_row > limits.max_rows:
-            raise _too_many(limits)
-        if not any(v is not None and v != "" for v in row):
-            continue  # the gaps of a sparse sheet cost no more than this
-        _kept(number, row, sheet_rows)
-        values = {h: (row[c - 1] if c - 1 < len(row) else None) for h, c in columns.items()}
-        if all(clean_text(v) == "" for h, v in values.items() if h not in NOTE_COLUMNS):
-            continue  # blank or note row
-        parsed.append(ParsedRow(number, values))
-    return parsed
+    return sheet_import.read_table(data, LAYOUT, limits)
 
 
 # --- checking the rows against the unit's registrations ---------------------------------------------------
@@ -295,9 +200,7 @@ def check_rows(user, parsed: ParsedFile) -> tuple[list[ImportEntry], list[Proble
                     registration.status,
                 )
             )
-    return (entries if not problems else []), sorted(
-        problems, key=lambda p: (p.row, HEADERS.index(p.column) if p.column in HEADERS else -1)
-    )
+    return (entries if not problems else []), sheet_import.sorted_problems(problems, HEADERS)
 
 
 def _check_cells(row, ethnicities, education_labels) -> list[Problem]:

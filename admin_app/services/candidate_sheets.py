@@ -1,17 +1,10 @@
 """The 附表5 files the platform writes: the template to fill in (optionally pre-filled), and the copy of an
 upload with its problems marked. Reading and checking uploads is in ``candidate_import``."""
 
-import io
 from datetime import date, datetime
 
-from admin_app.services.candidate_import import (
-    COLUMNS,
-    HEADERS,
-    TEMPLATE_SHEET,
-    ParsedFile,
-    Problem,
-    clean_text,
-)
+from admin_app.services import sheet_import
+from admin_app.services.candidate_import import COLUMNS, HEADERS, TEMPLATE_SHEET, ParsedFile, Problem
 from models import enums
 
 
@@ -115,66 +108,6 @@ def write_template(
 
 
 # --- the copy with bad cells marked ----------------------------------------------------------------------
-MAX_COMMENTS = 1000  # each comment is kept in memory until the copy is written; the 导入问题 column has all
-
-
 def marked_copy(parsed: ParsedFile, problems: list[Problem]) -> bytes | None:
-    """An .xlsx copy of the sheet that was read — whatever the upload's kind (.xlsx, .xls or .csv) — with the
-    values as read, each problem cell filled red with its message as a comment (the first MAX_COMMENTS cells),
-    and a last column 导入问题 listing every problem of the row. Written streaming (xlsxwriter constant_memory)
-    from the rows kept by the read, so it costs no second read. Text is written as text (never as a formula);
-    the original's formatting and drop-downs are not kept. None when there is no row to mark."""
-    import xlsxwriter
-
-    if not parsed.rows:
-        return None
-    by_row: dict[int, list[Problem]] = {}
-    for problem in problems:
-        by_row.setdefault(problem.row, []).append(problem)
-    if not any(number > parsed.header_row for number in by_row):
-        return None
-    out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"constant_memory": True})
-    sheet = book.add_worksheet((parsed.sheet_title or TEMPLATE_SHEET)[:31])
-    bad = book.add_format({"bg_color": "#FFC7CE"})
-    dated = book.add_format({"num_format": "yyyy-mm-dd"})
-    bad_dated = book.add_format({"bg_color": "#FFC7CE", "num_format": "yyyy-mm-dd"})
-    header = dict(parsed.sheet_rows).get(parsed.header_row, ())
-    # The 导入问题 column goes right of the header's last text.
-    problem_column = max([*parsed.columns.values(), *(c for c, v in enumerate(header, 1) if clean_text(v))])
-    comments = 0
-    for number, values in parsed.sheet_rows:
-        row_problems = by_row.get(number, [])
-        marked = {parsed.columns[p.column] for p in row_problems if p.column in parsed.columns}
-        for col, value in enumerate(values, start=1):
-            chosen = (bad, bad_dated) if col in marked else (None, dated)
-            _write_value(sheet, number - 1, col - 1, value, *chosen)
-        for col in sorted(marked):
-            if col > len(values):  # an empty cell beyond the row's last value
-                sheet.write_blank(number - 1, col - 1, None, bad)
-            if comments < MAX_COMMENTS:
-                text = "；".join(p.message for p in row_problems if parsed.columns.get(p.column) == col)
-                sheet.write_comment(number - 1, col - 1, text, {"author": "工考管理平台"})
-                comments += 1
-        if number == parsed.header_row:
-            sheet.write_string(number - 1, problem_column, "导入问题", bad)
-        elif row_problems:
-            summary = "；".join(f"{p.column or '整行'}：{p.message}" for p in row_problems)
-            sheet.write_string(number - 1, problem_column, summary, bad)
-    book.close()
-    return out.getvalue()
-
-
-def _write_value(sheet, row: int, col: int, value, cell_format, date_format) -> None:
-    """Each value by its type; text always as text, so a '=…' from the upload never becomes a formula."""
-    if value is None or value == "":
-        if cell_format is not None:
-            sheet.write_blank(row, col, None, cell_format)
-    elif isinstance(value, bool):
-        sheet.write_boolean(row, col, value, cell_format)
-    elif isinstance(value, int | float):
-        sheet.write_number(row, col, value, cell_format)
-    elif isinstance(value, datetime | date):
-        sheet.write_datetime(row, col, value, date_format)
-    else:
-        sheet.write_string(row, col, str(value)[:32767], cell_format)
+    """The upload's sheet with the problem cells marked and a last column 导入问题 (services/sheet_import)."""
+    return sheet_import.marked_copy(parsed, problems, TEMPLATE_SHEET, "导入问题")

@@ -67,6 +67,9 @@ LIST_PAGES = {
     "template_view",
     "import_view",
     "import_report_view",
+    "score_template_view",  # 成绩导入 (市职鉴中心)
+    "score_import_view",
+    "score_import_report_view",
 }
 ROW_WRITES = {"edit_view", "delete_view", "ajax_update", "material_upload_view", "veteran_view"}
 LIST_WRITES = {"action_view", "decide_view", "read_all_view", "bulk_material_upload_view"}

@@ -20,6 +20,7 @@ from tests.scope_world import LISTS, USERNAMES, build_inscope_world, expected_id
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 INLINE = {"image/jpeg", "image/png", "application/pdf"}
 SPREADSHEETS = {"export_xlsx_view", "summary_view", "filing_view", "template_view", "import_report_view"}
+SPREADSHEETS |= {"score_template_view", "score_import_report_view"}  # 成绩导入
 STORED_FILES = {"material_download_view", "file_view"}
 ROW_PHOTOS = {"print_photo_view"}  # the 登记表's photo: a stored file when the row has one, else 404
 PDFS = {"print_pdf_view", "prints_pdf_view"}  # 登记表 made on the server
