@@ -1,5 +1,7 @@
 """Lists at scale: a capped row count shown honestly, prefix search on the large tables."""
 
+import re
+
 import sqlalchemy as sa
 
 import views.mixins.listing as listing
@@ -47,3 +49,33 @@ def test_large_tables_are_searched_by_prefix(client, world):
     assert found("50%") is False and found("欧_") is False  # LIKE wildcards are literal
     html = client.get("/workers/").get_data(as_text=True)
     assert "从开头匹配" in html
+
+
+def test_a_search_is_counted_to_its_own_cap_and_exactly_below_it(app, client, world, monkeypatch):
+    for i in range(12):
+        add_worker(world.units["B"], f"宽搜{i:02d}", 800 + i, world.trade, world.batch)
+    add_worker(world.units["B"], "窄搜甲", 830, world.trade, world.batch)
+    db.session.commit()
+    login(client, "office")
+    monkeypatch.setattr(listing, "SEARCH_COUNT_CAP", 10)
+    workers = next(v for v in app.extensions["admin"][0]._views if v.endpoint == "workers")
+    monkeypatch.setattr(workers, "page_size_options", (4, 20, 50, 100), raising=False)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Worker))
+    assert total > 13
+
+    def page(**query):
+        return client.get("/workers/", query_string=query).get_data(as_text=True)
+
+    html = page(search="宽搜", page_size=4)
+    assert "(10+)" in html and "超过 10+条" in html  # 12 matches: counted to the search's cap
+    assert html.count('title="查看记录"') == 4
+    shown = set()
+    for number in range(3):  # every match is still reached page by page
+        shown |= set(re.findall(r"details/\?id=(\d+)", page(search="宽搜", page_size=4, page=number)))
+    assert len(shown) == 12
+    html = page(search="宽搜", page_size=20)
+    assert "(12)" in html and "gk-count-capped" not in html  # the cap is at least the next page's end
+    html = page(search="窄搜")
+    assert "(1)" in html and "gk-count-capped" not in html  # a narrow search is counted exactly
+    html = page(search="  ")
+    assert f"({total})" in html and "gk-count-capped" not in html  # no search: the list's own cap

@@ -16,6 +16,11 @@ from admin_app.extensions import db
 # A list counts its rows up to this many (and at least to the page after the current one); beyond that the
 # pager says "10,000+" instead of counting a million rows on every page view.
 COUNT_CAP = 10_000
+# A search's count stops sooner: a broad one (a 2-character name prefix matches ~10,000 people at 1M
+# applications) reads every match up to the cap, each through a join, where a list's own condition reads
+# one index range. Below this the count is exact; above it the page says "1,000+" (a whole name or an
+# ID number matches a handful of rows and is counted exactly).
+SEARCH_COUNT_CAP = 1_000
 
 # Searched by prefix (an index range scan) instead of Flask-Admin's ILIKE '%…%' (a full scan): the columns
 # of the large tables that people look up by name, ID number or 准考证号. Other searchable columns (of
@@ -88,7 +93,8 @@ class ListingMixin:
         size = self.page_size if page_size is None else page_size
         # Counted without the sort's joins (each a row's one related row: the same count). A short list is
         # sorted as it is; a longer one walks indexes in the sort's order (``_order_by``, ``page_ids``).
-        count = self.capped_count(query, page or 0, size)
+        searched = bool(self._search_supported and search and search.split())
+        count = self.capped_count(query, page or 0, size, SEARCH_COUNT_CAP if searched else COUNT_CAP)
         walk = _SORT_WALKS.set(count > SORT_WALK_FROM)
         try:
             query, joins = self._apply_sorting(query, joins, sort_column, sort_desc)
@@ -102,10 +108,11 @@ class ListingMixin:
         rows.sort(key=lambda row: position[row.id])
         return count, rows
 
-    def capped_count(self, query, page: int, page_size: int) -> int:
-        """Rows of ``query``, counted up to the cap (at least to the page after ``page``): exact when the
-        filtered set is small, a ``CappedCount`` ("10,000+") when it is not."""
-        cap = max(COUNT_CAP, (page + 2) * page_size) if page_size else COUNT_CAP
+    def capped_count(self, query, page: int, page_size: int, cap: int | None = None) -> int:
+        """Rows of ``query``, counted up to ``cap`` (``COUNT_CAP`` by default; at least to the page after
+        ``page``): exact when the filtered set is small, a ``CappedCount`` ("10,000+") when it is not."""
+        cap = COUNT_CAP if cap is None else cap
+        cap = max(cap, (page + 2) * page_size) if page_size else cap
         count = count_up_to(db.session, query.with_entities(self.model.id), cap)
         return CappedCount(count) if count > cap else count
 
