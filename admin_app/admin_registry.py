@@ -10,6 +10,7 @@ from admin_app.extensions import db
 from models import (
     Application,
     AuditLog,
+    CalendarDay,
     Ethnicity,
     ExamBatch,
     Jurisdiction,
@@ -18,6 +19,7 @@ from models import (
     PostSetting,
     Registration,
     RouteRule,
+    ScoreRecheck,
     Trade,
     User,
     UserSession,
@@ -34,10 +36,11 @@ from views.admin_area import (
     UserAdminView,
 )
 from views.application_area import ApplicationView, ReviewQueueView
-from views.arrangement import add_views as add_arrangement_views
+from views.calendar import CalendarDayView
 from views.exam_area import EvaluationView, RecognitionView, RegistrationView, ScoreView
 from views.home import HomeView
 from views.messages import NotificationView
+from views.recheck import RecheckView
 from views.sessions import OnlineSessionView
 from views.statistics import StatisticsView
 from views.unit_area import PostSettingView, UnitDirectoryView, UnitProfileView, WorkerView
@@ -46,7 +49,6 @@ from views.unit_review import UnitIdentityReviewView
 UNIT_AREA = "单位信息"
 STAFF_AREA = "单位管理"
 ASSESSMENT_AREA = "鉴定工考"
-EXAM_AFFAIRS_AREA = "考务管理"
 SYSTEM_AREA = "系统管理"
 
 
@@ -80,7 +82,9 @@ def build_admin(app) -> Admin:
         (RecognitionView, "资格认定", "recognitions"),
     ):
         admin.add_view(view_class(Registration, db, name=name, endpoint=endpoint, category=ASSESSMENT_AREA))
-    add_arrangement_views(admin, EXAM_AFFAIRS_AREA)
+    admin.add_view(
+        RecheckView(ScoreRecheck, db, name="查分申请", endpoint="rechecks", category=ASSESSMENT_AREA)
+    )
     admin.add_view(
         UnitDirectoryView(Organisation, db, name="单位列表", endpoint="units", category=STAFF_AREA)
     )
@@ -104,6 +108,9 @@ def build_admin(app) -> Admin:
     admin.add_view(TradeView(Trade, db, name="工种", endpoint="trades", category=SYSTEM_AREA))
     admin.add_view(ExamBatchView(ExamBatch, db, name="考核批次", endpoint="batches", category=SYSTEM_AREA))
     admin.add_view(RouteRuleView(RouteRule, db, name="审核流程", endpoint="routes", category=SYSTEM_AREA))
+    admin.add_view(
+        CalendarDayView(CalendarDay, db, name="工作日历", endpoint="calendar", category=SYSTEM_AREA)
+    )
     admin.add_view(EthnicityView(Ethnicity, db, name="民族", endpoint="ethnicities", category=SYSTEM_AREA))
     admin.add_view(AuditLogView(AuditLog, db, name="审计日志", endpoint="auditlog", category=SYSTEM_AREA))
     admin.add_view(StatisticsView(name="统计分析", endpoint="statistics", category=ASSESSMENT_AREA))

@@ -19,7 +19,8 @@ class CalendarDay(db.Model):
 
     __tablename__ = "calendar_day"
 
-    day: Mapped[date] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)  # lists, forms and audit rows address rows by id
+    day: Mapped[date] = mapped_column(unique=True)
     working: Mapped[bool] = mapped_column()
     note: Mapped[str] = mapped_column(sa.String(50), default="")
 

@@ -109,5 +109,8 @@ def load_all() -> dict:
         "工种": load_trades(),
     }
     counts["审核流程"] = load_routes(ensure_batch_2021())
+    from seed.calendar import load_calendar  # imports DATA from here
+
+    counts["工作日历"] = load_calendar()
     db.session.commit()
     return counts

@@ -26,8 +26,7 @@ from views.bulk import BulkWorkflowMixin, TransitionRowAction, history_labels, n
 from views.mixins.batches import BatchFilter, batch_ids_by_year, batch_label
 from views.mixins.links import RowLink
 from views.mixins.listing import SortGroups
-from views.score_import import ENDPOINT_ROLES as SCORE_IMPORT_ROLES
-from views.score_import import ScoreImportMixin
+from views.recheck import REQUEST_ACTION, REQUEST_ENDPOINT_ROLES, RecheckRequestMixin
 from views.vote_grid import VoteGridMixin
 
 UNIT = frozenset({enums.UNIT})
@@ -413,7 +412,7 @@ class RegistrationView(_ImportMixin, RegistrationStageView):
         )
 
 
-class ScoreView(ScoreImportMixin, RegistrationStageView):
+class ScoreView(RecheckRequestMixin, RegistrationStageView):
     """成绩录入: 已报名 candidates. The center enters scores per row or in a grid over the filtered rows."""
 
     list_template = "gk/score_list.html"
@@ -422,7 +421,7 @@ class ScoreView(ScoreImportMixin, RegistrationStageView):
     endpoint_roles = {
         "score_view": scores.ENTER.roles,
         "score_grid_view": scores.ENTER.roles,
-        **SCORE_IMPORT_ROLES,
+        **REQUEST_ENDPOINT_ROLES,
     }
     column_list = COMMON_COLUMNS + [
         "ticket_number",
@@ -438,6 +437,7 @@ class ScoreView(ScoreImportMixin, RegistrationStageView):
     column_extra_row_actions = [
         TransitionRowAction("fa fa-pencil", ".score_view", scores.ENTER),
         TICKET_ACTION,
+        REQUEST_ACTION,
     ]
 
     def stage_condition(self):

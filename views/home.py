@@ -15,6 +15,7 @@ from admin_app.workflow.states import (
     BatchState,
     EvaluationState,
     IdentityState,
+    RecheckState,
     RecognitionState,
     RegistrationState,
 )
@@ -57,6 +58,7 @@ TODOS = {
     enums.CENTER: (
         Todo("待缴费确认", "registrations", (("registration.status", RegistrationState.FEE),)),
         Todo("待录入成绩", "scores", (("registration.score_result", None),)),
+        Todo("待复核查分", "rechecks", (("score_recheck.state", RecheckState.REQUESTED),)),
     ),
 }
 

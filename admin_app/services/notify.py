@@ -35,6 +35,8 @@ KINDS = {
         "registrations",
         "{name}（{grade}）考试违纪，本次考试成绩无效，且不得参加下一批次的考核",
     ),
+    "recheck_upheld": ("查分申请已答复", "registrations", "{name}（{grade}）的查分申请已答复：维持原成绩"),
+    "recheck_corrected": ("查分申请已答复", "registrations", "{name}（{grade}）的查分申请已答复：成绩已更正"),
     "recognised": ("技术等级资格已认定", "recognitions", "{name}的{grade}资格已认定"),
 }
 

@@ -127,3 +127,23 @@ def registration_condition(user) -> sa.ColumnElement[bool]:
     from models import Registration
 
     return snapshot_condition(user, Registration)
+
+
+def recheck_condition(user) -> sa.ColumnElement[bool]:
+    """Which 查分 requests ``user`` may see: those of the registrations ``user`` may see (the request copies its
+    registration's unit and 区县; 市委组织部's by the registration's own 组织类别)."""
+    from models import Registration, ScoreRecheck
+
+    role = user.role
+    if role == enums.UNIT:
+        return ScoreRecheck.unit_id == user.organisation_id
+    if role == enums.DISTRICT_HR:
+        if user.organisation.jurisdiction_id is None:
+            return sa.false()
+        return ScoreRecheck.jurisdiction_id.in_(jurisdiction_ids(user))
+    if role == enums.PARTY_ORG:
+        party = sa.select(Registration.id).where(Registration.org_category == enums.CAT_CITY_PARTY)
+        return ScoreRecheck.registration_id.in_(party)
+    if role in enums.CITY_WIDE_ROLES:
+        return sa.true()
+    return sa.false()

@@ -251,6 +251,7 @@ def batch_tables(session, user, batch_id: int) -> list[Table]:
     status_table.chart = {"type": "pie", "columns": [1]}
     tables.append(status_table)
     tables.append(_stage_table(session, user, batch_id, by_status))
+    tables.append(recheck_table(user, batch_id))
     return tables
 
 
@@ -357,3 +358,22 @@ def year_on_year(session, user) -> Table:
 
 def all_tables(session, user, batch_id: int | None) -> list[Table]:
     return [*(batch_tables(session, user, batch_id) if batch_id else []), year_on_year(session, user)]
+
+
+def recheck_table(user, batch_id: int) -> Table:
+    """查分: the batch's requests within the user's scope, by state (待复核, 维持原成绩, 已更正) and in all."""
+    from admin_app.services import rechecks
+
+    by_state = rechecks.counts(user, batch_id)
+    whole = sum(by_state.values())
+    table = Table(
+        "rechecks",
+        "查分",
+        ["状态", "件数", "占比"],
+        ["text", "number", "percent"],
+        note="成绩发布后单位提出的查分申请；已更正：市职鉴中心答复更正并已更正成绩。",
+    )
+    for state, n in by_state.items():
+        table.rows.append([state.label, n, rate(n, whole)])
+    table.rows.append(["合计", whole, rate(whole, whole)])
+    return table

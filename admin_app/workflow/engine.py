@@ -318,3 +318,41 @@ def available_transitions(actor, machine_name: str, row_id) -> list[Transition]:
         if _sort(ctx, [row_id], result):
             out.append(t)
     return out
+
+
+def apply_all(actor, steps) -> BulkResult | None:
+    """Carry out several transitions in ONE transaction, all or nothing (a decision that moves two machines:
+    查分 更正 corrects the scores and answers the request). ``steps`` are ``(transition, ids, inputs)``.
+
+    Guarantees: every row of every step is read, scoped and guarded before anything is written, and moved by
+    its conditional UPDATE; if any row of any step is refused or moved meanwhile, nothing of any step is kept
+    and the :class:`BulkResult` of that step is returned with the reasons. Returns None once everything
+    moved and was committed with its history, audit rows and effects. Raises ``InvalidInput`` as
+    :func:`apply` does, before anything is read; a database error is raised after the rollback."""
+    prepared = []
+    for t, ids, inputs in steps:
+        ids, result, ctx = _begin(actor, t, ids, inputs)
+        groups = _sort(ctx, ids, result) if ctx is not None else {}
+        if result.refused:
+            db.session.rollback()
+            return result
+        prepared.append((ctx, result, groups))
+    try:
+        for ctx, result, groups in prepared:
+            for (source, step), members in groups.items():
+                moved = _move(ctx, source, step, members)
+                if len(moved) != len(members):
+                    describe = ctx.transition.machine.describe
+                    for row in members:
+                        result.refuse(row.id, describe(row), NOT_KEPT if row.id in moved else CHANGED)
+                    raise _Changed({row.id for row in members} - moved)
+        db.session.commit()
+    except _Changed:
+        db.session.rollback()
+        return result
+    except Exception:
+        db.session.rollback()
+        raise
+    finally:
+        db.session.expire_all()
+    return None

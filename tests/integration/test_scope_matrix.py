@@ -21,11 +21,11 @@ from models import (
     Organisation,
     PostSetting,
     Registration,
+    ScoreRecheck,
     UserSession,
     Worker,
     enums,
 )
-from tests.arrangement_world import add_matrix_arrangement
 from tests.conftest import login, snapshot_database
 from views.base import SecureModelView
 
@@ -52,7 +52,7 @@ ROW_PAGES = {
     "print_pdf_view",
 }
 ROW_FILES = {"print_photo_view"}  # a row's stored file: 404 also when the row has none
-ROW_FORMS = {"register_view", "score_view", "vote_view"}
+ROW_FORMS = {"register_view", "score_view", "vote_view", "recheck_view", "correct_view"}  # 申请查分, 更正成绩
 LIST_PAGES = {
     "index_view",
     "bulk_view",
@@ -67,14 +67,10 @@ LIST_PAGES = {
     "template_view",
     "import_view",
     "import_report_view",
-    "score_template_view",  # 成绩导入 (市职鉴中心)
-    "score_import_view",
-    "score_import_report_view",
 }
 ROW_WRITES = {"edit_view", "delete_view", "ajax_update", "material_upload_view", "veteran_view"}
 LIST_WRITES = {"action_view", "decide_view", "read_all_view", "bulk_material_upload_view"}
 LIST_FORMS = {"create_view", "score_grid_view", "vote_grid_view"}  # list pages that write as well
-ROW_FORMS |= {"move_view"}  # 调整座位 (考场编排)
 KNOWN_KINDS = ROW_PAGES | ROW_FILES | ROW_FORMS | LIST_PAGES | ROW_WRITES | LIST_WRITES
 
 
@@ -82,7 +78,22 @@ KNOWN_KINDS = ROW_PAGES | ROW_FILES | ROW_FORMS | LIST_PAGES | ROW_WRITES | LIST
 def _unit_b_is_logged_in(world):
     """Unit B is logged in somewhere: its session is the row tried in 在线用户."""
     sessions.start(world.users["unit_b"], "10.0.0.2", "matrix")
-    add_matrix_arrangement(world)  # 考场编排: B's candidate seated in a 编排中 session
+
+
+@pytest.fixture(autouse=True)
+def _unit_b_asked_for_a_recheck(world):
+    """A 查分 request of unit B's candidate: the row tried in 查分申请."""
+    reg = world.registrations["B"]
+    db.session.add(
+        ScoreRecheck(
+            registration_id=reg.id,
+            batch_id=reg.batch_id,
+            unit_id=reg.unit_id,
+            jurisdiction_id=reg.jurisdiction_id,
+            reason="成绩有疑问",
+        )
+    )
+    db.session.commit()
 
 
 def all_model_views(app):
@@ -104,6 +115,8 @@ def target_for(view, world):
         return world.registrations["B"]
     if view.model is UserSession:
         return db.session.query(UserSession).filter_by(user_id=world.users["unit_b"].id).one()
+    if view.model is ScoreRecheck:
+        return db.session.query(ScoreRecheck).filter_by(unit_id=world.units["B"].id).one()
     if view.model is Notification:
         return db.session.query(Notification).filter_by(organisation_id=world.units["B"].id).one()
     return db.session.query(view.model).first()
@@ -116,7 +129,7 @@ def visible_to(role, view) -> bool:
     if view.model is Application:
         # B's application waits at the 沙坪坝 bureau's step: no tested role has it in its queue.
         return not view.queue_only and role in enums.CITY_WIDE_ROLES
-    if view.model is Registration:
+    if view.model in (Registration, ScoreRecheck):
         return role in enums.CITY_WIDE_ROLES
     if view.endpoint == "unitreview":
         # 单位信息审核 of B (区县属, 沙坪坝区) belongs to the 沙坪坝 bureau alone, not a role logged in here.

@@ -13,10 +13,10 @@ from flask_admin.contrib.sqla import ModelView
 from admin_app import workflow
 from admin_app.extensions import db
 from admin_app.workflow.states import ApplicationState as A
-from admin_app.workflow.states import ArrangementState as AR
 from admin_app.workflow.states import BatchState as B
 from admin_app.workflow.states import EvaluationState as E
 from admin_app.workflow.states import IdentityState as I
+from admin_app.workflow.states import RecheckState as RK
 from admin_app.workflow.states import RecognitionState as C
 from admin_app.workflow.states import RegistrationState as R
 from admin_app.workflow.states import ScoreResult as SR
@@ -81,18 +81,18 @@ EXPECTED = {
         C.PENDING: {OFFICE: {"recognise"}, DISTRICT: {"recognise"}},
         C.RECOGNISED: {},
     },
+    # 查分: 市职鉴中心 answers a unit's request 维持 or 更正 (the corrected scores with it); answered is final.
+    "recheck": {
+        RK.REQUESTED: {CENTER: {"uphold_recheck", "correct_recheck"}},
+        RK.UPHELD: {},
+        RK.CORRECTED: {},
+    },
     # 考核批次: the admin opens (one batch 申报中 at a time: 2021 is, so no other opens), closes, archives.
     "batch": {
         B.NOT_OPEN: {},
         B.OPEN: {ADMIN: {"close_batch"}},
         B.CLOSED: {ADMIN: {"archive_batch"}},
         B.ARCHIVED: {},
-    },
-    # 考场编排 (SPEC §8.3): 市职鉴中心 runs the arrangement of a 编排中 session (with rooms) and publishes it
-    # (with seats); a published session is locked.
-    "arrangement": {
-        AR.DRAFT: {CENTER: {"arrange", "publish_arrangement"}},
-        AR.PUBLISHED: {},
     },
     # 单位信息审核: a 区县 bureau confirms or returns its 区县属单位's profile (a unit of 渝中区 here).
     "identity": {
@@ -201,14 +201,23 @@ def _identity_rows(world) -> dict:
     return rows
 
 
-def _arrangement_rows(world) -> dict:
-    from tests.arrangement_world import add_seat, add_session
+def _recheck_rows(world) -> dict:
+    from models import ScoreRecheck
 
+    reg = world.registrations["A"]
     rows = {}
-    for state in AR:
-        session = add_session(world.batch, name=f"{state.label}场次", state=state)
-        add_seat(session, world.registrations["A"])
-        rows[state] = (session.id, "unit_a")
+    for state in RK:
+        row = ScoreRecheck(
+            registration_id=reg.id,
+            batch_id=reg.batch_id,
+            unit_id=reg.unit_id,
+            jurisdiction_id=reg.jurisdiction_id,
+            reason="成绩有疑问",
+            state=state,
+        )
+        db.session.add(row)
+        db.session.flush()
+        rows[state] = (row.id, "unit_a")
     db.session.commit()
     return rows
 
@@ -221,7 +230,7 @@ ROWS = {
     "recognition": _recognition_rows,
     "batch": _batch_rows,
     "identity": _identity_rows,
-    "arrangement": _arrangement_rows,
+    "recheck": _recheck_rows,
 }
 
 
@@ -296,6 +305,7 @@ def test_views_build_their_operations_from_the_table(app):
         "evaluations",
         "recognitions",
         "unitreview",
+        "rechecks",
     }
     with_operations = [v for v in app.extensions["admin"][0]._views if getattr(v, "bulk_operations", ())]
     assert all(v in views for v in with_operations), "operations declared outside the table"
