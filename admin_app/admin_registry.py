@@ -36,6 +36,7 @@ from views.admin_area import (
     UserAdminView,
 )
 from views.application_area import ApplicationView, ReviewQueueView
+from views.arrangement import add_views as add_arrangement_views
 from views.calendar import CalendarDayView
 from views.exam_area import EvaluationView, RecognitionView, RegistrationView, ScoreView
 from views.home import HomeView
@@ -49,6 +50,7 @@ from views.unit_review import UnitIdentityReviewView
 UNIT_AREA = "单位信息"
 STAFF_AREA = "单位管理"
 ASSESSMENT_AREA = "鉴定工考"
+EXAM_AFFAIRS_AREA = "考务管理"
 SYSTEM_AREA = "系统管理"
 
 
@@ -82,6 +84,7 @@ def build_admin(app) -> Admin:
         (RecognitionView, "资格认定", "recognitions"),
     ):
         admin.add_view(view_class(Registration, db, name=name, endpoint=endpoint, category=ASSESSMENT_AREA))
+    add_arrangement_views(admin, EXAM_AFFAIRS_AREA)
     admin.add_view(
         RecheckView(ScoreRecheck, db, name="查分申请", endpoint="rechecks", category=ASSESSMENT_AREA)
     )

@@ -27,6 +27,8 @@ from views.mixins.batches import BatchFilter, batch_ids_by_year, batch_label
 from views.mixins.links import RowLink
 from views.mixins.listing import SortGroups
 from views.recheck import REQUEST_ACTION, REQUEST_ENDPOINT_ROLES, RecheckRequestMixin
+from views.score_import import ENDPOINT_ROLES as SCORE_IMPORT_ROLES
+from views.score_import import ScoreImportMixin
 from views.vote_grid import VoteGridMixin
 
 UNIT = frozenset({enums.UNIT})
@@ -412,7 +414,7 @@ class RegistrationView(_ImportMixin, RegistrationStageView):
         )
 
 
-class ScoreView(RecheckRequestMixin, RegistrationStageView):
+class ScoreView(RecheckRequestMixin, ScoreImportMixin, RegistrationStageView):
     """成绩录入: 已报名 candidates. The center enters scores per row or in a grid over the filtered rows."""
 
     list_template = "gk/score_list.html"
@@ -421,6 +423,7 @@ class ScoreView(RecheckRequestMixin, RegistrationStageView):
     endpoint_roles = {
         "score_view": scores.ENTER.roles,
         "score_grid_view": scores.ENTER.roles,
+        **SCORE_IMPORT_ROLES,
         **REQUEST_ENDPOINT_ROLES,
     }
     column_list = COMMON_COLUMNS + [

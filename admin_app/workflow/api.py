@@ -4,6 +4,7 @@ stage's transitions. ``admin_app.workflow`` forwards attribute access here (see 
 from admin_app.services.batches import submission_closed_reason  # noqa: F401
 from admin_app.workflow import (  # noqa: F401  (register the stages)
     applications,
+    arrangement,
     batches,
     evaluation,
     identity,

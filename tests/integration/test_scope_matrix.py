@@ -26,6 +26,7 @@ from models import (
     Worker,
     enums,
 )
+from tests.arrangement_world import add_matrix_arrangement
 from tests.conftest import login, snapshot_database
 from views.base import SecureModelView
 
@@ -67,10 +68,14 @@ LIST_PAGES = {
     "template_view",
     "import_view",
     "import_report_view",
+    "score_template_view",  # 成绩导入 (市职鉴中心)
+    "score_import_view",
+    "score_import_report_view",
 }
 ROW_WRITES = {"edit_view", "delete_view", "ajax_update", "material_upload_view", "veteran_view"}
 LIST_WRITES = {"action_view", "decide_view", "read_all_view", "bulk_material_upload_view"}
 LIST_FORMS = {"create_view", "score_grid_view", "vote_grid_view"}  # list pages that write as well
+ROW_FORMS |= {"move_view"}  # 调整座位 (考场编排)
 KNOWN_KINDS = ROW_PAGES | ROW_FILES | ROW_FORMS | LIST_PAGES | ROW_WRITES | LIST_WRITES
 
 
@@ -94,6 +99,7 @@ def _unit_b_asked_for_a_recheck(world):
         )
     )
     db.session.commit()
+    add_matrix_arrangement(world)  # 考场编排: B's candidate seated in a 编排中 session
 
 
 def all_model_views(app):

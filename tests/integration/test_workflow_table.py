@@ -13,6 +13,7 @@ from flask_admin.contrib.sqla import ModelView
 from admin_app import workflow
 from admin_app.extensions import db
 from admin_app.workflow.states import ApplicationState as A
+from admin_app.workflow.states import ArrangementState as AR
 from admin_app.workflow.states import BatchState as B
 from admin_app.workflow.states import EvaluationState as E
 from admin_app.workflow.states import IdentityState as I
@@ -93,6 +94,12 @@ EXPECTED = {
         B.OPEN: {ADMIN: {"close_batch"}},
         B.CLOSED: {ADMIN: {"archive_batch"}},
         B.ARCHIVED: {},
+    },
+    # 考场编排 (SPEC §8.3): 市职鉴中心 runs the arrangement of a 编排中 session (with rooms) and publishes it
+    # (with seats); a published session is locked.
+    "arrangement": {
+        AR.DRAFT: {CENTER: {"arrange", "publish_arrangement"}},
+        AR.PUBLISHED: {},
     },
     # 单位信息审核: a 区县 bureau confirms or returns its 区县属单位's profile (a unit of 渝中区 here).
     "identity": {
@@ -201,6 +208,18 @@ def _identity_rows(world) -> dict:
     return rows
 
 
+def _arrangement_rows(world) -> dict:
+    from tests.arrangement_world import add_seat, add_session
+
+    rows = {}
+    for state in AR:
+        session = add_session(world.batch, name=f"{state.label}场次", state=state)
+        add_seat(session, world.registrations["A"])
+        rows[state] = (session.id, "unit_a")
+    db.session.commit()
+    return rows
+
+
 def _recheck_rows(world) -> dict:
     from models import ScoreRecheck
 
@@ -231,6 +250,7 @@ ROWS = {
     "batch": _batch_rows,
     "identity": _identity_rows,
     "recheck": _recheck_rows,
+    "arrangement": _arrangement_rows,
 }
 
 
