@@ -8,7 +8,7 @@ from flask_login import current_user
 from admin_app import limits, workflow
 from admin_app.extensions import db
 from admin_app.request_guard import download
-from admin_app.services import clock, records, uploads
+from admin_app.services import clock, exam_documents, records, uploads
 from admin_app.services.scope import registration_condition
 from admin_app.services.validators import InvalidInput
 from admin_app.workflow import evaluation, registrations, scores
@@ -23,6 +23,7 @@ from models import AuditLog, Registration, enums
 from views import files
 from views.base import SecureModelView, send_temporary_file
 from views.bulk import BulkWorkflowMixin, TransitionRowAction, history_labels, name_rows
+from views.exam_documents import ticket_response
 from views.mixins.batches import BatchFilter, batch_ids_by_year, batch_label
 from views.mixins.links import RowLink
 from views.mixins.listing import SortGroups
@@ -246,11 +247,29 @@ class RegistrationStageView(BulkWorkflowMixin, SecureModelView):
     # --- pages of one row, shared by all four lists --------------------------------------------------
     @expose("/ticket/", methods=("GET",))
     def ticket_view(self):
+        """The 准考证's preview (the document is ``ticket_pdf_view``): only once it may be printed, else the
+        reason on the details page."""
         reg = self.get_one(request.args.get("id"))
-        if not reg.ticket_number:
-            flash("缴费确认后才有准考证", "warning")
+        tickets, refused = exam_documents.tickets_of([reg])
+        if refused:
+            flash(f"不能打印准考证：{refused[0].reason}", "warning")
             return redirect(self.get_url(".details_view", id=reg.id))
-        return self.render("gk/ticket.html", reg=reg, grade_label=enums.grade_label, today=clock.today())
+        return self.render(
+            "gk/ticket.html",
+            ticket=tickets[0],
+            photo_url=self.get_url(".file_view", id=reg.id, kind="photo"),
+            pdf_url=self.get_url(".ticket_pdf_view", id=reg.id),
+        )
+
+    @expose("/ticket.pdf", methods=("GET",))
+    @download
+    def ticket_pdf_view(self):
+        """One candidate's 准考证 as an A4 PDF; refused with the reason until arranged and with a photo."""
+        reg = self.get_one(request.args.get("id"))
+        response = ticket_response(
+            self, [reg], f"准考证_{reg.ticket_number or reg.id}.pdf", refused_first=False
+        )
+        return response or redirect(self.get_url(".details_view", id=reg.id))
 
     @expose("/certificate/", methods=("GET",))
     def certificate_view(self):
@@ -412,6 +431,32 @@ class RegistrationView(_ImportMixin, RegistrationStageView):
             categories=ExamCategory.labels(),
             form_values=request.form,
         )
+
+    @expose("/tickets.pdf", methods=("GET",))
+    @download
+    def tickets_pdf_view(self):
+        """One PDF of the 准考证 of every candidate of the current 组合查询 (filters, search and scope of this
+        list; in list order), at most ``limits.TICKET_PDF_PAGES`` pages of tickets (else a Chinese message and
+        nothing is made); candidates who get none are listed with the reason on a first page."""
+        back = self.get_url(".index_view", **request.args.to_dict(flat=True))
+        most = limits.TICKET_PDF_PAGES * exam_documents.TICKETS_PER_PAGE
+        query, _view_args = self.filtered_query(eager=False)
+        ids = [pk for (pk,) in query.with_entities(Registration.id).limit(most + 1)]
+        if not ids:
+            flash("当前查询没有考生", "warning")
+            return redirect(back)
+        if len(ids) > most:
+            flash(f"一次最多生成{most}人的准考证PDF，当前查询超过此数，请用筛选条件缩小范围后再生成", "error")
+            return redirect(back)
+        order = {pk: i for i, pk in enumerate(ids)}
+        regs = sorted(
+            db.session.scalars(sa.select(Registration).where(Registration.id.in_(ids))),
+            key=lambda r: order[r.id],
+        )
+        response = ticket_response(
+            self, regs, f"准考证_{len(regs)}人_{clock.today():%Y%m%d}.pdf", refused_first=True
+        )
+        return response or redirect(back)
 
 
 class ScoreView(RecheckRequestMixin, ScoreImportMixin, RegistrationStageView):
