@@ -15,9 +15,11 @@ from models import (
     ExamBatch,
     Jurisdiction,
     Notification,
+    Objection,
     Organisation,
     PostSetting,
     Registration,
+    ResultNotice,
     RouteRule,
     ScoreRecheck,
     Trade,
@@ -25,7 +27,6 @@ from models import (
     UserSession,
     Worker,
 )
-from models.arrangement import ExamRoom
 from views.admin_area import (
     AuditLogView,
     EthnicityView,
@@ -40,10 +41,10 @@ from views.application_area import ApplicationView, ReviewQueueView
 from views.arrangement import add_views as add_arrangement_views
 from views.calendar import CalendarDayView
 from views.exam_area import EvaluationView, RecognitionView, RegistrationView, ScoreView
-from views.exam_documents import ExamRoomDocumentView
 from views.home import HomeView
 from views.messages import NotificationView
 from views.recheck import RecheckView
+from views.result_notice import ObjectionView, ResultNoticeView
 from views.sessions import OnlineSessionView
 from views.statistics import StatisticsView
 from views.unit_area import PostSettingView, UnitDirectoryView, UnitProfileView, WorkerView
@@ -88,13 +89,14 @@ def build_admin(app) -> Admin:
         admin.add_view(view_class(Registration, db, name=name, endpoint=endpoint, category=ASSESSMENT_AREA))
     add_arrangement_views(admin, EXAM_AFFAIRS_AREA)
     admin.add_view(
-        ExamRoomDocumentView(
-            ExamRoom, db, name="考场签到表和门贴", endpoint="room_documents", category=EXAM_AFFAIRS_AREA
-        )
-    )
-    admin.add_view(
         RecheckView(ScoreRecheck, db, name="查分申请", endpoint="rechecks", category=ASSESSMENT_AREA)
     )
+    admin.add_view(
+        ResultNoticeView(
+            ResultNotice, db, name="合格名单公示", endpoint="result_notices", category=ASSESSMENT_AREA
+        )
+    )
+    admin.add_view(ObjectionView(Objection, db, name="公示异议", endpoint="objections", category=ASSESSMENT_AREA))
     admin.add_view(
         UnitDirectoryView(Organisation, db, name="单位列表", endpoint="units", category=STAFF_AREA)
     )

@@ -17,6 +17,7 @@ from admin_app.workflow.states import (
     BatchState,
     EvaluationState,
     IdentityState,
+    NoticeState,
     RecognitionState,
     RegistrationState,
     ScoreResult,
@@ -29,9 +30,11 @@ from models import (
     Ethnicity,
     ExamBatch,
     Jurisdiction,
+    NoticeEntry,
     Organisation,
     PostSetting,
     Registration,
+    ResultNotice,
     Trade,
     User,
     Worker,
@@ -265,7 +268,8 @@ def _history(rng: random.Random, current: ExamBatch) -> None:
             _imported_reviews(rng, app, approved, year)
             if not approved:
                 continue
-            result = rng.choices(list(ScoreResult), weights=[78, 18, 4])[0]
+            outcomes = [ScoreResult.PASS, ScoreResult.FAIL, ScoreResult.ABSENT]  # history has no 违纪
+            result = rng.choices(outcomes, weights=[78, 18, 4])[0]
             senior = grade in enums.SENIOR_GRADES
             evaluation = (
                 (EvaluationState.PASSED if rng.random() < 0.85 else EvaluationState.FAILED)
@@ -293,7 +297,53 @@ def _history(rng: random.Random, current: ExamBatch) -> None:
                     certificate_number=f"CQGK{year}{grade}{app.id:06d}" if recognised else None,
                 )
             )
+        db.session.flush()
+        _posted_notice(batch, date(year, 11, 2))
     db.session.commit()
+
+
+def _posted_notice(batch: ExamBatch, start: date) -> None:
+    """The batch's 合格名单公示 as it was posted (published on ``start``, its period long over) with everyone
+    it recognised: recognition comes only after a 公示 (SPEC §8.4)."""
+    from admin_app.services import result_notices
+    from admin_app.workflow.notice import period
+
+    ids = list(
+        db.session.scalars(
+            sa.select(Registration.id)
+            .where(
+                Registration.batch_id == batch.id,
+                Registration.recognition_status == RecognitionState.RECOGNISED,
+            )
+            .order_by(
+                Registration.unit_id,
+                Registration.applied_trade_id,
+                Registration.applied_grade.desc(),
+                Registration.id,
+            )
+        )
+    )
+    if not ids:
+        return
+    notice = ResultNotice(
+        batch_id=batch.id,
+        title=f"{batch.name}合格人员名单公示",
+        state=NoticeState.PUBLISHED,
+        days=batch.notice_days,
+        published_at=datetime(start.year, start.month, start.day, 2),
+        start_date=start,
+        end_date=period(start, batch.notice_days)[1],
+    )
+    db.session.add(notice)
+    db.session.flush()
+    values = result_notices.entry_values(ids)
+    db.session.execute(
+        sa.insert(NoticeEntry),
+        [
+            {"notice_id": notice.id, "registration_id": rid, "seq": seq, **values[rid]}
+            for seq, rid in enumerate(ids, 1)
+        ],
+    )
 
 
 def _imported_reviews(rng: random.Random, app: Application, approved: bool, year: int) -> None:

@@ -15,6 +15,7 @@ from admin_app.workflow.states import (
     BatchState,
     EvaluationState,
     IdentityState,
+    NoticeState,
     RecognitionState,
     RegistrationState,
     ScoreResult,
@@ -26,9 +27,11 @@ from models import (
     ExamBatch,
     Jurisdiction,
     Material,
+    NoticeEntry,
     Organisation,
     PostSetting,
     Registration,
+    ResultNotice,
     Trade,
     User,
     Worker,
@@ -225,6 +228,8 @@ def add_registration(app: Application, stage: str = "new") -> Registration:
         reg.photo_content_type = "image/png"
     db.session.add(reg)
     db.session.flush()
+    if stage == "awaiting_recognition":
+        put_on_ended_notice(reg)
     if reg.status == RegistrationState.REGISTERED:
         reg.ticket_number = f"2021{reg.applied_grade}{reg.id:06d}"
         db.session.flush()
@@ -295,3 +300,32 @@ def add_material(app: Application, content: bytes = b"%PDF-1.4 test") -> Materia
     db.session.add(material)
     db.session.flush()
     return material
+
+
+def put_on_ended_notice(*registrations: Registration) -> ResultNotice:
+    """List ``registrations`` (of one batch) on a published 合格名单公示 of their batch whose period ended
+    yesterday, so that 资格认定 may follow (one such notice per batch, added to)."""
+    from admin_app.services import result_notices
+
+    batch_id = registrations[0].batch_id
+    title = "测试公示（已期满）"
+    notice = ResultNotice.query.filter_by(batch_id=batch_id, title=title).one_or_none()
+    if notice is None:
+        yesterday = clock.today() - timedelta(days=1)
+        notice = ResultNotice(
+            batch_id=batch_id,
+            title=title,
+            state=NoticeState.PUBLISHED,
+            published_at=utcnow() - timedelta(days=10),
+            start_date=yesterday - timedelta(days=7),
+            end_date=yesterday,
+        )
+        db.session.add(notice)
+        db.session.flush()
+    seq = max((e.seq for e in notice.entries), default=0)
+    values = result_notices.entry_values([r.id for r in registrations])
+    for reg in registrations:
+        seq += 1
+        db.session.add(NoticeEntry(notice=notice, registration_id=reg.id, seq=seq, **values[reg.id]))
+    db.session.flush()
+    return notice

@@ -20,7 +20,14 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from admin_app.extensions import db
-from admin_app.workflow.states import ApplicationState, IdentityState, RegistrationState, pending, step_role
+from admin_app.workflow.states import (
+    ApplicationState,
+    IdentityState,
+    NoticeState,
+    RegistrationState,
+    pending,
+    step_role,
+)
 from models import (
     Application,
     ApplicationReview,
@@ -29,9 +36,11 @@ from models import (
     ExamBatch,
     Jurisdiction,
     Notification,
+    Objection,
     Organisation,
     PostSetting,
     Registration,
+    ResultNotice,
     RouteRule,
     Trade,
     User,
@@ -258,6 +267,9 @@ LISTS = {
     "routes": (RouteRule, _everything),
     "ethnicities": (Ethnicity, _everything),
     "auditlog": (AuditLog, _everything),
+    # 合格名单公示: published notices are posted for everyone; drafts and objections are the office's
+    "result_notices": (ResultNotice, lambda v, r: v.role == enums.OFFICE or r.state == NoticeState.PUBLISHED),
+    "objections": (Objection, lambda v, r: v.role in (enums.OFFICE, enums.CENTER)),
     **ARRANGEMENT_LISTS,
 }
 

@@ -15,6 +15,7 @@ from admin_app.workflow.states import (
     BatchState,
     EvaluationState,
     IdentityState,
+    ObjectionState,
     RecheckState,
     RecognitionState,
     RegistrationState,
@@ -54,6 +55,7 @@ TODOS = {
         Todo("待确认的报名", "registrations", (("registration.status", RegistrationState.PENDING),)),
         Todo("待评审", "evaluations", (("registration.evaluation_status", EvaluationState.PENDING),)),
         Todo("待认定", "recognitions", (("registration.recognition_status", RecognitionState.PENDING),)),
+        Todo("待处理公示异议", "objections", (("notice_objection.state", ObjectionState.OPEN),)),
     ),
     enums.CENTER: (
         Todo("待缴费确认", "registrations", (("registration.status", RegistrationState.FEE),)),

@@ -8,6 +8,7 @@ from admin_app.workflow import (  # noqa: F401  (register the stages)
     batches,
     evaluation,
     identity,
+    notice,
     recheck,
     recognition,
     registrations,

@@ -19,7 +19,7 @@ from admin_app.workflow.states import (
 )
 from models import AuditLog, Registration, Worker, enums
 from tests.conftest import login, text_of
-from tests.factories import PNG, add_material
+from tests.factories import PNG, add_material, put_on_ended_notice
 from tests.integration.test_applications import fresh
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\n%%EOF"
@@ -282,6 +282,7 @@ def test_scores_need_registration_and_are_frozen_after_recognition(world):
     assert "尚未完成报名" in workflow.enter_scores(center, [scores(reg.id)])[reg.id]
     _unit, _app, done = registered(world, "s5", seq=330)
     workflow.enter_scores(center, [scores(done.id)])
+    put_on_ended_notice(done)
     assert workflow.recognise(world.users[enums.OFFICE], [done.id]).done
     assert "不能再修改" in workflow.enter_scores(center, [scores(done.id, "10", "10")])[done.id]
 
@@ -335,6 +336,7 @@ def test_district_recognises_only_its_own_junior_grades(world):
     workflow.evaluate(office, [senior.id], "pass", Vote(9, 9, 9, 0, 0))
     outside_unit, _a3, outside = registered(world, "c3", seq=362, jurisdiction="500106")
     workflow.enter_scores(center, [scores(outside.id)])
+    put_on_ended_notice(junior, senior, outside)
     result = workflow.recognise(hr, [junior.id, senior.id, outside.id])
     assert [i for i, _ in result.done] == [junior.id]
     reasons = {i: r for i, _, r in result.refused}
@@ -349,6 +351,7 @@ def _full_pipeline(world, client, key, grade, seq):
     assert workflow.enter_scores(center, [scores(reg.id, "88", "92", review="85" if senior else None)]) == {}
     if senior:
         assert workflow.evaluate(office, [reg.id], "pass", Vote(11, 9, 8, 1, 0)).done
+    put_on_ended_notice(reg)
     assert workflow.recognise(office, [reg.id], today=date(2021, 12, 20)).done
     db.session.expire_all()
     worker = db.session.get(Worker, app.worker_id)

@@ -18,7 +18,7 @@ from admin_app.services import clock
 from admin_app.services.eligibility import Vote
 from models import AuditLog, Registration, enums
 from tests.conftest import login, text_of
-from tests.factories import add_material
+from tests.factories import add_material, put_on_ended_notice
 from tests.integration.test_applications import fresh
 from tests.integration.test_exam_pipeline import register_and_pay, scores
 
@@ -127,6 +127,7 @@ def test_senior_form_prints_the_whole_notice_form_with_scores_vote_and_opinions(
     center, office = world.users[enums.CENTER], world.users[enums.OFFICE]
     assert workflow.enter_scores(center, [scores(reg.id, "88", "92.5", review="85")]) == {}
     assert workflow.evaluate(office, [reg.id], "pass", Vote(11, 9, 8, 1, 0)).done
+    put_on_ended_notice(reg)
     assert workflow.recognise(office, [reg.id]).done
     db.session.expire_all()
     login(client, "office")
@@ -197,6 +198,7 @@ def test_junior_form_before_and_after_the_district_recognises(world, client):
     login(client, unit.users[0].username)
     before = client.get(f"/applications/print.pdf?id={app.id}").data
     assert_well_printed(before, forms=1)
+    put_on_ended_notice(reg)
     assert workflow.recognise(hr, [reg.id]).done
     db.session.expire_all()
     after = client.get(f"/applications/print.pdf?id={app.id}").data

@@ -17,7 +17,9 @@ from admin_app.services import sessions
 from admin_app.workflow.states import ExamCategory
 from models import (
     Application,
+    NoticeEntry,
     Notification,
+    Objection,
     Organisation,
     PostSetting,
     Registration,
@@ -51,9 +53,7 @@ ROW_PAGES = {
     "file_view",
     "filing_view",
     "print_pdf_view",
-    "ticket_pdf_view",  # 准考证 PDF
-    "sign_in_sheet_view",  # 考场签到表 PDF of a room
-    "door_sign_view",  # 门贴 PDF of a room
+    "notice_xlsx_view",  # 合格名单公示 as Excel
 }
 ROW_FILES = {"print_photo_view"}  # a row's stored file: 404 also when the row has none
 ROW_FORMS = {"register_view", "score_view", "vote_view", "recheck_view", "correct_view"}  # 申请查分, 更正成绩
@@ -71,12 +71,18 @@ LIST_PAGES = {
     "template_view",
     "import_view",
     "import_report_view",
-    "tickets_pdf_view",  # 准考证 PDF of the filter
     "score_template_view",  # 成绩导入 (市职鉴中心)
     "score_import_view",
     "score_import_report_view",
 }
-ROW_WRITES = {"edit_view", "delete_view", "ajax_update", "material_upload_view", "veteran_view"}
+ROW_WRITES = {
+    "edit_view",
+    "delete_view",
+    "ajax_update",
+    "material_upload_view",
+    "veteran_view",
+    "objection_view",
+}
 LIST_WRITES = {"action_view", "decide_view", "read_all_view", "bulk_material_upload_view"}
 LIST_FORMS = {"create_view", "score_grid_view", "vote_grid_view"}  # list pages that write as well
 ROW_FORMS |= {"move_view"}  # 调整座位 (考场编排)
@@ -104,6 +110,22 @@ def _unit_b_asked_for_a_recheck(world):
     )
     db.session.commit()
     add_matrix_arrangement(world)  # 考场编排: B's candidate seated in a 编排中 session
+
+
+@pytest.fixture(autouse=True)
+def _an_objection_to_unit_bs_candidate(world):
+    """An objection to B's candidate on the batch's published 公示: the row tried in 公示异议."""
+    entry = db.session.query(NoticeEntry).filter_by(registration_id=world.registrations["B"].id).one()
+    db.session.add(
+        Objection(
+            notice_id=entry.notice_id,
+            entry_id=entry.id,
+            registration_id=entry.registration_id,
+            source="来信",
+            text="异议",
+        )
+    )
+    db.session.commit()
 
 
 def all_model_views(app):

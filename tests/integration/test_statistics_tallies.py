@@ -15,7 +15,7 @@ from admin_app.services.audit import CHAIN_LOCK
 from admin_app.services.eligibility import Vote
 from admin_app.workflow.states import ApplicationState, ExamCategory, RegistrationState
 from models import Application, ApplicationTally, Registration, RegistrationTally, User, enums
-from tests.factories import PNG, add_material
+from tests.factories import PNG, add_material, put_on_ended_notice
 from tests.integration.test_applications import approve_with_material, fresh
 from tests.integration.test_exam_pipeline import PDF, Upload, register_and_pay, scores
 
@@ -67,6 +67,7 @@ def test_tallies_equal_the_rows_after_every_transition(world):
     assert_exact("scores")
     assert workflow.evaluate(office, [reg.id], "pass", Vote(9, 7, 5, 2, 0)).done
     assert_exact("evaluation")
+    put_on_ended_notice(reg)
     assert workflow.recognise(office, [reg.id]).done
     assert_exact("recognition")
 

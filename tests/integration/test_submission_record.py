@@ -16,7 +16,7 @@ from admin_app.services import records
 from models import Application, ApplicationRecord, Registration, Worker, WorkerEducation, enums
 from models.worker import years_by_month
 from tests.conftest import login, text_of
-from tests.factories import add_application, add_worker
+from tests.factories import add_application, add_worker, put_on_ended_notice
 from tests.integration.test_applications import fresh, open_posts
 from tests.integration.test_exam_pipeline import registered, scores
 from tests.integration.test_return_for_revision import submitted
@@ -59,6 +59,7 @@ def test_registration_form_is_the_same_before_and_after_recognition(client, worl
     assert workflow.enter_scores(center, [scores(reg.id, "80", "85")]) == {}
     before = page_text(client, url)  # every outcome but the recognition recorded
 
+    put_on_ended_notice(reg)
     assert workflow.recognise(world.users[enums.OFFICE], [reg.id], today=date(2026, 12, 2)).done
     db.session.expire_all()
     worker = db.session.get(Worker, app.worker_id)

@@ -13,6 +13,7 @@ from admin_app.services import batches as batch_service
 from admin_app.services.validators import InvalidInput
 from admin_app.workflow import evaluation, scores
 from models import AuditLog, ExamBatch, Organisation, Registration, enums
+from tests import factories
 from tests.integration.test_exam_pipeline import registered
 from tests.integration.test_exam_pipeline import scores as entry
 from tests.integration.test_unit_identity import fresh_unit
@@ -112,6 +113,8 @@ def test_the_buttons_of_a_row_follow_its_stage(world):
     assert names(workflow.available_transitions(center, "scores", junior.id)) == {"enter_scores"}
     assert names(workflow.available_transitions(office, "scores", junior.id)) == set()
     assert workflow.enter_scores(center, [entry(junior.id)]) == {}
+    assert names(workflow.available_transitions(district, "recognition", junior.id)) == set()  # 尚未公示
+    factories.put_on_ended_notice(junior)
     assert names(workflow.available_transitions(district, "recognition", junior.id)) == {"recognise"}
     assert workflow.recognise(office, [junior.id]).done
     assert names(workflow.available_transitions(center, "scores", junior.id)) == set()  # frozen
@@ -121,4 +124,5 @@ def test_the_buttons_of_a_row_follow_its_stage(world):
     assert names(workflow.available_transitions(office, "evaluation", senior.id)) == {"evaluate"}
     assert workflow.record_votes(office, [evaluation.VoteEntry(senior.id, 9, 9, 9, 0, 0)]) == {}
     assert names(workflow.available_transitions(district, "recognition", senior.id)) == set()
+    factories.put_on_ended_notice(senior)
     assert names(workflow.available_transitions(office, "recognition", senior.id)) == {"recognise"}

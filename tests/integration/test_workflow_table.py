@@ -12,16 +12,19 @@ from flask_admin.contrib.sqla import ModelView
 
 from admin_app import workflow
 from admin_app.extensions import db
+from admin_app.services import result_notices
 from admin_app.workflow.states import ApplicationState as A
 from admin_app.workflow.states import ArrangementState as AR
 from admin_app.workflow.states import BatchState as B
 from admin_app.workflow.states import EvaluationState as E
 from admin_app.workflow.states import IdentityState as I
+from admin_app.workflow.states import NoticeState as N
+from admin_app.workflow.states import ObjectionState as O
 from admin_app.workflow.states import RecheckState as RK
 from admin_app.workflow.states import RecognitionState as C
 from admin_app.workflow.states import RegistrationState as R
 from admin_app.workflow.states import ScoreResult as SR
-from models import PostSetting, Registration, User, enums
+from models import Objection, PostSetting, Registration, User, enums
 from tests import factories
 from tests.conftest import login
 
@@ -79,8 +82,21 @@ EXPECTED = {
     },
     # 资格认定: 市工考办; a 区县 bureau for the junior grades of its 区县属单位 (the row: 中级工 of unit A).
     "recognition": {
+        # (on a 公示 whose period has ended: the row is put on one; 取消 only through an objection)
         C.PENDING: {OFFICE: {"recognise"}, DISTRICT: {"recognise"}},
         C.RECOGNISED: {},
+        C.CANCELLED: {},  # an objection resolved 取消: final for the batch
+    },
+    # 合格名单公示: 市工考办 publishes a draft (with at least one person on it).
+    "notice": {
+        N.DRAFT: {OFFICE: {"publish_notice"}},
+        N.PUBLISHED: {},
+    },
+    # An objection to a 公示 entry: 市工考办 resolves it 维持 or 取消 (the person still 待认定).
+    "objection": {
+        O.OPEN: {OFFICE: {"uphold_objection", "cancel_objection"}},
+        O.UPHELD: {},
+        O.CANCELLED: {},
     },
     # 查分: 市职鉴中心 answers a unit's request 维持 or 更正 (the corrected scores with it); answered is final.
     "recheck": {
@@ -179,12 +195,12 @@ def _evaluation_rows(world) -> dict:
 
 
 def _recognition_rows(world) -> dict:
-    rows = {
-        state: _registration(
-            world, seq, status=R.REGISTERED, score_result=SR.PASS, recognition_status=state
-        ).id
+    regs = {
+        state: _registration(world, seq, status=R.REGISTERED, score_result=SR.PASS, recognition_status=state)
         for seq, state in enumerate(C, start=800)
     }
+    factories.put_on_ended_notice(regs[C.PENDING])
+    rows = {state: reg.id for state, reg in regs.items()}
     db.session.commit()
     return {state: (row_id, "unit_a") for state, row_id in rows.items()}
 
@@ -204,6 +220,41 @@ def _identity_rows(world) -> dict:
         unit.identity_status = state
         db.session.flush()
         rows[state] = (unit.id, "unit_a")
+    db.session.commit()
+    return rows
+
+
+def _notice_rows(world) -> dict:
+    _registration(world, 900, status=R.REGISTERED, score_result=SR.PASS, recognition_status=C.PENDING)
+    db.session.commit()
+    draft = result_notices.create_draft(world.users[OFFICE], world.batch.id)
+    listed = _registration(
+        world, 901, status=R.REGISTERED, score_result=SR.PASS, recognition_status=C.PENDING
+    )
+    published = factories.put_on_ended_notice(listed)
+    db.session.commit()
+    return {N.DRAFT: (draft.id, "unit_a"), N.PUBLISHED: (published.id, "unit_a")}
+
+
+def _objection_rows(world) -> dict:
+    rows = {}
+    for seq, state in enumerate(O, start=910):
+        reg = _registration(
+            world, seq, status=R.REGISTERED, score_result=SR.PASS, recognition_status=C.PENDING
+        )
+        notice = factories.put_on_ended_notice(reg)
+        entry = next(e for e in notice.entries if e.registration_id == reg.id)
+        objection = Objection(
+            notice_id=notice.id,
+            entry_id=entry.id,
+            registration_id=reg.id,
+            source="来信",
+            text="异议",
+            state=state,
+        )
+        db.session.add(objection)
+        db.session.flush()
+        rows[state] = (objection.id, "unit_a")
     db.session.commit()
     return rows
 
@@ -251,6 +302,8 @@ ROWS = {
     "identity": _identity_rows,
     "recheck": _recheck_rows,
     "arrangement": _arrangement_rows,
+    "notice": _notice_rows,
+    "objection": _objection_rows,
 }
 
 
@@ -326,6 +379,8 @@ def test_views_build_their_operations_from_the_table(app):
         "recognitions",
         "unitreview",
         "rechecks",
+        "result_notices",
+        "objections",
     }
     with_operations = [v for v in app.extensions["admin"][0]._views if getattr(v, "bulk_operations", ())]
     assert all(v in views for v in with_operations), "operations declared outside the table"
