@@ -40,9 +40,11 @@ def build(candidates: int) -> None:
     categories = list(ExamCategory)
     for i in range(candidates):
         seq = 10_000 + i
-        worker = factories.add_worker(
-            world.units["ABPY"[i % 4]], f"考生{i:05d}", seq, world.trade, world.batch
-        )
+        with db.session.no_autoflush:  # one ID number each (the factory's repeat after 2,700 people)
+            worker = factories.add_worker(
+                world.units["ABPY"[i % 4]], f"考生{i:05d}", seq, world.trade, world.batch
+            )
+            worker.id_number = factories.make_id_number("500103", date(1970 + i // 2700, 1, 1 + i % 27), i)
         db.session.flush()
         app = factories.add_application(
             world,

@@ -11,6 +11,7 @@ from flask_admin import expose
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual
 from flask_admin.model.form import InlineFormAdmin
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import selectinload
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
 from admin_app import workflow
@@ -114,6 +115,10 @@ class ExamSessionView(SecureModelView):
     inline_models = [RoomForm(ExamRoom)]
     scoped_relations = {"batch": pickers.writable_batches}
     action_roles = {"arrange": CENTER, PUBLISH.name: PUBLISH.roles}
+
+    def eager(self, query):
+        """The rooms of the page's sessions in one more query (the 考场 column)."""
+        return super().eager(query).options(selectinload(ExamSession.rooms))
 
     def row_lock_reason(self, obj):
         return super().row_lock_reason(obj) or (LOCKED if obj.locked else None)

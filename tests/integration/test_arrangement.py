@@ -17,6 +17,7 @@ from admin_app.workflow.arrangement import PUBLISH
 from admin_app.workflow.states import (
     ApplicationState,
     ArrangementState,
+    BatchState,
     ExamCategory,
     ExamKind,
     RegistrationState,
@@ -378,3 +379,20 @@ def test_posts_without_the_csrf_token_are_refused(app, client, world):
         app.config["WTF_CSRF_ENABLED"] = False
     assert seats() == []
     assert re.search("编排中", client.get("/exam_sessions/").get_data(as_text=True))
+
+
+def test_an_archived_batch_is_read_only(world):
+    registered(world, 1)
+    session = add_session(world.batch, THEORY, (5,))
+    db.session.commit()
+    arrangement.run_arrangement(center(world), world.batch.id, THEORY)
+    seat = db.session.scalars(sa.select(SeatAssignment)).one()
+    world.batch.state = BatchState.ARCHIVED
+    db.session.commit()
+    with pytest.raises(InvalidInput, match="归档"):
+        arrangement.run_arrangement(center(world), world.batch.id, THEORY)
+    with pytest.raises(InvalidInput, match="归档"):
+        move_seat(
+            center(world), seat.id, session_id=session.id, room_id=seat.room_id, seat_number=2, reason="x"
+        )
+    assert apply(center(world), PUBLISH, [session.id]).done == []
