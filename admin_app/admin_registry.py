@@ -27,6 +27,7 @@ from models import (
     UserSession,
     Worker,
 )
+from models.arrangement import ExamRoom
 from views.admin_area import (
     AuditLogView,
     EthnicityView,
@@ -41,6 +42,7 @@ from views.application_area import ApplicationView, ReviewQueueView
 from views.arrangement import add_views as add_arrangement_views
 from views.calendar import CalendarDayView
 from views.exam_area import EvaluationView, RecognitionView, RegistrationView, ScoreView
+from views.exam_documents import ExamRoomDocumentView
 from views.home import HomeView
 from views.messages import NotificationView
 from views.recheck import RecheckView
@@ -88,6 +90,11 @@ def build_admin(app) -> Admin:
     ):
         admin.add_view(view_class(Registration, db, name=name, endpoint=endpoint, category=ASSESSMENT_AREA))
     add_arrangement_views(admin, EXAM_AFFAIRS_AREA)
+    admin.add_view(
+        ExamRoomDocumentView(
+            ExamRoom, db, name="考场签到表和门贴", endpoint="room_documents", category=EXAM_AFFAIRS_AREA
+        )
+    )
     admin.add_view(
         RecheckView(ScoreRecheck, db, name="查分申请", endpoint="rechecks", category=ASSESSMENT_AREA)
     )

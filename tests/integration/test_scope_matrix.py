@@ -53,6 +53,9 @@ ROW_PAGES = {
     "file_view",
     "filing_view",
     "print_pdf_view",
+    "ticket_pdf_view",  # 准考证 PDF
+    "sign_in_sheet_view",  # 考场签到表 PDF of a room
+    "door_sign_view",  # 门贴 PDF of a room
     "notice_xlsx_view",  # 合格名单公示 as Excel
 }
 ROW_FILES = {"print_photo_view"}  # a row's stored file: 404 also when the row has none
@@ -71,6 +74,7 @@ LIST_PAGES = {
     "template_view",
     "import_view",
     "import_report_view",
+    "tickets_pdf_view",  # 准考证 PDF of the filter
     "score_template_view",  # 成绩导入 (市职鉴中心)
     "score_import_view",
     "score_import_report_view",

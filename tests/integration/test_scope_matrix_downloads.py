@@ -25,6 +25,12 @@ SPREADSHEETS |= {"notice_xlsx_view"}  # 合格名单公示
 STORED_FILES = {"material_download_view", "file_view"}
 ROW_PHOTOS = {"print_photo_view"}  # the 登记表's photo: a stored file when the row has one, else 404
 PDFS = {"print_pdf_view", "prints_pdf_view"}  # 登记表 made on the server
+PDFS |= {
+    "ticket_pdf_view",
+    "tickets_pdf_view",
+    "sign_in_sheet_view",
+    "door_sign_view",
+}  # 准考证, 签到表, 门贴
 DOWNLOADS = SPREADSHEETS | STORED_FILES | ROW_PHOTOS | PDFS
 PAGES_AS_JSON = {"ajax_lookup"}
 
