@@ -540,10 +540,12 @@ def run_cases(server, app, cases, args) -> list[dict]:
 
 
 def select_cases(cases, views, only: str | None) -> list[Case]:
-    """The cases whose name ("account 页面 case") contains ``only`` (all without it)."""
+    """The cases whose name ("account 页面 case") contains ``only`` (all without it); several substrings
+    separated by "|": the cases that contain one of them."""
     if not only:
         return cases
-    return [case for case in cases if only in case_name(views[case.endpoint], case)]
+    wanted = [part for part in only.split("|") if part]
+    return [case for case in cases if any(w in case_name(views[case.endpoint], case) for w in wanted)]
 
 
 def markdown(results, started_load, ended_load, wall_s, repeat) -> str:
@@ -604,7 +606,8 @@ def main():
     parser.add_argument("--roles", default=",".join(ACCOUNTS), help="accounts, comma-separated")
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument(
-        "--only", help='cases whose "account 页面 case" contains this; "bulk": the bulk part alone'
+        "--only",
+        help='cases whose "account 页面 case" contains this (several: "a|b"); "bulk": the bulk part alone',
     )
     parser.add_argument("--filters", choices=FILTER_MODES, default="columns", help="see plan()")
     parser.add_argument("--stock-account", default="office")

@@ -7,6 +7,7 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 from flask_login import login_user
 
 import views.mixins.listing as listing
@@ -116,3 +117,37 @@ def test_plain_order_is_the_documented_one(app, client, many, login_as, monkeypa
         for walk_from in (0, 10_000):  # walked and sorted as it is
             monkeypatch.setattr(listing, "SORT_WALK_FROM", walk_from)
             assert _page_ids(client, "applications", {**query, "page_size": 100}) == expected(desc)
+
+
+def test_the_walk_starts_later_on_a_larger_table(app, client, many, login_as, monkeypatch):
+    """The length from which a list walks grows with the square root of its table (a walk reads ~page × table
+    ÷ list rows, a sort the list's rows): unchanged up to SORT_WALK_TABLE_ROWS, ×√10 at ten times that."""
+    base, rows = listing.SORT_WALK_FROM, listing.SORT_WALK_TABLE_ROWS
+    assert (
+        listing.sort_walk_from(None)
+        == listing.sort_walk_from(rows // 5)
+        == listing.sort_walk_from(rows)
+        == base
+    )
+    assert round(listing.sort_walk_from(10 * rows)) == round(base * 10**0.5)
+    monkeypatch.setattr(listing, "_TABLE_ROWS", {})
+    if db.engine.dialect.name == "postgresql":  # the planner's estimate, once the table is analysed
+        db.session.execute(sa.text("ANALYZE application"))
+        total = db.session.scalar(sa.select(sa.func.count()).select_from(Application))
+        assert listing.table_rows("application") == total
+    else:
+        assert listing.table_rows("application") is None  # SQLite keeps none: the base length
+
+    view = next(v for v in app.extensions["admin"][0]._views if v.endpoint == "applications")
+    walked = []
+    original = view.page_groups
+    monkeypatch.setattr(view, "page_groups", lambda *a: walked.append(a) or original(*a))
+    login_as("office")
+    query = {"sort": SORTS["worker.name"], "all_batches": 1}
+    monkeypatch.setattr(listing, "SORT_WALK_FROM", 10)  # the office's ~29 rows: longer than 10 …
+    monkeypatch.setattr(listing, "table_rows", lambda table: None)
+    expected = _page_ids(client, "applications", query)
+    assert walked  # … walked
+    walked.clear()
+    monkeypatch.setattr(listing, "table_rows", lambda table: 16 * rows)  # … shorter than 10 × √16 = 40
+    assert _page_ids(client, "applications", query) == expected and not walked  # sorted: the same page
