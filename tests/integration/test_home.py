@@ -32,7 +32,7 @@ def test_each_todo_count_matches_the_list_it_links_to(client, world):
         "party_org": {"待我审核"},
         "city_hr": {"待我审核"},
         "office": {"待我审核", "待审核的单位信息", "待确认的报名", "待评审", "待认定"},
-        "center": {"待缴费确认", "待录入成绩"},
+        "center": {"待缴费确认", "待录入成绩", "待复核查分"},
         "admin": set(),
     }
     seen = {}
