@@ -11,6 +11,7 @@ from openpyxl import Workbook
 from admin_app.services import score_import
 from admin_app.services.score_import import ImportRefused, _marks_and_scores, _same_as_stored
 from admin_app.workflow.scores import ScoreEntry
+from admin_app.workflow.states import ScoreResult
 
 
 def book(rows, sheets=1) -> bytes:
@@ -111,7 +112,7 @@ def test_what_the_marks_ask_of_the_scores():
 
 def stored(**kw):
     values = {
-        "score_result": "pass",
+        "score_result": ScoreResult.PASS,
         "theory_score": Decimal("85.0"),
         "practice_score": Decimal("90.5"),
         "review_score": None,
