@@ -28,6 +28,7 @@ from views.mixins.batches import BatchFilter, batch_ids_by_year, batch_label
 from views.mixins.links import RowLink
 from views.mixins.listing import SortGroups
 from views.recheck import REQUEST_ACTION, REQUEST_ENDPOINT_ROLES, RecheckRequestMixin
+from views.result_notice import NoticeStageFilter
 from views.score_import import ENDPOINT_ROLES as SCORE_IMPORT_ROLES
 from views.score_import import ScoreImportMixin
 from views.vote_grid import VoteGridMixin
@@ -615,7 +616,7 @@ class RecognitionView(RegistrationStageView):
             Registration.recognition_status, lambda: [state.value for state in RecognitionState]
         ),
     }
-    column_filters = COMMON_FILTERS + ["recognition_status", "recognised_at"]
+    column_filters = COMMON_FILTERS + ["recognition_status", "recognised_at", NoticeStageFilter()]
     column_extra_row_actions = [
         RowLink(
             "fa fa-certificate",

@@ -55,6 +55,11 @@ TODOS = {
         Todo("待确认的报名", "registrations", (("registration.status", RegistrationState.PENDING),)),
         Todo("待评审", "evaluations", (("registration.evaluation_status", EvaluationState.PENDING),)),
         Todo("待认定", "recognitions", (("registration.recognition_status", RecognitionState.PENDING),)),
+        Todo(
+            "公示期满待认定",
+            "recognitions",
+            (("registration.recognition_status", RecognitionState.PENDING), ("registration.id", "ended")),
+        ),  # registration.id: the 公示情况 filter (views/result_notice.NoticeStageFilter)
         Todo("待处理公示异议", "objections", (("notice_objection.state", ObjectionState.OPEN),)),
     ),
     enums.CENTER: (

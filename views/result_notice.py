@@ -7,6 +7,7 @@ PDF and Excel. Drafts, objections and every decision are the 市工考办's (the
 import sqlalchemy as sa
 from flask import current_app, flash, make_response, redirect, request
 from flask_admin import expose
+from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_admin.form import BaseForm
 from flask_login import current_user
 from wtforms import SelectField, StringField
@@ -17,7 +18,7 @@ from admin_app.request_guard import download, parse_pk
 from admin_app.services import audit, clock, result_notices, uploads
 from admin_app.services.validators import InvalidInput
 from admin_app.workflow.states import BatchState, NoticeState, ObjectionState
-from models import ExamBatch, NoticeEntry, Objection, ResultNotice, enums
+from models import ExamBatch, NoticeEntry, Objection, Registration, ResultNotice, enums
 from views.actor import current_actor
 from views.base import SecureModelView
 from views.bulk import BulkWorkflowMixin
@@ -28,6 +29,48 @@ OFFICE = frozenset({enums.OFFICE})
 EVERY_ROLE = frozenset(enums.ROLE_LABELS)
 OBJECTION_READERS = frozenset({enums.OFFICE, enums.CENTER})
 PUBLISHED_ONLY = "已发布的公示不能删除"
+
+
+class NoticeStageFilter(FilterEqual):
+    """资格认定 list: 公示情况 为 … (公示期满 = may be recognised today: on a published notice whose period has
+    ended, no objection waiting; the 首页 to-do 公示期满待认定). On the row's own id: no join."""
+
+    STAGES = (
+        ("ended", "公示期满（无待处理异议）"),
+        ("running", "公示中"),
+        ("objected", "有未处理的公示异议"),
+        ("none", "尚未公示"),
+    )
+
+    def __init__(self):
+        super().__init__(Registration.__table__.c.id, "公示情况", options=self.STAGES)
+
+    def validate(self, value) -> bool:
+        return value in dict(self.STAGES)
+
+    def apply(self, query, value, alias=None):
+        today = clock.today()
+        published = (
+            sa.select(NoticeEntry.id)
+            .join(ResultNotice, ResultNotice.id == NoticeEntry.notice_id)
+            .where(
+                NoticeEntry.registration_id == Registration.id, ResultNotice.state == NoticeState.PUBLISHED
+            )
+        )
+        objected = (
+            sa.select(Objection.id)
+            .where(Objection.registration_id == Registration.id, Objection.state == ObjectionState.OPEN)
+            .exists()
+        )
+        conditions = {
+            "ended": sa.and_(  # as 资格认定 checks it: every published 公示 of the row is over
+                published.exists(), ~published.where(ResultNotice.end_date >= today).exists(), ~objected
+            ),
+            "running": published.where(ResultNotice.end_date >= today).exists(),
+            "objected": objected,
+            "none": ~published.exists(),
+        }
+        return query.filter(conditions.get(value, sa.false()))
 
 
 class NoticeDraftForm(BaseForm):

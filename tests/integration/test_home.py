@@ -31,7 +31,15 @@ def test_each_todo_count_matches_the_list_it_links_to(client, world):
         "shapingba_hr": {"待我审核", "待审核的单位信息", "待认定"},
         "party_org": {"待我审核"},
         "city_hr": {"待我审核"},
-        "office": {"待我审核", "待审核的单位信息", "待确认的报名", "待评审", "待认定"},
+        "office": {
+            "待我审核",
+            "待审核的单位信息",
+            "待确认的报名",
+            "待评审",
+            "待认定",
+            "公示期满待认定",
+            "待处理公示异议",
+        },
         "center": {"待缴费确认", "待录入成绩", "待复核查分"},
         "admin": set(),
     }
@@ -49,6 +57,9 @@ def test_each_todo_count_matches_the_list_it_links_to(client, world):
     assert seen[("shapingba_hr", "待我审核")] == 1 and seen[("yuzhong_hr", "待我审核")] == 0
     assert seen[("office", "待认定")] == 1 and seen[("shapingba_hr", "待认定")] == 1
     assert seen[("yuzhong_hr", "待认定")] == 0
+    assert (
+        seen[("office", "公示期满待认定")] == 1 and seen[("office", "待处理公示异议")] == 0
+    )  # B's, on an ended 公示
     assert seen[("unit_a", "待报名")] == 1
 
 

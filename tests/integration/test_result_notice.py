@@ -2,6 +2,7 @@
 and 资格认定 only after the period with no objection waiting; the PDF and Excel as posted; who sees what."""
 
 import io
+import re
 from datetime import UTC, date, datetime
 
 import pytest
@@ -280,10 +281,29 @@ def test_the_demo_recognises_only_people_posted_on_an_ended_notice(app, ctx):
     from seed import demo
 
     demo.build()
-    recognised = db.session.query(Registration).filter_by(recognition_status=RecognitionState.RECOGNISED).all()
+    recognised = (
+        db.session.query(Registration).filter_by(recognition_status=RecognitionState.RECOGNISED).all()
+    )
     assert recognised
     for reg in recognised:
         entry = db.session.query(NoticeEntry).filter_by(registration_id=reg.id).one()
         notice = entry.notice
         assert notice.state == NoticeState.PUBLISHED and notice.batch_id == reg.batch_id
         assert notice.end_date < clock.today() and entry.name == reg.worker.name
+
+
+def test_the_recognition_list_filters_by_notice_stage_and_home_counts_the_ended(world, office, client):
+    ended, objected = passed(world, 771), passed(world, 772)
+    factories.put_on_ended_notice(ended, objected)
+    passed(world, 770)
+    db.session.commit()
+    published(office, result_notices.create_draft(office, world.batch.id).id)  # 770 only, running from today
+    entry = db.session.query(NoticeEntry).filter_by(registration_id=objected.id).one()
+    result_notices.record_objection(office, entry.id, "来电", "异议")
+    login(client, "office")
+    home = client.get("/").get_data(as_text=True)
+    link = re.search(r'href="([^"]+)" data-todo="公示期满待认定"', home).group(1).replace("&amp;", "&")
+    listing = text_of(client.get(link))
+    # B's world candidate and ``ended`` are on the ended notice with nothing waiting.
+    assert "公示771" in listing and "公示770" not in listing and "公示772" not in listing
+    assert "B考生" in listing and "列表 (2)" in listing

@@ -8,7 +8,14 @@ from views.mixins.batches import ALL_BATCHES
 
 # Flask-Admin's "equals" filter classes (column_filters_for)
 _EQUAL_FILTERS = frozenset(
-    {"FilterEqual", "IntEqualFilter", "BooleanEqualFilter", "ChoiceTypeEqualFilter", "BatchFilter"}
+    {
+        "FilterEqual",
+        "IntEqualFilter",
+        "BooleanEqualFilter",
+        "ChoiceTypeEqualFilter",
+        "BatchFilter",
+        "NoticeStageFilter",  # 公示情况 of 资格认定 (views/result_notice.py)
+    }
 )
 
 _ROW_ID = "GKROWID"  # stands for the row's id in a link built once per page
