@@ -47,6 +47,7 @@ from views.home import HomeView
 from views.messages import NotificationView
 from views.recheck import RecheckView
 from views.result_notice import ObjectionView, ResultNoticeView
+from views.score_publication import ScorePublicationView
 from views.sessions import OnlineSessionView
 from views.statistics import StatisticsView
 from views.unit_area import PostSettingView, UnitDirectoryView, UnitProfileView, WorkerView
@@ -89,6 +90,9 @@ def build_admin(app) -> Admin:
         (RecognitionView, "资格认定", "recognitions"),
     ):
         admin.add_view(view_class(Registration, db, name=name, endpoint=endpoint, category=ASSESSMENT_AREA))
+    admin.add_view(
+        ScorePublicationView(name="成绩发布", endpoint="score_publication", category=ASSESSMENT_AREA)
+    )
     add_arrangement_views(admin, EXAM_AFFAIRS_AREA)
     admin.add_view(
         ExamRoomDocumentView(

@@ -63,6 +63,13 @@ class Registration(db.Model):
                     ("id",),
                     f"status = '{RegistrationState.REGISTERED}' AND score_result IS NULL",
                 ),
+                # 待发布成绩 (scores entered, not published; migration 0025)
+                (
+                    "ix_registration_scores_unpublished",
+                    ("batch_id", "id"),
+                    f"status = '{RegistrationState.REGISTERED}' AND score_result IS NOT NULL"
+                    " AND score_publication IS NULL",
+                ),
             )
         ),
         sa.Index("ix_registration_jurisdiction_status", "jurisdiction_id", "status"),

@@ -18,6 +18,7 @@ from admin_app.workflow.states import (
     NoticeState,
     RecognitionState,
     RegistrationState,
+    ScorePublication,
     ScoreResult,
     pending,
 )
@@ -224,6 +225,7 @@ def add_registration(app: Application, stage: str = "new") -> Registration:
         reg.evaluation_status = EvaluationState.PASSED
         reg.vote_expected, reg.vote_present, reg.vote_yes, reg.vote_no, reg.vote_abstain = 9, 7, 6, 1, 0
         reg.recognition_status = RecognitionState.PENDING
+        reg.score_publication, reg.scores_published_at = ScorePublication.PUBLISHED, utcnow()
         reg.photo_name, reg.photo_stored = "照片.png", store_test_file(f"photos/test/{app.id}.png", PNG)
         reg.photo_content_type = "image/png"
     db.session.add(reg)

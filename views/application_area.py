@@ -13,7 +13,7 @@ from admin_app.extensions import db
 from admin_app.form_helpers import REQUIRED, form_error, strip_filter
 from admin_app.request_guard import download, parse_pk
 from admin_app.services import applications as app_facts
-from admin_app.services import audit, clock, eligibility, materials, records, uploads
+from admin_app.services import audit, clock, eligibility, materials, records, score_visibility, uploads
 from admin_app.services.scope import application_condition
 from admin_app.services.validators import InvalidInput
 from admin_app.workflow import applications as application_stage
@@ -505,7 +505,7 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
         from admin_app.services import pdf, registration_forms
 
         base_url = request.host_url.rstrip("/")
-        forms = registration_forms.forms_of(apps)
+        forms = registration_forms.forms_of(apps, score_visibility.sees_unpublished(current_user))
         photo_urls, photos = {}, {}
         for form in forms:
             data = registration_forms.photo_bytes(form)
@@ -540,7 +540,7 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
         from admin_app.services import registration_forms
 
         app = self.get_one(request.args.get("id"))
-        forms = registration_forms.forms_of([app])
+        forms = registration_forms.forms_of([app], score_visibility.sees_unpublished(current_user))
         photo_urls = {f.app.id: self.get_url(".print_photo_view", id=f.app.id) for f in forms if f.photo}
         return self._registration_page(forms, photo_urls, toolbar=True)
 

@@ -17,6 +17,7 @@ from admin_app.workflow.states import (
     ExamCategory,
     RecognitionState,
     RegistrationState,
+    ScorePublication,
     ScoreResult,
 )
 from models import AuditLog, Registration, enums
@@ -31,6 +32,7 @@ from views.recheck import REQUEST_ACTION, REQUEST_ENDPOINT_ROLES, RecheckRequest
 from views.result_notice import NoticeStageFilter
 from views.score_import import ENDPOINT_ROLES as SCORE_IMPORT_ROLES
 from views.score_import import ScoreImportMixin
+from views.score_publication import ScoreVisibilityMixin
 from views.vote_grid import VoteGridMixin
 
 UNIT = frozenset({enums.UNIT})
@@ -68,6 +70,8 @@ LABELS = {
     "absent": "缺考",
     "score_result": "成绩结果",
     "scores_entered_at": "成绩录入时间",
+    "score_publication": "成绩发布",
+    "scores_published_at": "成绩发布时间",
     "evaluation_status": "评审状态",
     "vote_expected": "应到人数",
     "vote_present": "实到人数",
@@ -94,6 +98,7 @@ FORMATTERS = {
     "applied_grade": lambda v, c, m, n: enums.grade_label(m.applied_grade),
     "status": _label_of(RegistrationState.labels()),
     "score_result": lambda v, c, m, n: ScoreResult.labels().get(m.score_result, ""),
+    "score_publication": _label_of(ScorePublication.labels()),
     "evaluation_status": _label_of(EvaluationState.labels()),
     "recognition_status": _label_of(RecognitionState.labels()),
     "exam_category": _label_of(ExamCategory.labels()),
@@ -109,6 +114,7 @@ CHOICES = {
     "evaluation_status": EvaluationState.choices(),
     "recognition_status": RecognitionState.choices(),
     "score_result": ScoreResult.choices(),
+    "score_publication": ScorePublication.choices(),
     "org_category": enums.choices(enums.ORG_CATEGORY_LABELS),
     "applied_grade": enums.GRADE_CHOICES,
     "exam_category": ExamCategory.choices(),
@@ -147,7 +153,7 @@ SORT_GROUPS = {
 }
 
 
-class RegistrationStageView(BulkWorkflowMixin, SecureModelView):
+class RegistrationStageView(ScoreVisibilityMixin, BulkWorkflowMixin, SecureModelView):
     """Common ground of the four stage lists: roles, scope (the row's snapshot), filters, details page."""
 
     def export_rows(self, rows):
@@ -158,7 +164,7 @@ class RegistrationStageView(BulkWorkflowMixin, SecureModelView):
         application was; services/records.py)."""
         path = records.KEPT_COLUMNS.get(name)
         if path is None:
-            return column
+            return super().export_expression(name, column)  # a score column: ScoreVisibilityMixin
         return sa.func.coalesce(records.kept_text(Registration.application_id, *path), column)
 
     read_roles = UNIT | enums.BUSINESS_STAFF_ROLES
@@ -195,6 +201,8 @@ class RegistrationStageView(BulkWorkflowMixin, SecureModelView):
         "review_score",
         "absent",
         "score_result",
+        "score_publication",
+        "scores_published_at",
         "evaluation_status",
         "vote_expected",
         "vote_present",
@@ -275,7 +283,7 @@ class RegistrationStageView(BulkWorkflowMixin, SecureModelView):
     @expose("/certificate/", methods=("GET",))
     def certificate_view(self):
         reg = self.get_one(request.args.get("id"))
-        if reg.recognition_status != RecognitionState.RECOGNISED:
+        if reg.recognition_status != RecognitionState.RECOGNISED or self.results_hidden(reg):
             flash("资格认定后才能打印证书", "warning")
             return redirect(self.get_url(".details_view", id=reg.id))
         return self.render("gk/certificate.html", reg=reg, grade_label=enums.grade_label)
@@ -481,7 +489,7 @@ class ScoreView(RecheckRequestMixin, ScoreImportMixin, RegistrationStageView):
         "score_result",
     ]
     column_sortable_list = sortable(column_list)
-    column_filters = COMMON_FILTERS + ["score_result", "absent", "scores_entered_at"]
+    column_filters = COMMON_FILTERS + ["score_result", "absent", "scores_entered_at", "score_publication"]
     column_default_sort = ("ticket_number", False)
     column_extra_row_actions = [
         TransitionRowAction("fa fa-pencil", ".score_view", scores.ENTER),
@@ -560,6 +568,7 @@ class EvaluationView(VoteGridMixin, RegistrationStageView):
     decides (the vote grid over the filtered 待评审 rows, or one row from its details page)."""
 
     workflow_machine = "evaluation"
+    results_stage = True  # a row is here because its scores passed: published rows only for units, bureaus
     list_template = "gk/evaluation_list.html"
     transition_links = {"evaluate": ".vote_view"}
     endpoint_roles = {
@@ -603,6 +612,7 @@ class RecognitionView(RegistrationStageView):
     """资格认定: passed 初/中/高级工 and 评审通过 技师/高级技师; certificate numbers and the worker's new grade."""
 
     workflow_machine = "recognition"
+    results_stage = True  # a row is here because its scores passed: published rows only for units, bureaus
     column_list = COMMON_COLUMNS + [
         "score_result",
         "evaluation_status",

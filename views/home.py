@@ -21,6 +21,7 @@ from admin_app.workflow.states import (
     RegistrationState,
 )
 from models import ExamBatch, enums
+from views.mixins.links import NOT_EMPTY
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,11 @@ TODOS = {
     enums.CENTER: (
         Todo("待缴费确认", "registrations", (("registration.status", RegistrationState.FEE),)),
         Todo("待录入成绩", "scores", (("registration.score_result", None),)),
+        Todo(
+            "待发布成绩",
+            "scores",
+            (("registration.score_result", NOT_EMPTY), ("registration.score_publication", None)),
+        ),
         Todo("待复核查分", "rechecks", (("score_recheck.state", RecheckState.REQUESTED),)),
     ),
 }

@@ -110,6 +110,58 @@ def notify_units(kind: str, org_ids, *, reviewer: str, note: str | None = None) 
     return len(values)
 
 
+# Per unit, about many registrations at once: kind -> (title, body with {count} and {names}); the message links
+# to the unit's 成绩录入 list.
+UNIT_ROW_KINDS = {
+    "scores_published": (
+        "考试成绩已发布",
+        "本单位{count}名考生的考试成绩已发布（{names}），请在“成绩录入”中查看",
+    ),
+    "scores_corrected": (
+        "已发布的考试成绩已更正",
+        "本单位{count}名考生已发布的考试成绩有更正（{names}），请在“成绩录入”中查看",
+    ),
+}
+NAMES_SHOWN = 10  # names written in a per-unit message ("张三、李四等12名")
+
+
+def notify_units_of(kind: str, registration_ids) -> int:
+    """Add one message of ``kind`` (``UNIT_ROW_KINDS``) to each unit that owns one of ``registration_ids``,
+    naming how many of its candidates and the first few by name — one message per unit, however many rows.
+    Not committed here."""
+    ids = sorted(set(registration_ids))
+    if not ids:
+        return 0
+    title, template = UNIT_ROW_KINDS[kind]
+    rows = db.session.execute(
+        sa.select(Registration.unit_id, Worker.name)
+        .join(Worker, Worker.id == Registration.worker_id)
+        .where(among(Registration.id, ids))
+        .order_by(Registration.unit_id, Registration.id)
+    ).all()
+    names: dict[int, list[str]] = {}
+    for row in rows:
+        names.setdefault(row.unit_id, []).append(row.name)
+    now = utcnow()
+    values = []
+    for unit_id, unit_names in names.items():
+        shown = "、".join(unit_names[:NAMES_SHOWN]) + ("等" if len(unit_names) > NAMES_SHOWN else "")
+        body = template.format(count=len(unit_names), names=shown)
+        values.append(
+            {
+                "organisation_id": unit_id,
+                "kind": kind,
+                "title": title,
+                "body": body[: limits.MESSAGE],
+                "target": "scores",
+                "object_id": None,
+                "created_at": now,
+            }
+        )
+    insert_rows(Notification.__table__, values)
+    return len(values)
+
+
 def unread_count(user) -> int:
     """Unread messages of the user's unit (0 for staff: messages go to units)."""
     if user.role != enums.UNIT:

@@ -26,7 +26,7 @@ from PIL import Image
 from admin_app.extensions import db
 from admin_app.services import applications as app_facts
 from admin_app.services import clock, records, uploads
-from admin_app.workflow.states import EvaluationState, RecognitionState, ScoreResult
+from admin_app.workflow.states import EvaluationState, RecognitionState, ScorePublication, ScoreResult
 from models import Application, Organisation, Registration, enums
 
 COVER_MAKER = "重庆市机关事业单位技术工人技术等级（岗位）考核办公室"
@@ -238,10 +238,10 @@ def photo_bytes(form: RegistrationForm) -> bytes | None:
     return data
 
 
-def forms_of(apps) -> list[RegistrationForm]:
+def forms_of(apps, unpublished_shown: bool = True) -> list[RegistrationForm]:
     """The 登记表 of each of ``apps``, in this order (``form_of``, the 鉴定机构 looked up once)."""
     center = center_name()
-    return [form_of(app, center=center) for app in apps]
+    return [form_of(app, center=center, unpublished_shown=unpublished_shown) for app in apps]
 
 
 def center_name() -> str:
@@ -252,15 +252,25 @@ def center_name() -> str:
     return name or enums.ROLE_LABELS[enums.CENTER]
 
 
-def form_of(app: Application, reg: Registration | None = None, center: str | None = None) -> RegistrationForm:
+def form_of(
+    app: Application,
+    reg: Registration | None = None,
+    center: str | None = None,
+    unpublished_shown: bool = True,
+) -> RegistrationForm:
     """The 登记表 of ``app`` as the notice prints it. ``reg`` is the application's registration (looked up when
     not given); ``center`` the 鉴定机构's name (looked up when not given).
 
     Guarantees: the person and unit are the record kept at the last submission (a draft: the live one), so a
     later recognition never rewrites them; every opinion row of the notice is present, in its order, decided
-    rows with the real opinion, organisation and Beijing date, the others blank."""
+    rows with the real opinion, organisation and Beijing date, the others blank. Unless
+    ``unpublished_shown`` (the centre, the office: ``services.score_visibility``), the rows that follow from
+    the exam (考核记录, 鉴定机构意见, 评审委员会, 资格认定) stay blank until the scores are published."""
     if reg is None:
         reg = registration_of(app)
+    photo = (reg.photo_stored, reg.photo_content_type) if reg is not None and reg.photo_stored else None
+    if reg is not None and not unpublished_shown and reg.score_publication != ScorePublication.PUBLISHED:
+        reg = None  # nothing of the exam before publication: the form as before any score
     record = records.record_of(app)
     senior = app.applied_grade in enums.SENIOR_GRADES
     decisions = _last_decisions(app)
@@ -282,7 +292,6 @@ def form_of(app: Application, reg: Registration | None = None, center: str | Non
             _score(reg.practice_score),
             _score(reg.review_score) if senior else "—",
         )
-    photo = (reg.photo_stored, reg.photo_content_type) if reg is not None and reg.photo_stored else None
     return RegistrationForm(
         app=app,
         record=record,

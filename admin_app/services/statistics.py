@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+from admin_app.services import score_visibility
 from admin_app.services.scope import snapshot_condition
 from admin_app.workflow.states import (
     PENDING_STATES,
@@ -32,7 +33,6 @@ from models import (
     ApplicationTradeTally,
     ExamBatch,
     Jurisdiction,
-    RegistrationTally,
     Trade,
     enums,
 )
@@ -154,9 +154,10 @@ def _trade_counts(session, user, batch_id: int) -> list:
     ).all()
 
 
-def _registrations(*conditions) -> sa.ColumnElement:
-    """How many registrations of the tally rows read match ``conditions`` (0, not NULL, when none)."""
-    return sa.func.coalesce(sa.func.sum(RegistrationTally.n).filter(*conditions), 0)
+def _registrations(tally, *conditions) -> sa.ColumnElement:
+    """How many registrations of the rows read of ``tally`` (``score_visibility.registration_tally``) match
+    ``conditions`` (0, not NULL, when none)."""
+    return sa.func.coalesce(sa.func.sum(tally.n).filter(*conditions), 0)
 
 
 def batch_tables(session, user, batch_id: int) -> list[Table]:
@@ -257,16 +258,16 @@ def batch_tables(session, user, batch_id: int) -> list[Table]:
 
 def _stage_table(session, user, batch_id: int, by_status: dict) -> Table:
     """各环节通过率: of those a stage has decided, how many passed it."""
-    r = RegistrationTally
+    r = score_visibility.registration_tally(user)  # for units and bureaus: published scores only
     row = session.execute(
         sa.select(
-            _registrations(r.status.in_([RegistrationState.FEE, RegistrationState.REGISTERED])),
-            _registrations(r.status == RegistrationState.RETURNED),
-            _registrations(r.score_result == ScoreResult.PASS),
-            _registrations(r.score_result.in_([ScoreResult.FAIL, ScoreResult.ABSENT])),
-            _registrations(r.evaluation_status == EvaluationState.PASSED),
-            _registrations(r.evaluation_status == EvaluationState.FAILED),
-            _registrations(r.recognition_status == RecognitionState.RECOGNISED),
+            _registrations(r, r.status.in_([RegistrationState.FEE, RegistrationState.REGISTERED])),
+            _registrations(r, r.status == RegistrationState.RETURNED),
+            _registrations(r, r.score_result == ScoreResult.PASS),
+            _registrations(r, r.score_result.in_([ScoreResult.FAIL, ScoreResult.ABSENT])),
+            _registrations(r, r.evaluation_status == EvaluationState.PASSED),
+            _registrations(r, r.evaluation_status == EvaluationState.FAILED),
+            _registrations(r, r.recognition_status == RecognitionState.RECOGNISED),
         ).where(r.batch_id == batch_id, tally_scope(user, r))
     ).one()
     confirmed_n, returned, passed, failed, evaluated_yes, evaluated_no, recognised = row
@@ -298,7 +299,7 @@ def _stage_table(session, user, batch_id: int, by_status: dict) -> Table:
 def year_on_year(session, user) -> Table:
     """历年对比: every batch with applications in the user's scope, oldest first, with the change in
     applications against the year before."""
-    t, r = ApplicationTally, RegistrationTally
+    t, r = ApplicationTally, score_visibility.registration_tally(user)
     apps = session.execute(
         sa.select(t.batch_id, t.status, sa.func.sum(t.n))
         .where(*_submitted(user, t))
@@ -307,9 +308,9 @@ def year_on_year(session, user) -> Table:
     regs = session.execute(
         sa.select(
             r.batch_id,
-            _registrations(r.score_result == ScoreResult.PASS),
-            _registrations(r.score_result != NO_TEXT),
-            _registrations(r.recognition_status == RecognitionState.RECOGNISED),
+            _registrations(r, r.score_result == ScoreResult.PASS),
+            _registrations(r, r.score_result != NO_TEXT),
+            _registrations(r, r.recognition_status == RecognitionState.RECOGNISED),
         )
         .where(tally_scope(user, r))
         .group_by(r.batch_id)

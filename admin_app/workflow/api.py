@@ -8,6 +8,7 @@ from admin_app.workflow import (  # noqa: F401  (register the stages)
     batches,
     evaluation,
     identity,
+    publication,
     notice,
     recheck,
     recognition,
@@ -33,6 +34,7 @@ from admin_app.workflow.engine import (  # noqa: F401
     check,
 )
 from admin_app.workflow.evaluation import VoteEntry, VoteProblem, evaluate, record_votes  # noqa: F401
+from admin_app.workflow.publication import publish_batch, publish_session  # noqa: F401
 from admin_app.workflow.recognition import JUNIOR_GRADES, recognise  # noqa: F401
 from admin_app.workflow.registrations import (  # noqa: F401
     confirm_fees,

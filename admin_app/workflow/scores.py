@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from admin_app.actor import Actor
 from admin_app.extensions import db
-from admin_app.services import notify
+from admin_app.services import notify, score_visibility
 from admin_app.services.scope import registration_condition
 from admin_app.services.validators import InvalidInput, normalise_code
 from admin_app.workflow import engine
@@ -239,16 +239,19 @@ def _audit(ctx, step, rows) -> dict:
 
 
 def _notify(ctx, ids, step):
-    """The units are told: the result, or a 违纪 at once (a decision on the person, not a score; 标记违纪
-    does the same), with its reason."""
-    if step.target == ScoreResult.MISCONDUCT:
-        by_reason: dict = {}
-        for row_id in ids:
-            by_reason.setdefault(ctx.cache[row_id][4], []).append(row_id)
-        for reason, row_ids in by_reason.items():
-            notify.notify("misconduct", row_ids, reason)
+    """Units learn of their scores when the centre publishes them (``workflow.publication``); here only of a
+    correction to scores already published: one message per unit, or the 违纪 with its reason."""
+    ids = score_visibility.published_ids(ids)
+    if not ids:
         return
-    notify.notify("scores_published", ids)
+    if step.target != ScoreResult.MISCONDUCT:
+        notify.notify_units_of("scores_corrected", ids)
+        return
+    by_reason: dict = {}
+    for row_id in ids:
+        by_reason.setdefault(ctx.cache[row_id][4], []).append(row_id)
+    for reason, row_ids in by_reason.items():
+        notify.notify("misconduct", row_ids, reason)
 
 
 ENTER = add(
@@ -297,7 +300,8 @@ def _marked(ctx, step, rows) -> dict:
 
 
 def _notify_marked(ctx, ids, step):
-    notify.notify("misconduct", ids, ctx.opinion)
+    """Units are told of a 违纪 on scores already published; the others learn it with the publication."""
+    notify.notify("misconduct", score_visibility.published_ids(ids), ctx.opinion)
 
 
 MARK = add(

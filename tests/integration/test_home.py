@@ -40,7 +40,7 @@ def test_each_todo_count_matches_the_list_it_links_to(client, world):
             "公示期满待认定",
             "待处理公示异议",
         },
-        "center": {"待缴费确认", "待录入成绩", "待复核查分"},
+        "center": {"待缴费确认", "待录入成绩", "待复核查分", "待发布成绩"},
         "admin": set(),
     }
     seen = {}
@@ -118,6 +118,7 @@ TODO_INDEXES = {
     ("office", "待确认的报名"): "ix_registration_waiting",
     ("center", "待缴费确认"): "ix_registration_waiting",
     ("center", "待录入成绩"): "ix_registration_scores_missing",
+    ("center", "待发布成绩"): "ix_registration_scores_unpublished",
     ("party_org", "待我审核"): "ix_application_party_org_pending",
 }
 

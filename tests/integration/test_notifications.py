@@ -39,10 +39,13 @@ def test_return_scores_and_recognition_tell_the_unit(world):
 
     reg.status = RegistrationState.REGISTERED
     db.session.commit()
+    told = len(messages(world.units["A"]))
     problems = workflow.enter_scores(
         world.users["center"], [workflow.ScoreEntry(reg.id, "75", "80", None, False)]
     )
     assert problems == {}
+    assert len(messages(world.units["A"])) == told  # entered, not published: nobody is told yet
+    workflow.publish_batch(world.users["center"], reg.batch_id)
     assert messages(world.units["A"])[-1].kind == "scores_published"
 
     b = world.registrations["B"]

@@ -135,6 +135,31 @@ PAGES = {
             ),
         )
     },
+    # 成绩发布: the centre's page; a POST naming no batch or session publishes nothing (back to the page).
+    "score_publication.index": {
+        "GET": (
+            {},
+            lambda role, r: (
+                _to_login(r)
+                if role is None
+                else _page(r, "成绩发布后")
+                if role == enums.CENTER
+                else r.status_code == 403
+            ),
+        )
+    },
+    "score_publication.publish_view": {
+        "POST": (
+            {"batch": "abc"},
+            lambda role, r: (
+                _to_login(r)
+                if role is None
+                else r.status_code == 302 and r.headers["Location"].endswith("/score_publication/")
+                if role == enums.CENTER
+                else r.status_code == 403
+            ),
+        )
+    },
     "statistics.export_view": {
         "GET": (
             {"table": "all"},
@@ -284,6 +309,14 @@ TODOS = {
         "待录入成绩": (
             Registration,
             lambda v, r: _status(RegistrationState.REGISTERED)(v, r) and r.score_result is None,
+        ),
+        "待发布成绩": (
+            Registration,
+            lambda v, r: (
+                _status(RegistrationState.REGISTERED)(v, r)
+                and r.score_result is not None
+                and r.score_publication is None
+            ),
         ),
     },
     enums.ADMIN: {},

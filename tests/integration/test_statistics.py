@@ -17,6 +17,7 @@ from admin_app.workflow.states import (
     EvaluationState,
     RecognitionState,
     RegistrationState,
+    ScorePublication,
     ScoreResult,
 )
 from tests.conftest import IsolatedClient, login
@@ -30,6 +31,8 @@ def _approved(world, unit_key, grade, seq, **registration):
     reg = add_registration(app)
     for name, value in registration.items():
         setattr(reg, name, value)
+    if reg.score_result:  # this world's scores are published (成绩发布): every role counts them
+        reg.score_publication = ScorePublication.PUBLISHED
     return app
 
 
@@ -84,6 +87,7 @@ def data(world):
                 result,
                 recognition,
             )
+            reg.score_publication = ScorePublication.PUBLISHED
     db.session.commit()
     return world
 

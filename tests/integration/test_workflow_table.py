@@ -23,6 +23,7 @@ from admin_app.workflow.states import ObjectionState as O
 from admin_app.workflow.states import RecheckState as RK
 from admin_app.workflow.states import RecognitionState as C
 from admin_app.workflow.states import RegistrationState as R
+from admin_app.workflow.states import ScorePublication as SP
 from admin_app.workflow.states import ScoreResult as SR
 from models import Objection, PostSetting, Registration, User, enums
 from tests import factories
@@ -104,6 +105,11 @@ EXPECTED = {
         RK.UPHELD: {},
         RK.CORRECTED: {},
     },
+    # 成绩发布: 市职鉴中心 publishes entered scores (per batch or session, the row: scores entered); final.
+    "score_publication": {
+        None: {CENTER: {"publish_scores"}},
+        SP.PUBLISHED: {},
+    },
     # 考核批次: the admin opens (one batch 申报中 at a time: 2021 is, so no other opens), closes, archives.
     "batch": {
         B.NOT_OPEN: {},
@@ -178,6 +184,17 @@ def _score_rows(world) -> dict:
     rows = {
         state: _registration(world, seq, status=R.REGISTERED, score_result=state).id
         for seq, state in enumerate([None, *SR], start=600)
+    }
+    db.session.commit()
+    return {state: (row_id, "unit_a") for state, row_id in rows.items()}
+
+
+def _publication_rows(world) -> dict:
+    rows = {
+        state: _registration(
+            world, seq, status=R.REGISTERED, score_result=SR.PASS, score_publication=state
+        ).id
+        for seq, state in enumerate([None, *SP], start=650)
     }
     db.session.commit()
     return {state: (row_id, "unit_a") for state, row_id in rows.items()}
@@ -296,6 +313,7 @@ ROWS = {
     "application": _application_rows,
     "registration": _registration_rows,
     "scores": _score_rows,
+    "score_publication": _publication_rows,
     "evaluation": _evaluation_rows,
     "recognition": _recognition_rows,
     "batch": _batch_rows,

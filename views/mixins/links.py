@@ -18,6 +18,16 @@ _EQUAL_FILTERS = frozenset(
     }
 )
 
+
+class _NotEmpty:
+    """A to-do's condition "has a value" (Flask-Admin's FilterEmpty with 0): ``NOT_EMPTY``."""
+
+    def __repr__(self) -> str:
+        return "NOT_EMPTY"
+
+
+NOT_EMPTY = _NotEmpty()
+
 _ROW_ID = "GKROWID"  # stands for the row's id in a link built once per page
 
 # The short label written next to a row icon (its tooltip keeps the longer title).
@@ -43,19 +53,22 @@ class RowLink(template.EndpointLinkRowAction):
 class LinksMixin:
     # --- links to this list, already filtered (首页 to-dos) ------------------------------------------------
     def column_filters_for(self, wanted: dict) -> list[tuple[int, str, str]]:
-        """This list's 组合查询 for {"table.column": value} (equality; None: "is empty"), in the form
+        """This list's 组合查询 for {"table.column": value} (equality; None: "is empty", ``NOT_EMPTY``: "has a
+        value"), in the form
         ``get_list`` takes. Columns are table-qualified: ``jurisdiction.name`` and ``organisation.name`` are
         different filters. Raises LookupError when the list has no such filter."""
         found = []
         for column, value in wanted.items():
-            kind = "FilterEmpty" if value is None else None
+            empty = value is None or value is NOT_EMPTY
+            kind = "FilterEmpty" if empty else None
             for index, flt in enumerate(self._filters or ()):
                 target = getattr(flt, "column", None)
                 if f"{getattr(target, 'table', None)}.{getattr(target, 'key', None)}" != column:
                     continue
                 name = type(flt).__name__
                 if name == kind or (kind is None and name in _EQUAL_FILTERS):
-                    found.append((index, str(flt.name), "1" if value is None else str(value)))
+                    text = "1" if value is None else "0" if value is NOT_EMPTY else str(value)
+                    found.append((index, str(flt.name), text))
                     break
             else:
                 raise LookupError(f"{self.endpoint}: no filter on {column}")
