@@ -45,6 +45,7 @@ from views.exam_area import EvaluationView, RecognitionView, RegistrationView, S
 from views.exam_documents import ExamRoomDocumentView
 from views.home import HomeView
 from views.messages import NotificationView
+from views.misconduct import MisconductView
 from views.recheck import RecheckView
 from views.result_notice import ObjectionView, ResultNoticeView
 from views.score_publication import ScorePublicationView
@@ -88,6 +89,7 @@ def build_admin(app) -> Admin:
         (ScoreView, "成绩录入", "scores"),
         (EvaluationView, "考核评审", "evaluations"),
         (RecognitionView, "资格认定", "recognitions"),
+        (MisconductView, "违纪通报", "misconduct"),
     ):
         admin.add_view(view_class(Registration, db, name=name, endpoint=endpoint, category=ASSESSMENT_AREA))
     admin.add_view(

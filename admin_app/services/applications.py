@@ -8,9 +8,10 @@ import sqlalchemy as sa
 from admin_app.actor import Actor
 from admin_app.extensions import db
 from admin_app.services import clock, eligibility, posts, records
+from admin_app.services.sql import among
 from admin_app.services.validators import InvalidInput
-from admin_app.workflow.states import QUOTA_FREE_STATES, ApplicationState
-from models import Application, ExamBatch, PostSetting
+from admin_app.workflow.states import QUOTA_FREE_STATES, ApplicationState, ScoreResult
+from models import Application, ExamBatch, PostSetting, Registration
 
 # Applications that hold a post under the 1:1 quota once submitted.
 
@@ -79,8 +80,34 @@ def batch_rules(batch: ExamBatch) -> eligibility.BatchRules:
     )
 
 
-def worker_facts(person: records.Person) -> eligibility.WorkerFacts:
-    """The rules' facts of a person: those kept at submission or the live ones (``records.record_of``)."""
+def previous_misconduct(batch: ExamBatch, worker_ids) -> dict[int, eligibility.Misconduct]:
+    """{worker id: the 违纪} of those of ``worker_ids`` marked 违纪 in the batch immediately before ``batch`` (the
+    latest year before its year), from the registrations as they are now (a 违纪 corrected away no longer
+    counts). One query for any number of workers (by the registrations' worker index)."""
+    ids = sorted(set(worker_ids))
+    if not ids:
+        return {}
+    previous_year = (
+        sa.select(sa.func.max(ExamBatch.year)).where(ExamBatch.year < batch.year).scalar_subquery()
+    )
+    rows = db.session.execute(
+        sa.select(Registration.worker_id, ExamBatch.year, Registration.misconduct_reason)
+        .join(ExamBatch, ExamBatch.id == Registration.batch_id)
+        .where(
+            among(Registration.worker_id, ids),
+            Registration.score_result == ScoreResult.MISCONDUCT,
+            ExamBatch.year == previous_year,
+        )
+        .order_by(Registration.id)
+    )
+    return {worker_id: eligibility.Misconduct(year, reason or "") for worker_id, year, reason in rows}
+
+
+def worker_facts(
+    person: records.Person, misconduct: eligibility.Misconduct | None = None
+) -> eligibility.WorkerFacts:
+    """The rules' facts of a person: those kept at submission or the live ones (``records.record_of``), and
+    a 违纪 of the batch before (``previous_misconduct``)."""
     return eligibility.WorkerFacts(
         gender=person.gender,
         birth_date=person.birth_date,
@@ -98,6 +125,7 @@ def worker_facts(person: records.Person) -> eligibility.WorkerFacts:
         is_veteran=person.is_veteran,
         competition_rank=person.competition_rank,
         honour_title=person.honour_title,
+        previous_misconduct=misconduct,
     )
 
 
@@ -147,12 +175,22 @@ def quota_facts(app: Application, already_taken: int | None = None) -> eligibili
     )
 
 
-def evaluate(app: Application, today: date | None = None, already_taken: int | None = None, record=None):
+def evaluate(
+    app: Application,
+    today: date | None = None,
+    already_taken: int | None = None,
+    record=None,
+    misconduct: dict | None = None,
+):
     """The rule results of SPEC §5 for this application: the person's facts as kept at its submission
-    (``records.record_of``: the live ones for a draft or an application returned for revision), the
-    application, the batch's rules and the post quota as stored now. ``record``: one already read."""
+    (``records.record_of``: the live ones for a draft or an application returned for revision), a 违纪 in
+    the batch before (``previous_misconduct``), the application, the batch's rules and the post quota as
+    stored now. ``record``: one already read; ``misconduct``: ``previous_misconduct`` already read for the
+    workers of a request (else read for this worker)."""
+    if misconduct is None:
+        misconduct = previous_misconduct(app.batch, [app.worker_id])
     return eligibility.evaluate(
-        worker_facts((record or records.record_of(app)).person),
+        worker_facts((record or records.record_of(app)).person, misconduct.get(app.worker_id)),
         application_facts(app),
         batch_rules(app.batch),
         quota_facts(app, already_taken),

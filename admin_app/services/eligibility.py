@@ -25,6 +25,14 @@ class BatchRules:
 
 
 @dataclass(frozen=True)
+class Misconduct:
+    """A 违纪 in an earlier batch (notice §2(三)): the batch's year and the reason recorded."""
+
+    year: int
+    reason: str
+
+
+@dataclass(frozen=True)
 class WorkerFacts:
     gender: str
     birth_date: date
@@ -42,6 +50,8 @@ class WorkerFacts:
     is_veteran: bool = False
     competition_rank: int | None = None
     honour_title: str | None = None
+    # 违纪 in the batch immediately before this one: read from the registrations, not from the kept record
+    previous_misconduct: Misconduct | None = None
 
 
 @dataclass(frozen=True)
@@ -270,6 +280,16 @@ def rule_veteran(w: WorkerFacts, a: ApplicationFacts, r: BatchRules, **_) -> Rul
     return _fail("R10", title, "退役士兵比照同等条件人员确定申报等级，须由审核人员填写认定意见", WARN)
 
 
+def rule_misconduct(w: WorkerFacts, a: ApplicationFacts, r: BatchRules, **_) -> RuleResult:
+    """Notice §2(三), §4(三): whoever was marked 违纪 in the batch immediately before this one (by year) may
+    not apply in this one; the batch after that is open again."""
+    title = "上一批次考试违纪"
+    m = w.previous_misconduct
+    if m is not None:
+        return _fail("R11", title, f"在{m.year}年度考核中违纪（{m.reason}），不得参加本批次考核")
+    return _ok("R11", title, "上一批次考核无违纪记录")
+
+
 RULES = (
     rule_assessments,
     rule_exclusions,
@@ -281,6 +301,7 @@ RULES = (
     rule_quota,
     rule_publicity,
     rule_veteran,
+    rule_misconduct,
 )
 
 

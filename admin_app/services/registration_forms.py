@@ -151,12 +151,16 @@ def _supervisor_opinion(app: Application, record: records.Record, decisions: dic
     return Opinion(label, None, record.unit.supervisor)
 
 
+# 鉴定机构意见 of a result without scores: 缺考, or 违纪 (this exam's scores cancelled)
+NO_SCORE_TEXTS = {ScoreResult.ABSENT: "考生缺考。", ScoreResult.MISCONDUCT: "考生违纪，成绩无效。"}
+
+
 def _center_opinion(reg: Registration | None, center_name: str | None) -> Opinion:
     label = "鉴定（考核）机构意见"
     if reg is None or not reg.score_result:
         return Opinion(label, stamp=False)
     outcome = ScoreResult.labels().get(reg.score_result, reg.score_result)
-    text = "考生缺考。" if reg.score_result == ScoreResult.ABSENT else f"考核成绩{outcome}。"
+    text = NO_SCORE_TEXTS.get(reg.score_result) or f"考核成绩{outcome}。"
     return Opinion(label, text, center_name, _day(reg.scores_entered_at), stamp=False)
 
 
@@ -284,8 +288,9 @@ def form_of(
         else Opinion(labels[1])
     )
     scores = Scores()
-    if reg is not None and reg.score_result == ScoreResult.ABSENT:
-        scores = Scores("缺考", "缺考", "缺考" if senior else "—")
+    if reg is not None and reg.score_result in (ScoreResult.ABSENT, ScoreResult.MISCONDUCT):
+        mark = ScoreResult.label_of(reg.score_result)  # 缺考 / 违纪: no scores to print
+        scores = Scores(mark, mark, mark if senior else "—")
     elif reg is not None and reg.score_result:
         scores = Scores(
             _score(reg.theory_score),

@@ -48,6 +48,8 @@ BUCKETS = (
 )
 BUCKET_HEADERS = ["合计", *(label for _, label in BUCKETS), "审核通过率"]
 NO_JURISDICTION = "市属单位（不分区县）"
+# The exam's results that are not a pass: 违纪 cancels the scores (notice §2(三))
+NOT_PASSED = (ScoreResult.FAIL, ScoreResult.ABSENT, ScoreResult.MISCONDUCT)
 
 
 def bucket_of(status: str) -> str:
@@ -252,6 +254,9 @@ def batch_tables(session, user, batch_id: int) -> list[Table]:
     status_table.chart = {"type": "pie", "columns": [1]}
     tables.append(status_table)
     tables.append(_stage_table(session, user, batch_id, by_status))
+    from admin_app.services.misconduct_counts import misconduct_table  # it reads this module's Table
+
+    tables.append(misconduct_table(session, user, batch_id))
     tables.append(recheck_table(user, batch_id))
     return tables
 
@@ -264,7 +269,7 @@ def _stage_table(session, user, batch_id: int, by_status: dict) -> Table:
             _registrations(r, r.status.in_([RegistrationState.FEE, RegistrationState.REGISTERED])),
             _registrations(r, r.status == RegistrationState.RETURNED),
             _registrations(r, r.score_result == ScoreResult.PASS),
-            _registrations(r, r.score_result.in_([ScoreResult.FAIL, ScoreResult.ABSENT])),
+            _registrations(r, r.score_result.in_(NOT_PASSED)),
             _registrations(r, r.evaluation_status == EvaluationState.PASSED),
             _registrations(r, r.evaluation_status == EvaluationState.FAILED),
             _registrations(r, r.recognition_status == RecognitionState.RECOGNISED),
@@ -282,7 +287,7 @@ def _stage_table(session, user, batch_id: int, by_status: dict) -> Table:
         ["环节", "已办结人数", "通过", "未通过", "通过率"],
         ["text", "number", "number", "number", "percent"],
         chart={"type": "rate", "columns": [4]},
-        note="已办结：该环节已作出结论的人数（待审、待录入的不计）；考试未通过含缺考；"
+        note="已办结：该环节已作出结论的人数（待审、待录入的不计）；考试未通过含缺考、违纪；"
         "总体为已提交申请中取得等级的比例。",
     )
     for label, yes, no in (

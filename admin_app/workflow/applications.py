@@ -122,8 +122,8 @@ def _materials(ctx, row):
 
 
 def _veteran_decided(ctx, row):
-    if row.veteran and eligibility.needs_veteran_decision(
-        app_facts.evaluate(db.session.get(Application, row.id))
+    if row.veteran and eligibility.needs_veteran_decision(  # reads R03, R04, R10: no 违纪 look-up
+        app_facts.evaluate(db.session.get(Application, row.id), misconduct={})
     ):
         return "退役士兵须先填写比照同等条件人员的认定意见"
     return None

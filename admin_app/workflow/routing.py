@@ -10,6 +10,7 @@ from admin_app.extensions import db
 from admin_app.services import applications as app_facts
 from admin_app.services import eligibility, unit_identity
 from admin_app.services.batches import submission_closed_reason
+from admin_app.services.sql import among
 from admin_app.workflow.states import pending
 from admin_app.workflow.table import Step
 from models import Application, ExamBatch, Material, Organisation, RouteRule
@@ -73,6 +74,19 @@ def materials_attached(ctx, row):
     return None
 
 
+def _misconduct(ctx, app) -> dict:
+    """``previous_misconduct`` of every worker of the request in ``app``'s batch, read once per batch."""
+    found = ctx.cache.setdefault("misconduct", {})
+    if app.batch_id not in found:
+        workers = db.session.scalars(
+            sa.select(Application.worker_id).where(
+                among(Application.id, ctx.ids), Application.batch_id == app.batch_id
+            )
+        )
+        found[app.batch_id] = app_facts.previous_misconduct(app.batch, workers)
+    return found[app.batch_id]
+
+
 def eligible(ctx, row):
     """Every rule of SPEC §5; the post quota counts the rows of this request submitted before this one."""
     app = db.session.get(Application, row.id)
@@ -80,7 +94,9 @@ def eligible(ctx, row):
     key = (app.batch_id, app.applied_grade)
     if key not in taken:
         taken[key] = app_facts.non_exempt_taken(app.unit_id, app.batch_id, app.applied_grade)
-    blockers = eligibility.blocking(app_facts.evaluate(app, _today(ctx), already_taken=taken[key]))
+    blockers = eligibility.blocking(
+        app_facts.evaluate(app, _today(ctx), already_taken=taken[key], misconduct=_misconduct(ctx, app))
+    )
     return "；".join(f"{r.title}：{r.message}" for r in blockers) or None
 
 

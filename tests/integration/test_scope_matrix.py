@@ -14,7 +14,13 @@ from flask_admin.contrib.sqla import ModelView
 
 from admin_app.extensions import db
 from admin_app.services import sessions
-from admin_app.workflow.states import ExamCategory
+from admin_app.workflow.states import (
+    ApplicationState,
+    ExamCategory,
+    RegistrationState,
+    ScorePublication,
+    ScoreResult,
+)
 from models import (
     Application,
     NoticeEntry,
@@ -132,6 +138,19 @@ def _an_objection_to_unit_bs_candidate(world):
     db.session.commit()
 
 
+@pytest.fixture(autouse=True)
+def _unit_b_candidate_marked_misconduct(world):
+    """A 违纪 of unit B's candidate, published: the row tried in 违纪通报."""
+    from tests.factories import add_application, add_registration, add_worker
+
+    worker = add_worker(world.units["B"], "乙违纪", 290, world.trade, world.batch)
+    db.session.flush()
+    reg = add_registration(add_application(world, worker, grade=4, status=ApplicationState.APPROVED))
+    reg.status, reg.score_result = RegistrationState.REGISTERED, ScoreResult.MISCONDUCT
+    reg.misconduct_reason, reg.score_publication = "替考", ScorePublication.PUBLISHED
+    db.session.commit()
+
+
 def all_model_views(app):
     admin = app.extensions["admin"][0]
     return [v for v in admin._views if isinstance(v, ModelView)]
@@ -147,6 +166,8 @@ def target_for(view, world):
         return world.units["B"]
     if view.model is Application:
         return world.applications["B"]
+    if view.endpoint == "misconduct":
+        return db.session.query(Registration).filter_by(misconduct_reason="替考").one()
     if view.model is Registration:
         return world.registrations["B"]
     if view.model is UserSession:

@@ -58,10 +58,10 @@ SENIOR = replace(APP, applied_grade=2)
 NO_GRADE = replace(WORKER, current_grade=None, current_grade_date=None)
 
 
-def test_a_worker_meeting_every_condition_passes_all_ten_rules():
+def test_a_worker_meeting_every_condition_passes_all_eleven_rules():
     results = run()
     assert all(r.passed for r in results.values()), [r for r in results.values() if not r.passed]
-    assert len(results) == 10
+    assert len(results) == 11
 
 
 # --- R01 年度考核 ---------------------------------------------------------------------------------
@@ -240,6 +240,20 @@ def test_a_veteran_may_skip_grade_order_only_after_a_reviewer_decides():
 
 def test_a_worker_is_refused_when_claiming_veteran_status_the_record_lacks():
     assert refused("R10", app=replace(APP, veteran=True)).message == "人员信息中未标记为退役士兵"
+
+
+# --- R11 上一批次考试违纪 ------------------------------------------------------------------------------
+def test_a_worker_marked_misconduct_in_the_batch_before_is_refused_naming_the_batch_and_the_reason():
+    cheated = replace(WORKER, previous_misconduct=el.Misconduct(2020, "理论考试携带手机"))
+    result = refused("R11", worker=cheated)
+    assert result.title == "上一批次考试违纪"
+    assert result.message == "在2020年度考核中违纪（理论考试携带手机），不得参加本批次考核"
+    others = [r for r in run(worker=cheated).values() if r.code != "R11"]
+    assert all(r.passed for r in others), "the 违纪 is its own rule"
+
+
+def test_a_worker_without_misconduct_in_the_batch_before_passes_the_misconduct_rule():
+    assert allowed("R11").message == "上一批次考核无违纪记录"
 
 
 # --- the quota exemption's reason --------------------------------------------------------------------
