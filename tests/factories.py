@@ -306,7 +306,8 @@ def add_material(app: Application, content: bytes = b"%PDF-1.4 test") -> Materia
 
 def put_on_ended_notice(*registrations: Registration) -> ResultNotice:
     """List ``registrations`` (of one batch) on a published 合格名单公示 of their batch whose period ended
-    yesterday, so that 资格认定 may follow (one such notice per batch, added to)."""
+    yesterday, so that 资格认定 may follow (one such notice per batch, added to); their scores are published
+    (a notice lists only published results)."""
     from admin_app.services import result_notices
 
     batch_id = registrations[0].batch_id
@@ -324,6 +325,9 @@ def put_on_ended_notice(*registrations: Registration) -> ResultNotice:
         )
         db.session.add(notice)
         db.session.flush()
+    for reg in registrations:
+        if reg.score_publication is None:
+            reg.score_publication, reg.scores_published_at = ScorePublication.PUBLISHED, utcnow()
     seq = max((e.seq for e in notice.entries), default=0)
     values = result_notices.entry_values([r.id for r in registrations])
     for reg in registrations:

@@ -15,7 +15,7 @@ from admin_app.services import audit, excel
 from admin_app.services.excel import Column
 from admin_app.services.sql import among
 from admin_app.services.validators import InvalidInput
-from admin_app.workflow.states import EvaluationState, NoticeState, RecognitionState
+from admin_app.workflow.states import EvaluationState, NoticeState, RecognitionState, ScorePublication
 from models import (
     ExamBatch,
     NoticeEntry,
@@ -53,7 +53,8 @@ def _writable(batch: ExamBatch | None) -> ExamBatch:
 
 
 def eligible(batch_id: int) -> sa.Select:
-    """Ids of the batch's registrations that a new notice lists, in the list's order (单位, 工种, 等级)."""
+    """Ids of the batch's registrations that a new notice lists, in the list's order (单位, 工种, 等级): 待认定,
+    their scores published (a result is posted only once it is out), on no other notice of the batch."""
     r = Registration
     on_a_notice = (
         sa.select(NoticeEntry.id)
@@ -63,7 +64,12 @@ def eligible(batch_id: int) -> sa.Select:
     )
     return (
         sa.select(r.id)
-        .where(r.batch_id == batch_id, r.recognition_status == RecognitionState.PENDING, ~on_a_notice)
+        .where(
+            r.batch_id == batch_id,
+            r.recognition_status == RecognitionState.PENDING,
+            r.score_publication == ScorePublication.PUBLISHED,
+            ~on_a_notice,
+        )
         .order_by(r.unit_id, r.applied_trade_id, r.applied_grade.desc(), r.id)
     )
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from admin_app.actor import Actor
 from admin_app.extensions import db
 from admin_app.services import notify
-from admin_app.services.scope import registration_condition
+from admin_app.services.score_visibility import result_scope
 from admin_app.services.sql import among
 from admin_app.workflow import engine
 from admin_app.workflow.people import describe, person_rows
@@ -30,7 +30,8 @@ RECOGNITION = machine(
         model=Registration,
         field="recognition_status",
         states=S,
-        scope=registration_condition,
+        # units and bureaus act only on rows whose scores are published: a refusal must not tell a pass early
+        scope=result_scope,
         select=person_rows(Registration, "recognition_status"),
         describe=describe,
     )

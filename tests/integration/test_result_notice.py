@@ -21,6 +21,7 @@ from admin_app.workflow.states import (
     ObjectionState,
     RecognitionState,
     RegistrationState,
+    ScorePublication,
     ScoreResult,
 )
 from models import CalendarDay, NoticeEntry, Objection, Registration, ResultNotice, Worker, enums
@@ -39,13 +40,15 @@ def at(monkeypatch, day: date, hour: int = 10):
 
 
 def passed(world, seq, grade=4, unit="A", **values) -> Registration:
-    """A registration of a new worker of ``unit`` whose scores passed, waiting for recognition."""
+    """A registration of a new worker of ``unit`` whose scores passed and are published, waiting for
+    recognition."""
     worker = factories.add_worker(world.units[unit], f"公示{seq}", seq, world.trade, world.batch)
     db.session.flush()
     app = factories.add_application(world, worker, grade=grade, status=ApplicationState.APPROVED)
     reg = factories.add_registration(app)
     reg.status, reg.score_result = RegistrationState.REGISTERED, ScoreResult.PASS
     reg.recognition_status = RecognitionState.PENDING
+    reg.score_publication = ScorePublication.PUBLISHED
     for name, value in values.items():
         setattr(reg, name, value)
     db.session.flush()
@@ -81,12 +84,15 @@ def test_a_draft_lists_exactly_who_passed_and_waits_on_no_other_notice(world, of
         world, 703, grade=2, evaluation_status=EvaluationState.PENDING, recognition_status=None
     )
     recognised = passed(world, 704, recognition_status=RecognitionState.RECOGNISED)
+    unpublished = passed(world, 705, score_publication=None)  # passed, but the result is not out yet
     db.session.commit()
     draft = result_notices.create_draft(office, world.batch.id)
     listed = {e.registration_id: e for e in draft.entries}
     # B's candidate is already on the batch's (ended) notice: not listed again.
     assert set(listed) == {junior.id, senior.id}
-    assert not {failed.id, evaluating.id, recognised.id, world.registrations["B"].id} & set(listed)
+    assert not {failed.id, evaluating.id, recognised.id, unpublished.id, world.registrations["B"].id} & set(
+        listed
+    )
     assert [e.seq for e in draft.entries] == [1, 2]
     assert listed[senior.id].basis == "评审通过" and listed[junior.id].basis == "考试合格"
     assert (listed[junior.id].name, listed[junior.id].unit_name) == ("公示700", "甲单位（渝中）")

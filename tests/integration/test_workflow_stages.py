@@ -110,7 +110,10 @@ def test_the_buttons_of_a_row_follow_its_stage(world):
     _u, _a, junior = registered(world, "b1", seq=420)
     center, office = world.users[enums.CENTER], world.users[enums.OFFICE]
     district = world.users[enums.DISTRICT_HR]
-    assert names(workflow.available_transitions(center, "scores", junior.id)) == {"enter_scores"}
+    assert names(workflow.available_transitions(center, "scores", junior.id)) == {
+        "enter_scores",
+        "mark_misconduct",
+    }
     assert names(workflow.available_transitions(office, "scores", junior.id)) == set()
     assert workflow.enter_scores(center, [entry(junior.id)]) == {}
     assert names(workflow.available_transitions(district, "recognition", junior.id)) == set()  # 尚未公示
