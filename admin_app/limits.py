@@ -37,10 +37,6 @@ BULK_UPLOAD_BYTES = 200 * 1024 * 1024  # the whole request of one upload (MAX_CO
 ZIP_MEMBERS = 300  # files in the ZIPs of one upload (counted from their directories before extracting)
 ZIP_UNPACKED_BYTES = 500 * 1024 * 1024  # the ZIPs of one upload, uncompressed (each file: MATERIAL_BYTES)
 ZIP_RATIO = 100  # uncompressed / compressed size of a ZIP member or the whole ZIP (a zip bomb is far beyond)
-# 登记表 in one PDF of "all matching the filter" (ApplicationView.prints_pdf_view). Measured 2026-12-02 with
-# WeasyPrint 70: ~0.26 s of CPU per person (3 pages) + ~0.6 s per file (fonts subset and embedded), so 30 people
-# take ~8.5 s on one free core, and stay under 30 s with three requests' worth of contention for that core.
-PRINT_PDF_ROWS = 30
 # 准考证 in one PDF of "all matching the filter" (RegistrationView.tickets_pdf_view): pages of tickets, two to an
 # A4 page, so 2 × this many candidates (those who get none are listed on a first 未能打印 page). Measured
 # 2026-12-02 with WeasyPrint 70: ~0.13 s of CPU per ticket with its photo + ~0.6 s per file; 100 tickets took

@@ -356,3 +356,27 @@ def apply_all(actor, steps) -> BulkResult | None:
     finally:
         db.session.expire_all()
     return None
+
+
+def apply_inside(actor, transition: Transition, ids, **inputs) -> BulkResult:
+    """Carry out ``transition`` on ``ids`` inside the caller's transaction, all or nothing, committing nothing:
+    the effect of another transition that must move with it (an objection's 取消 ends that person's 资格认定).
+
+    Guarantees: the same reading, scope, guards, conditional UPDATE, history and audit as :func:`apply`; the
+    returned result has every row in ``done``, or the refusals — and then nothing of this call was written
+    (the caller must roll back its own transaction: the rows it moved itself are not undone here)."""
+    t = transition
+    ids, result, ctx = _begin(actor, t, ids, inputs)
+    if ctx is None:
+        return result
+    groups = _sort(ctx, ids, result)
+    if result.refused:
+        return result
+    for (source, step), members in groups.items():
+        moved = _move(ctx, source, step, members)
+        for row in members:
+            if row.id in moved:
+                result.done.append((row.id, t.machine.describe(row)))
+            else:
+                result.refuse(row.id, t.machine.describe(row), CHANGED)
+    return result

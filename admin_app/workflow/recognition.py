@@ -11,7 +11,6 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from admin_app.actor import Actor
 from admin_app.extensions import db
 from admin_app.services import notify
 from admin_app.services.score_visibility import result_scope
@@ -20,7 +19,7 @@ from admin_app.workflow import engine
 from admin_app.workflow.people import describe, person_rows
 from admin_app.workflow.states import NoticeState, ObjectionState
 from admin_app.workflow.states import RecognitionState as S
-from admin_app.workflow.table import Machine, Transition, add, machine
+from admin_app.workflow.table import Machine, Opinion, Transition, add, machine
 from models import ExamBatch, NoticeEntry, Objection, Registration, ResultNotice, Worker, enums
 
 RECOGNITION = machine(
@@ -204,6 +203,7 @@ CANCEL = add(
         target=S.CANCELLED,
         roles=frozenset({enums.OFFICE}),
         guards=(_by_objection,),
+        opinion=Opinion("处理意见"),  # the objection's, written on this row's audit entry too
         bulk=False,
         style="danger",
     )
@@ -214,14 +214,9 @@ def cancel_for_objections(actor, ids, opinion: str | None) -> None:
     """取消 after an objection: the 待认定 rows ``ids`` become 已取消 through the engine (scope, state and audit
     as every transition), inside the caller's transaction: nothing is committed here. Raises
     ``CancelRefused`` (the caller's transaction then rolls back) unless every row moved."""
-    ctx = engine.Context(Actor.of(actor), CANCEL, {"objection": True}, opinion, ids=list(ids))
-    result = engine.BulkResult(CANCEL.name, CANCEL.label)
-    groups = engine._sort(ctx, ctx.ids, result)
+    result = engine.apply_inside(actor, CANCEL, ids, objection=True, opinion=opinion)
     if result.refused:
         raise CancelRefused(result.refused[0][2])
-    for (source, step), members in groups.items():
-        if engine._move(ctx, source, step, members) != {row.id for row in members}:
-            raise CancelRefused(engine.CHANGED)
 
 
 class CancelRefused(Exception):

@@ -242,7 +242,14 @@ def _identity_rows(world) -> dict:
 
 
 def _notice_rows(world) -> dict:
-    _registration(world, 900, status=R.REGISTERED, score_result=SR.PASS, recognition_status=C.PENDING)
+    _registration(
+        world,
+        900,
+        status=R.REGISTERED,
+        score_result=SR.PASS,
+        recognition_status=C.PENDING,
+        score_publication=SP.PUBLISHED,
+    )
     db.session.commit()
     draft = result_notices.create_draft(world.users[OFFICE], world.batch.id)
     listed = _registration(
