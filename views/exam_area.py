@@ -359,17 +359,7 @@ class _ImportMixin:
     @expose("/import/report.xlsx", methods=("GET",))
     @download
     def import_report_view(self):
-        from flask import session
-
-        token = request.args.get("token", "")
-        if token not in session.get("import_reports", []):
-            abort(404)
-        return files.send_stored(
-            f"import-reports/{token}.xlsx",
-            content_type=uploads.XLSX_TYPE,
-            download_name="附表5_导入错误标注.xlsx",
-            max_age=0,
-        )
+        return send_report(request.args.get("token", ""), "附表5_导入错误标注.xlsx")
 
 
 def _store_report(content: bytes | None) -> str | None:
@@ -388,6 +378,17 @@ def _store_report(content: bytes | None) -> str | None:
         return None
     session["import_reports"] = (session.get("import_reports", []) + [token])[-5:]
     return token
+
+
+def send_report(token: str, download_name: str):
+    """The marked copy kept by :func:`_store_report`, to its uploader only (404 for any other token)."""
+    from flask import session
+
+    if token not in session.get("import_reports", []):
+        abort(404)
+    return files.send_stored(
+        f"import-reports/{token}.xlsx", content_type=uploads.XLSX_TYPE, download_name=download_name, max_age=0
+    )
 
 
 class RegistrationView(_ImportMixin, RegistrationStageView):

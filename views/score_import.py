@@ -2,19 +2,18 @@
 import page (all or nothing, the problems by row and column) and the marked copy of a refused file."""
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, request, session
+from flask import abort, current_app, flash, request
 from flask_admin import expose
 
 from admin_app.extensions import db
 from admin_app.request_guard import download
-from admin_app.services import excel, score_import, score_sheets, uploads
+from admin_app.services import excel, score_import, score_sheets
 from admin_app.services.score_import import ImportRefused, Problem
 from admin_app.services.spreadsheets import SheetLimits
 from admin_app.services.validators import InvalidInput
 from admin_app.workflow import scores
 from admin_app.workflow.states import BatchState
 from models import ExamBatch, ExamSession
-from views import files
 from views.actor import current_actor
 from views.base import send_temporary_file
 
@@ -107,12 +106,7 @@ class ScoreImportMixin:
     @expose("/score-import/report.xlsx", methods=("GET",))
     @download
     def score_import_report_view(self):
-        token = request.args.get("token", "")
-        if token not in session.get("import_reports", []):
-            abort(404)
-        return files.send_stored(
-            f"import-reports/{token}.xlsx",
-            content_type=uploads.XLSX_TYPE,
-            download_name="成绩导入_错误标注.xlsx",
-            max_age=0,
-        )
+        # views/exam_area declares the view and imports this module: its helper is imported when called.
+        from views.exam_area import send_report
+
+        return send_report(request.args.get("token", ""), "成绩导入_错误标注.xlsx")
