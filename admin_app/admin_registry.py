@@ -109,7 +109,9 @@ def build_admin(app) -> Admin:
             ResultNotice, db, name="合格名单公示", endpoint="result_notices", category=ASSESSMENT_AREA
         )
     )
-    admin.add_view(ObjectionView(Objection, db, name="公示异议", endpoint="objections", category=ASSESSMENT_AREA))
+    admin.add_view(
+        ObjectionView(Objection, db, name="公示异议", endpoint="objections", category=ASSESSMENT_AREA)
+    )
     admin.add_view(
         UnitDirectoryView(Organisation, db, name="单位列表", endpoint="units", category=STAFF_AREA)
     )
