@@ -140,10 +140,11 @@ def session_ids(live_server, prefix: str) -> list[int]:
         return list(db.session.scalars(query))
 
 
-def publish_scores(page, live_server, batch_id) -> None:
-    """成绩发布 (市职鉴中心): the batch's button on the 成绩发布 page."""
+def publish_scores(page, live_server, batch_id=None, session_id=None) -> None:
+    """成绩发布 (市职鉴中心): the button of the batch or of the exam session on the 成绩发布 page."""
     page.goto(f"{live_server}/score_publication/")
-    page.click(f"#batch-{batch_id} button:has-text('发布本批次成绩')")
+    where = f"#session-{session_id}" if session_id else f"#batch-{batch_id} .card-header"
+    page.click(f"{where} button:has-text('发布本')")
     page.wait_for_load_state("networkidle")
 
 

@@ -10,6 +10,7 @@ import re
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
+from admin_app.workflow.states import ExamKind
 from tests.e2e.affairs_helpers import (
     PREFIX,
     after_notice_period,
@@ -61,11 +62,11 @@ def test_exam_affairs_from_arrangement_to_recognition(page, live_server, shots, 
     # 1. 市职鉴中心: a 理论 场次 with two 考场 and a 实作 场次 with one.
     login(page, live_server, "center")
     create_session(
-        page, live_server, batch_id, "考务理论一场", "theory", "2026-12-19", "09:00", "11:00",
+        page, live_server, batch_id, "考务理论一场", ExamKind.THEORY, "2026-12-19", "09:00", "11:00",
         [("综合楼301", 30), ("综合楼302", 30)],
     )  # fmt: skip
     create_session(
-        page, live_server, batch_id, "考务实作一场", "practice", "2026-12-20", "14:00", "17:00",
+        page, live_server, batch_id, "考务实作一场", ExamKind.PRACTICE, "2026-12-20", "14:00", "17:00",
         [("实训车间A", 20)],
     )  # fmt: skip
     sessions = session_ids(live_server, PREFIX)
@@ -135,12 +136,12 @@ def test_exam_affairs_from_arrangement_to_recognition(page, live_server, shots, 
     assert "新录入 3 人" in body(page), body(page)[:600]
     page.screenshot(path=str(shots / "affairs-6-score-import-done.png"), full_page=True)
 
-    # 6. The unit does not see them yet; the centre publishes the batch's scores (发布成绩).
+    # 6. The unit does not see them yet; the centre publishes them (发布成绩 of the 理论 场次).
     login(page, live_server, "unit_demo")
     page.goto(f"{live_server}/scores/?search={PREFIX}")
     assert NAMES[0] in body(page) and "82" not in page.inner_text("table.model-list")
     login(page, live_server, "center")
-    publish_scores(page, live_server, batch_id)
+    publish_scores(page, live_server, session_id=sessions[0])  # the 理论 场次: its candidates' scores
     page.screenshot(path=str(shots / "affairs-7-scores-published.png"), full_page=True)
     assert "已发布 3 人，未发布 0 人" in body(page), body(page)[:600]
 
@@ -167,6 +168,10 @@ def test_exam_affairs_from_arrangement_to_recognition(page, live_server, shots, 
     page.click("button:has-text('更正成绩并答复')")
     page.wait_for_load_state("networkidle")
     assert "成绩已更正" in body(page), body(page)[:600]
+    login(page, live_server, "unit_demo")  # the unit reads the corrected score: now 合格
+    page.goto(f"{live_server}/scores/?search={NAMES[2]}")
+    row = compact(page.inner_text("table.model-list"))
+    assert "65" in row and "合格" in row and "不合格" not in row, row
 
     # 9. 市工考办: the 公示 drafted, published; an objection recorded on 乙 and kept (维持).
     login(page, live_server, "office")

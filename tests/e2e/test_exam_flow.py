@@ -1,9 +1,19 @@
 """From an approved application to a printed certificate, in the browser: 报名 → 市工考办确认 → 缴费确认 →
-准考证 → 成绩录入 (grid) → 考核评审 with the committee vote → 资格认定 → 证书. Screenshots in artifacts/."""
+考场编排 → 准考证 → 成绩录入 (grid) → 成绩发布 → 考核评审 with the committee vote → 合格名单公示 → after the
+公示期 资格认定 → 证书. Screenshots in artifacts/."""
 
 import re
 
-from admin_app.workflow.states import ApplicationState
+from admin_app.workflow.states import ApplicationState, ExamKind
+from tests.e2e.affairs_helpers import (
+    after_notice_period,
+    create_session,
+    draft_notice,
+    publish_notice,
+    publish_scores,
+    session_ids,
+    tick_and_act,
+)
 from tests.e2e.test_application_flow import fill_application
 from tests.e2e.test_menus import login
 
@@ -63,7 +73,7 @@ def _first_id(page, live_server, list_url, link):
     return re.search(r"id=(\d+)", href).group(1)
 
 
-def test_exam_pipeline_to_printed_certificate(page, live_server, shots, tmp_path):
+def test_exam_pipeline_to_printed_certificate(page, live_server, shots, tmp_path, monkeypatch):
     page.on("dialog", lambda dialog: dialog.accept())
     approved_application(page, live_server, tmp_path)
 
@@ -107,6 +117,19 @@ def test_exam_pipeline_to_printed_certificate(page, live_server, shots, tmp_path
     page.click("button:has-text('缴费确认')")
     page.wait_for_load_state("networkidle")
     assert "成功 1 条" in compact(page.inner_text("body"))
+    # 市职鉴中心 arranges a 理论 and a 实作 场次 and publishes them: the 准考证 prints from then on.
+    batch_id = live_server.facts["batch_id"]
+    for name, kind, day, start, end, room in (
+        ("流程理论场", ExamKind.THEORY, "2026-12-26", "09:00", "11:00", "教学楼101"),
+        ("流程实作场", ExamKind.PRACTICE, "2026-12-27", "09:00", "12:00", "实训楼201"),
+    ):
+        create_session(page, live_server, batch_id, name, kind, day, start, end, [(room, 30)])
+    sessions = session_ids(live_server, "流程")
+    page.goto(f"{live_server}/exam_sessions/")
+    tick_and_act(page, sessions, "arrange")
+    page.goto(f"{live_server}/exam_sessions/")
+    tick_and_act(page, sessions, "publish_arrangement")
+    assert "已发布编排" in compact(page.inner_text("body"))
     page.goto(f"{live_server}/registrations/ticket/?id={reg_id}")
     assert "准　考　证" in page.inner_text("body") and "王技能" in page.inner_text("body")
     page.screenshot(path=str(shots / "exam-3-ticket.png"), full_page=True)
@@ -121,6 +144,8 @@ def test_exam_pipeline_to_printed_certificate(page, live_server, shots, tmp_path
     page.wait_for_load_state("networkidle")
     assert "已保存 1 人的成绩" in page.inner_text("body")
     page.screenshot(path=str(shots / "exam-5-scores-list.png"), full_page=True)
+    publish_scores(page, live_server, live_server.facts["batch_id"])
+    assert "已发布 1 人" in compact(page.inner_text("body"))
 
     # 5. 市工考办 records the committee vote in the vote grid; the vote decides: 评审通过.
     login(page, live_server, "office")
@@ -138,7 +163,12 @@ def test_exam_pipeline_to_printed_certificate(page, live_server, shots, tmp_path
     page.wait_for_load_state("networkidle")
     assert "已保存 1 人的评审表决：评审通过 1 人" in compact(page.inner_text("body"))
 
-    # 6. 资格认定 and the certificate.
+    # 6. The 合格名单公示, and after its period 资格认定 and the certificate.
+    notice_id = draft_notice(page, live_server, live_server.facts["batch_id"], "技师考评合格人员名单公示")
+    assert "王技能" in page.inner_text("body")
+    publish_notice(page, live_server, notice_id)
+    after_notice_period(monkeypatch, live_server, notice_id)
+    login(page, live_server, "office")  # days later: a new login
     page.goto(f"{live_server}/recognitions/?search=王技能")
     page.check(f"input.action-checkbox[value='{reg_id}']")
     page.click("text=选中的")
