@@ -305,6 +305,8 @@ BATCH_LABELS = {
     "fee_amount": "考试费用（元）",
     "certificate_pattern": "证书编号格式",
     "materials_at_submission": "单位提交时上传申报材料",
+    "recheck_days": "查分期限（工作日）",
+    "notice_days": "公示期（工作日）",
 }
 
 
@@ -351,6 +353,20 @@ class ExamBatchView(AdminOnlyView):
         "materials_at_submission": {
             "description": "勾选后，单位在待提交的申请详情页上传申报材料，未上传不能提交审核；"
             "不勾选则由第一审核环节上传",
+        },
+        "recheck_days": {
+            "validators": [
+                InputRequired(REQUIRED),
+                NumberRange(min=1, max=60, message="应在1到60个工作日之间"),
+            ],
+            "description": "成绩发布后单位可申请查分的工作日数",
+        },
+        "notice_days": {
+            "validators": [
+                InputRequired(REQUIRED),
+                NumberRange(min=1, max=30, message="应在1到30个工作日之间"),
+            ],
+            "description": "合格名单公示的工作日数",
         },
     }
 

@@ -52,6 +52,8 @@ def test_every_file_endpoint_is_walked_by_these_tests(app):
         "applications.material_download_view",
         "review_queue.material_download_view",
         "registrations.import_report_view",
+        # 成绩导入's marked copy: walked in tests/integration/test_score_import.py (served as below)
+        "scores.score_import_report_view",
         *(f"{view}.print_photo_view" for view in ("applications", "review_queue")),
         # a page that takes files (批量上传申报材料), walked below: it serves none
         "review_queue.bulk_material_upload_view",

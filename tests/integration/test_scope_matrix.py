@@ -15,17 +15,11 @@ from flask_admin.contrib.sqla import ModelView
 from admin_app.extensions import db
 from admin_app.services import sessions
 from admin_app.workflow.states import (
-    ApplicationState,
     ExamCategory,
-    RegistrationState,
-    ScorePublication,
-    ScoreResult,
 )
 from models import (
     Application,
-    NoticeEntry,
     Notification,
-    Objection,
     Organisation,
     PostSetting,
     Registration,
@@ -34,7 +28,7 @@ from models import (
     Worker,
     enums,
 )
-from tests.arrangement_world import add_matrix_arrangement
+from tests.affairs_rows import add_affairs_rows
 from tests.conftest import login, snapshot_database
 from views.base import SecureModelView
 
@@ -106,49 +100,9 @@ def _unit_b_is_logged_in(world):
 
 
 @pytest.fixture(autouse=True)
-def _unit_b_asked_for_a_recheck(world):
-    """A 查分 request of unit B's candidate: the row tried in 查分申请."""
-    reg = world.registrations["B"]
-    db.session.add(
-        ScoreRecheck(
-            registration_id=reg.id,
-            batch_id=reg.batch_id,
-            unit_id=reg.unit_id,
-            jurisdiction_id=reg.jurisdiction_id,
-            reason="成绩有疑问",
-        )
-    )
-    db.session.commit()
-    add_matrix_arrangement(world)  # 考场编排: B's candidate seated in a 编排中 session
-
-
-@pytest.fixture(autouse=True)
-def _an_objection_to_unit_bs_candidate(world):
-    """An objection to B's candidate on the batch's published 公示: the row tried in 公示异议."""
-    entry = db.session.query(NoticeEntry).filter_by(registration_id=world.registrations["B"].id).one()
-    db.session.add(
-        Objection(
-            notice_id=entry.notice_id,
-            entry_id=entry.id,
-            registration_id=entry.registration_id,
-            source="来信",
-            text="异议",
-        )
-    )
-    db.session.commit()
-
-
-@pytest.fixture(autouse=True)
-def _unit_b_candidate_marked_misconduct(world):
-    """A 违纪 of unit B's candidate, published: the row tried in 违纪通报."""
-    from tests.factories import add_application, add_registration, add_worker
-
-    worker = add_worker(world.units["B"], "乙违纪", 290, world.trade, world.batch)
-    db.session.flush()
-    reg = add_registration(add_application(world, worker, grade=4, status=ApplicationState.APPROVED))
-    reg.status, reg.score_result = RegistrationState.REGISTERED, ScoreResult.MISCONDUCT
-    reg.misconduct_reason, reg.score_publication = "替考", ScorePublication.PUBLISHED
-    db.session.commit()
+def _unit_b_in_the_affairs_lists(world):
+    """查分, 考场编排, 公示异议 and 违纪通报 rows of unit B: the rows tried in those lists."""
+    add_affairs_rows(world)
 
 
 def all_model_views(app):

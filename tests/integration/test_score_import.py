@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from openpyxl import Workbook, load_workbook
 
 from admin_app.extensions import db
-from admin_app.services import score_import
+from admin_app.services import score_import, uploads
 from admin_app.workflow.states import (
     ApplicationState,
     EvaluationState,
@@ -23,6 +23,7 @@ from admin_app.workflow.states import (
 from models import AuditLog, ExamRoom, ExamSession, Registration, SeatAssignment, enums
 from tests.conftest import login, snapshot_database, text_of
 from tests.factories import add_application, add_batch, add_registration, add_worker
+from tests.integration.test_file_serving import assert_served_as
 
 HEADER = [
     "准考证号",
@@ -150,7 +151,8 @@ def test_one_bad_row_saves_nothing_and_names_row_and_column(client, world, four)
     # The marked copy: the uploaded rows, the bad cell red with its message, a 错误说明 column.
     token = re.search(r"score-import/report\.xlsx\?token=([0-9a-f]+)", page).group(1)
     response = client.get("/scores/score-import/report.xlsx", query_string={"token": token})
-    assert response.status_code == 200 and response.data[:2] == b"PK"
+    assert_served_as(response, uploads.XLSX_TYPE, "attachment", "xlsx", response.data)
+    assert response.data[:2] == b"PK"
     sheet = load_workbook(io.BytesIO(response.data)).active
     assert [c.value for c in sheet[2]] == [*HEADER, "错误说明"]
     assert sheet["A6"].value == four[3].ticket_number and sheet["E6"].value == "80.55"
