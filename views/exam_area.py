@@ -1,14 +1,14 @@
 """考试报名, 成绩录入, 考核评审, 资格认定: lists over ``Registration`` rows, one per approved application."""
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, request
+from flask import abort, current_app, flash, g, redirect, request
 from flask_admin import expose
 from flask_login import current_user
 
 from admin_app import limits, workflow
 from admin_app.extensions import db
 from admin_app.request_guard import download
-from admin_app.services import clock, exam_documents, records, uploads
+from admin_app.services import arrangement, clock, exam_documents, records, uploads
 from admin_app.services.scope import registration_condition
 from admin_app.services.validators import InvalidInput
 from admin_app.workflow import evaluation, registrations, scores
@@ -36,8 +36,25 @@ from views.score_publication import ScoreVisibilityMixin
 from views.vote_grid import VoteGridMixin
 
 UNIT = frozenset({enums.UNIT})
-# The 准考证 icon, on rows that have one (the page refuses the others).
-TICKET_ACTION = RowLink("fa fa-id-card-o", ".ticket_view", "准考证", lambda row: bool(row.ticket_number))
+
+
+def _printable(rows) -> dict:
+    """{id: whether the row's 准考证 can be printed}: a 准考证号, a photo, and a published seat of every kind of
+    session the candidate sits (one look-up for a page of rows; the ticket page checks the photo itself)."""
+    candidates = [row.id for row in rows if row.ticket_number and row.photo_stored]
+    arranged = arrangement.arranged_ids(candidates)
+    return {row.id: row.id in arranged for row in rows}
+
+
+def _ticket_shown(row) -> bool:
+    known = g.setdefault("printable_tickets", {})
+    if row.id not in known:  # a details page, or a row the list did not look up
+        known.update(_printable([row]))
+    return known[row.id]
+
+
+# The 准考证 icon, on rows whose 准考证 can be printed (the page refuses the others with the reason).
+TICKET_ACTION = RowLink("fa fa-id-card-o", ".ticket_view", "准考证", _ticket_shown)
 
 LABELS = {
     "batch": "考核批次",
@@ -155,6 +172,15 @@ SORT_GROUPS = {
 
 class RegistrationStageView(ScoreVisibilityMixin, BulkWorkflowMixin, SecureModelView):
     """Common ground of the four stage lists: roles, scope (the row's snapshot), filters, details page."""
+
+    def get_list(self, *args, **kwargs):
+        count, data = super().get_list(*args, **kwargs)
+        g.setdefault("printable_tickets", {}).update(_printable(data))  # the 准考证 icons of the page
+        return count, data
+
+    def ticket_printable(self, row) -> bool:
+        """Whether the details page offers 打印准考证 (as the list's icon)."""
+        return _ticket_shown(row)
 
     def export_rows(self, rows):
         return records.shown(rows, application_id=lambda row: row.application_id)  # as export_expression
