@@ -209,9 +209,11 @@ def test_junior_form_before_and_after_the_district_recognises(world, client):
             text, ["附件1", "申报等级：初级工", "填表日期：" + submission_day(app), "本表一式三份"]
         )
         assert_in_order(text, JUNIOR_ROWS)
-        assert_in_order(text, ["80.075.5—", "考核成绩合格。市职鉴中心"])
         assert "现工种/等级电工／" in text and "申报工种/等级电工／初级工" in text
     before_text, after_text = flat(text_of_pdf(before)), flat(text_of_pdf(after))
+    # Before 成绩发布 the unit's form leaves the 考核记录 blank; published (with the 公示), it prints them.
+    assert "80.0" not in before_text and "考核成绩合格" not in before_text
+    assert_in_order(after_text, ["80.075.5—", "考核成绩合格。市职鉴中心"])
     recognised = "资格认定：同意认定为五级（初级工）（证书编号："
     assert recognised not in before_text
     # The second 区县人社 row of 附件1 carries the bureau's recognition; the office's row stays blank.
