@@ -147,13 +147,18 @@ def _recognise(app, found):
 
     from admin_app import workflow
     from admin_app.extensions import db
-    from models import User
+    from models import Registration, User
+    from tests.factories import put_on_ended_notice
 
     with app.app_context():
         hr, office = (
             db.session.scalar(sa.select(User).where(User.username == name))
             for name in ("yuzhong_hr", "office")
         )
+        # scores published and a 合格名单公示 whose period ended: what 资格认定 waits for
+        for name in ("赵附表", "钱附表"):
+            put_on_ended_notice(db.session.get(Registration, found[name][1]))
+        db.session.commit()
         assert workflow.recognise(hr, [found["赵附表"][1]]).done
         assert workflow.recognise(office, [found["钱附表"][1]]).done
 
