@@ -75,6 +75,11 @@ PUBLISH = add(
 )
 
 
+ALREADY_PUBLISHED = (
+    f"当前状态为“{ScorePublication.PUBLISHED.label}”，不重复发布"  # the engine's wrong-state reason
+)
+
+
 @dataclass
 class Publication:
     """What one 发布成绩 did: the engine's result, and its refusals counted by reason."""
@@ -86,6 +91,15 @@ class Publication:
     @property
     def published(self) -> int:
         return len(self.result.done)
+
+    @property
+    def earlier(self) -> int:
+        """Rows refused because they were published before (not a failure: the headline counts them apart)."""
+        return self.reasons[ALREADY_PUBLISHED]
+
+    @property
+    def not_published(self) -> int:
+        return len(self.result.refused) - self.earlier
 
 
 def _registered(condition) -> list[int]:

@@ -143,7 +143,7 @@ def test_exam_affairs_from_arrangement_to_recognition(page, live_server, shots, 
     login(page, live_server, "center")
     publish_scores(page, live_server, session_id=sessions[0])  # the 理论 场次: its candidates' scores
     page.screenshot(path=str(shots / "affairs-7-scores-published.png"), full_page=True)
-    assert "已发布 3 人，未发布 0 人" in body(page), body(page)[:600]
+    assert "本次发布 3 人，此前已发布 0 人，未能发布 0 人" in body(page), body(page)[:600]
 
     # 7. The unit sees the scores and asks for 查分 for 丙.
     login(page, live_server, "unit_demo")

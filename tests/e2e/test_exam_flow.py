@@ -145,7 +145,7 @@ def test_exam_pipeline_to_printed_certificate(page, live_server, shots, tmp_path
     assert "已保存 1 人的成绩" in page.inner_text("body")
     page.screenshot(path=str(shots / "exam-5-scores-list.png"), full_page=True)
     publish_scores(page, live_server, live_server.facts["batch_id"])
-    assert "已发布 1 人" in compact(page.inner_text("body"))
+    assert "本次发布 1 人" in compact(page.inner_text("body"))
 
     # 5. 市工考办 records the committee vote in the vote grid; the vote decides: 评审通过.
     login(page, live_server, "office")

@@ -285,6 +285,9 @@ def test_publication_page_publishes_a_batch_and_reports_refusals(client, world):
     assert response.status_code == 200 and 'id="published-count">1<' in body
     assert NO_SCORES in body and "甲页面无成绩" in body
     assert _publication(reg.id) == ScorePublication.PUBLISHED
+    # Again: nothing new; the rows published before are counted apart from those that could not be.
+    again = client.post("/score_publication/publish/", data={"batch": world.batch.id}).get_data(as_text=True)
+    assert 'id="published-count">0<' in again and 'id="earlier-count">0<' not in again
     missing = client.post("/score_publication/publish/", data={"session": "999999"}, follow_redirects=True)
     assert "考试场次不存在" in missing.get_data(as_text=True)
     login(client, "office")
