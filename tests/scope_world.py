@@ -25,6 +25,8 @@ from admin_app.workflow.states import (
     IdentityState,
     NoticeState,
     RegistrationState,
+    ScorePublication,
+    ScoreResult,
     pending,
     step_role,
 )
@@ -32,8 +34,10 @@ from models import (
     Application,
     ApplicationReview,
     AuditLog,
+    CalendarDay,
     Ethnicity,
     ExamBatch,
+    ExamRoom,
     Jurisdiction,
     Notification,
     Objection,
@@ -42,6 +46,7 @@ from models import (
     Registration,
     ResultNotice,
     RouteRule,
+    ScoreRecheck,
     Trade,
     User,
     UserSession,
@@ -223,6 +228,27 @@ def _everything(v, row) -> bool:
     return v.role == enums.ADMIN
 
 
+def sees_result(v: Viewer, row) -> bool:
+    """A registration's result: the centre and the office always, everyone else once published."""
+    return v.role in (enums.OFFICE, enums.CENTER) or row.score_publication == ScorePublication.PUBLISHED
+
+
+def sees_misconduct(v: Viewer, row) -> bool:
+    """违纪通报: the registrations marked 违纪 in the viewer's snapshot scope, as a result."""
+    return sees_snapshot(v, row) and row.score_result == ScoreResult.MISCONDUCT and sees_result(v, row)
+
+
+def sees_recheck(v: Viewer, row) -> bool:
+    """查分申请: by the unit and 区县 the request copied, 市委组织部 by its registration's 组织类别."""
+    if v.role == enums.UNIT:
+        return row.unit_id == v.organisation_id
+    if v.role == enums.DISTRICT_HR:
+        return row.jurisdiction_id in v.jurisdictions
+    if v.role == enums.PARTY_ORG:
+        return row.registration.org_category == enums.CAT_CITY_PARTY
+    return v.role in (enums.CITY_HR, enums.OFFICE, enums.CENTER)
+
+
 IDENTITY_LISTED = {IdentityState.PENDING, IdentityState.CONFIRMED, IdentityState.RETURNED}
 
 
@@ -271,6 +297,10 @@ LISTS = {
     "result_notices": (ResultNotice, lambda v, r: v.role == enums.OFFICE or r.state == NoticeState.PUBLISHED),
     "objections": (Objection, lambda v, r: v.role in (enums.OFFICE, enums.CENTER)),
     **ARRANGEMENT_LISTS,
+    "room_documents": (ExamRoom, lambda v, r: v.role in (enums.OFFICE, enums.CENTER)),
+    "calendar": (CalendarDay, _everything),
+    "rechecks": (ScoreRecheck, sees_recheck),
+    "misconduct": (Registration, sees_misconduct),
 }
 
 

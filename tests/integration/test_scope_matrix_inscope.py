@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 
 from admin_app.extensions import db
 from models import Application
+from tests.affairs_rows import add_affairs_rows
 from tests.conftest import login
 from tests.scope_world import LISTS, USERNAMES, build_inscope_world, expected_ids, viewer
 from views.base import _path_getter
@@ -24,7 +25,9 @@ PAGE_SIZE = 100
 
 @pytest.fixture
 def inscope(world):
-    return build_inscope_world(world)
+    built = build_inscope_world(world)
+    add_affairs_rows(world)  # 查分, 考场编排, 公示异议, 违纪通报: a row of unit B in each
+    return built
 
 
 def list_views(app):
@@ -92,6 +95,8 @@ def test_the_world_has_rows_on_both_sides_of_every_wall(app, inscope):
     assert len(every_application - expected_ids("applications", "office")) == 5
     assert len(expected_ids("review_queue", "yuzhong_hr")) == 2  # 戊待审 and the moved unit's 己待审
     assert len(expected_ids("recognitions", "yuzhong_hr")) == 1
+    for endpoint in ("rechecks", "misconduct"):  # unit B's rows: the office's, not unit A's
+        assert expected_ids(endpoint, "office") and not expected_ids(endpoint, "unit_a"), endpoint
     district, office = expected_ids("unitreview", "yuzhong_hr"), expected_ids("unitreview", "office")
     assert len(district) == 3 and len(office) == 2 and not district & office  # A, 戊, 庚 | 丙, 壬
 
