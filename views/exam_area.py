@@ -175,7 +175,8 @@ class RegistrationStageView(ScoreVisibilityMixin, BulkWorkflowMixin, SecureModel
 
     def get_list(self, *args, **kwargs):
         count, data = super().get_list(*args, **kwargs)
-        g.setdefault("printable_tickets", {}).update(_printable(data))  # the 准考证 icons of the page
+        if request.endpoint == f"{self.endpoint}.index_view":  # the 准考证 icons of the page (not an export)
+            g.setdefault("printable_tickets", {}).update(_printable(data))
         return count, data
 
     def ticket_printable(self, row) -> bool:

@@ -14,15 +14,27 @@ from flask_admin.contrib.sqla import ModelView
 from openpyxl import load_workbook
 
 from admin_app.extensions import db, limiter
-from admin_app.services import sessions
+from admin_app.services import clock, sessions
 from admin_app.workflow.states import (
     ApplicationState,
     EvaluationState,
     IdentityState,
+    NoticeState,
+    ObjectionState,
+    RecheckState,
     RecognitionState,
     RegistrationState,
 )
-from models import Application, Organisation, Registration, UserSession, enums
+from models import (
+    Application,
+    NoticeEntry,
+    Objection,
+    Organisation,
+    Registration,
+    ScoreRecheck,
+    UserSession,
+    enums,
+)
 from tests.conftest import login
 from tests.scope_world import (
     USERNAMES,
@@ -269,6 +281,14 @@ def _count(model, username, where) -> int:
     return found
 
 
+def _notice_ended(row) -> bool:
+    """On a published 公示, every one of which ended before today, and no objection waiting (as 资格认定)."""
+    entries = db.session.query(NoticeEntry).filter_by(registration_id=row.id).all()
+    notices = [e.notice for e in entries if e.notice.state == NoticeState.PUBLISHED]
+    waiting = db.session.query(Objection).filter_by(registration_id=row.id, state=ObjectionState.OPEN).count()
+    return bool(notices) and all(n.end_date < clock.today() for n in notices) and not waiting
+
+
 def _status(value):
     return lambda v, row: sees_snapshot(v, row) and row.status == value
 
@@ -303,6 +323,11 @@ TODOS = {
         "待确认的报名": (Registration, _status(RegistrationState.PENDING)),
         "待评审": (Registration, _stage("evaluation_status", EvaluationState.PENDING)),
         "待认定": (Registration, _stage("recognition_status", RecognitionState.PENDING)),
+        "公示期满待认定": (
+            Registration,
+            lambda v, r: _stage("recognition_status", RecognitionState.PENDING)(v, r) and _notice_ended(r),
+        ),
+        "待处理公示异议": (Objection, lambda v, r: r.state == ObjectionState.OPEN),
     },
     enums.CENTER: {
         "待缴费确认": (Registration, _status(RegistrationState.FEE)),
@@ -318,6 +343,7 @@ TODOS = {
                 and r.score_publication is None
             ),
         ),
+        "待复核查分": (ScoreRecheck, lambda v, r: r.state == RecheckState.REQUESTED),
     },
     enums.ADMIN: {},
 }

@@ -238,6 +238,7 @@ def test_every_table_exports_to_excel_with_the_numbers_shown(client, data):
         "按申报等级",
         "按状态",
         "各环节通过率",
+        "违纪",
         "查分",
         "历年对比",
     ]
