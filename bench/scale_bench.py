@@ -277,6 +277,9 @@ def list_values(view) -> ListValues:
                 raw_by_column[cache_key] = None
         raw = raw_by_column[cache_key]
         found[index] = filter_value(view, flt, raw)
+        if not flt.validate(found[index]):  # a filter of its own kind: a year of a date, or an id
+            fallbacks = [str(raw.year)] if isinstance(raw, date) else []
+            found[index] = next((v for v in [*fallbacks, "1"] if flt.validate(v)), found[index])
         if not flt.validate(found[index]):  # Flask-Admin would drop it silently and time the bare list
             raise ValueError(f"{view.endpoint}: filter {index} refuses {found[index]!r}")
         from_data[index] = raw is not None
