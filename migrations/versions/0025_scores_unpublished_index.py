@@ -1,7 +1,7 @@
 """成绩发布: the registrations whose scores are entered and not yet published, as a partial index (issue 17)
 
 Revision ID: 0025
-Revises: 0024
+Revises: 0022
 
 The centre's 首页 to-do 待发布成绩 counts them, and 统计分析 takes them out of the pass counts a unit or bureau
 sees (services.statistics): both read only the rows waiting for publication, which leave the index when they
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0025"
-down_revision = "0024"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 

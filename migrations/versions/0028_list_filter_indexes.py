@@ -2,7 +2,7 @@
 filter by, and three small partial indexes of registration hold the rows that meet a rare condition
 
 Revision ID: 0028
-Revises: 0027
+Revises: 0026
 
 No index is added to ``application`` (each is written again by every approval, none of them HOT: issue 14):
 
@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0028"
-down_revision = "0027"
+down_revision = "0026"
 branch_labels = None
 depends_on = None
 
