@@ -293,3 +293,15 @@ def test_publication_page_publishes_a_batch_and_reports_refusals(client, world):
     login(client, "office")
     assert client.get("/score_publication/").status_code == 403
     assert client.post("/score_publication/publish/", data={"batch": world.batch.id}).status_code == 403
+
+
+def test_publishing_without_the_csrf_token_is_refused(app, client, world):
+    reg = _scored(world, "A", "甲令牌", 393)
+    login(client, "center")
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        response = client.post("/score_publication/publish/", data={"batch": world.batch.id})
+        assert response.status_code == 400
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    assert _publication(reg.id) is None
