@@ -158,8 +158,9 @@ def _trade_counts(session, user, batch_id: int) -> list:
 
 def _registrations(tally, *conditions) -> sa.ColumnElement:
     """How many registrations of the rows read of ``tally`` (``score_visibility.registration_tally``) match
-    ``conditions`` (0, not NULL, when none)."""
-    return sa.func.coalesce(sa.func.sum(tally.n).filter(*conditions), 0)
+    ``conditions`` (0, not NULL, when none). PostgreSQL sums a bigint count as numeric; the cast keeps it an
+    integer on both databases."""
+    return sa.cast(sa.func.coalesce(sa.func.sum(tally.n).filter(*conditions), 0), sa.BigInteger)
 
 
 def batch_tables(session, user, batch_id: int) -> list[Table]:
