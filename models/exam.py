@@ -3,7 +3,7 @@
 Each stage has its own state column; the workflow module is the only code that changes them.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -62,6 +62,12 @@ class Registration(db.Model):
                     "ix_registration_scores_missing",
                     ("id",),
                     f"status = '{RegistrationState.REGISTERED}' AND score_result IS NULL",
+                ),
+                # 待发放证书: recognised, not yet handed over (the office's to-do; migration 0029)
+                (
+                    "ix_registration_handover_pending",
+                    ("jurisdiction_id", "id"),
+                    f"recognition_status = '{RecognitionState.RECOGNISED}' AND handed_over_on IS NULL",
                 ),
                 # 待发布成绩 (scores entered, not published; migration 0025)
                 (
@@ -198,6 +204,13 @@ class Registration(db.Model):
     certificate_number: Mapped[str | None] = mapped_column(sa.String(40), unique=True)
     recognised_at: Mapped[datetime | None] = mapped_column()
     recognised_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisation.id"))
+    # 撤销 (notice §4(二), 弄虚作假): when, why and by which 文号 the recognised grade was withdrawn
+    revoked_at: Mapped[datetime | None] = mapped_column()
+    revoke_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    revoke_document: Mapped[str | None] = mapped_column(sa.String(100))
+    # 证书发放: a record (not a state) of the day the certificate was handed over and to whom
+    handed_over_on: Mapped[date | None] = mapped_column()
+    handover_recipient: Mapped[str | None] = mapped_column(sa.String(50))
 
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
