@@ -14,7 +14,7 @@ from admin_app.extensions import db
 from admin_app.services import audit, clock, working_days
 from admin_app.services.scope import recheck_condition, registration_condition
 from admin_app.services.validators import InvalidInput
-from admin_app.workflow import engine, scores
+from admin_app.workflow import engine, score_values, scores
 from admin_app.workflow.recheck import CORRECT, UPHOLD
 from admin_app.workflow.states import RecheckState, ScorePublication
 from models import ExamBatch, Registration, ScoreRecheck, enums
@@ -136,7 +136,7 @@ def answer_corrected(actor, recheck_id: int, entry_values: dict, opinion) -> dic
     if recheck is None:
         return {"recheck": "查分申请不存在或不在您的权限范围内"}
     reg = db.session.get(Registration, recheck.registration_id)
-    entry = scores.ScoreEntry(
+    entry = score_values.ScoreEntry(
         reg.id,
         entry_values.get("theory"),
         entry_values.get("practice"),
@@ -162,7 +162,7 @@ def _unchanged(reg: Registration, entry) -> bool:
     """Whether ``entry`` gives exactly the scores ``reg`` has (a 更正 that corrects nothing)."""
     try:
         typed = tuple(
-            scores.parse_score(getattr(entry, name), label)
+            score_values.parse_score(getattr(entry, name), label)
             for name, label in (
                 ("theory", "业务理论成绩"),
                 ("practice", "实际操作成绩"),

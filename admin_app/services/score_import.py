@@ -23,7 +23,8 @@ from admin_app.services.sheet_import import ImportRefused, ParsedFile, Problem, 
 from admin_app.services.spreadsheets import SheetLimits
 from admin_app.services.validators import InvalidInput
 from admin_app.workflow import engine
-from admin_app.workflow.scores import ENTER, ScoreEntry, enter_scores, misconduct_reason, parse_score
+from admin_app.workflow.score_values import ScoreEntry, misconduct_reason, parse_score
+from admin_app.workflow.scores import ENTER, enter_scores
 from models import ExamBatch, Registration, Worker, enums
 
 __all__ = ["ImportRefused", "ImportResult", "import_scores", "read_file"]

@@ -6,6 +6,7 @@ from admin_app.workflow import (  # noqa: F401  (register the stages)
     applications,
     arrangement,
     batches,
+    certificates,
     evaluation,
     identity,
     notice,
@@ -24,6 +25,7 @@ from admin_app.workflow.applications import (  # noqa: F401
     withdraw,
 )
 from admin_app.workflow.batches import BATCH_TRANSITIONS, change_batch_state, ensure_writable  # noqa: F401
+from admin_app.workflow.certificates import record_handover, revoke  # noqa: F401
 from admin_app.workflow.engine import (  # noqa: F401
     ARCHIVED,
     GROUP_FAILED,
@@ -45,6 +47,7 @@ from admin_app.workflow.registrations import (  # noqa: F401
 )
 from admin_app.workflow.revisions import resubmit, return_for_revision  # noqa: F401
 from admin_app.workflow.routing import route_for  # noqa: F401
-from admin_app.workflow.scores import ScoreEntry, enter_scores, parse_score, score_outcome  # noqa: F401
+from admin_app.workflow.score_values import ScoreEntry, parse_score, score_outcome  # noqa: F401
+from admin_app.workflow.scores import enter_scores  # noqa: F401
 from admin_app.workflow.states import *  # noqa: F401,F403
 from admin_app.workflow.table import MACHINES, for_role, transitions_of  # noqa: F401

@@ -10,7 +10,7 @@ from openpyxl import Workbook
 
 from admin_app.services import score_import
 from admin_app.services.score_import import ImportRefused, _marks_and_scores, _same_as_stored
-from admin_app.workflow.scores import ScoreEntry
+from admin_app.workflow.score_values import ScoreEntry
 from admin_app.workflow.states import ScoreResult
 
 
