@@ -41,7 +41,7 @@ from views.admin_area import (
 from views.application_area import ApplicationView, ReviewQueueView
 from views.arrangement import add_views as add_arrangement_views
 from views.calendar import CalendarDayView
-from views.exam_area import EvaluationView, RecognitionView, RegistrationView, ScoreView
+from views.exam_area import SCORE_LIST_NAME, EvaluationView, RecognitionView, RegistrationView, ScoreView
 from views.exam_documents import ExamRoomDocumentView
 from views.home import HomeView
 from views.messages import NotificationView
@@ -86,7 +86,7 @@ def build_admin(app) -> Admin:
     )
     for view_class, name, endpoint in (
         (RegistrationView, "考试报名", "registrations"),
-        (ScoreView, "成绩录入", "scores"),
+        (ScoreView, SCORE_LIST_NAME, "scores"),
         (EvaluationView, "考核评审", "evaluations"),
         (RecognitionView, "资格认定", "recognitions"),
         (MisconductView, "违纪通报", "misconduct"),

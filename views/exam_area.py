@@ -30,6 +30,7 @@ from views.mixins.links import RowLink
 from views.mixins.listing import SortGroups
 from views.recheck import REQUEST_ACTION, REQUEST_ENDPOINT_ROLES, RecheckRequestMixin
 from views.result_notice import NoticeStageFilter
+from views.role_name import RoleName
 from views.score_import import ENDPOINT_ROLES as SCORE_IMPORT_ROLES
 from views.score_import import ScoreImportMixin
 from views.score_publication import ScoreVisibilityMixin
@@ -496,8 +497,13 @@ class RegistrationView(_ImportMixin, RegistrationStageView):
         return response or redirect(back)
 
 
+# The centre, which enters scores, reads 成绩录入; units and bureaus (who only read them) 成绩查询.
+SCORE_LIST_NAME = RoleName("成绩查询", ("成绩录入", scores.ENTER.roles))
+
+
 class ScoreView(RecheckRequestMixin, ScoreImportMixin, RegistrationStageView):
-    """成绩录入: 已报名 candidates. The center enters scores per row or in a grid over the filtered rows."""
+    """成绩录入 / 成绩查询 (``SCORE_LIST_NAME``): 已报名 candidates. The center enters scores per row or in a grid over
+    the filtered rows; the others read the published ones."""
 
     list_template = "gk/score_list.html"
     workflow_machine = "scores"

@@ -111,15 +111,15 @@ def notify_units(kind: str, org_ids, *, reviewer: str, note: str | None = None) 
 
 
 # Per unit, about many registrations at once: kind -> (title, body with {count} and {names}); the message links
-# to the unit's 成绩录入 list.
+# to the unit's 成绩查询 list.
 UNIT_ROW_KINDS = {
     "scores_published": (
         "考试成绩已发布",
-        "本单位{count}名考生的考试成绩已发布（{names}），请在“成绩录入”中查看",
+        "本单位{count}名考生的考试成绩已发布（{names}），请在“成绩查询”中查看",
     ),
     "scores_corrected": (
         "已发布的考试成绩已更正",
-        "本单位{count}名考生已发布的考试成绩有更正（{names}），请在“成绩录入”中查看",
+        "本单位{count}名考生已发布的考试成绩有更正（{names}），请在“成绩查询”中查看",
     ),
 }
 NAMES_SHOWN = 10  # names written in a per-unit message ("张三、李四等12名")

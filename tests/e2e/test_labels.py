@@ -53,3 +53,26 @@ def test_center_registration_list_labels(page, live_server):
     for row in rows:
         assert row.locator("a.gk-row-action:has-text('准考证')").count() == 0
     page.screenshot(path=str(SCREENSHOTS / "labels-center-registrations.png"), full_page=False)
+
+
+def test_score_list_reads_as_a_query_to_those_who_do_not_enter_scores(page, live_server):
+    """成绩查询 for the unit and the 区县 bureau (menu, page title, heading, export file), 成绩录入 for the centre."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    for username, wanted, other in (
+        ("unit_demo", "成绩查询", "成绩录入"),
+        ("yuzhong_hr", "成绩查询", "成绩录入"),
+        ("center", "成绩录入", "成绩查询"),
+    ):
+        login(page, live_server, username)
+        menu = page.eval_on_selector_all(
+            "#admin-navbar-collapse a[href='/scores/']", "els => els.map(e => e.textContent.trim())"
+        )
+        assert menu == [wanted], (username, menu)
+        page.goto(f"{live_server}/scores/?all_batches=1")
+        assert wanted in page.title() and other not in page.title(), (username, page.title())
+        assert page.inner_text("h4.mb-4").strip() == wanted, username
+        with page.expect_download() as download:
+            page.click("a:has-text('导出查询结果')")
+        assert download.value.suggested_filename.startswith(f"{wanted}_"), download.value.suggested_filename
+        if username != "center":
+            page.screenshot(path=str(SCREENSHOTS / f"labels-{username}-score-query.png"), full_page=False)
