@@ -38,6 +38,7 @@ KINDS = {
     "recheck_upheld": ("查分申请已答复", "registrations", "{name}（{grade}）的查分申请已答复：维持原成绩"),
     "recheck_corrected": ("查分申请已答复", "registrations", "{name}（{grade}）的查分申请已答复：成绩已更正"),
     "recognised": ("技术等级资格已认定", "recognitions", "{name}的{grade}资格已认定"),
+    "revoked": ("技术等级资格已撤销", "recognitions", "{name}的{grade}资格认定已撤销，证书作废"),
 }
 
 

@@ -12,7 +12,7 @@ from flask_admin.contrib.sqla import ModelView
 
 from admin_app import workflow
 from admin_app.extensions import db
-from admin_app.services import result_notices
+from admin_app.services import records, result_notices
 from admin_app.workflow.states import ApplicationState as A
 from admin_app.workflow.states import ArrangementState as AR
 from admin_app.workflow.states import BatchState as B
@@ -26,6 +26,7 @@ from admin_app.workflow.states import RegistrationState as R
 from admin_app.workflow.states import ScorePublication as SP
 from admin_app.workflow.states import ScoreResult as SR
 from models import Objection, PostSetting, Registration, User, enums
+from models.org import utcnow
 from tests import factories
 from tests.conftest import login
 
@@ -85,8 +86,10 @@ EXPECTED = {
     "recognition": {
         # (on a 公示 whose period has ended: the row is put on one; 取消 only through an objection)
         C.PENDING: {OFFICE: {"recognise"}, DISTRICT: {"recognise"}},
-        C.RECOGNISED: {},
+        # 撤销认定 and 证书发放 (a record: the row stays 已认定): 市工考办 alone (issue 18)
+        C.RECOGNISED: {OFFICE: {"revoke_recognition", "record_handover"}},
         C.CANCELLED: {},  # an objection resolved 取消: final for the batch
+        C.REVOKED: {},  # reversed only by a new recognition in a later batch
     },
     # 合格名单公示: 市工考办 publishes a draft (with at least one person on it).
     "notice": {
@@ -217,6 +220,8 @@ def _recognition_rows(world) -> dict:
         for seq, state in enumerate(C, start=800)
     }
     factories.put_on_ended_notice(regs[C.PENDING])
+    # the record kept at submission, which 撤销认定 restores the grade from (services/records.py)
+    records.keep([regs[C.RECOGNISED].application_id], "submit", utcnow())
     rows = {state: reg.id for state, reg in regs.items()}
     db.session.commit()
     return {state: (row_id, "unit_a") for state, row_id in rows.items()}
