@@ -21,7 +21,7 @@ from admin_app.workflow.states import (
     ScoreResult,
 )
 from models import AuditLog, Registration, enums
-from views import files
+from views import certificate_records, files
 from views.base import SecureModelView, send_temporary_file
 from views.bulk import BulkWorkflowMixin, TransitionRowAction, history_labels, name_rows
 from views.exam_documents import ticket_response
@@ -103,6 +103,7 @@ LABELS = {
     "recognised_by": "认定机构",
     "photo_name": "电子照片",
     "id_copy_name": "身份证复印件",
+    **certificate_records.LABELS,
 }
 
 
@@ -242,6 +243,7 @@ class RegistrationStageView(ScoreVisibilityMixin, BulkWorkflowMixin, SecureModel
         "certificate_number",
         "recognised_at",
         "recognised_by",
+        *certificate_records.DETAIL_COLUMNS,
     ]
     column_extra_row_actions = [TICKET_ACTION]
 
@@ -642,8 +644,9 @@ class EvaluationView(VoteGridMixin, RegistrationStageView):
         )
 
 
-class RecognitionView(RegistrationStageView):
-    """资格认定: passed 初/中/高级工 and 评审通过 技师/高级技师; certificate numbers and the worker's new grade."""
+class RecognitionView(certificate_records.CertificateRecordsMixin, RegistrationStageView):
+    """资格认定: passed 初/中/高级工 and 评审通过 技师/高级技师; certificate numbers and the worker's new grade;
+    撤销认定 and 证书发放 (views/certificate_records.py)."""
 
     workflow_machine = "recognition"
     results_stage = True  # a row is here because its scores passed: published rows only for units, bureaus
@@ -652,6 +655,7 @@ class RecognitionView(RegistrationStageView):
         "evaluation_status",
         "recognition_status",
         "certificate_number",
+        *certificate_records.LIST_COLUMNS,
     ]
     column_sortable_list = sortable(column_list)
     column_sort_groups = {
@@ -660,7 +664,13 @@ class RecognitionView(RegistrationStageView):
             Registration.recognition_status, lambda: [state.value for state in RecognitionState]
         ),
     }
-    column_filters = COMMON_FILTERS + ["recognition_status", "recognised_at", NoticeStageFilter()]
+    column_filters = COMMON_FILTERS + [
+        "recognition_status",
+        "recognised_at",
+        NoticeStageFilter(),
+        certificate_records.HandoverFilter(),
+        "handed_over_on",
+    ]
     column_extra_row_actions = [
         RowLink(
             "fa fa-certificate",

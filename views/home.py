@@ -62,6 +62,14 @@ TODOS = {
             (("registration.recognition_status", RecognitionState.PENDING), ("registration.id", "ended")),
         ),  # registration.id: the 公示情况 filter (views/result_notice.NoticeStageFilter)
         Todo("待处理公示异议", "objections", (("notice_objection.state", ObjectionState.OPEN),)),
+        Todo(
+            "待发放证书",
+            "recognitions",
+            (
+                ("registration.recognition_status", RecognitionState.RECOGNISED),
+                ("registration.handed_over_on", None),
+            ),
+        ),  # recognised, no handover recorded (partial index ix_registration_handover_pending)
     ),
     enums.CENTER: (
         Todo("待缴费确认", "registrations", (("registration.status", RegistrationState.FEE),)),

@@ -39,6 +39,7 @@ def test_each_todo_count_matches_the_list_it_links_to(client, world):
             "待认定",
             "公示期满待认定",
             "待处理公示异议",
+            "待发放证书",
         },
         "center": {"待缴费确认", "待录入成绩", "待复核查分", "待发布成绩"},
         "admin": set(),
