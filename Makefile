@@ -22,7 +22,9 @@ db: install
 
 setup: db
 
+# The web server and a background worker (下载中心's jobs, on the Redis of JOBS_REDIS_URL), stopped together.
 run: setup
+	$(BIN)/flask worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT; \
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
 lint: install

@@ -13,6 +13,7 @@ from models import (
     CalendarDay,
     Ethnicity,
     ExamBatch,
+    Job,
     Jurisdiction,
     Notification,
     Objection,
@@ -41,6 +42,7 @@ from views.admin_area import (
 from views.application_area import ApplicationView, ReviewQueueView
 from views.arrangement import add_views as add_arrangement_views
 from views.calendar import CalendarDayView
+from views.downloads import DownloadView
 from views.exam_area import SCORE_LIST_NAME, EvaluationView, RecognitionView, RegistrationView, ScoreView
 from views.exam_documents import ExamRoomDocumentView
 from views.home import HomeView
@@ -142,4 +144,5 @@ def build_admin(app) -> Admin:
     admin.add_view(AuditLogView(AuditLog, db, name="审计日志", endpoint="auditlog", category=SYSTEM_AREA))
     admin.add_view(StatisticsView(name="统计分析", endpoint="statistics", category=ASSESSMENT_AREA))
     admin.add_view(NotificationView(Notification, db, name="站内消息", endpoint="messages"))
+    admin.add_view(DownloadView(Job, db, name="下载中心", endpoint="downloads"))
     return admin

@@ -16,6 +16,9 @@ def init_app(app) -> None:
     app.cli.add_command(audit_verify_command)
     app.cli.add_command(workflow_diagram_command)
     app.cli.add_command(statistics_rebuild_command)
+    from admin_app import worker  # flask worker, flask jobs-cleanup (下载中心)
+
+    worker.init_app(app)
 
 
 @click.command("seed")

@@ -148,6 +148,15 @@ def load_config(instance_path: str, env: dict | None = None) -> dict:
         "STAFF_ALLOWED_NETWORKS": [
             n.strip() for n in env.get("STAFF_ALLOWED_NETWORKS", "").split(",") if n.strip()
         ],
+        # Background jobs (下载中心, services/jobs.py): RQ on this Redis, this queue (also the prefix of the
+        # jobs' progress keys); an export of more than EXPORT_JOB_ROWS rows runs there instead of in the request;
+        # a running job whose heartbeat is older than JOB_STALE_SECONDS is taken as dead (its worker killed).
+        "JOBS_REDIS_URL": env.get("JOBS_REDIS_URL", "redis://127.0.0.1:6379/0"),
+        "JOB_QUEUE": env.get("JOB_QUEUE", "gongkao"),
+        "EXPORT_JOB_ROWS": _int_env(env, "EXPORT_JOB_ROWS", limits.EXPORT_JOB_ROWS),
+        "JOB_STALE_SECONDS": _int_env(env, "JOB_STALE_SECONDS", 90),
+        "JOB_TIMEOUT_SECONDS": _int_env(env, "JOB_TIMEOUT_SECONDS", 3 * 3600),
+        "JOB_MAINTENANCE_SECONDS": _int_env(env, "JOB_MAINTENANCE_SECONDS", 60),
         # Behind a reverse proxy, trust this many X-Forwarded-For hops for the client address.
         "PROXY_FIX_HOPS": _int_env(env, "PROXY_FIX_HOPS", 0),
     }

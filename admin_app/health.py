@@ -1,7 +1,8 @@
 """``GET /healthz`` for load balancers: 200 when this server can do its work, 503 when it cannot.
 
-It checks the database (one ``SELECT 1``) and, when the rate limits are kept in Redis, Redis (one PING,
-1 s timeout). A login page that renders says nothing about either, so it is no health check. The answer
+It checks the database (one ``SELECT 1``), the job queue (JOBS_REDIS_URL: its length and the workers serving
+it — ``queue: {"length", "workers"}``; ``workers: 0`` means jobs wait) and, when the rate limits are kept in
+Redis, that Redis (one PING, 1 s timeout). A login page that renders says nothing about either, so it is no health check. The answer
 names only which dependency failed, never an address or an error text.
 """
 
@@ -41,9 +42,26 @@ def _redis_ok(uri: str) -> bool:
         return False
 
 
+def _queue_report() -> dict | None:
+    """The 下载中心's job queue: its length and the workers serving it; None when Redis does not answer."""
+    from redis import RedisError
+    from rq import Worker
+
+    from admin_app.services import jobs
+
+    try:
+        queue = jobs.queue()
+        return {"length": queue.count, "workers": Worker.count(queue=queue)}
+    except RedisError:
+        log.warning("health check: the job queue's Redis (JOBS_REDIS_URL) is unreachable")
+        return None
+
+
 @bp.route("/healthz", methods=["GET"])
 def healthz():
     checks = {"database": "ok" if _database_ok() else "unavailable"}
+    queue = _queue_report()
+    checks["queue"] = "ok" if queue is not None else "unavailable"
     uri = current_app.config.get("RATELIMIT_STORAGE_URI", "")
     if uri.startswith(("redis://", "rediss://", "redis+")):
         checks["redis"] = "ok" if _redis_ok(uri) else "unavailable"
@@ -51,11 +69,11 @@ def healthz():
     # still works, so it stays in rotation ("degraded"); without the database it does not ("unavailable").
     if checks["database"] != "ok":
         status, code = "unavailable", 503
-    elif checks.get("redis", "ok") != "ok":
+    elif checks.get("redis", "ok") != "ok" or queue is None:  # without the queue only large exports wait
         status, code = "degraded", 200
     else:
         status, code = "ok", 200
-    response = jsonify(status=status, checks=checks)
+    response = jsonify(status=status, checks=checks, queue=queue or {})
     response.status_code = code
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -23,12 +23,15 @@ MESSAGE = 1000  # 站内消息 body (characters)
 MATERIAL_BYTES = 20 * 1024 * 1024  # 申报材料
 IMPORT_ROWS = 20000  # data rows of one 附表5 import (IMPORT_MAX_ROWS, by default)
 DONE_SHOWN = 200  # rows done named on a result page (every refused row is always named)
-# 导出查询结果 (views/mixins/export.py): rows of one export, counted up to this before any work; above it the
-# export is refused with a message (the background jobs will take larger ones). Streamed, an export holds ~1 chunk
-# of rows whatever its size, but its time grows with the rows: 75,000 rows took 16 s on 2 cores at load average
-# 16-20 (bench/excel_bench.py, 2026-12-02), so 200,000 take ~45 s there, inside gunicorn's 120 s. The count
-# itself reads at most this many index entries (180 ms at 1 M applications, same load). Excel's maximum: 1,048,575.
-EXPORT_ROWS = 200_000
+# 导出查询结果 (views/mixins/export.py): up to EXPORT_JOB_ROWS rows (config EXPORT_JOB_ROWS) an export is streamed
+# in the request (counted up to it first); above it the export runs as a background job (下载中心,
+# services/jobs.py). Streamed, an export holds ~1 chunk of rows whatever its size, but its time grows with the rows:
+# 75,000 rows took 16 s on 2 cores at load average 16-20 (bench/excel_bench.py, 2026-12-02), so 20,000 take ~4 s.
+EXPORT_JOB_ROWS = 20_000
+# The most rows one exported sheet holds: Excel's 1,048,576 rows, less the header. A job above it fails with a
+# message naming it (the clerk narrows the filter).
+EXPORT_ROWS = 1_048_575
+DOWNLOAD_KEEP_DAYS = 7  # a 下载中心 file is kept this long after it is made, then removed by the cleanup
 # 登记表 in one PDF of "all matching the filter" (ApplicationView.prints_pdf_view). Measured 2026-12-02 with
 # WeasyPrint 70: ~0.26 s of CPU per person (3 pages) + ~0.6 s per file (fonts subset and embedded), so 30 people
 # take ~8.5 s on one free core, and stay under 30 s with three requests' worth of contention for that core.

@@ -12,6 +12,7 @@ from models.arrangement import ExamRoom, ExamSession, SeatAssignment
 from models.audit import AuditLog
 from models.dictionary import Ethnicity, ExamBatch, Trade
 from models.exam import Registration
+from models.job import Job
 from models.notification import Notification
 from models.org import Jurisdiction, Organisation, User
 from models.post import PostSetting
@@ -41,6 +42,7 @@ __all__ = [
     "SeatAssignment",
     "Ethnicity",
     "ExamBatch",
+    "Job",
     "Jurisdiction",
     "LoginFailure",
     "LoginLock",

@@ -45,6 +45,9 @@ def app():
             # Tests log in thousands of times from 127.0.0.1; test_security sets its own limits.
             "LOGIN_RATE_LIMIT": "100000 per minute",
             "REGISTER_RATE_LIMIT": "100000 per minute",
+            # 下载中心 jobs: a Redis database of the tests and a queue of this run alone (parallel runs)
+            "JOBS_REDIS_URL": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14"),
+            "JOB_QUEUE": f"gk-test-{os.getpid()}",
         }
     )
     app.test_client_class = IsolatedClient

@@ -175,6 +175,17 @@ class ObjectionState(State):
     CANCELLED = "cancelled", "取消"
 
 
+class JobState(State):
+    """A 下载任务 of the 下载中心 (services/jobs.py): queued on Redis, run by a worker, kept for 7 days. Not a
+    workflow machine: nobody decides it; the job's own code moves it, by conditional UPDATEs."""
+
+    QUEUED = "queued", "排队中"
+    RUNNING = "running", "进行中"
+    FINISHED = "finished", "已完成"
+    FAILED = "failed", "失败"
+    EXPIRED = "expired", "已过期"
+
+
 class ExamKind(State):
     """The kind of an exam session (a vocabulary, not a state)."""
 
@@ -203,4 +214,5 @@ MACHINE_STATES = {
     "recheck": RecheckState,
     "notice": NoticeState,
     "objection": ObjectionState,
+    "job": JobState,
 }

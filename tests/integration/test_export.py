@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 from admin_app.extensions import db
 from tests.conftest import login
 from tests.factories import add_worker
+from tests.integration.test_download_center import queue  # noqa: F401  (the fixture)
 
 
 def sheet_of(response):
@@ -215,19 +216,19 @@ def test_the_streamed_export_holds_what_the_file_writer_holds(client, world, mon
         assert (new.freeze_panes, new.auto_filter.ref) == (old.freeze_panes, old.auto_filter.ref)
 
 
-def test_an_export_over_the_limit_is_refused_with_the_limit_named(client, world, monkeypatch):
-    from admin_app import limits
+def test_an_export_over_the_threshold_goes_to_the_download_center(app, client, world, monkeypatch, queue):  # noqa: F811
     from models import AuditLog
 
     login(client, "office")
     rows = sheet_of(client.get("/workers/export.xlsx")).max_row - 1
     assert db.session.query(AuditLog).filter(AuditLog.action == "export").count() == 1
-    monkeypatch.setattr(limits, "EXPORT_ROWS", rows)  # exactly at the limit: exported
+    monkeypatch.setitem(app.config, "EXPORT_JOB_ROWS", rows)  # exactly at the threshold: streamed
     assert sheet_of(client.get("/workers/export.xlsx")).max_row == rows + 1
-    monkeypatch.setattr(limits, "EXPORT_ROWS", rows - 1)
+    monkeypatch.setitem(app.config, "EXPORT_JOB_ROWS", rows - 1)
     response = client.get("/workers/export.xlsx?sort=0")
-    assert response.status_code == 302
-    assert "/workers/" in response.headers["Location"] and "sort=0" in response.headers["Location"]
+    assert response.status_code == 302 and response.headers["Location"].endswith("/downloads/")
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert f"一次最多导出{rows - 1:,}行" in page and "缩小范围" in page
-    assert db.session.query(AuditLog).filter(AuditLog.action == "export").count() == 2  # none for the refusal
+    assert f"查询结果超过{rows - 1:,}行，已转为后台导出任务" in page and "排队中" in page
+    assert queue.count == 1
+    # recorded when the job runs (tests/integration/test_download_center.py), not when it is queued
+    assert db.session.query(AuditLog).filter(AuditLog.action == "export").count() == 2

@@ -7,7 +7,17 @@ import os
 from operator import itemgetter
 
 import sqlalchemy as sa
-from flask import Response, after_this_request, flash, redirect, request, send_file, stream_with_context
+from flask import (
+    Response,
+    after_this_request,
+    current_app,
+    flash,
+    redirect,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
 from flask_admin import expose
 from markupsafe import Markup
 from sqlalchemy.orm import ColumnProperty, RelationshipProperty, aliased
@@ -15,8 +25,9 @@ from sqlalchemy.orm import ColumnProperty, RelationshipProperty, aliased
 from admin_app import limits
 from admin_app.extensions import db, reporting_session
 from admin_app.request_guard import download
-from admin_app.services import audit, clock, excel, uploads
+from admin_app.services import audit, clock, excel, jobs, uploads
 from admin_app.services.excel import Column
+from admin_app.services.validators import InvalidInput
 from models.enums import STAFF_ROLES
 from models.worker import mask_id_number
 from views.actor import current_actor
@@ -25,9 +36,9 @@ from views.mixins.listing import count_up_to
 
 
 def export_too_many() -> str:
-    """The message of a refused export: the limit, and how to narrow the query."""
+    """The message of a refused export job: Excel's sheet limit, and how to narrow the query."""
     return (
-        f"当前查询超过{limits.EXPORT_ROWS:,}行，一次最多导出{limits.EXPORT_ROWS:,}行。"
+        f"当前查询超过{limits.EXPORT_ROWS:,}行，超出Excel单个工作表的行数上限，无法导出。"
         "请用组合查询（如批次、区县、状态）或搜索缩小范围后再导出，或分几次导出。"
     )
 
@@ -67,20 +78,19 @@ class ExportMixin:
     @expose("/export.xlsx", methods=("GET",))
     @download
     def export_xlsx_view(self):
-        """导出查询结果: every row of the current 组合查询 (filters, search, sort; scope applied), streamed
-        while the rows are read. Above ``limits.EXPORT_ROWS`` rows (counted up to it, before any other work)
-        nothing is made: back to the list with a message naming the limit."""
+        """导出查询结果: every row of the current 组合查询 (filters, search, sort; scope applied). Up to
+        ``EXPORT_JOB_ROWS`` rows (counted up to it, before any other work) streamed while the rows are read;
+        above it a background job of the 下载中心 (services/jobs.py) replays this request as this user, and the
+        clerk is sent there. Redis down: the larger export is refused with a message, smaller ones still stream."""
         query, view_args = self.filtered_query()
+        threshold = current_app.config["EXPORT_JOB_ROWS"]
         with reporting_session() as session:  # a read: on the replica when there is one, like the rows
-            count = count_up_to(session, query.with_entities(self.model.id), limits.EXPORT_ROWS)
-        if count > limits.EXPORT_ROWS:
-            flash(export_too_many(), "error")
-            return redirect(self.get_url(".index_view", **request.args.to_dict(flat=False)))
-        name = self.export_name or str(self.name)
+            count = count_up_to(session, query.with_entities(self.model.id), threshold)
+        if count > threshold:
+            return self._export_as_job(threshold)
         # Everything that reads the request, the user or its role is done here: under a WSGI server the
         # request's database session is closed when this view returns, before the body is read.
-        plan = self.export_plan(query, view_args)
-        columns = plan[1] if plan is not None else self.export_columns()
+        name, columns, statement, is_plan = self.export_source(query, view_args)
         # Recorded before the first byte: an export that is interrupted is still an export.
         audit.record(
             "export",
@@ -89,13 +99,77 @@ class ExportMixin:
             detail={"rows": count, "view": self.endpoint},
         )
         db.session.commit()
-        rows = self._export_stream(plan[0] if plan is not None else query, plan is not None, name, columns)
+        rows = self._export_stream(statement, is_plan, name, columns)
         response = Response(stream_with_context(rows), mimetype=uploads.XLSX_TYPE)
         response.headers["Content-Disposition"] = uploads.content_disposition(
-            "attachment", f"{name}_{clock.now():%Y%m%d%H%M}.xlsx", uploads.XLSX_TYPE
+            "attachment", self.export_download_name(name), uploads.XLSX_TYPE
         )
         response.headers["Cache-Control"] = "no-store"
         return response
+
+    def export_download_name(self, name: str) -> str:
+        return f"{name}_{clock.now():%Y%m%d%H%M}.xlsx"
+
+    def export_source(self, query, view_args) -> tuple:
+        """(sheet name, typed columns, what to read, whether it is a Core SELECT) of the list's query."""
+        name = self.export_name or str(self.name)
+        plan = self.export_plan(query, view_args)
+        if plan is not None:
+            return name, plan[1], plan[0], True
+        return name, self.export_columns(), query, False
+
+    def _export_as_job(self, threshold: int):
+        """The export handed to the 下载中心: recorded and queued, or refused when the queue is down."""
+        name = self.export_name or str(self.name)
+        list_url = self.get_url(".index_view", **request.args.to_dict(flat=False))
+        try:
+            jobs.submit_export(current_actor(), self.endpoint, name, request.path, request.args)
+        except jobs.QueueUnavailable:
+            flash(jobs.queue_down_message(threshold), "error")
+            return redirect(list_url)
+        flash(
+            f"查询结果超过{threshold:,}行，已转为后台导出任务。文件生成后将以站内消息通知，请在“下载中心”查看进度并下载。",
+            "success",
+        )
+        return redirect(url_for("downloads.index_view"))
+
+    def export_to_file(self, path: str, progress) -> tuple[int, str]:
+        """Run inside a replay of the export's request as its user (services/jobs.py): write the workbook of
+        the list's query to ``path``, calling ``progress(done, total)`` as rows are written; (rows, sheet
+        name). Raises InvalidInput above Excel's sheet limit, before anything is written."""
+        query, view_args = self.filtered_query()
+        with reporting_session() as session:
+            total = count_up_to(session, query.with_entities(self.model.id), limits.EXPORT_ROWS)
+        if total > limits.EXPORT_ROWS:
+            raise InvalidInput(export_too_many())
+        progress(0, total)
+        name, columns, statement, is_plan = self.export_source(query, view_args)
+        audit.record(
+            "export",
+            user=current_actor(),
+            object_type=self.model.__name__,
+            detail={"rows": total, "view": self.endpoint, "background": True},
+        )
+        db.session.commit()
+        rows = self._export_rows_read(statement, is_plan)
+        written = 0
+
+        def counted():
+            nonlocal written
+            for row in rows:
+                written += 1
+                if written % excel.CHUNK == 0:
+                    progress(written, total)
+                yield row
+
+        try:
+            with open(path, "wb") as out:
+                for piece in excel.stream_workbook(name, columns, counted()):
+                    out.write(piece)
+        finally:
+            rows.close()
+        progress(written, total)
+        return written, name
 
     def _export_stream(self, statement, is_plan: bool, name: str, columns: list):
         """The workbook's bytes; its first piece leaves before the query runs."""

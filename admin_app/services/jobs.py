@@ -1,0 +1,295 @@
+"""下载中心: large exports run as background jobs on Redis (RQ), as the user who asked, and kept for 7 days.
+
+Guarantees:
+- ``submit_export`` records a ``Job`` (排队中) and queues it, or raises ``QueueUnavailable`` with nothing left
+  queued: a job the queue did not take is 失败 at once with the reason.
+- ``run`` (in a worker) takes a job only from 排队中 (a job is never run twice), replays the export's request
+  as its owner — the list view's own ``filtered_query``, scope, filters, search, sort and columns — writes the
+  workbook to a temporary file and puts it into storage under its final name only when whole; then, in one
+  transaction, the job becomes 已完成 and its owner's unit gets a 站内消息. Any failure leaves 失败 with a Chinese
+  message and no file.
+- While it runs, progress (rows done / total) and a heartbeat with a time-to-live live in Redis, not in the
+  database: SQLite cannot take a write while the export's read is open, and a row rewritten every second would
+  be write traffic on the primary for nothing. The totals are written to the row at the start and the end.
+- ``sweep`` marks 失败 every 进行中 job whose process is gone (same host: its pid; any host: its heartbeat
+  expired) and every 排队中 job the queue lost; ``cleanup`` removes files past their expiry (已过期). The worker
+  runs both when it starts, after each job and every ``JOB_MAINTENANCE_SECONDS``; ``flask jobs-cleanup`` too.
+
+State changes are conditional UPDATEs (``UPDATE job SET state = :to WHERE id = :id AND state = :from``): two
+processes never both move a job. A job is not a workflow machine (no user decides it, nothing to audit per step).
+"""
+
+import contextlib
+import glob
+import json
+import logging
+import os
+import socket
+import tempfile
+import threading
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app, g
+
+from admin_app import limits
+from admin_app.extensions import db
+from admin_app.services import clock, uploads
+from admin_app.services.validators import InvalidInput
+from admin_app.workflow.states import JobState
+from models import Job, Notification, User
+from models.org import utcnow
+
+log = logging.getLogger(__name__)
+
+EXPORT = "export"
+FAILED = "导出时发生错误，文件未生成，请稍后重新导出"
+DIED = "处理该任务的后台进程意外停止，文件未生成，请重新导出"
+LOST = "后台任务服务中断，任务已丢失，文件未生成，请重新导出"
+NOT_QUEUED = "后台任务服务不可用，任务未能排队，请稍后重新导出"
+NO_ACCESS = "您的账号已停用或已无权查看该列表，未导出"
+WORKER_PID = None  # the worker's own pid (flask worker); a job running in another pid is in a forked horse
+
+
+class QueueUnavailable(Exception):
+    """Redis did not answer: no job was queued."""
+
+
+def queue_down_message(threshold: int) -> str:
+    return (
+        f"后台任务服务暂时不可用，超过{threshold:,}行的导出暂时无法进行。"
+        f"请用组合查询缩小范围（{threshold:,}行以内可直接导出），或稍后再试。"
+    )
+
+
+# --- Redis -------------------------------------------------------------------------------------------------
+def redis_connection():
+    """This app's Redis for jobs (short timeouts: a page that asks must not hang when Redis is down)."""
+    extensions = current_app.extensions
+    if "gk_jobs_redis" not in extensions:
+        from redis import Redis
+
+        extensions["gk_jobs_redis"] = Redis.from_url(
+            current_app.config["JOBS_REDIS_URL"], socket_connect_timeout=2, socket_timeout=5
+        )
+    return extensions["gk_jobs_redis"]
+
+
+def queue():
+    from rq import Queue
+
+    return Queue(current_app.config["JOB_QUEUE"], connection=redis_connection())
+
+
+def _key(job_id: int, what: str) -> str:
+    return f"{current_app.config['JOB_QUEUE']}:job:{job_id}:{what}"
+
+
+def rq_id(job_id: int) -> str:
+    return f"{current_app.config['JOB_QUEUE']}-job-{job_id}"
+
+
+def progress(ids) -> dict:
+    """{job id: (rows done, total)} of running jobs, from Redis; {} when Redis does not answer."""
+    from redis import RedisError
+
+    ids = list(ids)
+    if not ids:
+        return {}
+    try:
+        pipe = redis_connection().pipeline()
+        for job_id in ids:
+            pipe.hmget(_key(job_id, "progress"), "done", "total")
+        answers = pipe.execute()
+    except RedisError:
+        return {}
+    return {
+        i: (int(d), int(t)) for i, (d, t) in zip(ids, answers, strict=True) if d is not None and t is not None
+    }
+
+
+# --- state changes -----------------------------------------------------------------------------------------
+def _move(job_id: int, sources: tuple, target: JobState, **values) -> bool:
+    """The job moved from one of ``sources`` to ``target`` (with ``values``), committed; False if it was elsewhere."""
+    moved = db.session.execute(
+        sa.update(Job).where(Job.id == job_id, Job.state.in_(sources)).values(state=target, **values)
+    ).rowcount
+    db.session.commit()
+    return bool(moved)
+
+
+def fail(job_id: int, message: str, sources=(JobState.QUEUED, JobState.RUNNING)) -> bool:
+    """失败 with ``message``; any temporary file of the job on this host is removed."""
+    db.session.rollback()
+    moved = _move(job_id, sources, JobState.FAILED, error=message[:500], finished_at=utcnow())
+    for path in glob.glob(os.path.join(tempfile.gettempdir(), f"gk-job-{job_id}-*")):
+        with contextlib.suppress(OSError):
+            os.remove(path)
+    return moved
+
+
+# --- the web side ------------------------------------------------------------------------------------------
+def submit_export(actor, endpoint: str, title: str, path: str, args) -> Job:
+    """Record and queue an export of list ``endpoint`` as ``actor`` sees it (``path`` and ``args``: the
+    export's request). Raises QueueUnavailable when Redis does not answer (the row, if written, is 失败)."""
+    from redis import RedisError
+
+    try:
+        redis_connection().ping()
+    except RedisError as exc:
+        raise QueueUnavailable from exc
+    parameters = {"endpoint": endpoint, "path": path, "args": args.to_dict(flat=False), "address": actor.ip}
+    job = Job(
+        owner_id=actor.user.id,
+        kind=EXPORT,
+        title=title[:100],
+        parameters=json.dumps(parameters, ensure_ascii=False),
+        state=JobState.QUEUED,
+        rows_done=0,
+        created_at=actor.now,
+        expires_at=actor.now + timedelta(days=limits.DOWNLOAD_KEEP_DAYS),
+    )
+    db.session.add(job)
+    db.session.commit()
+    try:
+        queue().enqueue(
+            run,
+            job.id,
+            job_id=rq_id(job.id),
+            job_timeout=current_app.config["JOB_TIMEOUT_SECONDS"],
+            result_ttl=3600,
+            failure_ttl=7 * 86400,
+        )
+    except RedisError as exc:
+        fail(job.id, NOT_QUEUED)
+        raise QueueUnavailable from exc
+    return job
+
+
+# --- the worker side ---------------------------------------------------------------------------------------
+class _Heartbeat(threading.Thread):
+    """While a job runs: its ``alive`` key in Redis, renewed well within JOB_STALE_SECONDS."""
+
+    def __init__(self, app, job_id: int):
+        super().__init__(daemon=True)
+        self.connection, self.key = redis_connection(), _key(job_id, "alive")
+        self.ttl = max(3, app.config["JOB_STALE_SECONDS"])
+        self.stopped = threading.Event()
+
+    def run(self):
+        from redis import RedisError
+
+        while not self.stopped.is_set():
+            with contextlib.suppress(RedisError):
+                self.connection.set(self.key, "1", ex=self.ttl)
+            self.stopped.wait(self.ttl / 3)
+
+    def stop(self):
+        self.stopped.set()
+        with contextlib.suppress(Exception):
+            self.connection.delete(self.key)
+
+
+def _fresh_connections() -> None:
+    """In a forked work horse, the parent's pooled connections are not ours to use: start new ones."""
+    if WORKER_PID is not None and os.getpid() != WORKER_PID:
+        for engine in db.engines.values():
+            engine.dispose(close=False)
+
+
+def run(job_id: int) -> None:
+    """The RQ task: carry out job ``job_id`` if it is still 排队中 (see the module's guarantees)."""
+    app = current_app._get_current_object()
+    _fresh_connections()
+    me = f"{socket.gethostname()}:{os.getpid()}"
+    now = utcnow()
+    if not _move(job_id, (JobState.QUEUED,), JobState.RUNNING, worker=me, started_at=now, heartbeat_at=now):
+        return
+    beat = _Heartbeat(app, job_id)
+    beat.start()
+    handle, path = tempfile.mkstemp(prefix=f"gk-job-{job_id}-", suffix=".xlsx.part")
+    os.close(handle)
+    try:
+        job = db.session.get(Job, job_id)
+        rows, name = _export(app, job, path)
+        stored_name = f"downloads/{job.owner_id}/{job_id}-{os.urandom(8).hex()}.xlsx"
+        uploads.storage().save_file(stored_name, path, uploads.XLSX_TYPE)
+        _finish(job, rows, name, stored_name, os.path.getsize(path))
+    except InvalidInput as exc:
+        fail(job_id, str(exc))
+    except Exception:  # noqa: BLE001 - whatever went wrong, the job ends 失败 and the cause is logged
+        log.exception("job %s failed", job_id)
+        fail(job_id, FAILED)
+    finally:
+        beat.stop()
+        with contextlib.suppress(OSError):
+            os.remove(path)
+        with contextlib.suppress(Exception):
+            redis_connection().delete(_key(job_id, "progress"))
+
+
+def _export(app, job: Job, path: str) -> tuple[int, str]:
+    """Replay the export's request as its owner and write the workbook to ``path``."""
+    parameters = json.loads(job.parameters)
+    view = next((v for v in app.extensions["admin"][0]._views if v.endpoint == parameters["endpoint"]), None)
+    owner = db.session.get(User, job.owner_id)
+    connection, key = redis_connection(), _key(job.id, "progress")
+
+    def report(done: int, total: int) -> None:
+        if done == 0:
+            db.session.execute(sa.update(Job).where(Job.id == job.id).values(rows_total=total))
+            db.session.commit()
+        connection.hset(key, mapping={"done": done, "total": total})
+        connection.expire(key, 86400)
+
+    environ = {"REMOTE_ADDR": parameters.get("address") or "127.0.0.1"}
+    with app.test_request_context(parameters["path"], query_string=parameters["args"], environ_base=environ):
+        g._login_user = owner  # flask_login's current_user: the list's scope is the owner's
+        if view is None or owner is None or not view.is_accessible():
+            raise InvalidInput(NO_ACCESS)
+        return view.export_to_file(path, report)
+
+
+def _finish(job: Job, rows: int, name: str, stored_name: str, size: int) -> None:
+    """已完成 and the 站内消息, in one transaction; the stored file is removed if that fails."""
+    now = utcnow()
+    expires = now + timedelta(days=limits.DOWNLOAD_KEEP_DAYS)
+    try:
+        moved = db.session.execute(
+            sa.update(Job)
+            .where(Job.id == job.id, Job.state == JobState.RUNNING)
+            .values(
+                state=JobState.FINISHED,
+                rows_done=rows,
+                rows_total=rows,
+                stored_name=stored_name,
+                download_name=f"{name}_{clock.to_beijing(now):%Y%m%d%H%M}.xlsx",
+                size=size,
+                finished_at=now,
+                expires_at=expires,
+            )
+        ).rowcount
+        if moved:
+            owner = db.session.get(User, job.owner_id)
+            db.session.add(
+                Notification(
+                    organisation_id=owner.organisation_id,
+                    kind="download_ready",
+                    title="导出文件已生成",
+                    body=(
+                        f"{owner.full_name or owner.username}导出的"
+                        f"“{job.title}”（{rows:,}行）已生成，请在下载中心下载，"
+                        f"保留至{clock.format_beijing(expires)}"
+                    )[: limits.MESSAGE],
+                    target="downloads",
+                    object_id=job.id,
+                    created_at=now,
+                )
+            )
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        uploads.remove(stored_name)
+        raise
+    if not moved:  # failed meanwhile (a sweep that took it for dead): its file must not stay
+        uploads.remove(stored_name)

@@ -1,0 +1,142 @@
+"""下载中心 with a real worker process (``flask worker``) on Redis: a worker killed with SIGKILL in the middle of
+a large export leaves the job 失败 with a Chinese message and no file, decided when a worker starts again; that
+worker then runs the next job to the end."""
+
+import glob
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from admin_app.extensions import db
+from admin_app.services import jobs
+from admin_app.workflow.states import JobState
+from models import Job, Worker
+from models.org import utcnow
+from tests.conftest import login
+from tests.integration.test_download_center import queue  # noqa: F401  (the fixture)
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+ROWS = 60_000  # enough for the export to be killed well inside it
+
+
+def start_worker(app, *args) -> subprocess.Popen:
+    env = dict(os.environ)
+    env.update(
+        FLASK_APP="wsgi.py",
+        DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+        UPLOAD_DIR=app.config["UPLOAD_DIR"],
+        JOBS_REDIS_URL=app.config["JOBS_REDIS_URL"],
+        JOB_QUEUE=app.config["JOB_QUEUE"],
+        SECRET_KEY=app.config["SECRET_KEY"],
+        JOB_STALE_SECONDS="5",
+    )
+    flask = pathlib.Path(sys.executable).with_name("flask")
+    return subprocess.Popen(
+        [str(flask), "worker", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def add_workers(unit_id: int, count: int) -> None:
+    now = utcnow()
+    rows = [
+        {
+            "unit_id": unit_id,
+            "name": f"批量{i}",
+            "gender": "M",
+            "id_number": f"T{i:017d}",
+            "birth_date": date(1980, 1, 1),
+            "detained_or_probation": False,
+            "long_sick_leave_or_absence": False,
+            "holds_professional_title": False,
+            "is_veteran": False,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for i in range(count)
+    ]
+    db.session.execute(sa.insert(Worker), rows)
+    db.session.commit()
+
+
+def wait_for(condition, seconds: float, what: str):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+def job_row(job_id: int) -> Job:
+    db.session.rollback()
+    job = db.session.get(Job, job_id)
+    db.session.rollback()
+    return job
+
+
+def test_a_worker_killed_mid_export_leaves_the_job_failed_without_a_file(app, client, world, queue):  # noqa: F811
+    add_workers(world.units["A"].id, ROWS)
+    login(client, "unit_a")
+    assert client.get("/workers/export.xlsx").headers["Location"].endswith("/downloads/")
+    job_id = db.session.scalar(sa.select(Job.id))
+    db.session.rollback()
+    connection = jobs.redis_connection()
+    worker = start_worker(app)
+    try:
+        # Killed once the export has written rows: the work horse (the job's own process) and the worker.
+        wait_for(
+            lambda: int(connection.hget(jobs._key(job_id, "progress"), "done") or 0) >= 2000,
+            60,
+            "the export to be under way",
+        )
+        horse = int(job_row(job_id).worker.rpartition(":")[2])
+        os.kill(horse, signal.SIGKILL)
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(10)
+    finally:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(10)
+    assert job_row(job_id).state == JobState.RUNNING  # nobody has noticed yet
+    assert glob.glob(os.path.join(tempfile.gettempdir(), f"gk-job-{job_id}-*")), (
+        "the partial file, kept aside"
+    )
+
+    # The next export (a short one), then a worker starts: it fails the dead job first, then runs the new one.
+    app.config["EXPORT_JOB_ROWS"] = 1
+    try:
+        assert client.get("/workers/export.xlsx?search=A").status_code == 302
+    finally:
+        app.config["EXPORT_JOB_ROWS"] = 20000
+    second = db.session.scalar(sa.select(sa.func.max(Job.id)))
+    db.session.rollback()
+    restarted = start_worker(app, "--burst")
+    try:
+        assert restarted.wait(90) == 0
+    finally:
+        if restarted.poll() is None:
+            os.killpg(restarted.pid, signal.SIGKILL)
+    dead = job_row(job_id)
+    assert (dead.state, dead.error, dead.stored_name) == (JobState.FAILED, jobs.DIED, None)
+    assert not glob.glob(os.path.join(tempfile.gettempdir(), f"gk-job-{job_id}-*"))
+    downloads = pathlib.Path(app.config["UPLOAD_DIR"], "downloads")
+    files = [p.name for p in downloads.rglob("*")] if downloads.exists() else []
+    assert not [name for name in files if name.startswith(f"{job_id}-") or name.endswith(".part")], files
+    done = job_row(second)
+    assert done.state == JobState.FINISHED and done.rows_done >= 1, done.error
+    assert client.get(f"/downloads/download/?id={second}").status_code == 200
+    assert client.get(f"/downloads/download/?id={job_id}").status_code == 404
