@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from admin_app.actor import Actor
 from admin_app.extensions import db
 from admin_app.services import audit
-from admin_app.services.sql import among
+from admin_app.services.sql import among, update_rows
 from admin_app.workflow.states import BatchState
 from admin_app.workflow.table import Step, Transition, machines
 
@@ -188,31 +188,10 @@ def _move(ctx: Context, source, step: Step, members) -> set:
 
 
 def _move_each(ctx, model, column, step, members, where, values) -> set:
-    """Rows with values of their own: one executemany UPDATE, then the rows that moved are read back
-    (stamped with this call's ``now``; RETURNING is not available for executemany everywhere)."""
-    table = model.__table__
-    per_row = [ctx.transition.row_values(ctx, row) for row in members]
-    names = sorted(per_row[0])
-    stmt = (
-        sa.update(table)
-        .where(table.c.id == sa.bindparam("_row_id"), *where[1:])
-        .values(**values, **{name: sa.bindparam(f"_row_{name}") for name in names})
-    )
-    db.session.execute(
-        stmt,
-        [
-            {"_row_id": row.id, **{f"_row_{name}": value[name] for name in names}}
-            for row, value in zip(members, per_row, strict=True)
-        ],
-    )
-    ids = [row.id for row in members]
-    return set(
-        db.session.scalars(
-            sa.select(model.id).where(
-                among(model.id, ids), column == step.target, model.updated_at == ctx.now
-            )
-        )
-    )
+    """Rows with values of their own: one set-based UPDATE from the rows' values (``sql.update_rows``),
+    returning the ids that moved."""
+    per_row = [{"id": row.id, **ctx.transition.row_values(ctx, row)} for row in members]
+    return update_rows(model.__table__, per_row, where[1:], values)
 
 
 def _begin(actor, t: Transition, ids, inputs: dict):
