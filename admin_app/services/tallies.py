@@ -122,6 +122,8 @@ def _pg_ddl(source: str) -> list[str]:
     tallies = _of(source)
     columns = sorted({name for t in tallies for name in t.names})
 
+    names = ", ".join(columns)
+
     def body(images):
         return "\n    ".join(_pg_upsert(t, images) for t in tallies)
 
@@ -129,9 +131,10 @@ def _pg_ddl(source: str) -> list[str]:
 CREATE OR REPLACE FUNCTION {source}_tallies() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'UPDATE' THEN  -- nested: the query is planned only for an UPDATE, the one with both tables
-    IF NOT EXISTS (
-      SELECT 1 FROM old_rows o JOIN new_rows n ON n.id = o.id
-      WHERE ({", ".join(f"o.{c}" for c in columns)}) IS DISTINCT FROM ({", ".join(f"n.{c}" for c in columns)})
+    IF NOT EXISTS (  -- grouped, not joined: linear in the rows (the tables have no index to join on)
+      SELECT 1 FROM (
+        SELECT {names}, -1 FROM old_rows UNION ALL SELECT {names}, 1 FROM new_rows
+      ) AS c({names}, d) GROUP BY {names} HAVING sum(d) <> 0
     ) THEN
       RETURN NULL;
     END IF;
