@@ -1,7 +1,7 @@
 """统计分析's tally triggers on PostgreSQL: the check "did a counted column change?" grouped, not joined
 
-Revision ID: 0031
-Revises: 0029
+Revision ID: 0032
+Revises: 0031
 
 The statement-level trigger of ``application`` and ``registration`` first asks whether any counted column
 changed, to skip the tally upsert (and its lock) for an update that counts nothing. It joined the two transition
@@ -15,8 +15,8 @@ from alembic import op
 
 from admin_app.services import tallies
 
-revision = "0031"
-down_revision = "0029"
+revision = "0032"
+down_revision = "0031"
 branch_labels = None
 depends_on = None
 
