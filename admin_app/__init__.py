@@ -27,12 +27,13 @@ def create_app(config: dict | None = None) -> Flask:
     # Flask-Admin's shipped zh_Hans_CN catalog is found through the zh_CN locale (a bare 'zh' is not).
     babel.init_app(app, locale_selector=lambda: "zh_CN")
 
-    from admin_app import auth, cli, health, request_guard
+    from admin_app import auth, cli, health, request_guard, verification
     from admin_app.admin_registry import build_admin
 
     auth.init_app(app)
     request_guard.init_app(app)
     health.init_app(app)
+    verification.init_app(app)  # 证书查验: public, no login
     build_admin(app)
     cli.init_app(app)
     _register_error_pages(app)

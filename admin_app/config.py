@@ -26,8 +26,8 @@ def _normalise_database_url(url: str) -> str:
     return url
 
 
-def _development_secret(instance_path: Path) -> str:
-    key_file = instance_path / "secret_key"
+def _development_secret(instance_path: Path, name: str = "secret_key") -> str:
+    key_file = instance_path / name
     if key_file.exists():
         return key_file.read_text().strip()
     key = secrets.token_hex(32)
@@ -72,6 +72,17 @@ def load_config(instance_path: str, env: dict | None = None) -> dict:
                 "(e.g. python -c 'import secrets; print(secrets.token_hex(32))')."
             )
         secret = _development_secret(instance)
+
+    # The key of the certificates' QR links (services/certificate_links.py): its own, so that rotating the
+    # session key does not void printed certificates (and the other way round).
+    link_key = env.get("CERTIFICATE_LINK_KEY")
+    if not link_key:
+        if app_env == "production":
+            raise ConfigError(
+                "CERTIFICATE_LINK_KEY is not set. In production export a long random key of its own for the "
+                "certificates' QR links (see docs/operations.md)."
+            )
+        link_key = _development_secret(instance, "certificate_link_key")
 
     database_url = env.get("DATABASE_URL") or f"sqlite:///{instance / 'gongkao.db'}"
     upload_dir = env.get("UPLOAD_DIR") or str(instance / "uploads")
@@ -148,6 +159,24 @@ def load_config(instance_path: str, env: dict | None = None) -> dict:
         "STAFF_ALLOWED_NETWORKS": [
             n.strip() for n in env.get("STAFF_ALLOWED_NETWORKS", "").split(",") if n.strip()
         ],
+        # Certificates (issue 18): the QR links' key, the office's signing key and certificate (PKCS#12, or
+        # PEM key + certificate + chain; none in development: a self-signed one is made into instance/), the
+        # public address printed in the QR code, the issuing office's name when the row names none, and the
+        # public 证书查验's look-ups allowed per client address within a window.
+        "CERTIFICATE_LINK_KEY": link_key,
+        "CERTIFICATE_SIGNING_PKCS12": env.get("CERTIFICATE_SIGNING_PKCS12", ""),
+        "CERTIFICATE_SIGNING_KEY": env.get("CERTIFICATE_SIGNING_KEY", ""),
+        "CERTIFICATE_SIGNING_CERT": env.get("CERTIFICATE_SIGNING_CERT", ""),
+        "CERTIFICATE_SIGNING_CHAIN": [
+            p.strip() for p in env.get("CERTIFICATE_SIGNING_CHAIN", "").split(",") if p.strip()
+        ],
+        "CERTIFICATE_SIGNING_PASSPHRASE": env.get("CERTIFICATE_SIGNING_PASSPHRASE", ""),
+        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "").rstrip("/"),
+        "CERTIFICATE_ISSUER": env.get(
+            "CERTIFICATE_ISSUER", "重庆市机关事业单位技术工人技术等级（岗位）考核办公室"
+        ),
+        "CERTIFICATE_LOOKUP_MAX": _int_env(env, "CERTIFICATE_LOOKUP_MAX", 30),
+        "CERTIFICATE_LOOKUP_WINDOW_MINUTES": _int_env(env, "CERTIFICATE_LOOKUP_WINDOW_MINUTES", 10),
         # Background jobs (下载中心, services/jobs.py): RQ on this Redis, this queue (also the prefix of the
         # jobs' progress keys); an export of more than EXPORT_JOB_ROWS rows runs there instead of in the request;
         # a running job whose heartbeat is older than JOB_STALE_SECONDS is taken as dead (its worker killed).

@@ -47,3 +47,6 @@ ZIP_RATIO = 100  # uncompressed / compressed size of a ZIP member or the whole Z
 # 2026-12-02 with WeasyPrint 70: ~0.13 s of CPU per ticket with its photo + ~0.6 s per file; 100 tickets took
 # 13 s of CPU (60 s wall at load average 10 on 2 cores), so 60 tickets take ~8.5 s of CPU, as a 登记表 PDF.
 TICKET_PDF_PAGES = 30
+# 证书 in one PDF of "all matching the filter" (RecognitionView.certificates_pdf_view): one A4 page each, with
+# its photo and QR code, signed once per file (views/certificate_pdfs.py).
+CERTIFICATE_PDF_ROWS = 50

@@ -10,6 +10,7 @@ from models.application import (
 )
 from models.arrangement import ExamRoom, ExamSession, SeatAssignment
 from models.audit import AuditLog
+from models.certificate import CertificateLink, CertificateLookup
 from models.dictionary import Ethnicity, ExamBatch, Trade
 from models.exam import Registration
 from models.job import Job
@@ -33,6 +34,8 @@ __all__ = [
     "AnnualAssessment",
     "AuditLog",
     "CalendarDay",
+    "CertificateLink",
+    "CertificateLookup",
     "ExamRoom",
     "ExamSession",
     "NoticeEntry",

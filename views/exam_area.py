@@ -24,6 +24,7 @@ from models import AuditLog, Registration, enums
 from views import certificate_records, files
 from views.base import SecureModelView, send_temporary_file
 from views.bulk import BulkWorkflowMixin, TransitionRowAction, history_labels, name_rows
+from views.certificate_pdfs import CertificateListMixin, CertificateRowMixin
 from views.exam_documents import ticket_response
 from views.mixins.batches import BatchFilter, batch_ids_by_year, batch_label
 from views.mixins.links import RowLink
@@ -172,7 +173,7 @@ SORT_GROUPS = {
 }
 
 
-class RegistrationStageView(ScoreVisibilityMixin, BulkWorkflowMixin, SecureModelView):
+class RegistrationStageView(CertificateRowMixin, ScoreVisibilityMixin, BulkWorkflowMixin, SecureModelView):
     """Common ground of the four stage lists: roles, scope (the row's snapshot), filters, details page."""
 
     def get_list(self, *args, **kwargs):
@@ -309,14 +310,6 @@ class RegistrationStageView(ScoreVisibilityMixin, BulkWorkflowMixin, SecureModel
             self, [reg], f"准考证_{reg.ticket_number or reg.id}.pdf", refused_first=False
         )
         return response or redirect(self.get_url(".details_view", id=reg.id))
-
-    @expose("/certificate/", methods=("GET",))
-    def certificate_view(self):
-        reg = self.get_one(request.args.get("id"))
-        if reg.recognition_status != RecognitionState.RECOGNISED or self.results_hidden(reg):
-            flash("资格认定后才能打印证书", "warning")
-            return redirect(self.get_url(".details_view", id=reg.id))
-        return self.render("gk/certificate.html", reg=reg, grade_label=enums.grade_label)
 
     @expose("/file/", methods=("GET",))
     @download
@@ -644,7 +637,7 @@ class EvaluationView(VoteGridMixin, RegistrationStageView):
         )
 
 
-class RecognitionView(certificate_records.CertificateRecordsMixin, RegistrationStageView):
+class RecognitionView(CertificateListMixin, certificate_records.CertificateRecordsMixin, RegistrationStageView):
     """资格认定: passed 初/中/高级工 and 评审通过 技师/高级技师; certificate numbers and the worker's new grade;
     撤销认定 and 证书发放 (views/certificate_records.py)."""
 
@@ -674,8 +667,8 @@ class RecognitionView(certificate_records.CertificateRecordsMixin, RegistrationS
     column_extra_row_actions = [
         RowLink(
             "fa fa-certificate",
-            ".certificate_view",
-            "打印证书",
+            ".certificate_pdf_view",
+            "证书PDF",
             lambda row: row.recognition_status == RecognitionState.RECOGNISED,
         )
     ]

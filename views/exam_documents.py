@@ -17,12 +17,22 @@ PHOTO_SRC = "gk-photo/{}.jpg"
 
 
 def pdf_response(
-    html: str, photos: dict[int, bytes], download_name: str, *, detail: dict, object_type: str, object_id=None
+    html: str,
+    photos: dict[int, bytes],
+    download_name: str,
+    *,
+    detail: dict,
+    object_type: str,
+    object_id=None,
+    images: dict[str, tuple[bytes, str]] | None = None,
+    seal=None,
 ):
-    """The PDF of ``html`` made on the server, ``photos`` ({registration id: JPEG}) at ``PHOTO_SRC``, sent as
-    an attachment; the download is audited (``export``) before it is sent."""
+    """The PDF of ``html`` made on the server, ``photos`` ({registration id: JPEG}) at ``PHOTO_SRC`` and
+    ``images`` ({relative URL: (bytes, type)}) where the page points, sent as an attachment after
+    ``seal(pdf bytes)`` (a signature) if given; the download is audited (``export``) before it is sent."""
     base_url = request.host_url
     files = {base_url + PHOTO_SRC.format(pk): (data, "image/jpeg") for pk, data in photos.items()}
+    files.update({base_url + path: found for path, found in (images or {}).items()})
     data = pdf.html_to_pdf(
         html,
         base_url=base_url,
@@ -30,6 +40,8 @@ def pdf_response(
         static_root=current_app.static_folder,
         files=files,
     )
+    if seal is not None:
+        data = seal(data)
     audit.record("export", user=current_actor(), object_type=object_type, object_id=object_id, detail=detail)
     db.session.commit()
     response = make_response(data)

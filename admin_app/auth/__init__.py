@@ -25,13 +25,15 @@ def load_user(user_id: str):
     return sessions.resume(user_id, session.get(sessions.SESSION_KEY), sessions.Lifetime.of(current_app))
 
 
+# Public pages (证书查验): the same for everyone, signed in or not; no account step stands in front of them.
+PUBLIC_PREFIXES = ("verify.",)
 SESSION_ENDED = "登录已失效（长时间未操作、已在其他地方退出或被管理员强制下线），请重新登录"
 
 
 def gate():
     """before_request: a cookie of an ended session is told so once; then forced password change, then
     (units) 单位基本信息 completion."""
-    if request.endpoint is None:
+    if request.endpoint is None or request.endpoint.startswith(PUBLIC_PREFIXES):
         return None
     if not current_user.is_authenticated:
         if session.get(sessions.SESSION_KEY) and request.endpoint not in ("static", "admin.static"):

@@ -59,8 +59,8 @@ FORBIDDEN_TEXT = re.compile(
 )
 RANDOM_TOKENS = re.compile(r'(?:name="csrf_token" value|nonce|csrf-token" content)="[^"]*"')
 # Tables a request may legitimately write to without changing data: its own session record (last seen),
-# failed-login records, the audit log.
-VOLATILE_TABLES = {"audit_log", "user_session", "login_failure", "login_lock"}
+# failed-login records, the audit log, the public 证书查验's look-ups (counted per address for its limit).
+VOLATILE_TABLES = {"audit_log", "user_session", "login_failure", "login_lock", "certificate_lookup"}
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -360,3 +360,40 @@ def test_no_hostile_input_gives_a_500_or_shows_sql(app, client, world, role, cap
     print(f"{role}: {run.sent} requests in {time.perf_counter() - started:.1f} s")
     assert run.sent > 300
     assert not watch.problems, f"{len(watch.problems)} problems:\n" + "\n".join(watch.problems[:40])
+
+
+def test_the_public_verification_form_takes_every_hostile_value(app, client, world, caplog):
+    """证书查验's form (public): every value of the corpus in 证书编号 and 身份证号码后六位, alone and together —
+    the neutral message, a Chinese 400 for control characters or 429 once the address's look-ups are spent;
+    never a 5xx, SQL or a database error, and nothing written but the look-up count."""
+    from admin_app import verification
+
+    caplog.set_level(logging.ERROR)
+    watch = Watch(caplog)
+    run = Hostile(app, client, watch, None, None)
+    sa.event.listen(db.engine, "handle_error", watch)
+    before = snapshot()
+    answers = set()
+    try:
+        for n, (number, tail) in enumerate(
+            [(v, "000000") for v in VALUES] + [("CQGK1", v) for v in VALUES] + [(v, v) for v in VALUES]
+        ):
+            where = {
+                "REMOTE_ADDR": f"203.0.113.{n}"
+            }  # each from an address of its own: the limit is tested apart
+            response = run.send(
+                "POST",
+                "/verify/",
+                f"number={number} id_tail={tail}",
+                data={"number": CORPUS[number], "id_tail": CORPUS[tail]},
+                environ_base=where,
+            )
+            body = response.get_data(as_text=True)
+            if response.status_code == 200:
+                assert verification.NOT_FOUND in body, (number, tail)
+            answers.add(response.status_code)
+    finally:
+        sa.event.remove(db.engine, "handle_error", watch)
+    assert answers <= {200, 400} and 200 in answers and 400 in answers
+    assert not watch.problems, "\n".join(watch.problems[:20])
+    assert snapshot() == before

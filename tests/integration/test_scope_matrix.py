@@ -49,7 +49,7 @@ ROW_PAGES = {
     "print_view",
     "material_download_view",
     "ticket_view",
-    "certificate_view",
+    "certificate_pdf_view",  # 证书 PDF (issue 18)
     "file_view",
     "filing_view",
     "print_pdf_view",
@@ -75,6 +75,7 @@ LIST_PAGES = {
     "import_view",
     "import_report_view",
     "tickets_pdf_view",  # 准考证 PDF of the filter
+    "certificates_pdf_view",  # 证书 PDF of the filter (资格认定)
     "score_template_view",  # 成绩导入 (市职鉴中心)
     "score_import_view",
     "score_import_report_view",

@@ -31,6 +31,7 @@ PDFS |= {
     "sign_in_sheet_view",
     "door_sign_view",
 }  # 准考证, 签到表, 门贴
+PDFS |= {"certificate_pdf_view", "certificates_pdf_view"}  # 证书 (signed)
 DOWNLOADS = SPREADSHEETS | STORED_FILES | ROW_PHOTOS | PDFS
 PAGES_AS_JSON = {"ajax_lookup"}
 

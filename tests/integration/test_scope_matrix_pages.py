@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 
 from admin_app.extensions import db, limiter
 from admin_app.services import clock, sessions
+from admin_app.verification import NOT_FOUND as VERIFY_NOT_FOUND
 from admin_app.workflow.states import (
     ApplicationState,
     EvaluationState,
@@ -172,6 +173,13 @@ PAGES = {
             ),
         )
     },
+    # 证书查验: public, the same for everyone (no login step in front of it); wrong input gets the neutral
+    # message (test_certificate_verification.py walks every login over a real certificate).
+    "verify.form_view": {
+        "GET": ({}, lambda role, r: _page(r, "证书查验", "身份证号码后六位")),
+        "POST": ({"number": "CQGK0", "id_tail": "000000"}, lambda role, r: _page(r, VERIFY_NOT_FOUND)),
+    },
+    "verify.token_view": {"GET": ({}, lambda role, r: _page(r, VERIFY_NOT_FOUND))},
     "statistics.export_view": {
         "GET": (
             {"table": "all"},

@@ -332,8 +332,16 @@ def test_logins_keep_working_when_the_rate_limit_redis_is_down(app, world, tmp_p
     [
         ({}, False),
         ({"SESSION_COOKIE_SECURE": "1"}, True),
-        ({"APP_ENV": "production", "SECRET_KEY": "k" * 32}, True),
-        ({"APP_ENV": "production", "SECRET_KEY": "k" * 32, "SESSION_COOKIE_SECURE": "0"}, False),
+        ({"APP_ENV": "production", "SECRET_KEY": "k" * 32, "CERTIFICATE_LINK_KEY": "c" * 32}, True),
+        (
+            {
+                "APP_ENV": "production",
+                "SECRET_KEY": "k" * 32,
+                "CERTIFICATE_LINK_KEY": "c" * 32,
+                "SESSION_COOKIE_SECURE": "0",
+            },
+            False,
+        ),
     ],
 )
 def test_session_cookie_is_secure_by_default_in_production(tmp_path, env, secure):
@@ -343,7 +351,13 @@ def test_session_cookie_is_secure_by_default_in_production(tmp_path, env, secure
 def test_an_unclear_cookie_setting_stops_start_up(tmp_path):
     with pytest.raises(ConfigError, match="SESSION_COOKIE_SECURE"):
         load_config(
-            str(tmp_path), {"APP_ENV": "production", "SECRET_KEY": "k", "SESSION_COOKIE_SECURE": "ja"}
+            str(tmp_path),
+            {
+                "APP_ENV": "production",
+                "SECRET_KEY": "k",
+                "CERTIFICATE_LINK_KEY": "c",
+                "SESSION_COOKIE_SECURE": "ja",
+            },
         )
 
 
