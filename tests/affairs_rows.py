@@ -3,7 +3,7 @@ list of the app (the permission matrix, the Chinese labels of every details page
 
 from admin_app.extensions import db
 from admin_app.workflow.states import ApplicationState, RegistrationState, ScorePublication, ScoreResult
-from models import NoticeEntry, Objection, ScoreRecheck
+from models import Job, NoticeEntry, Objection, ScoreRecheck
 from tests.arrangement_world import add_matrix_arrangement
 from tests.factories import add_application, add_registration, add_worker
 
@@ -40,3 +40,39 @@ def add_affairs_rows(world) -> None:
     marked.status, marked.score_result = RegistrationState.REGISTERED, ScoreResult.MISCONDUCT
     marked.misconduct_reason, marked.score_publication = "替考", ScorePublication.PUBLISHED
     db.session.commit()
+
+
+def add_finished_download(user) -> Job:
+    """A finished 下载中心 export of ``user``, its workbook in storage (the row 下载中心 tries)."""
+    import os
+    import tempfile
+    from datetime import timedelta
+
+    from admin_app.services import excel, uploads
+    from admin_app.workflow.states import JobState
+    from models.org import utcnow
+
+    handle, path = tempfile.mkstemp(suffix=".xlsx")
+    os.close(handle)
+    excel.write_workbook(path, "工勤人员", [excel.Column("姓名", lambda row: row)], [user.username])
+    stored = f"downloads/{user.id}/matrix-{os.urandom(4).hex()}.xlsx"
+    uploads.storage().save_file(stored, path, uploads.XLSX_TYPE)
+    os.remove(path)
+    now = utcnow()
+    job = Job(
+        owner_id=user.id,
+        kind="export",
+        title="工勤人员",
+        parameters="{}",
+        state=JobState.FINISHED,
+        rows_done=1,
+        rows_total=1,
+        stored_name=stored,
+        download_name="工勤人员.xlsx",
+        created_at=now,
+        finished_at=now,
+        expires_at=now + timedelta(days=7),
+    )
+    db.session.add(job)
+    db.session.commit()
+    return job

@@ -27,16 +27,15 @@ def run_queued(app) -> None:
 
 
 @pytest.fixture
-def queue(app):
+def queue(app, ctx):
     """This run's queue, emptied before and after (its Redis database is the tests')."""
-    with app.app_context():
-        q = jobs.queue()
-        q.empty()
-        yield q
-        q.empty()
-        connection = jobs.redis_connection()
-        for key in connection.scan_iter(f"*{app.config['JOB_QUEUE']}*"):  # RQ's keys and the progress keys
-            connection.delete(key)
+    q = jobs.queue()
+    q.empty()
+    yield q
+    q.empty()
+    connection = jobs.redis_connection()
+    for key in connection.scan_iter(f"*{app.config['JOB_QUEUE']}*"):  # RQ's keys and the progress keys
+        connection.delete(key)
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from admin_app.workflow.states import (
 )
 from models import (
     Application,
+    Job,
     Notification,
     Organisation,
     PostSetting,
@@ -28,7 +29,7 @@ from models import (
     Worker,
     enums,
 )
-from tests.affairs_rows import add_affairs_rows
+from tests.affairs_rows import add_affairs_rows, add_finished_download
 from tests.conftest import login, snapshot_database
 from views.base import SecureModelView
 
@@ -57,6 +58,7 @@ ROW_PAGES = {
     "sign_in_sheet_view",  # 考场签到表 PDF of a room
     "door_sign_view",  # 门贴 PDF of a room
     "notice_xlsx_view",  # 合格名单公示 as Excel
+    "download_view",  # 下载中心: a job's file, its owner's alone
 }
 ROW_FILES = {"print_photo_view"}  # a row's stored file: 404 also when the row has none
 ROW_FORMS = {"register_view", "score_view", "vote_view", "recheck_view", "correct_view"}  # 申请查分, 更正成绩
@@ -79,6 +81,7 @@ LIST_PAGES = {
     "score_template_view",  # 成绩导入 (市职鉴中心)
     "score_import_view",
     "score_import_report_view",
+    "progress_view",  # 下载中心: the progress of the user's own jobs (JSON)
 }
 ROW_WRITES = {
     "edit_view",
@@ -98,6 +101,12 @@ KNOWN_KINDS = ROW_PAGES | ROW_FILES | ROW_FORMS | LIST_PAGES | ROW_WRITES | LIST
 def _unit_b_is_logged_in(world):
     """Unit B is logged in somewhere: its session is the row tried in 在线用户."""
     sessions.start(world.users["unit_b"], "10.0.0.2", "matrix")
+
+
+@pytest.fixture(autouse=True)
+def _unit_b_has_a_download(world):
+    """A finished 下载中心 export of unit B's user, its file stored: the row tried in 下载中心."""
+    add_finished_download(world.users["unit_b"])
 
 
 @pytest.fixture(autouse=True)
@@ -131,6 +140,8 @@ def target_for(view, world):
         return db.session.query(ScoreRecheck).filter_by(unit_id=world.units["B"].id).one()
     if view.model is Notification:
         return db.session.query(Notification).filter_by(organisation_id=world.units["B"].id).one()
+    if view.model is Job:
+        return db.session.query(Job).filter_by(owner_id=world.users["unit_b"].id).one()
     return db.session.query(view.model).first()
 
 
@@ -143,6 +154,8 @@ def visible_to(role, view) -> bool:
         return not view.queue_only and role in enums.CITY_WIDE_ROLES
     if view.model in (Registration, ScoreRecheck):
         return role in enums.CITY_WIDE_ROLES
+    if view.model is Job:
+        return False  # a 下载中心 job is its owner's alone (unit B's user, not a role logged in here)
     if view.endpoint == "unitreview":
         # 单位信息审核 of B (区县属, 沙坪坝区) belongs to the 沙坪坝 bureau alone, not a role logged in here.
         return False
