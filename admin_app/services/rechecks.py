@@ -30,9 +30,10 @@ def chinese_date(day: date) -> str:
 
 def last_request_day(published_at: datetime, days: int) -> date:
     """The last day a 查分 may be asked: the ``days``-th working day after the Beijing date of publication
-    (public holidays and adjusted working days from the calendar)."""
+    (public holidays and adjusted working days from the calendar). Raises ``working_days.CalendarMissing`` when
+    that period reaches a year not entered in 工作日历."""
     published_on = clock.to_beijing(published_at).date()
-    return working_days.add(published_on, days)
+    return working_days.deadline(published_on, days, "查分截止日期")
 
 
 @dataclass(frozen=True)
@@ -44,10 +45,14 @@ class Window:
 
 
 def window_of(reg: Registration, batch: ExamBatch, today: date | None = None) -> Window:
-    """The 查分 period of ``reg``: refused before publication and after the last day (the date named)."""
+    """The 查分 period of ``reg``: refused before publication, after the last day (the date named), and while
+    that day cannot be known (a year of the period missing from 工作日历: the admin is asked to enter it)."""
     if reg.score_publication != ScorePublication.PUBLISHED or reg.scores_published_at is None:
         return Window(None, "成绩尚未发布，不能申请查分")
-    last = last_request_day(reg.scores_published_at, batch.recheck_days)
+    try:
+        last = last_request_day(reg.scores_published_at, batch.recheck_days)
+    except working_days.CalendarMissing as exc:
+        return Window(None, str(exc))
     if (today or clock.today()) > last:
         return Window(
             last, f"已超过查分申请期限（成绩发布后{batch.recheck_days}个工作日，截至{chinese_date(last)}）"

@@ -57,9 +57,19 @@ NOTICE = machine(
 
 def period(start, days: int) -> tuple:
     """(first day, last day) of a 公示 of ``days`` working days published on ``start``: it runs from the
-    first working day on or after ``start``; the last day is the ``days``-th working day."""
-    first = working_days.add(start, 0)
-    return first, working_days.add(first, days - 1)
+    first working day on or after ``start``; the last day is the ``days``-th working day. Raises
+    ``working_days.CalendarMissing`` when the period reaches a year not entered in 工作日历."""
+    first = working_days.deadline(start, 0, "公示期")
+    return first, working_days.deadline(first, days - 1, "公示期")
+
+
+def _calendar_ready(ctx, row):
+    """The period can be counted: every year it reaches is in 工作日历 (else the admin is asked to enter it)."""
+    try:
+        period(ctx.actor.today, row.days)
+    except working_days.CalendarMissing as exc:
+        return str(exc)
+    return None
 
 
 def _has_entries(ctx, row):
@@ -88,7 +98,7 @@ PUBLISH = add(
         sources=frozenset({NoticeState.DRAFT}),
         target=NoticeState.PUBLISHED,
         roles=OFFICE,
-        guards=(_has_entries,),
+        guards=(_has_entries, _calendar_ready),
         values=lambda ctx: {"published_at": ctx.now},
         row_values=_period_values,
         effects=(_freeze,),

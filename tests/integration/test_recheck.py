@@ -322,3 +322,22 @@ def test_the_calendar_is_the_admins_alone(client, world):
     assert year.status_code == 200 and "2026-02-14" in body and "2025-" not in body
     duplicate = client.post("/calendar/new/", data={"day": "2026-02-14", "working": "y", "note": "重复"})
     assert "该日期已在工作日历中" in text_of(duplicate)
+
+
+def test_a_request_whose_period_reaches_a_year_without_calendar_is_refused(client, world, monkeypatch):
+    """Scores published on 28 December 2026: the 10th working day falls in 2027, which 工作日历 does not hold
+    yet. The period is not guessed on the weekly rule: the unit is refused, the admin named as the one to enter
+    2027, and nothing is recorded."""
+    reg = published(world)
+    reg.scores_published_at = clock.from_beijing(datetime(2026, 12, 28, 10, 0))
+    db.session.commit()
+    at_beijing(monkeypatch, datetime(2026, 12, 29, 9, 0))
+    window = rechecks.window_of(reg, reg.batch)
+    assert window.last_day is None and "2027年" in window.refusal and "工作日历" in window.refusal
+    before = snapshot_database()
+    with pytest.raises(InvalidInput, match="2027年"):
+        rechecks.request_recheck(world.users[enums.UNIT], reg.id, "理论成绩与估分相差较大")
+    assert snapshot_database() == before
+    login(client, "unit_a")
+    page = text_of(client.get(f"/scores/recheck/?id={reg.id}"))
+    assert "请系统管理员先在“系统管理 → 工作日历”中录入2027年" in page and "提交查分申请" not in page

@@ -313,3 +313,19 @@ def test_the_recognition_list_filters_by_notice_stage_and_home_counts_the_ended(
     # B's world candidate and ``ended`` are on the ended notice with nothing waiting.
     assert "公示771" in listing and "公示770" not in listing and "公示772" not in listing
     assert "B考生" in listing and "列表 (2)" in listing
+
+
+def test_a_period_reaching_a_year_without_calendar_is_not_published(world, office, monkeypatch):
+    """A 公示 published on 28 December 2026 would end in 2027, which 工作日历 does not hold yet: refused with the
+    reason (the admin is to enter 2027), the notice stays a draft with no period."""
+    passed(world, 720)
+    db.session.commit()
+    at(monkeypatch, date(2026, 12, 28))
+    draft = result_notices.create_draft(office, world.batch.id)
+    result = notices.publish(office, [draft.id])
+    assert not result.done
+    (_row_id, _label, reason) = result.refused[0]
+    assert "公示期" in reason and "2027年" in reason and "工作日历" in reason
+    db.session.expire_all()
+    notice = db.session.get(ResultNotice, draft.id)
+    assert notice.state == NoticeState.DRAFT and notice.end_date is None

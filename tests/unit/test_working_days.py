@@ -59,7 +59,7 @@ def test_count_of_an_empty_span_is_zero(seeded):
 
 def test_the_seed_holds_every_year_in_use_and_keeps_corrections(seeded):
     years = {row.year for row in db.session.scalars(db.select(CalendarDay.day))}
-    assert set(range(2020, 2027)) <= years
+    assert set(range(2019, 2027)) <= years
     row = db.session.scalar(db.select(CalendarDay).where(CalendarDay.day == date(2026, 2, 23)))
     row.working, row.note = True, "更正"
     db.session.commit()
@@ -71,3 +71,19 @@ def test_every_seeded_day_differs_from_the_weekly_rule():
     for day, working, note in calendar.rows():
         assert working == (day.weekday() >= 5), (day, note)
         assert note.endswith("放假") != working, (day, note)
+
+
+def test_a_deadline_reaching_a_year_without_its_calendar_is_refused(seeded):
+    """The seed stops at 2026 (no source has 2027's notice yet): a period that reaches 2027 is not counted on the
+    weekly rule alone — the admin is told to enter 2027 in 工作日历; once entered, it is counted."""
+    assert working_days.missing_years(date(2026, 1, 1), date(2026, 12, 31)) == []
+    assert working_days.deadline(date(2026, 12, 1), 10, "查分截止日期") == date(2026, 12, 15)
+    with pytest.raises(working_days.CalendarMissing) as refused:
+        working_days.deadline(date(2026, 12, 24), 10, "查分截止日期")
+    message = str(refused.value)
+    assert "查分截止日期" in message and "2027年" in message and "工作日历" in message
+    assert working_days.missing_years(date(2026, 12, 24), date(2028, 1, 3)) == [2027, 2028]
+    # The admin enters the year (here one day of it, as a test's stand-in for the State Council's notice).
+    db.session.add(CalendarDay(day=date(2027, 1, 1), working=False, note="元旦放假"))
+    db.session.commit()
+    assert working_days.deadline(date(2026, 12, 24), 10, "查分截止日期") == date(2027, 1, 8)
