@@ -50,3 +50,6 @@ TICKET_PDF_PAGES = 30
 # 证书 in one PDF of "all matching the filter" (RecognitionView.certificates_pdf_view): one A4 page each, with
 # its photo and QR code, signed once per file (views/certificate_pdfs.py).
 CERTIFICATE_PDF_ROWS = 50
+# Seats of one 考场: the room form refuses more, and a room's 考场签到表 is read and drawn for at most this many
+# (bench/sign_in_bench.py; bench/README.md, 编排).
+ROOM_SEATS = 120

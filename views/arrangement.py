@@ -14,7 +14,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import selectinload
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
-from admin_app import workflow
+from admin_app import limits, workflow
 from admin_app.extensions import db
 from admin_app.services import arrangement, arrangement_moves
 from admin_app.services.validators import InvalidInput
@@ -47,7 +47,10 @@ class RoomForm(InlineFormAdmin):
         },
         "location": {"validators": [DataRequired(REQUIRED), Length(max=100)]},
         "capacity": {
-            "validators": [InputRequired(REQUIRED), NumberRange(min=1, max=500, message="应为1到500")]
+            "validators": [
+                InputRequired(REQUIRED),
+                NumberRange(min=1, max=limits.ROOM_SEATS, message=f"座位数应为1到{limits.ROOM_SEATS}"),
+            ]
         },
     }
 

@@ -8,17 +8,22 @@ Rules kept here, in one place:
 - a room's documents list the seats of a published session only, in seat order, at most the room's capacity;
 - who the candidate is (name, ID number, unit) is read from the record kept when the application was submitted
   (``records``), as every printed form of the platform;
-- photos are decoded, shrunk to ``PHOTO_PIXELS`` and re-encoded as JPEG before they go into a PDF: a 5 MB
-  upload costs a few kB in the file, and nothing but a picture reaches WeasyPrint.
+- photos are decoded, shrunk to ``PHOTO_PIXELS`` (the 签到表's small frame: ``SHEET_PHOTO_PIXELS``) and re-encoded
+  as JPEG before they go into a PDF: a 5 MB upload costs a few kB in the file, and nothing but a picture reaches
+  WeasyPrint; a room's photos are decoded on ``PHOTO_WORKERS`` threads (Pillow's decoders release the GIL);
+- a room holds at most ``limits.ROOM_SEATS`` seats (the room form refuses more), so its 签到表 is bounded: a full
+  room of camera photos is timed by ``bench/sign_in_bench.py``.
 """
 
 import io
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, time
 
 import sqlalchemy as sa
 from PIL import Image
 
+from admin_app import limits
 from admin_app.extensions import db
 from admin_app.services import records, uploads
 from admin_app.services.arrangement import SeatInfo, seats_of
@@ -28,6 +33,8 @@ from models import Registration, enums
 from models.arrangement import ExamRoom, SeatAssignment
 
 PHOTO_PIXELS = (330, 462)  # a 30 × 42 mm photo at ~280 dpi
+SHEET_PHOTO_PIXELS = (180, 252)  # the 签到表's 14.5 × 20.3 mm frame at ~300 dpi
+PHOTO_WORKERS = 2  # threads decoding one room's photos (the servers have 2 cores)
 PHOTO_MAX_SOURCE_PIXELS = 25_000_000  # a stored photo larger than a 25-megapixel camera's is not decoded
 TICKETS_PER_PAGE = 2  # A4 portrait, cut in two
 NOT_PRINTABLE = "未能打印"
@@ -109,25 +116,34 @@ def not_arranged(reg: Registration, seats: list[SeatInfo]) -> str | None:
     return f"{what}尚未编排考场"
 
 
-def photo_jpeg(stored: str | None) -> bytes | None:
-    """The stored photo decoded and shrunk to ``PHOTO_PIXELS`` as JPEG, or None: none stored, the file is not
+def photo_jpeg(stored: str | None, pixels: tuple[int, int] = PHOTO_PIXELS, store=None) -> bytes | None:
+    """The stored photo decoded and shrunk to ``pixels`` as JPEG, or None: none stored, the file is not
     there, or its bytes are not a picture (the upload checks the first bytes only). A picture of more than
-    ``PHOTO_MAX_SOURCE_PIXELS`` is refused before it is decoded (memory stays bounded)."""
+    ``PHOTO_MAX_SOURCE_PIXELS`` is refused before it is decoded (memory stays bounded). ``store``: the app's
+    storage, handed in where no app context is (a worker thread)."""
     if not stored:
         return None
     try:
-        data = uploads.storage().read(stored)
+        data = (store or uploads.storage()).read(stored)
         with Image.open(io.BytesIO(data)) as image:
-            image.draft("RGB", PHOTO_PIXELS)  # JPEG: decode at a reduced scale
+            image.draft("RGB", pixels)  # JPEG: decode at a reduced scale
             if image.width * image.height > PHOTO_MAX_SOURCE_PIXELS:
                 return None
             picture = image.convert("RGB")
-        picture.thumbnail(PHOTO_PIXELS)
+        picture.thumbnail(pixels)
         out = io.BytesIO()
         picture.save(out, "JPEG", quality=85)
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError, uploads.StorageFailed):
         return None
     return out.getvalue()
+
+
+def sheet_photos(stored_names: list[str | None]) -> list[bytes | None]:
+    """``photo_jpeg`` of each name at the 签到表's size, in order, read and decoded on ``PHOTO_WORKERS`` threads
+    (one photo at a time per thread: memory stays at a few pictures)."""
+    store = uploads.storage()
+    with ThreadPoolExecutor(max_workers=PHOTO_WORKERS) as pool:
+        return list(pool.map(lambda stored: photo_jpeg(stored, SHEET_PHOTO_PIXELS, store), stored_names))
 
 
 def tickets_of(regs) -> tuple[list[Ticket], list[Refused]]:
@@ -170,21 +186,25 @@ def tickets_of(regs) -> tuple[list[Ticket], list[Refused]]:
 
 def room_documents(room: ExamRoom) -> RoomDocuments | str:
     """The 签到表 / 门贴 values of ``room``, or why they cannot be printed (a Chinese sentence): the session's
-    arrangement is not published, or the room holds more seats than its capacity (at most capacity + 1 rows
-    are read)."""
+    arrangement is not published, or the room holds more seats than its capacity or than ``limits.ROOM_SEATS``
+    (a room made before that bound; at most one row more than the smaller is read)."""
     session = room.session
     if session.state != ArrangementState.PUBLISHED:
         return "该场次的考场编排尚未发布，发布后才能打印签到表和门贴"
+    bound = min(room.capacity, limits.ROOM_SEATS)
     seats = db.session.execute(
         sa.select(SeatAssignment.seat_number, Registration)
         .join(Registration, Registration.id == SeatAssignment.registration_id)
         .where(SeatAssignment.room_id == room.id)
         .order_by(SeatAssignment.seat_number)
-        .limit(room.capacity + 1)
+        .limit(bound + 1)
     ).all()
     if len(seats) > room.capacity:
         return f"该考场安排的考生超过容量（{room.capacity}人），请先调整编排"
+    if len(seats) > limits.ROOM_SEATS:
+        return f"一个考场最多{limits.ROOM_SEATS}个座位，该考场安排的考生超过此数，请拆分考场后再打印"
     kept = records.records_of([reg.application for _seat, reg in seats])
+    photos = sheet_photos([reg.photo_stored for _seat, reg in seats])
     rows = tuple(
         SheetRow(
             seat=seat,
@@ -193,9 +213,9 @@ def room_documents(room: ExamRoom) -> RoomDocuments | str:
             id_number=kept[reg.application_id].person.id_number,
             unit=kept[reg.application_id].unit.name,
             registration_id=reg.id,
-            photo=photo_jpeg(reg.photo_stored),
+            photo=photo,
         )
-        for seat, reg in seats
+        for (seat, reg), photo in zip(seats, photos, strict=True)
     )
     return RoomDocuments(
         batch=str(session.batch),

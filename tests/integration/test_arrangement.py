@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
+from admin_app import limits
 from admin_app.extensions import db
 from admin_app.services import arrangement
 from admin_app.services.arrangement_moves import move_seat
@@ -396,3 +397,33 @@ def test_an_archived_batch_is_read_only(world):
             center(world), seat.id, session_id=session.id, room_id=seat.room_id, seat_number=2, reason="x"
         )
     assert apply(center(world), PUBLISH, [session.id]).done == []
+
+
+def test_a_room_takes_at_most_the_seats_of_the_limit(client, world):
+    """The room form refuses more than ``limits.ROOM_SEATS`` seats with a Chinese message and takes exactly it."""
+    session = add_session(world.batch, THEORY, (5,))
+    db.session.commit()
+    login(client, "center")
+    room = session.rooms[0]
+    form = {
+        "batch": world.batch.id,
+        "name": session.name,
+        "kind": THEORY,
+        "exam_date": "2021-09-18",
+        "start_time": "09:00",
+        "end_time": "11:00",
+        "site": "考点",
+        "address": "地址",
+        "rooms-0-id": room.id,
+        "rooms-0-number": "1",
+        "rooms-0-location": "教室",
+        "rooms-0-capacity": str(limits.ROOM_SEATS + 1),
+    }
+    body = client.post(f"/exam_sessions/edit/?id={session.id}", data=form, follow_redirects=True)
+    assert f"座位数应为1到{limits.ROOM_SEATS}" in body.get_data(as_text=True)
+    db.session.expire_all()
+    assert room.capacity == 5
+    form["rooms-0-capacity"] = str(limits.ROOM_SEATS)
+    client.post(f"/exam_sessions/edit/?id={session.id}", data=form, follow_redirects=True)
+    db.session.expire_all()
+    assert room.capacity == limits.ROOM_SEATS == 120

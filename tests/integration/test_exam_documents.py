@@ -10,6 +10,7 @@ import pypdfium2 as pdfium
 import pytest
 from PIL import Image
 
+from admin_app import limits
 from admin_app.extensions import db
 from admin_app.services import exam_documents
 from admin_app.workflow.states import ArrangementState, ExamCategory, ExamKind
@@ -276,3 +277,33 @@ def test_photos_are_shrunk_before_they_go_into_a_pdf(arranged):
     with Image.open(io.BytesIO(data)) as image:
         assert image.format == "JPEG" and image.size[0] <= exam_documents.PHOTO_PIXELS[0]
     assert exam_documents.photo_jpeg(store_test_file("photos/test/fake.png", PNG)) is None
+
+
+def test_a_room_above_the_seat_limit_is_refused_reading_one_row_more(arranged, monkeypatch):
+    """A room made before the bound (its capacity above ``limits.ROOM_SEATS``) holding more seats than the bound:
+    refused with the reason, not drawn."""
+    monkeypatch.setattr(limits, "ROOM_SEATS", 2)
+    room = room_of(arranged["theory"])  # capacity 30, three seats taken
+    assert (
+        exam_documents.room_documents(room)
+        == "一个考场最多2个座位，该考场安排的考生超过此数，请拆分考场后再打印"
+    )
+    monkeypatch.setattr(limits, "ROOM_SEATS", 3)
+    docs = exam_documents.room_documents(room)
+    assert [row.seat for row in docs.rows] == [1, 2, 3]
+
+
+def test_sign_in_sheet_photos_are_the_frames_size_in_seat_order(arranged):
+    """The 签到表's photos are shrunk to its small frame on worker threads, each in its own row; a photo that does
+    not decode leaves its frame empty."""
+    docs = exam_documents.room_documents(room_of(arranged["theory"]))
+    regs = arranged["regs"]
+    assert [row.registration_id for row in docs.rows] == [regs[2].id, regs[1].id, regs[3].id]
+    for row in docs.rows[:2]:
+        with Image.open(io.BytesIO(row.photo)) as image:
+            assert image.format == "JPEG"
+            assert image.size[0] <= exam_documents.SHEET_PHOTO_PIXELS[0] < exam_documents.PHOTO_PIXELS[0]
+    assert docs.rows[2].photo is None  # 票3's PNG that does not decode
+    names = [regs[1].photo_stored, None, "photos/none/missing.jpg", regs[2].photo_stored]
+    shrunk = exam_documents.sheet_photos(names)
+    assert shrunk[1] is None and shrunk[2] is None and shrunk[0] and shrunk[3]
