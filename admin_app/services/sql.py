@@ -32,43 +32,25 @@ def insert_rows(table, rows: list[dict]) -> None:
             copy.write_row([row[name] for name in columns])
 
 
-SQLITE_PARAMETERS = 32_000  # below SQLite's SQLITE_MAX_VARIABLE_NUMBER (32,766 since 3.32)
-
-
 def update_rows(table, rows: list[dict], where=(), values=None) -> set:
-    """One set-based ``UPDATE table SET <per-row columns> FROM <rows> WHERE table.id = rows.id AND where
-    RETURNING id`` for rows that each carry their own values (every dict: ``id`` and the same other keys);
-    ``values`` are set on every row alike. Returns the ids that matched ``where`` and changed.
-
-    PostgreSQL reads the rows from one array parameter per column (``unnest``): one statement, so a
-    statement-level trigger (the tallies) runs once, not once per row. SQLite reads them from a ``VALUES``
-    list, in chunks below its limit of bound parameters."""
+    """PostgreSQL: set each row's own values in one ``UPDATE table SET <per-row columns> FROM unnest(<one array
+    per column>) WHERE table.id = <row's id> AND where RETURNING id`` (every dict: ``id`` and the same other
+    keys; ``values`` are set on every row alike). One statement, so a statement-level trigger (the tallies)
+    runs once, not once per row, and one round trip. Returns the ids that matched ``where`` and changed."""
     if not rows:
         return set()
     names = [name for name in rows[0] if name != "id"]
-    if db.session.get_bind().dialect.name == "postgresql":
-        columns = [
-            sa.func.unnest(
-                sa.bindparam(None, [row[name] for row in rows], type_=postgresql.ARRAY(table.c[name].type))
-            ).label(name)
-            for name in ("id", *names)
-        ]
-        sources = [sa.select(*columns).subquery("row_values")]
-    else:
-        size = max(1, SQLITE_PARAMETERS // (len(names) + 1))
-        sources = [
-            sa.values(*(sa.column(name, table.c[name].type) for name in ("id", *names)), name="row_values")
-            .data([tuple(row[name] for name in ("id", *names)) for row in rows[start : start + size]])
-            .cte("row_values")
-            for start in range(0, len(rows), size)
-        ]
-    changed: set = set()
-    for source in sources:
-        stmt = (
-            sa.update(table)
-            .where(table.c.id == source.c.id, *where)
-            .values(**(values or {}), **{name: source.c[name] for name in names})
-            .returning(table.c.id)
-        )
-        changed.update(db.session.execute(stmt, execution_options={"synchronize_session": False}).scalars())
-    return changed
+    columns = [
+        sa.func.unnest(
+            sa.bindparam(None, [row[name] for row in rows], type_=postgresql.ARRAY(table.c[name].type))
+        ).label(name)
+        for name in ("id", *names)
+    ]
+    source = sa.select(*columns).subquery("row_values")
+    stmt = (
+        sa.update(table)
+        .where(table.c.id == source.c.id, *where)
+        .values(**(values or {}), **{name: source.c[name] for name in names})
+        .returning(table.c.id)
+    )
+    return set(db.session.execute(stmt, execution_options={"synchronize_session": False}).scalars())
