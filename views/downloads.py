@@ -23,7 +23,10 @@ RECENT = timedelta(minutes=10)  # jobs ended this recently are still reported to
 
 
 def _percent(done: int, total: int | None) -> int:
-    return 100 if not total else min(100, done * 100 // total)
+    """0 before the total is known (排队中), 100 for an empty export."""
+    if total is None:
+        return 0
+    return 100 if total == 0 else min(100, done * 100 // total)
 
 
 def _progress(view, context, model, name):
@@ -122,7 +125,7 @@ class DownloadView(SecureModelView):
                     "state": JobState.label_of(job.state),
                     "done": done,
                     "total": total,
-                    "percent": _percent(done, total) if total is not None else 0,
+                    "percent": _percent(done, total),
                     "text": f"{done:,} / {total:,} 行" if total is not None else "等待开始",
                 }
             )
