@@ -20,9 +20,10 @@ def photo_png() -> bytes:
     return buffer.getvalue()
 
 
-def registered_candidates(app, names: tuple[str, ...]) -> dict[str, int]:
+def registered_candidates(app, names: tuple[str, ...], seq_from: int = 600) -> dict[str, int]:
     """``names`` as 已报名 candidates (理论和实作, 四级, 维修电工) of unit_demo's unit in the demo's open 2021 batch,
-    each with a 准考证号 and a photo, as 报名 and 缴费确认 leave them: {name: registration id}."""
+    each with a 准考证号 and a photo, as 报名 and 缴费确认 leave them: {name: registration id}. ``seq_from``: the
+    people's numbers (and so ID numbers) start after it — another test of the same server takes others."""
     from admin_app.extensions import db
     from admin_app.workflow.states import ExamCategory, RegistrationState
     from models import ExamBatch, Trade, User
@@ -40,8 +41,8 @@ def registered_candidates(app, names: tuple[str, ...]) -> dict[str, int]:
                 batch,
                 trade,
                 name,
-                seq=600 + n,
-                birth=date(1985, 3, n),
+                seq=seq_from + n,
+                birth=date(1985, 3 + (seq_from - 600) // 100, n),
                 worker={"work_start_date": date(2005, 7, 1), "current_grade": 5},
                 grade=4,
                 status=RegistrationState.REGISTERED,
