@@ -192,6 +192,8 @@ def test_archived_batch_refuses_every_workflow_step(archived):
         workflow.confirm_registrations(w.users["office"], [regs["A"].id]),
         workflow.confirm_fees(w.users["center"], [regs["A"].id]),
         workflow.recognise(w.users["office"], [regs["B"].id]),
+        workflow.revoke(w.users["office"], [regs["B"].id], "弄虚作假", "渝人工考〔2022〕3号"),
+        workflow.record_handover(w.users["office"], [regs["B"].id], "张三", clock.today()),
     ]
     for result in refusals:
         assert not result.done and result.refused[0][2] == workflow.ARCHIVED, result
