@@ -102,6 +102,8 @@ def _return_for_revision(actor, ids, form):
 class ApplicationView(BulkWorkflowMixin, SecureModelView):
     """考试资格申请. Units add, edit and delete while 待提交 and submit; reviewers read their jurisdiction."""
 
+    count_order = ("batch_id", "id")  # the current batch's rows are the last of the heap: read them by index
+
     read_roles = frozenset({enums.UNIT}) | enums.BUSINESS_STAFF_ROLES
     write_roles = frozenset({enums.UNIT})
     queue_only = False  # the 待我审核 view sets this
@@ -593,6 +595,7 @@ class ReviewQueueView(BulkMaterialsMixin, ApplicationView):
     """待我审核: applications waiting at the user's own step, in the user's jurisdiction; whether each has
     申报材料 (column and condition), and 批量上传申报材料."""
 
+    count_order = ()  # its state's index (status, batch) counts the queue without reading in batch order
     read_roles = REVIEWERS
     write_roles = frozenset()
     queue_only = True

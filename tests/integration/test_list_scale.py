@@ -79,3 +79,33 @@ def test_a_search_is_counted_to_its_own_cap_and_exactly_below_it(app, client, wo
     assert "(1)" in html and "gk-count-capped" not in html  # a narrow search is counted exactly
     html = page(search="  ")
     assert f"({total})" in html and "gk-count-capped" not in html  # no search: the list's own cap
+
+
+def test_the_application_list_as_it_opens_is_counted_in_batch_order_and_filtered_ones_in_any(
+    client, world
+):
+    """The count of 考试资格申请 as it opens (its 批次 alone) reads the batch's rows by the (batch_id, id)
+    index (a sequential scan would read the older batches first); with another filter, or in the 待我审核
+    queue, the count keeps no order (their indexes count without a sort)."""
+    login(client, "office")
+    counts: list[str] = []
+
+    def capture(_conn, _cursor, statement, *_args):
+        if statement.lstrip().upper().startswith("SELECT COUNT(*)") and "application" in statement:
+            counts.append(" ".join(statement.split()))
+
+    sa.event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        assert client.get("/applications/").status_code == 200
+        opened = list(counts)
+        counts.clear()
+        assert client.get("/applications/?search=张").status_code == 200
+        searched = list(counts)
+        counts.clear()
+        assert client.get("/review_queue/").status_code == 200
+        queue = list(counts)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", capture)
+    assert opened and "ORDER BY application.batch_id, application.id" in opened[0]
+    assert searched and all("ORDER BY" not in statement for statement in searched)
+    assert queue and all("ORDER BY" not in statement for statement in queue)
