@@ -55,13 +55,13 @@ class Application(db.Model):
         sa.Index(
             "ix_application_jurisdiction_status_grade", "jurisdiction_id", "status", "applied_grade", "id"
         ),
-        # The 区县's rows carry the columns its list filters by (状态, 组织类别, 申报工种): a filtered count of a
-        # bureau's list reads this index alone, not the rows spread over the table (migration 0028).
+        # The 区县's rows carry the columns its list filters by (批次, 状态, 组织类别, 申报工种): a filtered count of a
+        # bureau's list reads this index alone, not the rows spread over the table (migrations 0028, 0033).
         sa.Index(
             "ix_application_jurisdiction_order",
             "jurisdiction_id",
             "id",
-            postgresql_include=["worker_id", "status", "org_category", "applied_trade_id"],
+            postgresql_include=["worker_id", "status", "org_category", "applied_trade_id", "batch_id"],
         ),
         sa.Index(
             "ix_application_unit_batch_order", "unit_id", "batch_id", "id", postgresql_include=["worker_id"]
