@@ -86,6 +86,8 @@ class Registration(db.Model):
         # 准考证号 searched by prefix (views.mixins.listing.PREFIX_SEARCH_COLUMNS) and sorted (成绩录入's
         # order), ties by id: one index for both, as the column compares in byte order (migration 0017)
         sa.Index("ix_registration_ticket_order", "ticket_number", "id"),
+        # 考试报名 / 成绩录入 filtered by 工种 (a join on the trade's name): the trade's rows by id (migration 0034)
+        sa.Index("ix_registration_trade_order", "applied_trade_id", "id"),
         # 考核评审 and 资格认定: a batch's rows in the stage, newest first (partial: a new row is in neither)
         sa.Index(
             "ix_registration_evaluation_order",
