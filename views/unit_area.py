@@ -27,6 +27,7 @@ from models import (
     AnnualAssessment,
     Organisation,
     PostSetting,
+    Worker,
     WorkerEducation,
     WorkHistory,
     enums,
@@ -35,6 +36,7 @@ from models.org import ORGANISATION_LABELS
 from views import pickers
 from views.base import SecureModelView, every_row, searched, send_temporary_file
 from views.mixins.batches import BatchFilter, batch_label
+from views.mixins.listing import SortGroups
 from views.unit_forms import NAME_FIELD_ARGS, UnitIdentityFormMixin, own_supervisor_candidates
 
 STAFF_READERS = enums.BUSINESS_STAFF_ROLES
@@ -397,6 +399,15 @@ class WorkerView(SecureModelView):
     ]
     column_searchable_list = ["name", "id_number"]
     column_default_sort = ("id", True)
+    # 性别, 现等级 and 学历 have few values: a page sorted by one of them is read value by value, each by the id
+    # index (ListingMixin.page_ids), not a sort of every worker in scope (200k for the office).
+    column_sort_groups = {
+        "gender": SortGroups(Worker.gender, lambda: list(enums.GENDER_LABELS)),
+        "current_grade": SortGroups(
+            Worker.current_grade, lambda: sorted(enums.GRADE_ORDER), ordered=True, nullable=True
+        ),
+        "education": SortGroups(Worker.education, lambda: list(enums.EDUCATION_LABELS), nullable=True),
+    }
 
     form_rules = [rules.FieldSet(fields, label) for label, fields in WORKER_FIELDSETS]
     # The plain columns of the form are exactly those of the fieldsets (inline lists aside).

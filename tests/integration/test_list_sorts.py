@@ -151,3 +151,47 @@ def test_the_walk_starts_later_on_a_larger_table(app, client, many, login_as, mo
     walked.clear()
     monkeypatch.setattr(listing, "table_rows", lambda table: 16 * rows)  # … shorter than 10 × √16 = 40
     assert _page_ids(client, "applications", query) == expected and not walked  # sorted: the same page
+
+
+@pytest.fixture
+def workers(world):
+    """Workers of the units A and B with repeated 性别, 现等级, 学历 and dates, some of them empty."""
+    educations = [*enums.EDUCATION_LABELS, None]
+    for seq in range(30):
+        worker = factories.add_worker(
+            world.units["A" if seq % 3 else "B"], f"排序{seq % 4}", 500 + seq, world.trade, world.batch
+        )
+        worker.gender = "MF"[seq % 2]
+        worker.current_grade = None if seq % 6 == 0 else 1 + seq % 5
+        worker.education = educations[seq % len(educations)]
+        worker.current_grade_date = None if seq % 5 == 0 else datetime(2010 + seq % 3, 1, 1).date()
+    db.session.commit()
+    return world
+
+
+@pytest.mark.parametrize("username", ["office", "yuzhong_hr", "unit_a"])
+def test_workers_sorted_by_a_few_valued_column_walk_the_same_rows(
+    app, client, workers, login_as, monkeypatch, username
+):
+    """工勤人员 sorted by 性别, 现等级 (empty last) or 学历 (empty last), read value by value, and by a date
+    (empty last): the same pages as the plain sorted query, both directions."""
+    monkeypatch.setattr(listing, "SORT_WALK_FROM", 0)
+    for view in app.extensions["admin"][0]._views:
+        monkeypatch.setattr(view, "page_size_options", (PAGE, 20, 50, 100), raising=False)
+    login_as(username)
+    view = next(v for v in app.extensions["admin"][0]._views if v.endpoint == "workers")
+    with app.test_request_context("/workers/"):
+        login_user(db.session.query(User).filter_by(username=username).one())
+        columns = [name for name, _label in view._list_columns]  # ?sort= is a position in this list
+    assert {"gender", "current_grade", "education"} <= set(view.column_sort_groups)
+    for name in ("gender", "current_grade", "education", "current_grade_date", "name"):
+        index = columns.index(name)
+        assert name in view._sortable_columns
+        for desc in (False, True):
+            query = {"page_size": PAGE, "sort": index, **({"desc": 1} if desc else {})}
+            expected = _plain_order(app, "workers", username, query)
+            assert expected, name
+            shown = []
+            for page in range(len(expected) // PAGE + 2):
+                shown += _page_ids(client, "workers", {**query, "page": page})
+            assert shown == expected, (name, desc)

@@ -368,11 +368,13 @@ class SortGroups:
 
     ``column`` is the list model's column that holds the value; ``values()`` returns every value it can
     hold (a row with another value would be left out of the pages); ``ordered``: already in the sort's
-    ascending order, else the database orders them (its collation, as it orders the column)."""
+    ascending order, else the database orders them (its collation, as it orders the column); ``nullable``:
+    the rows without a value come last, in either direction (as the sorted query puts them)."""
 
     column: Any
     values: Callable[[], Sequence]
     ordered: bool = False
+    nullable: bool = False
 
     def conditions(self, reverse: bool = False) -> list:
         values = list(self.values())
@@ -381,7 +383,8 @@ class SortGroups:
             values = list(db.session.scalars(sa.union_all(*literals).order_by(sa.text("v"))))
         if reverse:
             values.reverse()
-        return [self.column == value for value in values]
+        empty = [self.column.is_(None)] if self.nullable else []
+        return [self.column == value for value in values] + empty
 
 
 def count_up_to(session, ids_query, cap: int, ordered: bool = False) -> int:
