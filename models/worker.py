@@ -42,10 +42,19 @@ class Worker(db.Model):
     __table_args__ = (
         sa.Index("ix_worker_unit_name", "unit_id", "name"),
         # name and ID number searched by prefix (views.base.PREFIX_SEARCH_COLUMNS), whatever the collation
-        sa.Index("ix_worker_name_prefix", "name", postgresql_ops={"name": "text_pattern_ops"}),
+        # (the name search's ids read from the index alone: INCLUDE id, migration 0035)
+        sa.Index(
+            "ix_worker_name_prefix",
+            "name",
+            postgresql_ops={"name": "text_pattern_ops"},
+            postgresql_include=["id"],
+        ),
         sa.Index("ix_worker_id_number_prefix", "id_number", postgresql_ops={"id_number": "text_pattern_ops"}),
         # A list sorted by 姓名 walks the names in order (the prefix index's operators do not sort).
         sa.Index("ix_worker_name", "name"),
+        # 工勤人员 sorted by 参加工作时间 or 现等级时间: the dates in order, the empty ones apart (migration 0035)
+        sa.Index("ix_worker_work_start_order", "work_start_date", "id"),
+        sa.Index("ix_worker_grade_date_order", "current_grade_date", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
