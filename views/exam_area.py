@@ -637,7 +637,9 @@ class EvaluationView(VoteGridMixin, RegistrationStageView):
         )
 
 
-class RecognitionView(CertificateListMixin, certificate_records.CertificateRecordsMixin, RegistrationStageView):
+class RecognitionView(
+    CertificateListMixin, certificate_records.CertificateRecordsMixin, RegistrationStageView
+):
     """资格认定: passed 初/中/高级工 and 评审通过 技师/高级技师; certificate numbers and the worker's new grade;
     撤销认定 and 证书发放 (views/certificate_records.py)."""
 
