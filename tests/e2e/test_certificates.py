@@ -104,7 +104,12 @@ def test_recognise_download_scan_verify_revoke(page, browser, live_server):
     phone = browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True, has_touch=True)
     try:
         mobile = phone.new_page()
-        mobile.goto(link)
+        violations = []
+        mobile.on(
+            "console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None
+        )
+        opened = mobile.goto(link)
+        assert "script-src 'self' 'nonce-" in opened.headers["content-security-policy"]
         status = mobile.inner_text("#verify-status")
         assert status.strip() == "有效", status
         shown = body(mobile)
@@ -135,6 +140,9 @@ def test_recognise_download_scan_verify_revoke(page, browser, live_server):
         mobile.wait_for_load_state("networkidle")
         assert "未查询到相符的证书信息" in mobile.inner_text("#verify-message")
         mobile.screenshot(path=str(SCREENSHOTS / "e2e_certificate_verify_form.png"), full_page=True)
+        assert violations == [], (
+            violations
+        )  # the public page runs under the app's CSP (no inline style/script)
     finally:
         phone.close()
 
