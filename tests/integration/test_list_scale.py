@@ -81,9 +81,7 @@ def test_a_search_is_counted_to_its_own_cap_and_exactly_below_it(app, client, wo
     assert f"({total})" in html and "gk-count-capped" not in html  # no search: the list's own cap
 
 
-def test_the_application_list_as_it_opens_is_counted_in_batch_order_and_filtered_ones_in_any(
-    client, world
-):
+def test_the_application_list_as_it_opens_is_counted_in_batch_order_and_filtered_ones_in_any(client, world):
     """The count of 考试资格申请 as it opens (its 批次 alone) reads the batch's rows by the (batch_id, id)
     index (a sequential scan would read the older batches first); with another filter, or in the 待我审核
     queue, the count keeps no order (their indexes count without a sort)."""
