@@ -124,7 +124,8 @@ class RecognitionState(State):
     PENDING = "pending", "待认定"
     RECOGNISED = "recognised", "已认定"
     CANCELLED = "cancelled", "已取消"  # an objection to the 公示 upheld as 取消: no recognition in this batch
-    REVOKED = "revoked", "已撤销"  # notice §4(二) 弄虚作假: the grade withdrawn; undone only by a new recognition
+    # notice §4(二) 弄虚作假: the grade withdrawn; undone only by a new recognition
+    REVOKED = "revoked", "已撤销"
 
 
 class BatchState(State):
