@@ -30,8 +30,9 @@ from flask_admin.contrib.sqla import ModelView
 from werkzeug.datastructures import MultiDict
 
 from admin_app.extensions import db
+from admin_app.services import clock
 from models import enums
-from tests.conftest import login
+from tests.conftest import login, text_of
 from tests.integration.test_scope_matrix import ROLES
 
 CORPUS = {
@@ -398,3 +399,45 @@ def test_the_public_verification_form_takes_every_hostile_value(app, client, wor
     assert answers <= {200, 400} and 200 in answers and 400 in answers
     assert not watch.problems, "\n".join(watch.problems[:20])
     assert snapshot() == before
+
+
+def test_the_certificate_decisions_take_every_hostile_value(app, client, world, caplog):
+    """撤销认定 (撤销原因, 文号) and 证书发放 (领取人, 发放日期) posted by the office with every value of the corpus in each
+    field, the others valid: a Chinese refusal on the confirmation or result page, never a 5xx, SQL or a database
+    error, and nothing written (revocation on a 待认定 row: its inputs are checked before any row is read; the
+    发放日期 of the corpus is never a real day)."""
+    from admin_app.workflow.states import RecognitionState
+
+    caplog.set_level(logging.ERROR)
+    watch = Watch(caplog)
+    run = Hostile(app, client, watch, enums.OFFICE, world.users[enums.OFFICE])
+    run.log_in()
+    reg = world.registrations["B"]
+    valid = {
+        "revoke_recognition": {"opinion": "弄虚作假", "revoke_document": "渝人工考〔2022〕3号"},
+        "record_handover": {"handover_recipient": "张三", "handed_over_on": "date"},
+    }
+    answered = 0
+    sa.event.listen(db.engine, "handle_error", watch)
+    try:
+        for op, fields in valid.items():
+            if op == "record_handover":
+                reg.recognition_status, reg.recognised_at = RecognitionState.RECOGNISED, clock.utcnow()
+                db.session.commit()
+            before = snapshot()
+            for name in fields:
+                for value in VALUES:
+                    data = {"op": op, "rowid": reg.id, **{k: v for k, v in fields.items() if k != name}}
+                    data = {k: CORPUS[v] if v == "date" else v for k, v in data.items()}
+                    data[name] = CORPUS[value]
+                    response = run.send("POST", "/recognitions/decide/", f"{op} {name}={value}", data=data)
+                    if response is not None and response.status_code == 200:
+                        assert re.search(
+                            r"须填写|不能超过|格式应为|不能晚于|当前状态为|成功", text_of(response)
+                        )
+                        answered += 1
+            run.unchanged(before, op)
+    finally:
+        sa.event.remove(db.engine, "handle_error", watch)
+    assert not watch.problems, "\n".join(watch.problems[:20])
+    assert answered >= 4 * (len(VALUES) - len(CONTROL))  # the others: the Chinese 400 of the input guard
