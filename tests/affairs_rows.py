@@ -40,6 +40,7 @@ def add_affairs_rows(world) -> None:
     marked.status, marked.score_result = RegistrationState.REGISTERED, ScoreResult.MISCONDUCT
     marked.misconduct_reason, marked.score_publication = "替考", ScorePublication.PUBLISHED
     db.session.commit()
+    add_finished_download(world.users["unit"])  # unit A's own 下载中心 export
 
 
 def add_finished_download(user) -> Job:

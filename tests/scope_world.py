@@ -38,6 +38,7 @@ from models import (
     Ethnicity,
     ExamBatch,
     ExamRoom,
+    Job,
     Jurisdiction,
     Notification,
     Objection,
@@ -172,6 +173,10 @@ def build_inscope_world(world):
     # 己单位 moves to 沙坪坝区 after submitting: its application keeps 渝中区 (the snapshot).
     m.jurisdiction = js["500106"]
     db.session.commit()
+    from tests.affairs_rows import add_finished_download
+
+    for key in ("unit", "unit_b", "office"):  # 下载中心: each sees its own export alone
+        add_finished_download(world.users[key])
     return world
 
 
@@ -184,6 +189,7 @@ class Viewer:
     organisation_id: int
     jurisdictions: frozenset  # a 区县 bureau's own and those merged into it
     units: frozenset  # ids of the units this user should see
+    user_id: int = 0  # 下载中心: a user sees its own jobs alone
 
 
 def viewer(username: str) -> Viewer:
@@ -203,7 +209,7 @@ def viewer(username: str) -> Viewer:
             or user.role in (enums.CITY_HR, enums.OFFICE, enums.CENTER)
         )
     )
-    found = Viewer(user.role, org.id, jurisdictions, units)
+    found = Viewer(user.role, org.id, jurisdictions, units, user.id)
     db.session.rollback()
     return found
 
@@ -272,6 +278,7 @@ def live_session(v: Viewer, row) -> bool:
 
 # list endpoint -> (model, does this viewer see this row). A list view missing here fails the tests.
 LISTS = {
+    "downloads": (Job, lambda v, r: r.owner_id == v.user_id),
     "workers": (Worker, lambda v, r: r.unit_id in v.units),
     "posts": (PostSetting, lambda v, r: r.unit_id in v.units),
     "units": (Organisation, lambda v, r: r.kind == enums.UNIT and r.id in v.units),

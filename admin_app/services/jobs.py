@@ -118,10 +118,19 @@ def _move(job_id: int, sources: tuple, target: JobState, **values) -> bool:
     return bool(moved)
 
 
+def stored_name_of(job: Job) -> str:
+    """Where a job's file is stored: known from the job alone, so that a job failed after its file was stored
+    (its process killed before the row said 已完成) leaves no file behind. Served only through the row's scope."""
+    return f"downloads/{job.owner_id}/{job.id}.xlsx"
+
+
 def fail(job_id: int, message: str, sources=(JobState.QUEUED, JobState.RUNNING)) -> bool:
-    """失败 with ``message``; any temporary file of the job on this host is removed."""
+    """失败 with ``message``; the job's file, stored or temporary on this host, is removed."""
     db.session.rollback()
     moved = _move(job_id, sources, JobState.FAILED, error=message[:500], finished_at=utcnow())
+    job = db.session.get(Job, job_id)
+    if moved and job is not None:
+        uploads.remove(stored_name_of(job))
     for path in glob.glob(os.path.join(tempfile.gettempdir(), f"gk-job-{job_id}-*")):
         with contextlib.suppress(OSError):
             os.remove(path)
@@ -212,7 +221,8 @@ def run(job_id: int) -> None:
     try:
         job = db.session.get(Job, job_id)
         rows, name = _export(app, job, path)
-        stored_name = f"downloads/{job.owner_id}/{job_id}-{os.urandom(8).hex()}.xlsx"
+        stored_name = stored_name_of(job)
+        uploads.remove(stored_name)  # only this job (claimed once) owns the name: a file there is left over
         uploads.storage().save_file(stored_name, path, uploads.XLSX_TYPE)
         _finish(job, rows, name, stored_name, os.path.getsize(path))
     except InvalidInput as exc:

@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 from admin_app.extensions import db
 from tests.conftest import login
 from tests.factories import add_worker
-from tests.integration.test_download_center import queue  # noqa: F401  (the fixture)
+from tests.integration.test_download_jobs import queue  # noqa: F401  (the fixture)
 
 
 def sheet_of(response):
@@ -230,5 +230,5 @@ def test_an_export_over_the_threshold_goes_to_the_download_center(app, client, w
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert f"查询结果超过{rows - 1:,}行，已转为后台导出任务" in page and "排队中" in page
     assert queue.count == 1
-    # recorded when the job runs (tests/integration/test_download_center.py), not when it is queued
+    # recorded when the job runs (tests/integration/test_download_jobs.py), not when it is queued
     assert db.session.query(AuditLog).filter(AuditLog.action == "export").count() == 2

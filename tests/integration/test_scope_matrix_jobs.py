@@ -15,7 +15,7 @@ from admin_app.extensions import db
 from admin_app.workflow.states import JobState
 from models import Job, User
 from tests.conftest import login
-from tests.integration.test_download_center import queue, run_queued  # noqa: F401  (the fixture)
+from tests.integration.test_download_jobs import queue, run_queued  # noqa: F401  (the fixture)
 from tests.scope_world import LISTS, USERNAMES, build_inscope_world, expected_ids, viewer
 
 

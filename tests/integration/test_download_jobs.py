@@ -1,9 +1,10 @@
 """下载中心 (issue 19): an export above EXPORT_JOB_ROWS runs as a job on Redis (RQ) as its owner; the owner alone
 downloads it; expired files are cleaned; with Redis down the large export is refused in Chinese and small ones
 still stream. The jobs here run through RQ in this process (``run_queued``); tests/integration/
-test_download_worker.py runs a real worker process and kills it."""
+tests/integration/test_download_worker.py runs a real worker process and kills it."""
 
 import io
+import signal
 from datetime import timedelta
 
 import pytest
@@ -22,8 +23,13 @@ def run_queued(app) -> None:
     """Every job of this run's queue, through RQ (a SimpleWorker in this process, in burst mode)."""
     from rq import SimpleWorker
 
-    with app.app_context():
-        SimpleWorker([jobs.queue()], connection=jobs.redis_connection()).work(burst=True)
+    kept = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM, signal.SIGALRM)}
+    try:
+        with app.app_context():
+            SimpleWorker([jobs.queue()], connection=jobs.redis_connection()).work(burst=True)
+    finally:  # RQ's handlers would stay installed and stop the test run at the next signal
+        for number, handler in kept.items():
+            signal.signal(number, handler)
 
 
 @pytest.fixture
