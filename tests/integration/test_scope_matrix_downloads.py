@@ -13,7 +13,6 @@ from flask_admin.contrib.sqla import ModelView
 from admin_app.extensions import db
 from models import Job, Material, Registration, User
 from tests.affairs_rows import add_finished_download
-from tests.affairs_rows import add_finished_download
 from tests.conftest import login
 from tests.integration.test_candidate_import import upload, xlsx
 from tests.integration.test_scope_matrix import KNOWN_KINDS
@@ -24,7 +23,6 @@ INLINE = {"image/jpeg", "image/png", "application/pdf"}
 SPREADSHEETS = {"export_xlsx_view", "summary_view", "filing_view", "template_view", "import_report_view"}
 SPREADSHEETS |= {"score_template_view", "score_import_report_view"}  # 成绩导入
 SPREADSHEETS |= {"notice_xlsx_view"}  # 合格名单公示
-SPREADSHEETS |= {"download_view"}  # 下载中心: the file of one of the user's own finished jobs
 SPREADSHEETS |= {"download_view"}  # 下载中心: the file of one of the user's own finished jobs
 STORED_FILES = {"material_download_view", "file_view"}
 ROW_PHOTOS = {"print_photo_view"}  # the 登记表's photo: a stored file when the row has one, else 404
@@ -73,7 +71,7 @@ def test_download_kinds_are_known_kinds():
 def _requests(view, kind, username) -> list[dict]:
     """The query strings to try: each file of a row the login sees, else one row it sees, else none."""
     rows = sorted(expected_ids(view.endpoint, username)) if view.endpoint in LISTS else []
-    if kind == "download_view":  # the user's own finished jobs (another's: test_download_center.py)
+    if kind == "download_view":  # the user's own finished jobs (another's: test_download_jobs.py)
         owner = db.session.query(User).filter_by(username=username).one()
         found = [{"id": job.id} for job in db.session.query(Job).filter_by(owner_id=owner.id)]
     elif kind == "material_download_view":
@@ -137,7 +135,6 @@ def test_every_get_endpoint_gives_a_safe_file_or_a_page(app, client, inscope, us
                     assert "attachment" not in response.headers.get("Content-Disposition", ""), what
                 served.add(kind)
     # Not vacuous: each login got the downloads its role has (every staff role and units get exports).
-    assert "download_view" in served, (username, served)
     assert "download_view" in served, (username, served)
     if role != "admin":
         assert {"export_xlsx_view", "template_view"} <= served, (username, served)
