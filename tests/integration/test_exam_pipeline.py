@@ -1,6 +1,7 @@
 """考试报名 → 缴费确认 → 成绩 → 考核评审 → 资格认定 (SPEC §4.2–§4.5), on both databases."""
 
 import io
+import re
 from datetime import date
 
 import pytest
@@ -363,7 +364,11 @@ def _full_pipeline(world, client, key, grade, seq):
         and worker.current_trade_id == reg.applied_trade_id
     )
     login(client, unit.users[0].username)
-    page = text_of(client.get(f"/recognitions/certificate/?id={reg.id}"))
+    from tests.certificate_helpers import pdf_text  # it imports this module's helpers
+
+    response = client.get(f"/recognitions/certificate.pdf?id={reg.id}")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    page = re.sub(r"\s+", "", pdf_text(response.data))
     assert reg.certificate_number in page and worker.name in page
     assert ("评审委员会评审通过" in page) == senior
     # Never arranged: the 准考证 is refused with the reason (its content: tests/integration/test_exam_documents.py).
@@ -379,7 +384,15 @@ def test_full_pipeline_junior_worker(world, client):
             AuditLog.object_type == "Registration", AuditLog.object_id == str(reg.id)
         )
     ).all()
-    assert history == ["register", "confirm_registration", "confirm_fee", "scores_entered", "recognise"]
+    # the last: the unit's download of the certificate PDF (audited like every download of a record)
+    assert history == [
+        "register",
+        "confirm_registration",
+        "confirm_fee",
+        "scores_entered",
+        "recognise",
+        "export",
+    ]
 
 
 def test_full_pipeline_technician(world, client):
@@ -396,6 +409,7 @@ def test_full_pipeline_technician(world, client):
         "scores_entered",
         "evaluate_pass",
         "recognise",
+        "export",
     ]
 
 
