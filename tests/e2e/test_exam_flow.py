@@ -8,7 +8,9 @@ from admin_app.workflow.states import ApplicationState, ExamKind
 from tests.e2e.affairs_helpers import (
     after_notice_period,
     create_session,
+    download,
     draft_notice,
+    pdf_text,
     publish_notice,
     publish_scores,
     session_ids,
@@ -177,10 +179,11 @@ def test_exam_pipeline_to_printed_certificate(page, live_server, shots, tmp_path
     page.click("button:has-text('确认资格认定')")
     page.wait_for_load_state("networkidle")
     assert "成功 1 条" in compact(page.inner_text("body"))
-    page.goto(f"{live_server}/recognitions/certificate/?id={reg_id}")
-    body = page.inner_text("body")
-    assert "技术等级（岗位）证书" in body and "王技能" in body and "二级（技师）" in body
-    page.screenshot(path=str(shots / "exam-7-certificate.png"), full_page=True)
+    certificate = download(page, f"/recognitions/certificate.pdf?id={reg_id}")
+    assert certificate.headers["content-type"] == "application/pdf"
+    text = pdf_text(certificate.body())
+    assert "技术等级（岗位）证书" in text and "王技能" in text and "二级（技师）" in text
+    assert "评审委员会评审通过" in text  # 技师: passed the committee's evaluation
 
     # 7. The worker's record now shows the new grade.
     login(page, live_server, "unit_demo")
