@@ -40,6 +40,19 @@ def test_office_application_list_labels(page, live_server):
     page.screenshot(path=str(SCREENSHOTS / "labels-office-applications.png"), full_page=False)
 
 
+def _printable_tickets(app, ids) -> dict:
+    """{registration id: whether its 准考证 can be printed} as the database holds it (the list's rule)."""
+    from admin_app.extensions import db
+    from admin_app.services import arrangement
+    from models import Registration
+
+    with app.app_context():
+        regs = db.session.query(Registration).filter(Registration.id.in_(ids)).all()
+        candidates = [r.id for r in regs if r.ticket_number and r.photo_stored]
+        arranged = arrangement.arranged_ids(candidates)
+        return {r.id: r.id in arranged for r in regs}
+
+
 def test_center_registration_list_labels(page, live_server):
     login(page, live_server, "center")
     page.goto(f"{live_server}/registrations/?all_batches=1")
@@ -47,11 +60,15 @@ def test_center_registration_list_labels(page, live_server):
     labels = {a.split("|")[0] for a in _row_actions(page)}
     assert "查看" in labels
     # 准考证 only on rows whose ticket can be printed (a number, a photo, a published 考场编排): the demo's
-    # candidates have numbers but no published arrangement, so no row offers it.
+    # candidates have numbers but no published arrangement; those of earlier browser tests may have one.
     rows = page.locator("table.model-list tbody tr").all()
     assert any(row.locator("td.col-ticket_number").inner_text().strip() for row in rows)
-    for row in rows:
-        assert row.locator("a.gk-row-action:has-text('准考证')").count() == 0
+    ids = [int(re.search(r"id=(\d+)", row.inner_html()).group(1)) for row in rows]
+    printable = _printable_tickets(live_server.app, ids)
+    assert not all(printable.values())  # the demo's own candidates: numbered, not arranged
+    for row, row_id in zip(rows, ids, strict=True):
+        shown = row.locator("a.gk-row-action:has-text('准考证')").count()
+        assert shown == (1 if printable[row_id] else 0), row_id
     page.screenshot(path=str(SCREENSHOTS / "labels-center-registrations.png"), full_page=False)
 
 
