@@ -462,8 +462,14 @@ def account_roles(app, accounts: list[str]) -> dict[str, str]:
     return roles
 
 
+def page_name(view, role) -> str:
+    """The view's name as ``role`` reads it (成绩录入 / 成绩查询: ``views.role_name.RoleName``)."""
+    name = view.name
+    return name.for_role(role) if hasattr(name, "for_role") else str(name)
+
+
 def case_name(view, case: Case, values=None) -> str:
-    return f"{case.account} {view.name} {case_label(view, case, values)}"
+    return f"{case.account} {page_name(view, case.role)} {case_label(view, case, values)}"
 
 
 def redirect_target(outcome) -> tuple[str, dict] | None:
@@ -511,13 +517,15 @@ def run_cases(server, app, cases, args) -> list[dict]:
                 results.append(
                     {
                         "account": account,
-                        "page": view.name,
+                        "page": page_name(view, case.role),
                         "case": label,
                         "kind": case.kind,
                         "status": "no row",
                     }
                 )
-                print(f"# {account} {view.name}: no row in scope, no details page", flush=True)
+                print(
+                    f"# {account} {page_name(view, case.role)}: no row in scope, no details page", flush=True
+                )
                 continue
             stock = stock_request(case, view, path, params, own, args)
             outcome = measure(client, path, params, args.repeat, *(stock or ()))
@@ -530,7 +538,7 @@ def run_cases(server, app, cases, args) -> list[dict]:
             record = {
                 "account": account,
                 "role": case.role,
-                "page": view.name,
+                "page": page_name(view, case.role),
                 "case": label,
                 "kind": case.kind,
                 "url": path + ("?" + urlencode(params) if params else ""),

@@ -8,6 +8,8 @@ view, column or filter therefore enters the expected set at once, and this test 
 produces a case for it.
 """
 
+import json
+
 import pytest
 from flask import Flask
 from flask_admin import Admin
@@ -188,3 +190,13 @@ def test_the_stock_views_are_not_in_the_app(app):
     """The stock Flask-Admin views of the side-by-side exist only in the bench's own gunicorn app."""
     assert not [rule.rule for rule in app.url_map.iter_rules() if rule.rule.startswith(scale_bench.STOCK_URL)]
     assert not [v for v in registry_views(app) if v.endpoint.startswith("stock")]
+
+
+def test_a_page_is_named_as_the_account_reads_it(app):
+    """Its JSON record names the page as that role reads it: the score list is 成绩录入 for the centre, 成绩查询
+    for a unit (a name that depends on the reader is not a string until then)."""
+    views = {view.endpoint: view for view in app.extensions["admin"][0]._views}
+    assert scale_bench.page_name(views["scores"], enums.CENTER) == "成绩录入"
+    assert scale_bench.page_name(views["scores"], enums.UNIT) == "成绩查询"
+    assert scale_bench.page_name(views["applications"], enums.OFFICE) == "考试资格申请"
+    json.dumps({"page": scale_bench.page_name(views["scores"], enums.UNIT)}, ensure_ascii=False)
