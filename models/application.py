@@ -46,7 +46,7 @@ class Application(db.Model):
         # One application per worker and batch (a rejected one may be replaced: see the workflow).
         # A batch's rows in id order (the list's default order within a 批次 condition, a sort by 批次) and
         # by 提交时间 (a batch's list sorted by 提交时间) (issue 16).
-        sa.Index("ix_application_batch_order", "batch_id", "id"),
+        sa.Index("ix_application_batch_order", "batch_id", "id", postgresql_include=["status"]),
         sa.Index("ix_application_batch_submitted", "batch_id", "submitted_at", "id"),
         # Lists at scale (issue 7): a bureau's or a unit's list in id order, counted from the index alone
         # (worker_id included for name search); 区县 + 状态 + 等级; a review queue by status. A unit's index

@@ -55,6 +55,8 @@ class Worker(db.Model):
         # 工勤人员 sorted by 参加工作时间 or 现等级时间: the dates in order, the empty ones apart (migration 0035)
         sa.Index("ix_worker_work_start_order", "work_start_date", "id"),
         sa.Index("ix_worker_grade_date_order", "current_grade_date", "id"),
+        # 工勤人员 sorted by 学历: each value's workers newest first (its sort groups, migration 0036)
+        sa.Index("ix_worker_education_order", "education", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
