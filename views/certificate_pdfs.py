@@ -12,7 +12,7 @@ from admin_app.request_guard import download
 from admin_app.services import certificate_signing, certificates, clock
 from admin_app.workflow.states import RecognitionState
 from models import Registration
-from views.exam_documents import PHOTO_SRC, pdf_response
+from views.exam_documents import PHOTO_SRC, batch_detail, pdf_response
 
 QR_SRC = "gk-qr/{}.png"  # where a QR code of the PDF's HTML points (served from the bytes handed over)
 UNSIGNABLE = "证书签名密钥未配置或无法读取，暂不能生成证书PDF，请联系系统管理员（见运维手册）"
@@ -65,12 +65,7 @@ def certificate_response(view, regs, download_name: str):
             reason="技术等级（岗位）证书电子签章",
             location=config["CERTIFICATE_ISSUER"],
         ),
-        detail={
-            "form": "证书PDF",
-            "rows": len(found),
-            "refused": len(refused),
-            "ids": [c.registration_id for c in found][:50],
-        },
+        detail=batch_detail("证书PDF", [c.registration_id for c in found], refused),
         object_type="Registration",
         object_id=found[0].registration_id if len(regs) == 1 else None,
     )

@@ -16,6 +16,12 @@ from views.mixins.links import RowLink
 PHOTO_SRC = "gk-photo/{}.jpg"
 
 
+def batch_detail(form: str, ids: list[int], refused: list) -> dict:
+    """The audit detail of a PDF of several registrations: the form, how many printed and refused, the first
+    50 ids printed."""
+    return {"form": form, "rows": len(ids), "refused": len(refused), "ids": ids[:50]}
+
+
 def pdf_response(
     html: str,
     photos: dict[int, bytes],
@@ -147,12 +153,7 @@ def ticket_response(view, regs, download_name: str, refused_first: bool):
         html,
         {t.registration_id: t.photo for t in tickets},
         download_name,
-        detail={
-            "form": "准考证PDF",
-            "rows": len(tickets),
-            "refused": len(refused),
-            "ids": [t.registration_id for t in tickets][:50],
-        },
+        detail=batch_detail("准考证PDF", [t.registration_id for t in tickets], refused),
         object_type="Registration",
         object_id=tickets[0].registration_id if len(regs) == 1 else None,
     )
