@@ -1,4 +1,5 @@
-"""下载任务: a large export run by a background worker (services/jobs.py) and fetched from the 下载中心."""
+"""下载任务: long work (a large export, and every kind of services/jobs.py's KINDS) run by a background worker
+and fetched from the 下载中心."""
 
 from datetime import datetime
 
@@ -33,6 +34,9 @@ class Job(db.Model):
     download_name: Mapped[str | None] = mapped_column(sa.String(200))
     size: Mapped[int | None] = mapped_column(sa.BigInteger)
     error: Mapped[str | None] = mapped_column(sa.String(500))
+    result: Mapped[str | None] = mapped_column(
+        sa.Text
+    )  # JSON: what the job's page shows (jobs.Outcome.result)
     # host:pid of the process running it, and when it last said it was alive (the sweep reads both)
     worker: Mapped[str | None] = mapped_column(sa.String(120))
     heartbeat_at: Mapped[datetime | None] = mapped_column()

@@ -105,8 +105,10 @@ class DownloadView(SecureModelView):
             abort(404)
         if job.expires_at < clock.utcnow():
             abort(404)
+        kind = jobs.KINDS.get(job.kind)
+        content_type = kind.content_type if kind else jobs.uploads.XLSX_TYPE
         return send_stored(
-            job.stored_name, content_type=jobs.uploads.XLSX_TYPE, download_name=job.download_name, max_age=0
+            job.stored_name, content_type=content_type, download_name=job.download_name, max_age=0
         )
 
     @expose("/progress.json", methods=("GET",))

@@ -1,13 +1,15 @@
-"""下载中心: large exports run as background jobs on Redis (RQ), as the user who asked, and kept for 7 days.
+"""下载中心: long work (large exports, and every kind registered in ``KINDS``) runs as background jobs on Redis
+(RQ), as the user who asked; its file is kept for 7 days.
 
 Guarantees:
 - ``submit_export`` records a ``Job`` (排队中) and queues it, or raises ``QueueUnavailable`` with nothing left
   queued: a job the queue did not take is 失败 at once with the reason.
-- ``run`` (in a worker) takes a job only from 排队中 (a job is never run twice), replays the export's request
-  as its owner — the list view's own ``filtered_query``, scope, filters, search, sort and columns — writes the
-  workbook to a temporary file and puts it into storage under its final name only when whole; then, in one
-  transaction, the job becomes 已完成 and its owner's unit gets a 站内消息. Any failure leaves 失败 with a Chinese
-  message and no file.
+- ``run`` (in a worker) takes a job only from 排队中 (a job is never run twice) and hands it to its kind's
+  ``produce``: an export replays the export's request as its owner (``as_owner``: the list view's own
+  ``filtered_query``, scope, filters, search, sort and columns) and writes the workbook to a temporary file,
+  which is put into storage under its final name only when whole; then, in one transaction, the job becomes
+  已完成 (with its kind's ``result``, if any) and its owner's unit gets a 站内消息. Any failure leaves 失败 with a
+  Chinese message and no file.
 - While it runs, progress (rows done / total) and a heartbeat with a time-to-live live in Redis, not in the
   database: SQLite cannot take a write while the export's read is open, and a row rewritten every second would
   be write traffic on the primary for nothing. The totals are written to the row at the start and the end.
@@ -27,6 +29,8 @@ import os
 import socket
 import tempfile
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -48,11 +52,52 @@ DIED = "处理该任务的后台进程意外停止，文件未生成，请重新
 LOST = "后台任务服务中断，任务已丢失，文件未生成，请重新导出"
 NOT_QUEUED = "后台任务服务不可用，任务未能排队，请稍后重新导出"
 NO_ACCESS = "您的账号已停用或已无权查看该列表，未导出"
+NO_KIND = "该类后台任务已不再支持，请重新提交"
 WORKER_PID = None  # the worker's own pid (flask worker); a job running in another pid is in a forked horse
 
 
 class QueueUnavailable(Exception):
     """Redis did not answer: no job was queued."""
+
+
+@dataclass
+class Outcome:
+    """What a job's ``produce`` made: ``rows`` done, the download's name (without time stamp and suffix), a
+    result shown on the job's page (JSON-able: per-row decisions, an import's error table …) and whether a file
+    was written to the path it was given."""
+
+    rows: int
+    name: str
+    result: dict | None = None
+    has_file: bool = True
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of background job. ``produce(app, job, path, report) -> Outcome`` runs in the worker: it writes
+    its file to ``path`` (a temporary file; stored only when it returns) and calls ``report(done, total)`` as it
+    goes; it raises InvalidInput for a refusal the user should read (the job ends 失败 with that message).
+    ``ready(job, outcome, expires) -> (title, body)`` is the 站内消息 sent when it is done."""
+
+    name: str
+    produce: Callable
+    suffix: str = ".xlsx"
+    content_type: str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    failed: str = "后台任务执行时发生错误，文件未生成，请稍后重试"
+    ready: Callable | None = field(default=None)
+
+
+KINDS: dict[str, Kind] = {}
+
+
+def register(kind: Kind) -> Kind:
+    """Add a kind of job (once, at import); its ``name`` is stored in ``job.kind``."""
+    KINDS[kind.name] = kind
+    return kind
+
+
+def kind_of(job: Job) -> Kind:
+    return KINDS[job.kind]
 
 
 def queue_down_message(threshold: int) -> str:
@@ -121,7 +166,8 @@ def _move(job_id: int, sources: tuple, target: JobState, **values) -> bool:
 def stored_name_of(job: Job) -> str:
     """Where a job's file is stored: known from the job alone, so that a job failed after its file was stored
     (its process killed before the row said 已完成) leaves no file behind. Served only through the row's scope."""
-    return f"downloads/{job.owner_id}/{job.id}.xlsx"
+    suffix = KINDS[job.kind].suffix if job.kind in KINDS else ".xlsx"
+    return f"downloads/{job.owner_id}/{job.id}{suffix}"
 
 
 def fail(job_id: int, message: str, sources=(JobState.QUEUED, JobState.RUNNING)) -> bool:
@@ -141,16 +187,27 @@ def fail(job_id: int, message: str, sources=(JobState.QUEUED, JobState.RUNNING))
 def submit_export(actor, endpoint: str, title: str, path: str, args) -> Job:
     """Record and queue an export of list ``endpoint`` as ``actor`` sees it (``path`` and ``args``: the
     export's request). Raises QueueUnavailable when Redis does not answer (the row, if written, is 失败)."""
+    return submit(actor, EXPORT, title, request_parameters(actor, endpoint, path, args))
+
+
+def request_parameters(actor, endpoint: str, path: str, args, **more) -> dict:
+    """The parameters of a job that replays a request of view ``endpoint`` as its owner (``as_owner``)."""
+    return {"endpoint": endpoint, "path": path, "args": args.to_dict(flat=False), "address": actor.ip, **more}
+
+
+def submit(actor, kind: str, title: str, parameters: dict) -> Job:
+    """Record a job of ``kind`` for ``actor`` (排队中) and queue it. Raises QueueUnavailable when Redis does not
+    answer (the row, if written, is 失败 with the reason). The caller's session is committed."""
     from redis import RedisError
 
+    assert kind in KINDS, kind
     try:
         redis_connection().ping()
     except RedisError as exc:
         raise QueueUnavailable from exc
-    parameters = {"endpoint": endpoint, "path": path, "args": args.to_dict(flat=False), "address": actor.ip}
     job = Job(
         owner_id=actor.user.id,
-        kind=EXPORT,
+        kind=kind,
         title=title[:100],
         parameters=json.dumps(parameters, ensure_ascii=False),
         state=JobState.QUEUED,
@@ -216,20 +273,26 @@ def run(job_id: int) -> None:
         return
     beat = _Heartbeat(app, job_id)
     beat.start()
-    handle, path = tempfile.mkstemp(prefix=f"gk-job-{job_id}-", suffix=".xlsx.part")
+    job = db.session.get(Job, job_id)
+    kind = KINDS.get(job.kind)
+    handle, path = tempfile.mkstemp(prefix=f"gk-job-{job_id}-", suffix=f"{kind.suffix if kind else ''}.part")
     os.close(handle)
     try:
-        job = db.session.get(Job, job_id)
-        rows, name = _export(app, job, path)
-        stored_name = stored_name_of(job)
-        uploads.remove(stored_name)  # only this job (claimed once) owns the name: a file there is left over
-        uploads.storage().save_file(stored_name, path, uploads.XLSX_TYPE)
-        _finish(job, rows, name, stored_name, os.path.getsize(path))
+        if kind is None:
+            raise InvalidInput(NO_KIND)
+        outcome = kind.produce(app, job, path, _reporter(job))
+        stored_name = stored_name_of(job) if outcome.has_file else None
+        if stored_name:
+            uploads.remove(
+                stored_name
+            )  # only this job (claimed once) owns the name: a file there is left over
+            uploads.storage().save_file(stored_name, path, kind.content_type)
+        _finish(job, kind, outcome, stored_name, os.path.getsize(path) if stored_name else None)
     except InvalidInput as exc:
         fail(job_id, str(exc))
     except Exception:  # noqa: BLE001 - whatever went wrong, the job ends 失败 and the cause is logged
         log.exception("job %s failed", job_id)
-        fail(job_id, FAILED)
+        fail(job_id, kind.failed if kind else FAILED)
     finally:
         beat.stop()
         with contextlib.suppress(OSError):
@@ -238,11 +301,8 @@ def run(job_id: int) -> None:
             redis_connection().delete(_key(job_id, "progress"))
 
 
-def _export(app, job: Job, path: str) -> tuple[int, str]:
-    """Replay the export's request as its owner and write the workbook to ``path``."""
-    parameters = json.loads(job.parameters)
-    view = next((v for v in app.extensions["admin"][0]._views if v.endpoint == parameters["endpoint"]), None)
-    owner = db.session.get(User, job.owner_id)
+def _reporter(job: Job):
+    """``report(done, total)``: the total on the row at the start (done == 0), the progress in Redis."""
     connection, key = redis_connection(), _key(job.id, "progress")
 
     def report(done: int, total: int) -> None:
@@ -252,18 +312,57 @@ def _export(app, job: Job, path: str) -> tuple[int, str]:
         connection.hset(key, mapping={"done": done, "total": total})
         connection.expire(key, 86400)
 
+    return report
+
+
+@contextlib.contextmanager
+def as_owner(app, job: Job):
+    """Inside a replay of the job's request (``request_parameters``) as its owner: yields the view it named.
+    Raises InvalidInput(NO_ACCESS) when the owner is gone, disabled or no longer reaches the view."""
+    parameters = json.loads(job.parameters)
+    view = next((v for v in app.extensions["admin"][0]._views if v.endpoint == parameters["endpoint"]), None)
+    owner = db.session.get(User, job.owner_id)
     environ = {"REMOTE_ADDR": parameters.get("address") or "127.0.0.1"}
     with app.test_request_context(parameters["path"], query_string=parameters["args"], environ_base=environ):
         g._login_user = owner  # flask_login's current_user: the list's scope is the owner's
         if view is None or owner is None or not view.is_accessible():
             raise InvalidInput(NO_ACCESS)
-        return view.export_to_file(path, report)
+        yield view
 
 
-def _finish(job: Job, rows: int, name: str, stored_name: str, size: int) -> None:
+def _export(app, job: Job, path: str, report) -> Outcome:
+    """Replay the export's request as its owner and write the workbook to ``path``."""
+    with as_owner(app, job) as view:
+        rows, name = view.export_to_file(path, report)
+    return Outcome(rows=rows, name=name)
+
+
+def _export_ready(job: Job, outcome: Outcome, expires) -> tuple[str, str]:
+    owner = job.owner
+    return "导出文件已生成", (
+        f"{owner.full_name or owner.username}导出的“{job.title}”（{outcome.rows:,}行）已生成，"
+        f"请在下载中心下载，保留至{clock.format_beijing(expires)}"
+    )
+
+
+register(Kind(EXPORT, _export, content_type=uploads.XLSX_TYPE, failed=FAILED, ready=_export_ready))
+
+
+def _default_ready(job: Job, outcome: Outcome, expires) -> tuple[str, str]:
+    if outcome.has_file:
+        return (
+            "后台任务已完成",
+            f"“{job.title}”已完成，请在下载中心下载，保留至{clock.format_beijing(expires)}",
+        )
+    return "后台任务已完成", f"“{job.title}”已完成，请在下载中心查看结果"
+
+
+def _finish(job: Job, kind: Kind, outcome: Outcome, stored_name: str | None, size: int | None) -> None:
     """已完成 and the 站内消息, in one transaction; the stored file is removed if that fails."""
     now = utcnow()
     expires = now + timedelta(days=limits.DOWNLOAD_KEEP_DAYS)
+    rows = outcome.rows
+    download_name = f"{outcome.name}_{clock.to_beijing(now):%Y%m%d%H%M}{kind.suffix}" if stored_name else None
     try:
         moved = db.session.execute(
             sa.update(Job)
@@ -273,24 +372,22 @@ def _finish(job: Job, rows: int, name: str, stored_name: str, size: int) -> None
                 rows_done=rows,
                 rows_total=rows,
                 stored_name=stored_name,
-                download_name=f"{name}_{clock.to_beijing(now):%Y%m%d%H%M}.xlsx",
+                download_name=download_name,
                 size=size,
+                result=json.dumps(outcome.result, ensure_ascii=False) if outcome.result is not None else None,
                 finished_at=now,
                 expires_at=expires,
             )
         ).rowcount
         if moved:
             owner = db.session.get(User, job.owner_id)
+            title, body = (kind.ready or _default_ready)(job, outcome, expires)
             db.session.add(
                 Notification(
                     organisation_id=owner.organisation_id,
                     kind="download_ready",
-                    title="导出文件已生成",
-                    body=(
-                        f"{owner.full_name or owner.username}导出的"
-                        f"“{job.title}”（{rows:,}行）已生成，请在下载中心下载，"
-                        f"保留至{clock.format_beijing(expires)}"
-                    )[: limits.MESSAGE],
+                    title=title[:100],
+                    body=body[: limits.MESSAGE],
                     target="downloads",
                     object_id=job.id,
                     created_at=now,
@@ -299,7 +396,8 @@ def _finish(job: Job, rows: int, name: str, stored_name: str, size: int) -> None
         db.session.commit()
     except Exception:
         db.session.rollback()
-        uploads.remove(stored_name)
+        if stored_name:
+            uploads.remove(stored_name)
         raise
-    if not moved:  # failed meanwhile (a sweep that took it for dead): its file must not stay
+    if not moved and stored_name:  # failed meanwhile (a sweep that took it for dead): its file must not stay
         uploads.remove(stored_name)
