@@ -20,6 +20,12 @@ BULK = 20000  # rows one bulk operation works on ("all matching the filter")
 CONFIRM_SHOWN = 200  # rows named on a confirmation page
 PROBLEMS_SHOWN = 500  # problems of an import listed on the page (the file's copy has all)
 MESSAGE = 1000  # 站内消息 body (characters)
+# Reminders (services/reminders.py, services/outbox.py)
+TEMPLATE_TITLE = 100  # a reminder template's title (characters)
+EMAIL = 120  # an e-mail address (characters)
+SMS_TEXT = 300  # one SMS (characters; a gateway splits longer ones, and charges for each part)
+OUTBOX_BATCH = 100  # outbox messages one sender's pass takes
+SEND_ERROR = 500  # the error kept with a failed attempt (characters)
 MATERIAL_BYTES = 20 * 1024 * 1024  # 申报材料
 IMPORT_ROWS = 20000  # data rows of one 附表5 import (IMPORT_MAX_ROWS, by default)
 DONE_SHOWN = 200  # rows done named on a result page (every refused row is always named)

@@ -17,6 +17,7 @@ from models.job import Job
 from models.notification import Notification
 from models.org import Jurisdiction, Organisation, User
 from models.post import PostSetting
+from models.reminder import OutboxAttempt, OutboxMessage, ReminderDay, ReminderSent, ReminderTemplate
 from models.results import CalendarDay, NoticeEntry, Objection, ResultNotice, ScoreRecheck
 from models.session import LoginFailure, LoginLock, UserSession
 from models.statistics import ApplicationTally, ApplicationTradeTally, RegistrationTally
@@ -51,9 +52,14 @@ __all__ = [
     "LoginLock",
     "Notification",
     "Organisation",
+    "OutboxAttempt",
+    "OutboxMessage",
     "PostSetting",
     "Registration",
     "RegistrationTally",
+    "ReminderDay",
+    "ReminderSent",
+    "ReminderTemplate",
     "Trade",
     "User",
     "UserSession",

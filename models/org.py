@@ -162,6 +162,12 @@ class User(db.Model):
     organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisation.id"), index=True)
     full_name: Mapped[str | None] = mapped_column(sa.String(40))
     phone: Mapped[str | None] = mapped_column(sa.String(30))
+    # Reminders by e-mail and SMS (services/reminders.py): the addresses, and the user's own choice to receive
+    # none on a channel (the channels themselves are off unless MAIL_ENABLED / SMS_ENABLED).
+    email: Mapped[str | None] = mapped_column(sa.String(120))
+    mobile: Mapped[str | None] = mapped_column(sa.String(11))
+    email_opt_out: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    sms_opt_out: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     active: Mapped[bool] = mapped_column(default=True)
     must_change_password: Mapped[bool] = mapped_column(default=False)
     last_login_at: Mapped[datetime | None] = mapped_column()

@@ -187,6 +187,15 @@ class JobState(State):
     EXPIRED = "expired", "已过期"
 
 
+class OutboxState(State):
+    """An e-mail or SMS of the outbox (services/outbox.py). Not a workflow machine: the sender moves it, by
+    conditional UPDATEs; 待发送 again after a failed attempt until the last one."""
+
+    PENDING = "pending", "待发送"
+    SENT = "sent", "已发送"
+    FAILED = "failed", "失败"
+
+
 class ExamKind(State):
     """The kind of an exam session (a vocabulary, not a state)."""
 
