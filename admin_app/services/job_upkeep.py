@@ -56,17 +56,19 @@ def sweep() -> int:
     connection = jobs.redis_connection()
     try:
         alive = {job.id for job in running if connection.exists(jobs._key(job.id, "alive"))}
-        lost = [job.id for job in queued if not RqJob.exists(jobs.rq_id(job.id), connection=connection)]
+        lost = [job for job in queued if not RqJob.exists(jobs.rq_id(job.id), connection=connection)]
     except RedisError:
         log.warning("job sweep: Redis unreachable, nothing decided")
         return 0
     failed = 0
     for job in running:
-        if _dead(job, alive, stale, now) and jobs.fail(job.id, jobs.DIED, sources=(JobState.RUNNING,)):
+        if _dead(job, alive, stale, now) and jobs.fail(
+            job.id, jobs.died_message(job), sources=(JobState.RUNNING,)
+        ):
             log.warning("job %s: its process %s is gone, marked failed", job.id, job.worker)
             failed += 1
-    for job_id in lost:
-        failed += jobs.fail(job_id, jobs.LOST, sources=(JobState.QUEUED,))
+    for job in lost:
+        failed += jobs.fail(job.id, jobs.lost_message(job), sources=(JobState.QUEUED,))
     return failed
 
 

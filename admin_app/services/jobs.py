@@ -85,6 +85,8 @@ class Kind:
     content_type: str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     failed: str = "后台任务执行时发生错误，文件未生成，请稍后重试"
     ready: Callable | None = field(default=None)
+    died: str = DIED  # the sweep's message when the job's process died (an import says nothing was imported)
+    lost: str = LOST  # the sweep's message when the queue lost the job
 
 
 KINDS: dict[str, Kind] = {}
@@ -98,6 +100,24 @@ def register(kind: Kind) -> Kind:
 
 def kind_of(job: Job) -> Kind:
     return KINDS[job.kind]
+
+
+def died_message(job: Job) -> str:
+    """What a job whose process died says (its kind's wording)."""
+    return KINDS[job.kind].died if job.kind in KINDS else DIED
+
+
+def lost_message(job: Job) -> str:
+    return KINDS[job.kind].lost if job.kind in KINDS else LOST
+
+
+# A job's parameter naming a stored file it reads (an import's upload): removed once the job has ended, whichever
+# way (finished, refused, failed, found dead by the sweep, never queued).
+INPUT = "input"
+
+
+def input_of(job: Job) -> str | None:
+    return json.loads(job.parameters or "{}").get(INPUT)
 
 
 def queue_down_message(threshold: int) -> str:
@@ -177,6 +197,8 @@ def fail(job_id: int, message: str, sources=(JobState.QUEUED, JobState.RUNNING))
     job = db.session.get(Job, job_id)
     if moved and job is not None:
         uploads.remove(stored_name_of(job))
+        if input_of(job):
+            uploads.remove(input_of(job))
     for path in glob.glob(os.path.join(tempfile.gettempdir(), f"gk-job-{job_id}-*")):
         with contextlib.suppress(OSError):
             os.remove(path)
@@ -274,7 +296,7 @@ def run(job_id: int) -> None:
     beat = _Heartbeat(app, job_id)
     beat.start()
     job = db.session.get(Job, job_id)
-    kind = KINDS.get(job.kind)
+    kind, source = KINDS.get(job.kind), input_of(job)
     handle, path = tempfile.mkstemp(prefix=f"gk-job-{job_id}-", suffix=f"{kind.suffix if kind else ''}.part")
     os.close(handle)
     try:
@@ -297,6 +319,8 @@ def run(job_id: int) -> None:
         beat.stop()
         with contextlib.suppress(OSError):
             os.remove(path)
+        if source:  # the job has ended (已完成 or 失败): its input is no longer needed
+            uploads.remove(source)
         with contextlib.suppress(Exception):
             redis_connection().delete(_key(job_id, "progress"))
 
