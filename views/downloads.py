@@ -1,9 +1,11 @@
 """下载中心: a user's own background exports (services/jobs.py) — state, a progress bar refreshed from
-``progress.json`` (static/gk-downloads.js: CSP allows no inline script), the file while it is kept.
+``progress.json`` (static/gk-downloads.js: CSP allows no inline script), the file while it is kept, and a
+job's result (its kind's ``result_template``) on its details page.
 
 Only the owner reaches a job: the scope is ``owner_id = current user`` on the list, its count, the details, the
 download and the progress; anything else is 404, like every other row out of scope."""
 
+import json
 from datetime import timedelta
 
 from flask import abort, g, jsonify, request
@@ -56,10 +58,20 @@ def _state(view, context, model, name):
 
 
 def _file(view, context, model, name):
+    if model.state == JobState.FINISHED and model.result is not None and _result_template(model):
+        url = view.get_url(".details_view", id=model.id)
+        return Markup(
+            f'<a class="btn btn-sm btn-outline-primary gk-job-result" href="{escape(url)}">查看结果</a>'
+        )
     if model.state != JobState.FINISHED or not model.stored_name:
         return ""
     url = view.get_url(".download_view", id=model.id)
     return Markup(f'<a class="btn btn-sm btn-primary gk-job-download" href="{escape(url)}">下载</a>')
+
+
+def _result_template(job: Job) -> str | None:
+    kind = jobs.KINDS.get(job.kind)
+    return kind.result_template if kind else None
 
 
 class DownloadView(SecureModelView):
@@ -67,6 +79,7 @@ class DownloadView(SecureModelView):
     write_roles = frozenset()
     can_create = can_edit = can_delete = False
     list_template = "gk/downloads.html"
+    details_template = "gk/download_details.html"  # with the job's result (its kind's result_template)
     column_list = ["created_at", "title", "state", "progress", "finished_at", "expires_at", "file"]
     column_details_list = ["created_at", "title", "state", "rows_total", "finished_at", "expires_at"]
     column_labels = {
@@ -89,6 +102,16 @@ class DownloadView(SecureModelView):
 
     def scope_condition(self):
         return Job.owner_id == current_user.id
+
+    def render(self, template, **kwargs):
+        """The details page of a finished job that has a result draws it with its kind's template (the
+        per-row result of a bulk decision, an import's error table); the 站内消息 of the job links here."""
+        job = kwargs.get("model")
+        shown = job is not None and job.state == JobState.FINISHED and job.result is not None
+        if template == self.details_template and shown and _result_template(job):
+            kwargs["job_result"] = json.loads(job.result)
+            kwargs["job_result_template"] = _result_template(job)
+        return super().render(template, **kwargs)
 
     def get_list(self, *args, **kwargs):
         count, rows = super().get_list(*args, **kwargs)

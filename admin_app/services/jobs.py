@@ -77,7 +77,9 @@ class Kind:
     """A kind of background job. ``produce(app, job, path, report) -> Outcome`` runs in the worker: it writes
     its file to ``path`` (a temporary file; stored only when it returns) and calls ``report(done, total)`` as it
     goes; it raises InvalidInput for a refusal the user should read (the job ends 失败 with that message).
-    ``ready(job, outcome, expires) -> (title, body)`` is the 站内消息 sent when it is done."""
+    ``ready(job, outcome, expires) -> (title, body)`` is the 站内消息 sent when it is done. ``result_template``
+    draws ``Outcome.result`` on the job's page in the 下载中心 (its details page, which the 站内消息 links to): it
+    is included with ``job`` and ``result`` (the JSON read back)."""
 
     name: str
     produce: Callable
@@ -85,6 +87,7 @@ class Kind:
     content_type: str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     failed: str = "后台任务执行时发生错误，文件未生成，请稍后重试"
     ready: Callable | None = field(default=None)
+    result_template: str | None = None
     died: str = DIED  # the sweep's message when the job's process died (an import says nothing was imported)
     lost: str = LOST  # the sweep's message when the queue lost the job
 
