@@ -87,9 +87,9 @@ class Kind:
     content_type: str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     failed: str = "后台任务执行时发生错误，文件未生成，请稍后重试"
     ready: Callable | None = field(default=None)
-    result_template: str | None = None
     died: str = DIED  # the sweep's message when the job's process died (an import says nothing was imported)
     lost: str = LOST  # the sweep's message when the queue lost the job
+    result_template: str | None = None
 
 
 KINDS: dict[str, Kind] = {}
@@ -350,7 +350,12 @@ def as_owner(app, job: Job):
     view = next((v for v in app.extensions["admin"][0]._views if v.endpoint == parameters["endpoint"]), None)
     owner = db.session.get(User, job.owner_id)
     environ = {"REMOTE_ADDR": parameters.get("address") or "127.0.0.1"}
-    with app.test_request_context(parameters["path"], query_string=parameters["args"], environ_base=environ):
+    with app.test_request_context(
+        parameters["path"],
+        base_url=parameters.get("base_url"),  # the host the request came to (links printed in a document)
+        query_string=parameters["args"],
+        environ_base=environ,
+    ):
         g._login_user = owner  # flask_login's current_user: the list's scope is the owner's
         if view is None or owner is None or not view.is_accessible():
             raise InvalidInput(NO_ACCESS)
