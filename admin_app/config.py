@@ -127,6 +127,7 @@ def load_config(instance_path: str, env: dict | None = None) -> dict:
         "IMPORT_MAX_ROWS": _int_env(env, "IMPORT_MAX_ROWS", limits.IMPORT_ROWS),
         "IMPORT_MAX_COLUMNS": _int_env(env, "IMPORT_MAX_COLUMNS", 30),
         "IMPORT_MAX_UNZIPPED_MB": _int_env(env, "IMPORT_MAX_UNZIPPED_MB", 64),
+        "IMPORT_JOB_ROWS": _int_env(env, "IMPORT_JOB_ROWS", limits.IMPORT_JOB_ROWS),
         # Failed logins lock the (account, client address) pair after LOGIN_MAX_FAILURES, and the whole
         # address after LOGIN_ADDRESS_MAX_FAILURES, counted within LOGIN_FAILURE_WINDOW_MINUTES; a lock lasts
         # LOGIN_LOCK_MINUTES. Successful logins are not counted (200 clerks behind one NAT log in freely).

@@ -28,6 +28,13 @@ OUTBOX_BATCH = 100  # outbox messages one sender's pass takes
 SEND_ERROR = 500  # the error kept with a failed attempt (characters)
 MATERIAL_BYTES = 20 * 1024 * 1024  # 申报材料
 IMPORT_ROWS = 20000  # data rows of one 附表5 import (IMPORT_MAX_ROWS, by default)
+# An import (附表5, 成绩导入) whose sheet holds more than IMPORT_JOB_ROWS rows (config IMPORT_JOB_ROWS; rows as
+# stored, counted without reading a cell) runs as a background job (services/import_jobs.py). Read, checked and
+# committed in the request, an import costs ~0.3 ms a row on a quiet machine and up to ~1.5 ms at load 8
+# (bench/README: 附表5 10,000 rows 3.4-7.8 s; 成绩导入 10,000 rows 2.4-14 s), so 2,000 rows hold a web worker
+# ~1-3 s; beyond that the clerk gets a progress bar instead of a page that may time out.
+IMPORT_JOB_ROWS = 2_000
+IMPORT_PROGRESS_EVERY = 200  # rows checked between two progress reports of an import job
 DONE_SHOWN = 200  # rows done named on a result page (every refused row is always named)
 # 导出查询结果 (views/mixins/export.py): up to EXPORT_JOB_ROWS rows (config EXPORT_JOB_ROWS) an export is streamed
 # in the request (counted up to it first); above it the export runs as a background job (下载中心,
