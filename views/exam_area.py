@@ -356,7 +356,9 @@ class _ImportMixin:
     @expose("/import/", methods=("GET", "POST"))
     def import_view(self):
         from admin_app.services import candidate_import, candidate_sheets
+        from admin_app.services.import_jobs import CANDIDATES
         from admin_app.services.spreadsheets import SheetLimits
+        from views.import_jobs import queue_if_large
 
         problems, imported, report = [], None, None
         limits = SheetLimits.from_config(current_app.config)  # IMPORT_MAX_MB, IMPORT_MAX_ROWS …
@@ -366,6 +368,9 @@ class _ImportMixin:
             try:
                 if not data:
                     raise candidate_import.ImportRefused("请选择要导入的文件")
+                queued = queue_if_large(self, CANDIDATES, data, limits, upload.filename)
+                if queued is not None:  # above IMPORT_JOB_ROWS: a background job, followed in 下载中心
+                    return queued
                 parsed = candidate_import.read_file(data, limits)
                 entries, problems = candidate_import.check_rows(current_user, parsed)
                 if problems:

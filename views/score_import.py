@@ -7,7 +7,7 @@ from flask_admin import expose
 
 from admin_app.extensions import db
 from admin_app.request_guard import download
-from admin_app.services import excel, score_import, score_sheets
+from admin_app.services import excel, import_jobs, score_import, score_sheets
 from admin_app.services.score_import import ImportRefused, Problem
 from admin_app.services.spreadsheets import SheetLimits
 from admin_app.services.validators import InvalidInput
@@ -16,6 +16,7 @@ from admin_app.workflow.states import BatchState
 from models import ExamBatch, ExamSession
 from views.actor import current_actor
 from views.base import send_temporary_file
+from views.import_jobs import queue_if_large
 
 # Who may use each endpoint (the view's ``endpoint_roles``): those who enter scores.
 ENDPOINT_ROLES = {
@@ -59,6 +60,8 @@ class ScoreImportMixin:
         result, report = None, None
         if request.method == "POST":
             result, report = self._import(batch_id, limits)
+            if not isinstance(result, score_import.ImportResult):  # queued as a job: to 下载中心
+                return result
             if not result.problems:
                 flash(
                     f"成绩已导入：新录入 {result.entered} 人，更正 {result.corrected} 人，"
@@ -92,6 +95,9 @@ class ScoreImportMixin:
                 raise InvalidInput("请选择考核批次")
             if not data:
                 raise ImportRefused("请选择要导入的文件")
+            queued = queue_if_large(self, import_jobs.SCORES, data, limits, upload.filename, batch_id)
+            if queued is not None:  # above IMPORT_JOB_ROWS: a background job, followed in 下载中心
+                return queued, None
             parsed = score_import.read_file(data, limits)
             result = score_import.import_scores(current_actor(), batch_id, parsed)
         except (ImportRefused, InvalidInput) as exc:

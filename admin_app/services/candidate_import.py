@@ -121,8 +121,10 @@ CATEGORY_KEYS = {
 }
 
 
-def check_rows(user, parsed: ParsedFile) -> tuple[list[ImportEntry], list[Problem]]:
-    """Every problem of every row (row, column, Chinese message), and the entries when there are none."""
+def check_rows(user, parsed: ParsedFile, report=None) -> tuple[list[ImportEntry], list[Problem]]:
+    """Every problem of every row (row, column, Chinese message), and the entries when there are none.
+    ``report(rows checked, rows)``, if given, is called every ``IMPORT_PROGRESS_EVERY`` rows checked (a
+    background import's progress; the caller reports the start: no database write happens here)."""
     import sqlalchemy as sa
 
     from admin_app.extensions import db
@@ -160,7 +162,9 @@ def check_rows(user, parsed: ParsedFile) -> tuple[list[ImportEntry], list[Proble
 
     seen: dict = {}
     entries = []
-    for row in parsed.rows:
+    for checked, row in enumerate(parsed.rows):
+        if report and checked and checked % named_limits.IMPORT_PROGRESS_EVERY == 0:
+            report(checked, len(parsed.rows))
         # What a cell says on its own is checked on every row, whatever its ID number: every error of every row
         # is listed at once, not one more at each attempt.
         row_problems = _check_cells(row, ethnicities, education_labels)

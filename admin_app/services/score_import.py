@@ -69,13 +69,15 @@ def read_file(data: bytes, limits: SheetLimits | None = None) -> ParsedFile:
     return sheet_import.read_table(data, LAYOUT, limits)
 
 
-def import_scores(actor, batch_id: int, parsed: ParsedFile) -> ImportResult:
+def import_scores(actor, batch_id: int, parsed: ParsedFile, report=None) -> ImportResult:
     """Check every row of ``parsed`` for the batch ``batch_id``, then enter the changed rows all or nothing.
 
     Any problem — a cell that cannot be read, a ticket unknown, of another batch or twice in the file, a name
     or ID number not the ticket's, scores missing or where there should be none, a row the engine refuses (not
     registered, 考核评审 or 资格认定 decided, batch archived, changed meanwhile) — is returned with its row and
-    column, and nothing is saved. Raises InvalidInput when the actor may not enter scores."""
+    column, and nothing is saved. Raises InvalidInput when the actor may not enter scores. ``report(rows checked,
+    rows)``, if given, is called every ``IMPORT_PROGRESS_EVERY`` rows checked (a
+    background import's progress; the caller reports the start: no database write happens here)."""
     if Actor.of(actor).role not in ENTER.roles:
         raise InvalidInput("只有市职鉴中心可以导入成绩")
     if not parsed.rows:
@@ -86,7 +88,9 @@ def import_scores(actor, batch_id: int, parsed: ParsedFile) -> ImportResult:
     found = _registrations(parsed)
     problems, entries, rows_of, unchanged, corrected = [], {}, {}, 0, 0
     seen: dict = {}
-    for row in parsed.rows:
+    for checked, row in enumerate(parsed.rows):
+        if report and checked and checked % named_limits.IMPORT_PROGRESS_EVERY == 0:
+            report(checked, len(parsed.rows))
         entry, row_problems = _read_row(row, batch, found, seen)
         problems += row_problems
         if entry is None or row_problems:

@@ -171,9 +171,10 @@ def _root_tag(head: bytes) -> str:
         return head[start + 1 : end].split(b":")[-1].decode("ascii", "replace")
 
 
-def _check_xlsx(data: bytes, limits: SheetLimits) -> None:
+def _check_xlsx(data: bytes, limits: SheetLimits) -> int:
     """Refuse before openpyxl sees the file: too many members, too much once decompressed (counted while
-    decompressing), a sheet with too many rows or cells, too many shared strings or style elements."""
+    decompressing), a sheet with too many rows or cells, too many shared strings or style elements. Returns the
+    most rows (row elements) one worksheet holds."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
@@ -189,7 +190,7 @@ def _check_xlsx(data: bytes, limits: SheetLimits) -> None:
     too_much_format = (
         "文件中的格式（样式）或其他内容过多，无法读取；请把数据复制到附表5模板（只粘贴数值）后再导入"
     )
-    total = 0
+    total, most_rows = 0, 0
     for member in members:
         rows, cells, strings = _TagCounter(ROW_TAGS), _TagCounter(CELL_TAGS), _TagCounter(STRING_TAGS)
         dtd = _TagCounter(DTD_TAGS)
@@ -234,6 +235,24 @@ def _check_xlsx(data: bytes, limits: SheetLimits) -> None:
             RuntimeError,
         ):
             raise SpreadsheetRefused(UNREADABLE_XLSX) from None
+        most_rows = max(most_rows, rows.count)
+    return most_rows
+
+
+def count_rows(data: bytes, limits: SheetLimits) -> int:
+    """The most rows one sheet of the file holds (title, header, blank but formatted rows included), found by
+    the same bounded checks that reading starts with and without building a cell: .xlsx its row elements counted
+    while decompressing, .xls each sheet's declared rows (else its rows walked), .csv its records. Raises
+    SpreadsheetRefused (Chinese) exactly where reading would refuse the file as a whole."""
+    if len(data) > limits.max_bytes:
+        raise SpreadsheetRefused(f"文件超过{limits.max_bytes // MB}MB，请分批导入")
+    if kind_of(data) == "xlsx":
+        return _check_xlsx(data, limits)
+    book = sheets(data, limits)
+    try:
+        return max((sheet.declared_rows or sum(1 for _ in sheet.rows) for sheet in book), default=0)
+    finally:
+        book.close()
 
 
 def _check_sheet_counts(rows: int, cells: int, limits: SheetLimits) -> None:
