@@ -272,7 +272,9 @@ def main():
                         (
                             w + 1,
                             unit_rows[w % args.units][0],
-                            f"{rng.choice('王李张刘陈杨黄赵吴周')}{w:06d}",
+                            # a name's digits drawn at random, as real names are not in the order the rows
+                            # were entered (with ``w``, 吴0… was the first half of the ids)
+                            f"{rng.choice('王李张刘陈杨黄赵吴周')}{rng.randrange(1_000_000):06d}",
                             gender,
                             body + resident_check_digit(body),
                             birth,
