@@ -46,7 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     @app.context_processor
     def unread_messages():
-        """``gk_unread()`` in templates: the unit's unread 站内消息 (one COUNT, only where it is shown)."""
+        """``gk_unread()`` in templates: the organisation's unread 站内消息 (one COUNT, only where it is shown)."""
 
         def gk_unread() -> int:
             from flask_login import current_user

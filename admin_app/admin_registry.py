@@ -18,8 +18,10 @@ from models import (
     Notification,
     Objection,
     Organisation,
+    OutboxMessage,
     PostSetting,
     Registration,
+    ReminderTemplate,
     ResultNotice,
     RouteRule,
     ScoreRecheck,
@@ -49,6 +51,7 @@ from views.home import HomeView
 from views.messages import NotificationView
 from views.misconduct import MisconductView
 from views.recheck import RecheckView
+from views.reminders import OutboxView, ReminderTemplateView
 from views.result_notice import ObjectionView, ResultNoticeView
 from views.score_publication import ScorePublicationView
 from views.sessions import OnlineSessionView
@@ -142,6 +145,14 @@ def build_admin(app) -> Admin:
     )
     admin.add_view(EthnicityView(Ethnicity, db, name="民族", endpoint="ethnicities", category=SYSTEM_AREA))
     admin.add_view(AuditLogView(AuditLog, db, name="审计日志", endpoint="auditlog", category=SYSTEM_AREA))
+    admin.add_view(
+        ReminderTemplateView(
+            ReminderTemplate, db, name="提醒模板", endpoint="reminder_templates", category=SYSTEM_AREA
+        )
+    )
+    admin.add_view(
+        OutboxView(OutboxMessage, db, name="邮件短信发送记录", endpoint="outbox", category=SYSTEM_AREA)
+    )
     admin.add_view(StatisticsView(name="统计分析", endpoint="statistics", category=ASSESSMENT_AREA))
     admin.add_view(NotificationView(Notification, db, name="站内消息", endpoint="messages"))
     admin.add_view(DownloadView(Job, db, name="下载中心", endpoint="downloads"))

@@ -6,7 +6,7 @@ Nothing secret lives in the code: in development a random SECRET_KEY is generate
 
 import os
 import secrets
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -55,6 +55,27 @@ def _bool_env(env: dict, name: str, default: bool) -> bool:
     if raw in ("0", "false", "no", "off"):
         return False
     raise ConfigError(f"{name} must be 1 or 0, got {raw!r}")
+
+
+def _days_env(env: dict, name: str, default: str) -> tuple[int, ...]:
+    """A comma-separated list of whole days ≥ 0, e.g. ``7,3,1``."""
+    raw = env.get(name) or default
+    try:
+        days = tuple(sorted({int(part) for part in raw.split(",") if part.strip()}, reverse=True))
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be comma-separated whole days, got {raw!r}") from exc
+    if any(day < 0 for day in days):
+        raise ConfigError(f"{name} must not hold negative days, got {raw!r}")
+    return days
+
+
+def _time_env(env: dict, name: str, default: str) -> time:
+    """A time of day written HH:MM."""
+    raw = (env.get(name) or default).strip()
+    try:
+        return datetime.strptime(raw, "%H:%M").time()
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a time of day HH:MM, got {raw!r}") from exc
 
 
 def load_config(instance_path: str, env: dict | None = None) -> dict:
@@ -184,9 +205,36 @@ def load_config(instance_path: str, env: dict | None = None) -> dict:
         "JOBS_REDIS_URL": env.get("JOBS_REDIS_URL", "redis://127.0.0.1:6379/0"),
         "JOB_QUEUE": env.get("JOB_QUEUE", "gongkao"),
         "EXPORT_JOB_ROWS": _int_env(env, "EXPORT_JOB_ROWS", limits.EXPORT_JOB_ROWS),
+        # an "all matching" decision of more than BULK_JOB_ROWS pinned rows runs as a job (views/bulk_pinned.py)
+        "BULK_JOB_ROWS": _int_env(env, "BULK_JOB_ROWS", limits.BULK_JOB_ROWS),
         "JOB_STALE_SECONDS": _int_env(env, "JOB_STALE_SECONDS", 90),
         "JOB_TIMEOUT_SECONDS": _int_env(env, "JOB_TIMEOUT_SECONDS", 3 * 3600),
         "JOB_MAINTENANCE_SECONDS": _int_env(env, "JOB_MAINTENANCE_SECONDS", 60),
+        # Reminders (services/reminders.py): run by the worker once a day from REMINDER_TIME (Beijing, HH:MM) or by
+        # `flask reminders-run`; 申报截止 reminders REMINDER_DEADLINE_DAYS days before it (comma-separated), 查分
+        # and 公示 ones when their window ends within REMINDER_WINDOW_DAYS days.
+        "REMINDER_TIME": _time_env(env, "REMINDER_TIME", "08:00"),
+        "REMINDER_DEADLINE_DAYS": _days_env(env, "REMINDER_DEADLINE_DAYS", "7,3,1"),
+        "REMINDER_WINDOW_DAYS": _int_env(env, "REMINDER_WINDOW_DAYS", 2),
+        # E-mail over SMTP and SMS through an HTTP gateway (services/channels.py): both off by default.
+        "MAIL_ENABLED": _bool_env(env, "MAIL_ENABLED", False),
+        "MAIL_HOST": env.get("MAIL_HOST", "localhost"),
+        "MAIL_PORT": _int_env(env, "MAIL_PORT", 25),
+        "MAIL_USERNAME": env.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD", ""),
+        "MAIL_STARTTLS": _bool_env(env, "MAIL_STARTTLS", False),
+        "MAIL_FROM": env.get("MAIL_FROM", "gongkao@localhost"),
+        "MAIL_TIMEOUT": _int_env(env, "MAIL_TIMEOUT", 20),
+        "SMS_ENABLED": _bool_env(env, "SMS_ENABLED", False),
+        "SMS_GATEWAY": env.get("SMS_GATEWAY", "http-json"),
+        "SMS_GATEWAY_URL": env.get("SMS_GATEWAY_URL", ""),
+        "SMS_GATEWAY_TOKEN": env.get("SMS_GATEWAY_TOKEN", ""),
+        "SMS_TIMEOUT": _int_env(env, "SMS_TIMEOUT", 10),
+        # The outbox's sender: at most OUTBOX_MAX_ATTEMPTS tries, waiting OUTBOX_RETRY_SECONDS × 2^(n-1) after
+        # the n-th failure; a message taken by a sender that died is taken again after OUTBOX_LEASE_SECONDS.
+        "OUTBOX_MAX_ATTEMPTS": _int_env(env, "OUTBOX_MAX_ATTEMPTS", 5),
+        "OUTBOX_RETRY_SECONDS": _int_env(env, "OUTBOX_RETRY_SECONDS", 60),
+        "OUTBOX_LEASE_SECONDS": _int_env(env, "OUTBOX_LEASE_SECONDS", 300),
         # Behind a reverse proxy, trust this many X-Forwarded-For hops for the client address.
         "PROXY_FIX_HOPS": _int_env(env, "PROXY_FIX_HOPS", 0),
     }

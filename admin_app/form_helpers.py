@@ -1,5 +1,6 @@
 """Form helpers shared by the account forms and the admin views: domain validators, input filters."""
 
+import unicodedata
 from contextlib import contextmanager
 from datetime import date
 
@@ -43,6 +44,13 @@ def strip_filter(value):
 def code_filter(value):
     """Normalise codes typed with full-width digits, spaces or a lower-case x."""
     return normalise_code(value) if isinstance(value, str) else value
+
+
+def email_filter(value):
+    """An e-mail address as typed: full-width characters folded, spaces around it dropped; empty is None."""
+    if not isinstance(value, str):
+        return value
+    return unicodedata.normalize("NFKC", value).strip() or None
 
 
 class MonthField(Field):

@@ -13,6 +13,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from admin_app import reminder_commands
 from admin_app.services import job_upkeep, jobs
 
 
@@ -25,6 +26,7 @@ def worker_class():
         def run_maintenance_tasks(self):
             super().run_maintenance_tasks()
             job_upkeep.upkeep()
+            reminder_commands.beat()  # the day's reminders (once), then the due e-mails and SMS
 
         def execute_job(self, job, queue):
             try:
@@ -60,3 +62,4 @@ def jobs_cleanup_command():
 def init_app(app) -> None:
     app.cli.add_command(worker_command)
     app.cli.add_command(jobs_cleanup_command)
+    reminder_commands.init_app(app)

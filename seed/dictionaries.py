@@ -112,5 +112,8 @@ def load_all() -> dict:
     from seed.calendar import load_calendar  # imports DATA from here
 
     counts["工作日历"] = load_calendar()
+    from admin_app.services.reminder_templates import seed_defaults
+
+    counts["提醒模板"] = seed_defaults()  # the defaults of the kinds that have no template yet
     db.session.commit()
     return counts

@@ -13,12 +13,21 @@ from wtforms import SelectField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
 from admin_app import workflow
-from admin_app.form_helpers import REQUIRED, code_filter, domain_validator, form_error, strip_filter
+from admin_app.form_helpers import (
+    REQUIRED,
+    code_filter,
+    domain_validator,
+    email_filter,
+    form_error,
+    strip_filter,
+)
 from admin_app.services import accounts, batches, login_throttle
 from admin_app.services.clock import format_beijing, from_beijing
 from admin_app.services.validators import (
     InvalidInput,
     validate_credit_code,
+    validate_email,
+    validate_mobile,
     validate_phone,
     validate_postcode,
 )
@@ -72,6 +81,10 @@ class UserAdminView(AdminOnlyView):
         "username": "账号",
         "full_name": "姓名",
         "phone": "电话",
+        "email": "电子邮箱",
+        "mobile": "手机号码",
+        "email_opt_out": "不接收邮件提醒",
+        "sms_opt_out": "不接收短信提醒",
         "organisation": "所属机构",
         "organisation.name": "所属机构",
         "organisation.kind": "角色",
@@ -91,11 +104,14 @@ class UserAdminView(AdminOnlyView):
     column_choices = {"organisation.kind": enums.choices(enums.ROLE_LABELS)}
     column_searchable_list = ["username", "full_name"]
     column_details_exclude_list = ["password_hash", "verified_id_number"]
-    form_columns = ["username", "full_name", "phone", "organisation", "active"]
+    form_columns = ["username", "full_name", "phone", "email", "mobile", "organisation", "active"]
     form_args = {
         "username": {"validators": [DataRequired(REQUIRED)], "filters": [strip_filter]},
         "organisation": {"validators": [DataRequired(REQUIRED)]},
         "phone": {"validators": [Optional(), domain_validator(validate_phone)], "filters": [code_filter]},
+        # reminders (services/reminders.py); whether the user wants them is the user's own 消息设置
+        "email": {"validators": [Optional(), domain_validator(validate_email)], "filters": [email_filter]},
+        "mobile": {"validators": [Optional(), domain_validator(validate_mobile)], "filters": [code_filter]},
     }
     unique_messages = {"username": "该账号已存在"}
     action_roles = {name: ADMIN_ONLY for name in ("reset_password", "disable", "enable", "unlock")}

@@ -1,7 +1,7 @@
 """Account forms. Labels and messages in Chinese; domain checks call the validators service."""
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField, SubmitField
+from wtforms import BooleanField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
 from admin_app import limits
@@ -59,3 +59,13 @@ class RealNameForm(FlaskForm):
         validators=[DataRequired(REQUIRED), Length(max=40), domain_validator(parse_resident_id)],
     )
     submit = SubmitField("提交认证")
+
+
+class ContactSettingsForm(FlaskForm):
+    """消息设置: checked by services/contact_settings.update_own (the Chinese problems are flashed)."""
+
+    email = StringField("电子邮箱", validators=[Length(max=200, message="电子邮箱过长")])
+    mobile = StringField("手机号码", validators=[Length(max=40, message="手机号码过长")])
+    email_wanted = BooleanField("接收邮件提醒")
+    sms_wanted = BooleanField("接收短信提醒")
+    submit = SubmitField("保存")

@@ -1,12 +1,20 @@
-"""Login, logout, password change, unit self-registration and 实名认证."""
+"""Login, logout, password change, unit self-registration, 实名认证 and 消息设置."""
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from admin_app.auth.forms import ChangePasswordForm, LoginForm, RealNameForm, RegisterForm
+from admin_app.actor import Actor
+from admin_app.auth.forms import (
+    ChangePasswordForm,
+    ContactSettingsForm,
+    LoginForm,
+    RealNameForm,
+    RegisterForm,
+)
 from admin_app.extensions import db, limiter
 from admin_app.request_guard import parse_pk
 from admin_app.services import accounts, audit, login_throttle, sessions
+from admin_app.services import contact_settings as contact_settings_service
 from admin_app.services.validators import InvalidInput, parse_resident_id
 from models import enums
 from models.org import utcnow
@@ -166,6 +174,29 @@ def end_sessions():
     ended = sessions.end_selected(wanted, "ended_by_user", owner=current_user)
     flash(f"已结束 {len(ended)} 个其他会话", "success")
     return redirect(url_for("auth.sessions_view"))
+
+
+@bp.route("/contact", methods=["GET", "POST"])
+@login_required
+def contact_settings():
+    """消息设置: the user's own e-mail, mobile number and whether reminders come by e-mail / SMS."""
+    user = current_user._get_current_object()
+    form = ContactSettingsForm()
+    if request.method == "GET":
+        form.email.data, form.mobile.data = user.email, user.mobile
+        form.email_wanted.data, form.sms_wanted.data = not user.email_opt_out, not user.sms_opt_out
+    elif form.validate_on_submit():
+        wanted = contact_settings_service.ContactSettings(
+            form.email.data, form.mobile.data, form.email_wanted.data, form.sms_wanted.data
+        )
+        problems = contact_settings_service.update_own(Actor(user, request.remote_addr), wanted)
+        if not problems:
+            flash("消息设置已保存", "success")
+            return redirect(url_for("auth.contact_settings"))
+        for problem in problems:
+            flash(problem, "error")
+    channels = {"mail": current_app.config["MAIL_ENABLED"], "sms": current_app.config["SMS_ENABLED"]}
+    return render_template("auth/contact_settings.html", form=form, channels=channels)
 
 
 def init_app(app) -> None:

@@ -164,9 +164,8 @@ def notify_units_of(kind: str, registration_ids) -> int:
 
 
 def unread_count(user) -> int:
-    """Unread messages of the user's unit (0 for staff: messages go to units)."""
-    if user.role != enums.UNIT:
-        return 0
+    """Unread messages of the user's organisation (units get messages about their rows; every organisation gets
+    its reminders)."""
     return db.session.scalar(
         sa.select(sa.func.count())
         .select_from(Notification)
@@ -175,7 +174,7 @@ def unread_count(user) -> int:
 
 
 def mark_read(user, ids=None) -> int:
-    """Mark the unit's messages read (the given ids, or all); returns how many changed."""
+    """Mark the user's organisation's messages read (the given ids, or all); returns how many changed."""
     conditions = [Notification.organisation_id == user.organisation_id, Notification.read_at.is_(None)]
     if ids is not None:
         conditions.append(among(Notification.id, ids))

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError
 
+from admin_app import limits
 from admin_app.services import clock
 
 # GB/T 2260 province-level prefixes (incl. 71 台湾, 81 香港, 82 澳门 used by residence permits).
@@ -235,6 +236,28 @@ def validate_phone(value: str | None) -> str:
     if re.fullmatch(r"1\d{10}", phone) or re.fullmatch(r"(0\d{2,3}-?)?\d{7,8}(-\d{1,6})?", phone):
         return phone
     raise InvalidInput("联系电话格式不正确（手机号11位，或固定电话如023-88152255）")
+
+
+def validate_mobile(value: str | None) -> str:
+    """A mainland mobile number for SMS: 11 digits starting 1 (full-width digits and spaces normalised)."""
+    mobile = normalise_code(value)
+    if re.fullmatch(r"1[3-9]\d{9}", mobile):
+        return mobile
+    raise InvalidInput("手机号码格式不正确（11位数字，以1开头，如13812345678）")
+
+
+EMAIL_PATTERN = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+
+
+def validate_email(value: str | None) -> str:
+    """An e-mail address as mail servers take it (ASCII local part and domain, one @, a dot in the domain),
+    at most ``limits.EMAIL`` characters; spaces around it are dropped."""
+    email = unicodedata.normalize("NFKC", value or "").strip()
+    if len(email) > limits.EMAIL:
+        raise InvalidInput(f"电子邮箱不能超过{limits.EMAIL}个字符")
+    if not EMAIL_PATTERN.fullmatch(email):
+        raise InvalidInput("电子邮箱格式不正确（如 name@example.com）")
+    return email
 
 
 def password_problems(password: str) -> list[str]:

@@ -1,5 +1,6 @@
 """站内消息: a unit is told when its application is rejected, a registration returned, scores published and a
-grade recognised; an unread badge; marking read touches only the unit's own messages."""
+grade recognised; staff bodies read their own (reminders); an unread badge; marking read touches only the
+organisation's own messages."""
 
 import re
 
@@ -88,7 +89,22 @@ def test_unread_badge_and_mark_read(client, world):
     assert all(m.read_at is None for m in messages(world.units["B"]))
 
 
-def test_staff_have_no_message_page(client, world):
+def test_staff_read_their_own_organisations_messages_only(client, world):
+    """Staff bodies get reminders (the 待我审核 digest): their users read them, never a unit's messages."""
     login(client, "office")
-    assert client.get("/messages/").status_code == 403
+    response = client.get("/messages/")
+    assert response.status_code == 200
+    assert "考试成绩已发布" not in response.get_data(as_text=True)  # the units' messages stay theirs
     assert "gk-unread" not in client.get("/").get_data(as_text=True)
+    office = world.users["office"].organisation
+    db.session.add(
+        Notification(organisation_id=office.id, kind="reminder_review_digest", title="待我审核", body="有1份")
+    )
+    db.session.commit()
+    page = client.get("/messages/").get_data(as_text=True)
+    assert "列表 (1)" in page and "有1份" in page
+    assert re.search(r"gk-unread[^>]*>1<", client.get("/").get_data(as_text=True))
+    unit_unread = [m.id for m in messages(world.units["A"]) if m.read_at is None]
+    client.post("/messages/read-all/")
+    assert all(m.read_at is not None for m in messages(office))
+    assert [m.id for m in messages(world.units["A"]) if m.read_at is None] == unit_unread

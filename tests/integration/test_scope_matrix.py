@@ -110,6 +110,17 @@ def _unit_b_has_a_download(world):
 
 
 @pytest.fixture(autouse=True)
+def _reminder_rows(world):
+    """The seeded reminder templates and an e-mail of unit B's user in the outbox: the rows tried in 提醒模板
+    and 邮件短信发送记录 (admin only)."""
+    from admin_app.services import outbox, reminder_templates
+
+    reminder_templates.seed_defaults()
+    outbox.add(outbox.EMAIL, "b@example.com", "提醒", "内容", user_id=world.users["unit_b"].id)
+    db.session.commit()
+
+
+@pytest.fixture(autouse=True)
 def _unit_b_in_the_affairs_lists(world):
     """查分, 考场编排, 公示异议 and 违纪通报 rows of unit B: the rows tried in those lists."""
     add_affairs_rows(world)
@@ -156,6 +167,10 @@ def visible_to(role, view) -> bool:
         return role in enums.CITY_WIDE_ROLES
     if view.model is Job:
         return False  # a 下载中心 job is its owner's alone (unit B's user, not a role logged in here)
+    if view.model is Notification:
+        return (
+            False  # 站内消息 are their organisation's alone, whatever the role (unit B is not logged in here)
+        )
     if view.endpoint == "unitreview":
         # 单位信息审核 of B (区县属, 沙坪坝区) belongs to the 沙坪坝 bureau alone, not a role logged in here.
         return False

@@ -127,6 +127,14 @@ PAGES = {
             ),
         )
     },
+    # 消息设置: one's own e-mail, mobile and opt-outs; a wrong address saves nothing (test_reminder_pages.py)
+    "auth.contact_settings": {
+        "GET": ({}, lambda role, r: _to_login(r) if role is None else _page(r, "消息设置", "接收邮件提醒")),
+        "POST": (
+            {"email": "不是邮箱", "mobile": "", "email_wanted": "y"},
+            lambda role, r: _to_login(r) if role is None else _page(r, "电子邮箱格式不正确"),
+        ),
+    },
     "health.healthz": {
         "GET": (
             {},
