@@ -79,6 +79,7 @@ class DownloadView(SecureModelView):
     write_roles = frozenset()
     can_create = can_edit = can_delete = False
     list_template = "gk/downloads.html"
+    exportable = False  # the list of one's own files: nothing to export
     details_template = "gk/download_details.html"  # with the job's result (its kind's result_template)
     column_list = ["created_at", "title", "state", "progress", "finished_at", "expires_at", "file"]
     column_details_list = ["created_at", "title", "state", "rows_total", "finished_at", "expires_at"]

@@ -235,3 +235,12 @@ def test_a_job_above_the_excel_sheet_limit_fails_with_the_limit_named(
     job = db.session.scalars(sa.select(Job)).one()
     assert job.state == JobState.FAILED and "超出Excel单个工作表的行数上限" in job.error
     assert job.stored_name is None and "缩小范围" in client.get("/downloads/").get_data(as_text=True)
+
+
+def test_the_download_center_offers_no_export_of_itself(app, client, world):
+    """下载中心 lists one's own files: no 导出查询结果 button, and its export address is not served."""
+    login(client, "unit_a")
+    page = client.get("/downloads/").get_data(as_text=True)
+    assert "下载中心" in page and "导出查询结果" not in page
+    assert client.get("/downloads/export.xlsx").status_code == 404
+    assert "导出查询结果" in client.get("/workers/").get_data(as_text=True)  # the other lists keep it

@@ -9,6 +9,7 @@ from operator import itemgetter
 import sqlalchemy as sa
 from flask import (
     Response,
+    abort,
     after_this_request,
     current_app,
     flash,
@@ -45,6 +46,7 @@ def export_too_many() -> str:
 
 class ExportMixin:
     can_export = False  # Flask-Admin's in-memory export is off; export_xlsx_view streams instead
+    exportable = True  # 导出查询结果 offered (False: a list whose rows are not data to take away, 下载中心)
     export_name: str | None = None  # file and sheet name of 导出查询结果 (default: the view's name)
     # Date columns that hold a month (the list shows them as YYYY.MM): exported as typed dates shown yyyy.mm.
     export_month_columns: tuple = ()
@@ -82,6 +84,8 @@ class ExportMixin:
         ``EXPORT_JOB_ROWS`` rows (counted up to it, before any other work) streamed while the rows are read;
         above it a background job of the 下载中心 (services/jobs.py) replays this request as this user, and the
         clerk is sent there. Redis down: the larger export is refused with a message, smaller ones still stream."""
+        if not self.exportable:
+            abort(404)
         query, view_args = self.filtered_query()
         threshold = current_app.config["EXPORT_JOB_ROWS"]
         with reporting_session() as session:  # a read: on the replica when there is one, like the rows
