@@ -306,6 +306,12 @@ class SeatView(SecureModelView):
         "session.state": lambda v, c, m, n: ArrangementState.label_of(m.session.state),
     }
     column_details_list = [*column_list, "moved_at"]
+    # 准考证号 and 身份证号 from their start, 姓名 likewise (a clerk finds one candidate's seat)
+    column_searchable_list = [
+        "registration.ticket_number",
+        "registration.worker.name",
+        "registration.worker.id_number",
+    ]
     column_sortable_list = ["seat_number"]
     column_default_sort = [("session_id", False), ("room_id", False), ("seat_number", False)]
     column_filters = [

@@ -427,3 +427,17 @@ def test_a_room_takes_at_most_the_seats_of_the_limit(client, world):
     client.post(f"/exam_sessions/edit/?id={session.id}", data=form, follow_redirects=True)
     db.session.expire_all()
     assert room.capacity == limits.ROOM_SEATS == 120
+
+
+def test_the_seat_list_finds_a_candidate_by_ticket_name_or_id_number(client, world):
+    first, second = registered(world, 2)
+    add_session(world.batch, THEORY, (5,))
+    db.session.commit()
+    arrangement.run_arrangement(center(world), world.batch.id, THEORY)
+    login(client, "center")
+    for term in (second.ticket_number, second.worker.name, second.worker.id_number):
+        body = client.get("/seats/", query_string={"search": term}).get_data(as_text=True)
+        assert "列表 (1)" in body and second.ticket_number in body, term
+        assert first.ticket_number not in body, term
+    nobody = client.get("/seats/", query_string={"search": "无此人"}).get_data(as_text=True)
+    assert first.ticket_number not in nobody and second.ticket_number not in nobody
