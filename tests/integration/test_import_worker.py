@@ -1,7 +1,8 @@
 """A 附表5 import job killed mid-way in a real worker process (``flask worker``, issue 19 point 1): the work horse
-is killed with SIGKILL while it checks the rows of a 10,000-row file; a worker started again ends the job 失败
-with the import's Chinese message; no registration moved (the transaction never committed), the upload and every
-temporary file are gone, and the 下载中心 offers no file."""
+is killed with SIGKILL while it checks the rows of a 10,000-row file, and (PostgreSQL) while its UPDATE of the rows
+waits on a row lock inside its transaction; a worker started again ends the job 失败 with the import's Chinese
+message; no registration moved (the transaction never committed), the upload and every temporary file are gone,
+and the 下载中心 offers no file."""
 
 import glob
 import io
@@ -95,11 +96,8 @@ def waiting_count(unit_id: int) -> int:
     )
 
 
-@pytest.mark.usefixtures("queue")
-def test_an_import_killed_while_its_rows_are_checked_ends_failed_and_imports_nothing(app, client, world):
-    unit, _application, first = approved(world, "kill", seq=900)
-    clone_candidates(first, ROWS - 1)
-    assert waiting_count(unit.id) == ROWS
+def queue_import(app, client, unit, first) -> tuple[int, str]:
+    """The unit's 附表5 of all its candidates, uploaded: (the job's id, its stored upload)."""
     data = big_file(unit.id, first)
     db.session.expire_all()
     login(client, unit.users[0].username)
@@ -107,18 +105,15 @@ def test_an_import_killed_while_its_rows_are_checked_ends_failed_and_imports_not
     job_id = db.session.scalar(sa.select(Job.id).where(Job.kind == import_jobs.CANDIDATES))
     upload_name = jobs.input_of(job_row(job_id))
     assert upload_name and (pathlib.Path(app.config["UPLOAD_DIR"]) / upload_name).exists()
-    connection, key = jobs.redis_connection(), jobs._key(job_id, "progress")
+    return job_id, upload_name
+
+
+def kill_when(app, job_id: int, condition, what: str):
+    """Start a worker; once ``condition()`` holds, SIGKILL the job's work horse, then the worker. The condition's
+    value is returned."""
     worker = start_worker(app)
     try:
-        # Killed once rows are being checked (the first report after IMPORT_PROGRESS_EVERY rows), long before
-        # the last one: the work horse (the job's own process), then the worker.
-        done, total = wait_for(
-            lambda: (lambda d, t: (int(d), int(t)) if d and int(d) > 0 else None)(
-                *connection.hmget(key, "done", "total")
-            ),
-            180,
-            "the rows to be checked",
-        )
+        value = wait_for(condition, 180, what)
         horse = int(job_row(job_id).worker.rpartition(":")[2])
         os.kill(horse, signal.SIGKILL)
         os.killpg(worker.pid, signal.SIGKILL)
@@ -127,10 +122,12 @@ def test_an_import_killed_while_its_rows_are_checked_ends_failed_and_imports_not
         if worker.poll() is None:
             os.killpg(worker.pid, signal.SIGKILL)
             worker.wait(10)
-    assert 0 < done < total == ROWS, (done, total)
     assert job_row(job_id).state == JobState.RUNNING  # nobody has noticed yet
-    assert waiting_count(unit.id) == ROWS
+    return value
 
+
+def assert_failed_and_nothing_left(app, client, job_id: int, upload_name: str) -> None:
+    """A worker started again ends the dead job 失败 with the import's message; nothing of it is left."""
     restarted = start_worker(app, "--burst")  # its upkeep finds the dead job at once (same host, pid gone)
     try:
         assert restarted.wait(90) == 0
@@ -139,9 +136,57 @@ def test_an_import_killed_while_its_rows_are_checked_ends_failed_and_imports_not
             os.killpg(restarted.pid, signal.SIGKILL)
     dead = job_row(job_id)
     assert (dead.state, dead.error, dead.stored_name) == (JobState.FAILED, import_jobs.DIED, None)
-    assert waiting_count(unit.id) == ROWS  # not one registration moved
     assert not (pathlib.Path(app.config["UPLOAD_DIR"]) / upload_name).exists()
     assert not glob.glob(os.path.join(tempfile.gettempdir(), f"gk-job-{job_id}-*"))
     assert client.get(f"/downloads/download/?id={job_id}").status_code == 404
     page = client.get("/downloads/").get_data(as_text=True)
     assert "处理该任务的后台进程意外停止，未导入任何数据，请重新导入" in page
+
+
+@pytest.mark.usefixtures("queue")
+def test_an_import_killed_while_its_rows_are_checked_ends_failed_and_imports_nothing(app, client, world):
+    unit, _application, first = approved(world, "kill", seq=900)
+    clone_candidates(first, ROWS - 1)
+    assert waiting_count(unit.id) == ROWS
+    job_id, upload_name = queue_import(app, client, unit, first)
+    progress = jobs.redis_connection(), jobs._key(job_id, "progress")
+
+    def checking():  # (done, total) once the first IMPORT_PROGRESS_EVERY rows are checked
+        done, total = progress[0].hmget(progress[1], "done", "total")
+        return (int(done), int(total)) if done and int(done) > 0 else None
+
+    done, total = kill_when(app, job_id, checking, "the rows to be checked")
+    assert 0 < done < total == ROWS, (done, total)
+    assert waiting_count(unit.id) == ROWS
+    assert_failed_and_nothing_left(app, client, job_id, upload_name)
+    assert waiting_count(unit.id) == ROWS  # not one registration moved
+
+
+@pytest.mark.usefixtures("queue")
+def test_an_import_killed_inside_its_uncommitted_write_leaves_every_row_as_it_was(app, client, world):
+    """PostgreSQL: the test holds a lock on the unit's last registration, so the import's one UPDATE of its rows
+    waits there, inside its open transaction (any row it reached before that one changed, uncommitted); the horse
+    is killed while it waits."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip(
+            "a row lock that holds the import's UPDATE needs PostgreSQL (SQLite locks the whole file)"
+        )
+    unit, _application, first = approved(world, "lock", seq=910)
+    clone_candidates(first, 2_999)  # above IMPORT_JOB_ROWS (2,000): a job at the default threshold
+    last = db.session.scalar(sa.select(sa.func.max(Registration.id)).where(Registration.unit_id == unit.id))
+    job_id, upload_name = queue_import(app, client, unit, first)
+    with db.engine.connect() as blocker:
+        blocker.execute(sa.select(Registration.id).where(Registration.id == last).with_for_update())
+        waiting = sa.text(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock' AND query ILIKE 'UPDATE registration%'"
+        )
+
+        def update_waits():  # asked on a connection of its own: pg_stat_activity is frozen inside a transaction
+            with db.engine.connect() as look:
+                return look.execute(waiting).scalar()
+
+        kill_when(app, job_id, update_waits, "the import's UPDATE to wait")
+        blocker.rollback()
+    assert_failed_and_nothing_left(app, client, job_id, upload_name)
+    assert waiting_count(unit.id) == 3_000  # the rows its UPDATE had changed were never committed
