@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from admin_app.extensions import db
-from admin_app.services import clock, reminders, result_notices
+from admin_app.services import clock, reminder_selection, reminders, result_notices
 from admin_app.services.rechecks import last_request_day
 from admin_app.workflow.states import ApplicationState, NoticeState, pending
 from models import (
@@ -161,7 +161,7 @@ def test_no_recheck_reminder_far_from_the_end_or_once_asked(app, world):
         ScoreRecheck(registration_id=reg.id, batch_id=reg.batch_id, unit_id=reg.unit_id, reason="复核")
     )
     db.session.commit()
-    assert reminders.recheck_reminders(clock.today(), 2) == []
+    assert reminder_selection.recheck_reminders(clock.today(), 2) == []
     assert messages("recheck_closing") == {}
 
 
