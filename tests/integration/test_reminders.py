@@ -238,3 +238,17 @@ def test_the_reminder_key_is_unique_in_the_database(app, world):
         db.session.commit()
     db.session.rollback()
     assert Application.query.count() > 0
+
+
+def test_flask_reminders_run_sends_a_given_day_once(app, world):
+    runner = app.test_cli_runner()
+    day = (clock.today() + timedelta(days=5)).isoformat()
+    first = runner.invoke(args=["reminders-run", "--date", day])
+    assert first.exit_code == 0 and "提醒 1 条：站内消息 1" in first.output  # 沙坪坝's digest
+    again = runner.invoke(args=["reminders-run", "--date", day])
+    assert again.exit_code == 0 and "提醒 0 条" in again.output
+    wrong = runner.invoke(args=["reminders-run", "--date", "2026-13-01"])
+    assert wrong.exit_code != 0 and "日期格式应为 YYYY-MM-DD" in wrong.output
+    assert ReminderSent.query.count() == 1
+    sent = runner.invoke(args=["outbox-send"])
+    assert sent.exit_code == 0 and "已发送 0，待重试 0，失败 0" in sent.output
