@@ -45,24 +45,31 @@ EXPORT_JOB_ROWS = 20_000
 # message naming it (the clerk narrows the filter).
 EXPORT_ROWS = 1_048_575
 DOWNLOAD_KEEP_DAYS = 7  # a 下载中心 file is kept this long after it is made, then removed by the cleanup
-# 登记表 in one PDF of "all matching the filter" (ApplicationView.prints_pdf_view). Measured 2026-12-02 with
-# WeasyPrint 70: ~0.26 s of CPU per person (3 pages) + ~0.6 s per file (fonts subset and embedded), so 30 people
-# take ~8.5 s on one free core, and stay under 30 s with three requests' worth of contention for that core.
-PRINT_PDF_ROWS = 30
+# Batch PDFs (登记表, 准考证, 证书 of "all matching the filter"): up to PDF_DIRECT_DOCUMENTS documents are made in
+# the request (a clerk printing a handful gets them at once: ~0.26 s of CPU per 登记表 + ~0.6 s per file, so 10
+# take ~3 s); more run as a 下载中心 job (views/document_jobs.py), laid out PDF_CHUNK documents per WeasyPrint call
+# and merged (services/pdf.write_merged), so a job holds one chunk's layout and the merged file, not the set's.
+PDF_DIRECT_DOCUMENTS = 10
+PDF_CHUNK = 25
+# 附表3 (a workbook of one sheet per 工种, views/summary_sheet.py): up to this many people made in the request (a
+# unit's own batch, tens of rows, well under a second); more (a district's or the city's) run as a 下载中心 job.
+SUMMARY_DIRECT_ROWS = 500
+# 登记表 in one PDF (ApplicationView.prints_pdf_view): 500 people take ~2.5 min of one core in the worker
+# (~0.26 s each, measured 2026-12-02 with WeasyPrint 70); the file (3 pages each) stays in the tens of MB.
+PRINT_PDF_ROWS = 500
 # 批量上传申报材料 (services/bulk_materials.py): untrusted PDFs and ZIPs, bounded before any work.
 BULK_MATERIAL_FILES = 100  # files chosen in one upload (a ZIP counts as one)
 BULK_UPLOAD_BYTES = 200 * 1024 * 1024  # the whole request of one upload (MAX_CONTENT_LENGTH for that page)
 ZIP_MEMBERS = 300  # files in the ZIPs of one upload (counted from their directories before extracting)
 ZIP_UNPACKED_BYTES = 500 * 1024 * 1024  # the ZIPs of one upload, uncompressed (each file: MATERIAL_BYTES)
 ZIP_RATIO = 100  # uncompressed / compressed size of a ZIP member or the whole ZIP (a zip bomb is far beyond)
-# 准考证 in one PDF of "all matching the filter" (RegistrationView.tickets_pdf_view): pages of tickets, two to an
-# A4 page, so 2 × this many candidates (those who get none are listed on a first 未能打印 page). Measured
-# 2026-12-02 with WeasyPrint 70: ~0.13 s of CPU per ticket with its photo + ~0.6 s per file; 100 tickets took
-# 13 s of CPU (60 s wall at load average 10 on 2 cores), so 60 tickets take ~8.5 s of CPU, as a 登记表 PDF.
-TICKET_PDF_PAGES = 30
-# 证书 in one PDF of "all matching the filter" (RecognitionView.certificates_pdf_view): one A4 page each, with
-# its photo and QR code, signed once per file (views/certificate_pdfs.py).
-CERTIFICATE_PDF_ROWS = 50
+# 准考证 in one PDF (RegistrationView.tickets_pdf_view): pages of tickets, two to an A4 page, so 2 × this many
+# candidates (those who get none are listed on a first 未能打印 page). ~0.13 s of CPU per ticket with its photo
+# (WeasyPrint 70, 2026-12-02): 1,000 tickets take ~2 min of one core in the worker.
+TICKET_PDF_PAGES = 500
+# 证书 in one PDF (RecognitionView.certificates_pdf_view): one A4 page each, with its photo and QR code, signed once
+# per file (views/certificate_pdfs.py); the signature is made over the whole merged file in the worker.
+CERTIFICATE_PDF_ROWS = 500
 # Seats of one 考场: the room form refuses more, and a room's 考场签到表 is read and drawn for at most this many
 # (bench/sign_in_bench.py; bench/README.md, 编排).
 ROOM_SEATS = 120

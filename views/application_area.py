@@ -1,7 +1,7 @@
 """考试资格申请: the units' applications, the reviewers' queue, decisions, materials and the 登记表."""
 
 import sqlalchemy as sa
-from flask import abort, flash, make_response, redirect, request
+from flask import abort, flash, redirect, request
 from flask_admin import expose
 from flask_admin.model.template import EndpointLinkRowAction
 from flask_login import current_user
@@ -13,17 +13,17 @@ from admin_app.extensions import db
 from admin_app.form_helpers import REQUIRED, form_error, strip_filter
 from admin_app.request_guard import download, parse_pk
 from admin_app.services import applications as app_facts
-from admin_app.services import audit, clock, eligibility, materials, records, score_visibility, uploads
+from admin_app.services import audit, clock, eligibility, materials, records, score_visibility
 from admin_app.services.scope import application_condition
 from admin_app.services.validators import InvalidInput
 from admin_app.workflow import applications as application_stage
 from admin_app.workflow import revisions
-from admin_app.workflow.states import QUOTA_FREE_STATES, ApplicationState, pending, step_role
-from models import Application, Material, Organisation, Trade, enums
+from admin_app.workflow.states import ApplicationState, pending, step_role
+from models import Application, Material, enums
 from models.worker import mask_id_number
 from views import files, pickers
 from views.actor import current_actor
-from views.base import SecureModelView, send_temporary_file
+from views.base import SecureModelView
 from views.bulk import BulkWorkflowMixin, name_rows
 from views.bulk_materials import BulkMaterialsMixin, MaterialFilter, material_column
 from views.mixins.batches import BatchFilter, batch_ids_by_year, batch_label
@@ -408,52 +408,11 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
     @expose("/summary.xlsx", methods=("GET",))
     @download
     def summary_view(self):
-        """附表3 of one batch, the one the list's 批次 condition chooses (refused with a message when the list
-        shows all batches or several): that batch's submitted, not rejected applications among the list's
-        rows (no 待提交, no 审核未通过; 退回修改 is still in play and kept), one row per person, one sheet per
-        申报工种; the sheet names the batch and the 填报单位."""
-        from admin_app.services import excel, notice_forms
+        """附表3 of the one batch the list's 批次 condition chooses, one sheet per 申报工种 (views/summary_sheet.py:
+        which rows, and a 下载中心 job above ``limits.SUMMARY_DIRECT_ROWS`` people)."""
+        from views.summary_sheet import summary_response
 
-        batch = self.chosen_batch()
-        if batch is None:
-            flash("附表3按批次填报：请先在组合查询中选择一个批次（批次 等于 …），再导出附表3汇总表", "error")
-            return redirect(self._get_list_url(self._get_list_extra_args()))
-        listed, _view_args = self.filtered_query(eager=False)
-        per_person = (
-            listed.filter(Application.batch_id == batch.id, Application.status.not_in(QUOTA_FREE_STATES))
-            .order_by(None)
-            .with_entities(sa.func.max(Application.id).label("id"))
-            .group_by(Application.worker_id)
-            .subquery()
-        )
-        ids = sa.select(per_person.c.id)
-        apps = (
-            db.session.query(Application)
-            .join(Trade, Trade.id == Application.applied_trade_id)
-            .filter(Application.id.in_(ids))
-            .order_by(Trade.name, Application.applied_grade, Application.id)
-        )
-        user = current_user
-        units = db.session.scalars(
-            sa.select(Application.unit_id).where(Application.id.in_(ids)).distinct().limit(2)
-        ).all()
-        # 填报单位: the unit whose applications these are; a list of several units is the exporting body's.
-        org = db.session.get(Organisation, units[0]) if len(units) == 1 else user.organisation
-        header = {
-            "batch": batch_label(batch),
-            "supervisor": org.supervisor.name if org.supervisor else "",
-            "unit": org.name,
-            "person": user.full_name or user.username,
-            "phone": user.phone or org.contact_phone or "",
-        }
-        path = excel.temporary_path()
-        count = notice_forms.write_summary(path, records.paired(apps.yield_per(excel.CHUNK)), header)
-        audit.record(
-            "export", object_type="Application", detail={"form": "附表3", "batch": batch.id, "rows": count}
-        )
-        db.session.commit()
-
-        return send_temporary_file(path, f"附表3_申报汇总表_{batch.year}年度_{clock.today():%Y%m%d}.xlsx")
+        return summary_response(self)
 
     # --- detail page helpers -----------------------------------------------------------------------
     @expose("/veteran/", methods=("POST",))
@@ -499,9 +458,9 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
             "gk/print_registration.html", forms=forms, photo_urls=photo_urls, toolbar=toolbar, pdf_url=pdf_url
         )
 
-    def _pdf_response(self, apps, download_name: str):
-        """The PDF of the 登记表 of ``apps`` (made on the server), audited as a download. A photo that cannot
-        be read or is not a picture is left out (the form keeps its 贴照片 frame)."""
+    def registration_pdf(self, apps) -> bytes:
+        """The PDF of the 登记表 of ``apps`` (made on the server, as the current user sees them). A photo that
+        cannot be read or is not a picture is left out (the form keeps its 贴照片 frame)."""
         from flask import current_app
 
         from admin_app.services import pdf, registration_forms
@@ -514,13 +473,19 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
             if data is not None:
                 url = photo_urls[form.app.id] = base_url + self.get_url(".print_photo_view", id=form.app.id)
                 photos[url] = (data, form.photo[1])
-        data = pdf.html_to_pdf(
+        return pdf.html_to_pdf(
             self._registration_page(forms, photo_urls, toolbar=False),
             base_url=base_url + "/",
             static_url=base_url + current_app.static_url_path + "/",
             static_root=current_app.static_folder,
             files=photos,
         )
+
+    def _pdf_response(self, apps, download_name: str):
+        """The PDF of the 登记表 of ``apps`` (``registration_pdf``), audited as a download."""
+        from views.exam_documents import pdf_attachment
+
+        data = self.registration_pdf(apps)
         audit.record(
             "export",
             user=current_actor(),
@@ -529,13 +494,7 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
             detail={"form": "登记表PDF", "rows": len(apps), "ids": [a.id for a in apps][:50]},
         )
         db.session.commit()
-        response = make_response(data)
-        response.mimetype = "application/pdf"
-        response.headers["Content-Disposition"] = uploads.content_disposition(
-            "attachment", download_name, "application/pdf"
-        )
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        return response
+        return pdf_attachment(data, download_name)
 
     @expose("/print/", methods=("GET",))
     def print_view(self):
@@ -570,24 +529,15 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
     @expose("/prints.pdf", methods=("GET",))
     @download
     def prints_pdf_view(self):
-        """One PDF of the 登记表 of every row of the current 组合查询 (list order), at most
-        ``limits.PRINT_PDF_ROWS`` rows (else a Chinese message and nothing is made)."""
-        ids = self.matching_ids()
-        back = self.get_url(".index_view", **request.args.to_dict(flat=True))
-        if not ids:
-            flash("当前查询没有可打印的申请", "warning")
-            return redirect(back)
-        if len(ids) > limits.PRINT_PDF_ROWS:
-            flash(
-                f"一次最多生成{limits.PRINT_PDF_ROWS}人的登记表PDF，当前查询超过此数，请用筛选条件缩小范围后再生成",
-                "error",
-            )
-            return redirect(back)
-        order = {pk: i for i, pk in enumerate(ids)}
-        apps = sorted(
-            db.session.scalars(sa.select(Application).where(Application.id.in_(ids))),
-            key=lambda a: order[a.id],
-        )
+        """One PDF of the 登记表 of every row of the current 组合查询 (list order): made here up to
+        ``limits.PDF_DIRECT_DOCUMENTS`` people, else a 下载中心 job (views/document_jobs.py); above
+        ``limits.PRINT_PDF_ROWS`` a Chinese message and nothing is made."""
+        from views import document_jobs
+
+        back = redirect(self.get_url(".index_view", **request.args.to_dict(flat=True)))
+        apps = document_jobs.batch_or_job(self, document_jobs.REGISTRATIONS, back)
+        if not isinstance(apps, list):
+            return apps
         return self._pdf_response(apps, f"登记表_{len(apps)}人_{clock.today():%Y%m%d}.pdf")
 
 

@@ -2,17 +2,15 @@
 the 资格认定 list's row icon) and the certificates of the 资格认定 list's current filter — scoped exactly as the
 list, recognised and not revoked rows only, each page with its QR link, the file signed by the office."""
 
-import sqlalchemy as sa
 from flask import current_app, flash, redirect, request, url_for
 from flask_admin import expose
 
-from admin_app import limits
 from admin_app.extensions import db
 from admin_app.request_guard import download
-from admin_app.services import certificate_signing, certificates, clock
-from admin_app.workflow.states import RecognitionState
-from models import Registration
-from views.exam_documents import PHOTO_SRC, batch_detail, pdf_response
+from admin_app.services import audit, certificate_signing, certificates, clock
+from admin_app.services.validators import InvalidInput
+from views.actor import current_actor
+from views.exam_documents import PHOTO_SRC, batch_detail, none_printable, pdf_attachment, pdf_bytes
 
 QR_SRC = "gk-qr/{}.png"  # where a QR code of the PDF's HTML points (served from the bytes handed over)
 UNSIGNABLE = "证书签名密钥未配置或无法读取，暂不能生成证书PDF，请联系系统管理员（见运维手册）"
@@ -26,49 +24,70 @@ def verification_link(token: str) -> str:
     return base + path
 
 
-def certificate_response(view, regs, download_name: str):
-    """The signed PDF of the certificates of ``regs`` (already scoped), one A4 page each; None (and a message
-    flashed) when none of them has one or the file cannot be signed."""
-    config = current_app.config
+def signing_material():
+    """The office's signing material; raises InvalidInput(UNSIGNABLE) (the cause logged) when it is unusable."""
     try:
-        material = certificate_signing.settings(config, current_app.instance_path)
+        material = certificate_signing.settings(current_app.config, current_app.instance_path)
         certificate_signing.signer(material)
-    except (certificate_signing.SigningUnavailable, OSError, ValueError):
+    except (certificate_signing.SigningUnavailable, OSError, ValueError) as exc:
         current_app.logger.exception("certificate signing key unavailable")
-        flash(UNSIGNABLE, "error")
-        return None
-    found, refused = certificates.certificates_of(
+        raise InvalidInput(UNSIGNABLE) from exc
+    return material
+
+
+def seal(data: bytes, material) -> bytes:
+    """``data`` (a PDF of certificates) signed once by the office."""
+    config = current_app.config
+    return certificate_signing.sign_pdf(
+        data, material, reason="技术等级（岗位）证书电子签章", location=config["CERTIFICATE_ISSUER"]
+    )
+
+
+def certificates_found(regs) -> tuple[list, list]:
+    """(the printable certificates of ``regs``, the others with the reason): ``certificates.certificates_of``
+    with this app's link key, verification link and issuer."""
+    config = current_app.config
+    return certificates.certificates_of(
         regs,
         link_key=config["CERTIFICATE_LINK_KEY"],
         link_of=verification_link,
         default_issuer=config["CERTIFICATE_ISSUER"],
     )
-    if not found:
-        db.session.rollback()
-        reasons = "；".join(f"{r.name}：{r.reason}" for r in refused[:3])
-        flash(f"没有可打印的证书（{reasons}{'…' if len(refused) > 3 else ''}）", "warning")
-        return None
-    html = view.render(
-        "gk/certificate_pdf.html",
-        certificates=found,
-        photo_src=PHOTO_SRC,
-        qr_src=QR_SRC,
-    )
-    return pdf_response(
+
+
+def certificate_pages(view, found: list) -> bytes:
+    """The PDF (not yet signed) of the certificates ``found``, one A4 page each with its photo and QR code."""
+    html = view.render("gk/certificate_pdf.html", certificates=found, photo_src=PHOTO_SRC, qr_src=QR_SRC)
+    return pdf_bytes(
         html,
         {c.registration_id: c.photo for c in found if c.photo},
-        download_name,
         images={QR_SRC.format(c.registration_id): (c.qr_png, "image/png") for c in found},
-        seal=lambda data: certificate_signing.sign_pdf(
-            data,
-            material,
-            reason="技术等级（岗位）证书电子签章",
-            location=config["CERTIFICATE_ISSUER"],
-        ),
-        detail=batch_detail("证书PDF", [c.registration_id for c in found], refused),
+    )
+
+
+def certificate_response(view, regs, download_name: str):
+    """The signed PDF of the certificates of ``regs`` (already scoped), one A4 page each; None (and a message
+    flashed) when none of them has one or the file cannot be signed."""
+    try:
+        material = signing_material()
+    except InvalidInput as exc:
+        flash(str(exc), "error")
+        return None
+    found, refused = certificates_found(regs)
+    if not found:
+        db.session.rollback()
+        flash(none_printable("证书", refused), "warning")
+        return None
+    data = seal(certificate_pages(view, found), material)
+    audit.record(
+        "export",
+        user=current_actor(),
         object_type="Registration",
         object_id=found[0].registration_id if len(regs) == 1 else None,
+        detail=batch_detail("证书PDF", [c.registration_id for c in found], refused),
     )
+    db.session.commit()
+    return pdf_attachment(data, download_name)
 
 
 class CertificateRowMixin:
@@ -99,25 +118,13 @@ class CertificateListMixin:
     @download
     def certificates_pdf_view(self):
         """One signed PDF of the certificates of every 已认定 row of the current 组合查询 (filters, search and
-        scope of this list; list order); above ``limits.CERTIFICATE_PDF_ROWS`` a Chinese message and no file."""
+        scope of this list; list order): made here up to ``limits.PDF_DIRECT_DOCUMENTS``, else a 下载中心 job
+        (views/document_jobs.py); above ``limits.CERTIFICATE_PDF_ROWS`` a Chinese message and no file."""
+        from views import document_jobs
+
         back = redirect(self.get_url(".index_view", **request.args.to_dict(flat=True)))
-        most = limits.CERTIFICATE_PDF_ROWS
-        query, _view_args = self.filtered_query(eager=False)
-        query = query.filter(
-            Registration.recognition_status == RecognitionState.RECOGNISED,
-            Registration.certificate_number.is_not(None),
-        )
-        ids = [pk for (pk,) in query.with_entities(Registration.id).limit(most + 1)]
-        if not ids:
-            flash("当前查询没有已认定的证书", "warning")
-            return back
-        if len(ids) > most:
-            flash(f"一次最多生成{most}份证书PDF，当前查询超过此数，请用筛选条件缩小范围后再生成", "error")
-            return back
-        order = {pk: i for i, pk in enumerate(ids)}
-        regs = sorted(
-            db.session.scalars(sa.select(Registration).where(Registration.id.in_(ids))),
-            key=lambda r: order[r.id],
-        )
+        regs = document_jobs.batch_or_job(self, document_jobs.CERTIFICATES, back)
+        if not isinstance(regs, list):
+            return regs
         response = certificate_response(self, regs, f"证书_{len(regs)}份_{clock.today():%Y%m%d}.pdf")
         return response or back

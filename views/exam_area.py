@@ -21,7 +21,7 @@ from admin_app.workflow.states import (
     ScoreResult,
 )
 from models import AuditLog, Registration, enums
-from views import certificate_records, files
+from views import certificate_records, document_jobs, files
 from views.base import SecureModelView, send_temporary_file
 from views.bulk import BulkWorkflowMixin, TransitionRowAction, history_labels, name_rows
 from views.certificate_pdfs import CertificateListMixin, CertificateRowMixin
@@ -474,27 +474,17 @@ class RegistrationView(_ImportMixin, RegistrationStageView):
     @download
     def tickets_pdf_view(self):
         """One PDF of the 准考证 of every candidate of the current 组合查询 (filters, search and scope of this
-        list; in list order), at most ``limits.TICKET_PDF_PAGES`` pages of tickets (else a Chinese message and
-        nothing is made); candidates who get none are listed with the reason on a first page."""
-        back = self.get_url(".index_view", **request.args.to_dict(flat=True))
-        most = limits.TICKET_PDF_PAGES * exam_documents.TICKETS_PER_PAGE
-        query, _view_args = self.filtered_query(eager=False)
-        ids = [pk for (pk,) in query.with_entities(Registration.id).limit(most + 1)]
-        if not ids:
-            flash("当前查询没有考生", "warning")
-            return redirect(back)
-        if len(ids) > most:
-            flash(f"一次最多生成{most}人的准考证PDF，当前查询超过此数，请用筛选条件缩小范围后再生成", "error")
-            return redirect(back)
-        order = {pk: i for i, pk in enumerate(ids)}
-        regs = sorted(
-            db.session.scalars(sa.select(Registration).where(Registration.id.in_(ids))),
-            key=lambda r: order[r.id],
-        )
+        list; in list order): made here up to ``limits.PDF_DIRECT_DOCUMENTS`` candidates, else a 下载中心 job
+        (views/document_jobs.py); above ``limits.TICKET_PDF_PAGES`` pages of tickets a Chinese message and
+        nothing is made. Candidates who get none are listed with the reason on a first page."""
+        back = redirect(self.get_url(".index_view", **request.args.to_dict(flat=True)))
+        regs = document_jobs.batch_or_job(self, document_jobs.TICKETS, back)
+        if not isinstance(regs, list):
+            return regs
         response = ticket_response(
             self, regs, f"准考证_{len(regs)}人_{clock.today():%Y%m%d}.pdf", refused_first=True
         )
-        return response or redirect(back)
+        return response or back
 
 
 # The centre, which enters scores, reads 成绩录入; units and bureaus (who only read them) 成绩查询.

@@ -22,6 +22,23 @@ def batch_detail(form: str, ids: list[int], refused: list) -> dict:
     return {"form": form, "rows": len(ids), "refused": len(refused), "ids": ids[:50]}
 
 
+def pdf_bytes(
+    html: str, photos: dict[int, bytes], images: dict[str, tuple[bytes, str]] | None = None
+) -> bytes:
+    """The PDF of ``html`` made on the server, ``photos`` ({registration id: JPEG}) at ``PHOTO_SRC`` and
+    ``images`` ({relative URL: (bytes, type)}) where the page points; nothing else is read (``pdf.html_to_pdf``)."""
+    base_url = request.host_url
+    files = {base_url + PHOTO_SRC.format(pk): (data, "image/jpeg") for pk, data in photos.items()}
+    files.update({base_url + path: found for path, found in (images or {}).items()})
+    return pdf.html_to_pdf(
+        html,
+        base_url=base_url,
+        static_url=base_url.rstrip("/") + current_app.static_url_path + "/",
+        static_root=current_app.static_folder,
+        files=files,
+    )
+
+
 def pdf_response(
     html: str,
     photos: dict[int, bytes],
@@ -33,23 +50,18 @@ def pdf_response(
     images: dict[str, tuple[bytes, str]] | None = None,
     seal=None,
 ):
-    """The PDF of ``html`` made on the server, ``photos`` ({registration id: JPEG}) at ``PHOTO_SRC`` and
-    ``images`` ({relative URL: (bytes, type)}) where the page points, sent as an attachment after
-    ``seal(pdf bytes)`` (a signature) if given; the download is audited (``export``) before it is sent."""
-    base_url = request.host_url
-    files = {base_url + PHOTO_SRC.format(pk): (data, "image/jpeg") for pk, data in photos.items()}
-    files.update({base_url + path: found for path, found in (images or {}).items()})
-    data = pdf.html_to_pdf(
-        html,
-        base_url=base_url,
-        static_url=base_url.rstrip("/") + current_app.static_url_path + "/",
-        static_root=current_app.static_folder,
-        files=files,
-    )
+    """The PDF of ``html`` (``pdf_bytes``) sent as an attachment after ``seal(pdf bytes)`` (a signature) if
+    given; the download is audited (``export``) before it is sent."""
+    data = pdf_bytes(html, photos, images)
     if seal is not None:
         data = seal(data)
     audit.record("export", user=current_actor(), object_type=object_type, object_id=object_id, detail=detail)
     db.session.commit()
+    return pdf_attachment(data, download_name)
+
+
+def pdf_attachment(data: bytes, download_name: str):
+    """``data`` sent as a PDF attachment named ``download_name``."""
     response = make_response(data)
     response.mimetype = "application/pdf"
     response.headers["Content-Disposition"] = uploads.content_disposition(
@@ -132,28 +144,42 @@ class ExamRoomDocumentView(SecureModelView):
         )
 
 
+def none_printable(what: str, refused: list) -> str:
+    """The message when no document of a request may be printed: the first three people and why."""
+    reasons = "；".join(f"{r.name}：{r.reason}" for r in refused[:3])
+    return f"没有可打印的{what}（{reasons}{'…' if len(refused) > 3 else ''}）"
+
+
+def ticket_pages(view, tickets: list, refused: list, printed: int | None = None) -> bytes:
+    """The PDF of ``tickets``, two to an A4 page, after a 未能打印 page listing ``refused`` if any (which says
+    ``printed`` tickets were made: by default those of this file)."""
+    html = view.render(
+        "gk/tickets_pdf.html",
+        tickets=tickets,
+        refused=refused,
+        printed=len(tickets) if printed is None else printed,
+        photo_src=PHOTO_SRC,
+        printed_on=clock.today(),
+        not_printable=exam_documents.NOT_PRINTABLE,
+    )
+    return pdf_bytes(html, {t.registration_id: t.photo for t in tickets})
+
+
 def ticket_response(view, regs, download_name: str, refused_first: bool):
     """The 准考证 PDF of ``regs`` (a registration list's rows, already scoped), two to an A4 page; with
     ``refused_first`` the candidates that get none are listed on a first 未能打印 page. None (and a message
     flashed) when no candidate of ``regs`` may have one."""
     tickets, refused = exam_documents.tickets_of(regs)
     if not tickets:
-        reasons = "；".join(f"{r.name}：{r.reason}" for r in refused[:3])
-        flash(f"没有可打印的准考证（{reasons}{'…' if len(refused) > 3 else ''}）", "warning")
+        flash(none_printable("准考证", refused), "warning")
         return None
-    html = view.render(
-        "gk/tickets_pdf.html",
-        tickets=tickets,
-        refused=refused if refused_first else [],
-        photo_src=PHOTO_SRC,
-        printed_on=clock.today(),
-        not_printable=exam_documents.NOT_PRINTABLE,
-    )
-    return pdf_response(
-        html,
-        {t.registration_id: t.photo for t in tickets},
-        download_name,
-        detail=batch_detail("准考证PDF", [t.registration_id for t in tickets], refused),
+    data = ticket_pages(view, tickets, refused if refused_first else [])
+    audit.record(
+        "export",
+        user=current_actor(),
         object_type="Registration",
         object_id=tickets[0].registration_id if len(regs) == 1 else None,
+        detail=batch_detail("准考证PDF", [t.registration_id for t in tickets], refused),
     )
+    db.session.commit()
+    return pdf_attachment(data, download_name)

@@ -46,3 +46,27 @@ def html_to_pdf(
     (subset) so the file prints the same anywhere."""
     fetcher = OwnFilesOnly(static_url, static_root, files or {})
     return HTML(string=html, base_url=base_url, url_fetcher=fetcher).write_pdf()
+
+
+def write_merged(path: str, pieces, first=None) -> int:
+    """Write the PDFs ``pieces`` (an iterable of PDF bytes, each made by ``html_to_pdf``) as one file at
+    ``path``, in order, after the PDF ``first()`` if given (called once the pieces are done: a page that
+    summarises them); the number of pages.
+
+    Guarantees: one piece is read at a time (a batch job lays out one chunk of documents, not the whole set);
+    the merged file is held as compressed PDF objects (pypdf) until it is written, so its memory is about the
+    size of the file, bounded by the job's cap on documents."""
+    from io import BytesIO
+
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    for piece in pieces:
+        writer.append(PdfReader(BytesIO(piece)))
+    if first is not None:
+        head = first()
+        if head:
+            writer.merge(0, PdfReader(BytesIO(head)))
+    with open(path, "wb") as out:
+        writer.write(out)
+    return len(writer.pages)
