@@ -123,8 +123,8 @@ CATEGORY_KEYS = {
 
 def check_rows(user, parsed: ParsedFile, report=None) -> tuple[list[ImportEntry], list[Problem]]:
     """Every problem of every row (row, column, Chinese message), and the entries when there are none.
-    ``report(rows checked, rows)``, if given, is called every ``IMPORT_PROGRESS_EVERY`` rows checked (a
-    background import's progress; the caller reports the start: no database write happens here)."""
+    ``report(rows checked, rows)``, if given, is called every ``IMPORT_PROGRESS_EVERY`` rows checked and
+    after the last (a background import's progress; the caller reports the start: no database write happens here)."""
     import sqlalchemy as sa
 
     from admin_app.extensions import db
@@ -204,6 +204,8 @@ def check_rows(user, parsed: ParsedFile, report=None) -> tuple[list[ImportEntry]
                     registration.status,
                 )
             )
+    if report:
+        report(len(parsed.rows), len(parsed.rows))
     return (entries if not problems else []), sheet_import.sorted_problems(problems, HEADERS)
 
 

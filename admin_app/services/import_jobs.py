@@ -147,7 +147,6 @@ def _import_candidates(app, job: Job, path: str, report) -> jobs.Outcome:
         actor, parsed, problems = _read(app, job, candidate_import.read_file, report)
         if parsed is not None:
             entries, problems = candidate_import.check_rows(actor.user, parsed, report)
-            report(len(parsed.rows), len(parsed.rows))
         if not problems:
             try:
                 imported = workflow.register_imported(actor, entries)

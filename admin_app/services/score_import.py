@@ -76,8 +76,8 @@ def import_scores(actor, batch_id: int, parsed: ParsedFile, report=None) -> Impo
     or ID number not the ticket's, scores missing or where there should be none, a row the engine refuses (not
     registered, 考核评审 or 资格认定 decided, batch archived, changed meanwhile) — is returned with its row and
     column, and nothing is saved. Raises InvalidInput when the actor may not enter scores. ``report(rows checked,
-    rows)``, if given, is called every ``IMPORT_PROGRESS_EVERY`` rows checked (a
-    background import's progress; the caller reports the start: no database write happens here)."""
+    rows)``, if given, is called every ``IMPORT_PROGRESS_EVERY`` rows checked and
+    after the last (a background import's progress; the caller reports the start: no database write happens here)."""
     if Actor.of(actor).role not in ENTER.roles:
         raise InvalidInput("只有市职鉴中心可以导入成绩")
     if not parsed.rows:
@@ -102,6 +102,8 @@ def import_scores(actor, batch_id: int, parsed: ParsedFile, report=None) -> Impo
         corrected += registration.scores_entered_at is not None
         entries[registration.id] = entry
         rows_of[registration.id] = row.row
+    if report:
+        report(len(parsed.rows), len(parsed.rows))
     if problems:
         # The rows that read well are asked of the engine too (nothing changes): every problem at once.
         refused = engine.check(actor, ENTER, list(entries), entries=entries).refused

@@ -12,8 +12,9 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
+from admin_app import limits
 from admin_app.extensions import db
-from admin_app.services import import_jobs, jobs
+from admin_app.services import candidate_import, import_jobs, jobs
 from admin_app.workflow.states import JobState, RegistrationState
 from models import Job, Notification, Registration
 from tests.conftest import login, text_of
@@ -185,3 +186,12 @@ def test_a_job_whose_owner_lost_access_fails_and_its_upload_is_removed(app, clie
     job = the_job()
     assert (job.state, job.error) == (JobState.FAILED, jobs.NO_ACCESS)
     assert status_of(regs[0]) == RegistrationState.UNREGISTERED and stored_inputs(app) == []
+
+
+def test_progress_counts_the_rows_checked(world, monkeypatch):
+    monkeypatch.setattr(limits, "IMPORT_PROGRESS_EVERY", 2)
+    unit, regs = candidates(world, 5)
+    parsed = candidate_import.read_file(xlsx([row_for(r) for r in regs]))
+    calls = []
+    entries, problems = candidate_import.check_rows(unit.users[0], parsed, lambda *done: calls.append(done))
+    assert calls == [(2, 5), (4, 5), (5, 5)] and len(entries) == 5 and not problems
