@@ -29,18 +29,25 @@ AREAS = ("500103", "500104", "500105", "500106", "500107", "500108", "500112", "
 
 def copy_registrations(cur, reg_rows) -> None:
     """The 考试报名 rows of the approved applications: two in three registered, with scores (published in the
-    closed batches, before 2025; not yet in 2025's)."""
+    closed batches, before 2025; not yet in 2025's); one registered candidate in 500 a 违纪 (scores cancelled)."""
     from admin_app.workflow.states import ExamCategory, RegistrationState, ScorePublication, ScoreResult
 
     with cur.copy(
         "COPY registration (application_id, batch_id, worker_id, unit_id, jurisdiction_id, org_category,"
         " applied_trade_id, applied_grade, status, ticket_number, theory_score, practice_score, score_result,"
         " voluntary_training, exam_category, absent, score_publication, scores_published_at, version, created_at,"
-        " updated_at) FROM STDIN"
+        " updated_at, misconduct_reason, misconduct_at) FROM STDIN"
     ) as copy:
         for n, (aid, bid, wid, uid, jid, cat, tid, grade, year) in enumerate(reg_rows):
             registered = n % 3 != 0
+            misconduct = registered and n % 500 == 7
             theory = 50 + n % 50 if registered else None
+            if misconduct:
+                result = ScoreResult.MISCONDUCT
+            elif registered:
+                result = ScoreResult.PASS if theory >= 60 else ScoreResult.FAIL
+            else:
+                result = None
             copy.write_row(
                 (
                     aid,
@@ -55,7 +62,7 @@ def copy_registrations(cur, reg_rows) -> None:
                     f"{year}{grade}{aid:07d}" if registered else None,
                     theory,
                     70 if registered else None,
-                    (ScoreResult.PASS if theory >= 60 else ScoreResult.FAIL) if registered else None,
+                    result,
                     False,
                     ExamCategory.BOTH,
                     False,
@@ -64,6 +71,8 @@ def copy_registrations(cur, reg_rows) -> None:
                     1,
                     datetime(year, 8, 1),
                     datetime(year, 8, 1),
+                    "考试中夹带资料" if misconduct else None,
+                    datetime(year, 8, 20, 10, 0) if misconduct else None,
                 )
             )
 
