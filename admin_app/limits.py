@@ -17,6 +17,13 @@ CHUNK = 1000  # ids per IN (…) on SQLite; rows per executemany
 GRID = 200  # rows on one score-entry or vote grid
 COMMITTEE = 999  # the largest head count of a committee vote (应到, 实到, 同意 …)
 BULK = 20000  # rows one bulk operation works on ("all matching the filter")
+# "All matching the filter" (views/bulk_pinned.py, services/bulk_pins.py): its confirmation page pins the ids it
+# shows for this long; 确认 decides those. Above BULK_JOB_ROWS (config BULK_JOB_ROWS) rows the decision runs as a
+# background job (下载中心) deciding BULK_JOB_CHUNK rows per engine call, each call its own transactions.
+BULK_PIN_MINUTES = 30
+BULK_PIN_KEEP_HOURS = 24  # a user's pins expired this long ago are removed when they pin the next one
+BULK_JOB_ROWS = 2_000
+BULK_JOB_CHUNK = 500
 CONFIRM_SHOWN = 200  # rows named on a confirmation page
 PROBLEMS_SHOWN = 500  # problems of an import listed on the page (the file's copy has all)
 MESSAGE = 1000  # 站内消息 body (characters)

@@ -10,6 +10,7 @@ from models.application import (
 )
 from models.arrangement import ExamRoom, ExamSession, SeatAssignment
 from models.audit import AuditLog
+from models.bulk_pin import BulkPin
 from models.certificate import CertificateLink, CertificateLookup
 from models.dictionary import Ethnicity, ExamBatch, Trade
 from models.exam import Registration
@@ -34,6 +35,7 @@ __all__ = [
     "RouteRule",
     "AnnualAssessment",
     "AuditLog",
+    "BulkPin",
     "CalendarDay",
     "CertificateLink",
     "CertificateLookup",

@@ -138,8 +138,9 @@ def login_as(client):
 
 # Written by any request by design: the audit log, and the sessions' "last seen" and login bookkeeping.
 # (certificate_lookup: the public 证书查验's look-ups, counted per address for its rate limit)
+# bulk_pin: a confirmation page of 「全部符合筛选条件」 pins the rows it shows (a GET writes it by design)
 BOOKKEEPING_TABLES = frozenset(
-    {"audit_log", "user_session", "login_failure", "login_lock", "certificate_lookup"}
+    {"audit_log", "user_session", "login_failure", "login_lock", "certificate_lookup", "bulk_pin"}
 )
 
 

@@ -1,6 +1,7 @@
 """Operations of a list, built from the workflow table: on ticked rows (Flask-Admin actions), on all rows
-matching the current 组合查询, or on one row from its details page, through one confirmation page (count,
-opinion, extra fields) and one result page (done / refused with reasons).
+matching the current 组合查询 (the rows the confirmation page showed, pinned: views/bulk_pinned.py), or on one
+row from its details page, through one confirmation page (count, opinion, extra fields) and one result page
+(done / refused with reasons).
 
 A view names its machine (``workflow_machine = "registration"``) and, optionally, which of its transitions it
 offers (``workflow_operations``), the template of a transition's extra inputs (``bulk_fields``), a use case
@@ -13,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, request
+from flask import abort, current_app, flash, redirect, request
 from flask_admin import expose
 from flask_admin.model.template import EndpointLinkRowAction
 from flask_login import current_user
@@ -23,6 +24,7 @@ from admin_app.services.validators import InvalidInput
 from admin_app.workflow.table import Transition
 from views.actor import current_actor
 from views.base import current_role, parse_ids
+from views.bulk_pinned import PinnedBulkMixin
 
 BULK_LIMIT = limits.BULK  # "all matching the filter" works on at most this many rows at once
 # The result page names this many of the rows done (every refused row is named).
@@ -104,7 +106,7 @@ def operations_of(machine: str, names=None, fields=None, runs=None) -> tuple:
     return tuple(BulkOperation.of(t, runs.get(t.name), fields.get(t.name)) for t in chosen)
 
 
-class BulkWorkflowMixin:
+class BulkWorkflowMixin(PinnedBulkMixin):
     workflow_machine: str | None = None  # the machine whose transitions this list offers
     workflow_operations: tuple | None = None  # names of the transitions offered (None: every bulk one)
     bulk_fields: dict = {}  # transition name -> template of its extra inputs on the confirmation page
@@ -185,20 +187,22 @@ class BulkWorkflowMixin:
     # --- pages -----------------------------------------------------------------------------------------
     @expose("/bulk/", methods=("GET",))
     def bulk_view(self):
-        """Confirmation page for an operation on every row matching the current filter."""
+        """Confirmation page for an operation on every row matching the current filter: the rows it shows are
+        pinned, and its 确认 decides those (views/bulk_pinned.py)."""
         op = self._operation(request.args.get("op"))
         if op is None:
             abort(403)
-        return self._confirm(op, self.matching_ids(), all_matching=True)
+        return self.confirm_pinned(op, self.matching_ids())
 
     @expose("/decide/", methods=("POST",))
     def decide_view(self):
-        """Carry out an operation on ticked rows (rowid) or on all rows matching the filter."""
+        """Carry out an operation on ticked rows (rowid) or on the rows a confirmation page pinned (pin)."""
         op = self._operation(request.form.get("op"))
         if op is None:
             abort(403)
-        all_matching = request.form.get("all_matching") == "1"
-        ids = self.matching_ids() if all_matching else parse_ids(request.form.getlist("rowid"))
+        if request.form.get("pin"):
+            return self.decide_pinned(op)
+        ids = parse_ids(request.form.getlist("rowid"))
         if len(ids) > BULK_LIMIT:
             flash(f"一次最多处理{BULK_LIMIT}条，请缩小筛选范围", "error")
             return redirect(self.get_url(".index_view"))
@@ -209,14 +213,14 @@ class BulkWorkflowMixin:
             result = op.run(current_actor(), ids, request.form)
         except InvalidInput as exc:
             flash(str(exc), "error")
-            return self._confirm(op, ids, all_matching=all_matching)
+            return self._confirm(op, ids)
         return self._show_result(op, result)
 
     def confirm_rows(self, ids):
         """(id, name, status label) of up to 200 of the rows, for the confirmation page."""
         raise NotImplementedError
 
-    def _confirm(self, op, ids, all_matching=False):
+    def _confirm(self, op, ids, all_matching=False, pin=None):
         return self.render(
             "gk/bulk_confirm.html",
             op=op,
@@ -225,7 +229,8 @@ class BulkWorkflowMixin:
             total=len(ids),
             too_many=len(ids) > BULK_LIMIT,
             all_matching=all_matching,
-            query_string=request.query_string.decode() if all_matching else "",
+            pin=pin,
+            in_background=len(ids) > current_app.config["BULK_JOB_ROWS"],
             form_values=request.form,
         )
 

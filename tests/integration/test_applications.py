@@ -20,6 +20,7 @@ from models import (
 )
 from tests.conftest import login, text_of
 from tests.factories import add_application, add_material, add_unit, add_user, add_worker
+from tests.pinned import decide_all
 
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF"
 
@@ -358,12 +359,7 @@ def test_bulk_on_all_rows_matching_the_filter(client, world, monkeypatch):
     # Find the 姓名 search: the list's search box filters to one person.
     confirm = text_of(client.get("/review_queue/bulk/?search=f1申报人&op=reject"))
     assert "全部 1 条" in confirm
-    body = text_of(
-        client.post(
-            "/review_queue/decide/?search=f1申报人",
-            data={"op": "reject", "all_matching": "1", "opinion": "材料不全"},
-        )
-    )
+    body = text_of(decide_all(client, "/review_queue", "reject", "search=f1申报人", {"opinion": "材料不全"}))
     assert '成功 <strong class="text-success">1</strong>' in body
     db.session.expire_all()
     assert [a.status for a in apps] == [
@@ -374,7 +370,7 @@ def test_bulk_on_all_rows_matching_the_filter(client, world, monkeypatch):
     # Without search: all remaining matching rows of the queue. The result page names the first
     # DONE_SHOWN of the rows done and counts the rest.
     monkeypatch.setattr("views.bulk.DONE_SHOWN", 1)
-    body = text_of(client.post("/review_queue/decide/", data={"op": "approve", "all_matching": "1"}))
+    body = text_of(decide_all(client, "/review_queue", "approve"))
     assert '成功 <strong class="text-success">2</strong>' in body
     assert body.count('<td><a href="/review_queue/details/?id=') == 1
     assert "以上列出前 1 条，其余 1 条已同样处理" in body

@@ -24,6 +24,7 @@ from models import (
 from tests.conftest import login, text_of
 from tests.factories import add_application, add_material, add_worker
 from tests.integration.test_applications import approve_with_material, fresh, open_posts
+from tests.pinned import decide_all
 
 RETURNED = ApplicationState.RETURNED
 
@@ -249,17 +250,8 @@ def test_bulk_return_on_ticked_rows_and_on_all_matching(client, world):
         )
     )
     assert '成功 <strong class="text-success">2</strong>' in body
-    body = text_of(
-        client.post(
-            "/review_queue/decide/",
-            data={
-                "op": "return_for_revision",
-                "all_matching": "1",
-                "opinion": "公示",
-                "parts": ["publicity"],
-            },
-        )
-    )
+    form = {"opinion": "公示", "parts": ["publicity"]}
+    body = text_of(decide_all(client, "/review_queue", "return_for_revision", data=form))
     assert '成功 <strong class="text-success">1</strong>' in body  # the returned ones left the queue
     statuses = [reload(a) for a in apps]
     assert [a.status for a in statuses] == [RETURNED] * 3

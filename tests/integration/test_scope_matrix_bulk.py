@@ -15,6 +15,7 @@ from flask_admin.contrib.sqla import ModelView
 from admin_app.extensions import db
 from models import enums
 from tests.conftest import login
+from tests.pinned import decide_all
 from tests.scope_world import LISTS, build_inscope_world, business_snapshot, expected_ids
 
 # The login that plays each scoped role (city-wide roles have no rows outside their scope).
@@ -123,16 +124,22 @@ def test_all_matching_with_forged_filters_and_ids_decides_nothing_outside_the_sc
             before, untouched = business_snapshot(), rows_of(view, outside)
             confirm = client.get(f"{base}/bulk/", query_string={**args, "op": op.name})
             assert confirm.status_code == 200, what
-            listed = {int(i) for i in re.findall(r"<tr><td>(\d+)</td>", confirm.get_data(as_text=True))}
+            page = confirm.get_data(as_text=True)
+            listed = {int(i) for i in re.findall(r"<tr><td>(\d+)</td>", page)}
             assert listed <= mine, f"{what}: confirmation lists {listed - mine}"
-            form = {**FORM, "op": op.name, "all_matching": "1", "rowid": sorted(outside)}
-            response = client.post(f"{base}/decide/", query_string=args, data=form)
-            assert response.status_code in (200, 302), f"{what}: {response.status_code}"
+            pin = re.search(r'name="pin" value="([^"]+)"', page)
+            assert bool(pin) == bool(listed), f"{what}: a pin without rows, or rows without a pin"
+            # 确认 of the pinned rows, with the forged filter and the outside rows' ids posted along.
+            form = {**FORM, "op": op.name, "rowid": sorted(outside)}
+            if pin:
+                response = client.post(
+                    f"{base}/decide/", query_string=args, data={**form, "pin": pin.group(1)}
+                )
+                assert response.status_code in (200, 302), f"{what}: {response.status_code}"
             assert rows_of(view, outside) == untouched, f"{what}: a row outside the scope changed"
             if not listed:  # the forged filter matched nothing of the scope: nothing at all may change
                 assert business_snapshot() == before, what
-            # Ticked rows forged (no all_matching): the same.
-            form.pop("all_matching")
+            # Ticked rows forged: the same.
             client.post(f"{base}/decide/", data=form)
             assert rows_of(view, outside) == untouched, f"{what} (ticked): a row outside the scope changed"
             checked += 1
@@ -151,9 +158,7 @@ def test_an_honest_all_matching_decision_changes_exactly_the_rows_of_the_scope(a
         untouched, own = rows_of(view, outside), rows_of(view, mine)
         with app.test_request_context():
             args = view.filter_url_args(view.column_filters_for({"jurisdiction.name": "渝中区"}))
-        response = client.post(
-            f"{view.url.rstrip('/')}/decide/", query_string=args, data={**FORM, "op": op, "all_matching": "1"}
-        )
+        response = decide_all(client, view.url.rstrip("/"), op, args, FORM)
         body = response.get_data(as_text=True)
         assert (
             response.status_code == 200 and f'成功 <strong class="text-success">{len(mine)}</strong>' in body
