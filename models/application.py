@@ -47,6 +47,9 @@ class Application(db.Model):
         # A batch's rows in id order (the list's default order within a 批次 condition, a sort by 批次) and
         # by 提交时间 (a batch's list sorted by 提交时间) (issue 16).
         sa.Index("ix_application_batch_order", "batch_id", "id", postgresql_include=["status"]),
+        # A worker's applications; a name search's matching workers → their rows of the list's 批次 and 状态
+        # from the index alone (migration 0040)
+        sa.Index("ix_application_worker_id", "worker_id", postgresql_include=["batch_id", "status"]),
         sa.Index("ix_application_batch_submitted", "batch_id", "submitted_at", "id"),
         # Lists at scale (issue 7): a bureau's or a unit's list in id order, counted from the index alone
         # (worker_id included for name search); 区县 + 状态 + 等级; a review queue by status. A unit's index
@@ -102,7 +105,7 @@ class Application(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     batch_id: Mapped[int] = mapped_column(sa.ForeignKey("exam_batch.id"))
-    worker_id: Mapped[int] = mapped_column(sa.ForeignKey("worker.id"), index=True)
+    worker_id: Mapped[int] = mapped_column(sa.ForeignKey("worker.id"))
     # Snapshots of the unit at creation (refreshed at submission): later moves do not move the application.
     unit_id: Mapped[int] = mapped_column(sa.ForeignKey("organisation.id"))
     jurisdiction_id: Mapped[int | None] = mapped_column(sa.ForeignKey("jurisdiction.id"))

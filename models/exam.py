@@ -9,7 +9,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from admin_app.extensions import db
-from admin_app.workflow.states import EvaluationState, ExamCategory, RecognitionState, RegistrationState
+from admin_app.workflow.states import (
+    EvaluationState,
+    ExamCategory,
+    RecognitionState,
+    RegistrationState,
+    ScoreResult,
+)
 from models.application import Application
 from models.dictionary import ExamBatch, Trade
 from models.org import Jurisdiction, Organisation, utcnow
@@ -68,6 +74,12 @@ class Registration(db.Model):
                     "ix_registration_handover_pending",
                     ("jurisdiction_id", "id"),
                     f"recognition_status = '{RecognitionState.RECOGNISED}' AND handed_over_on IS NULL",
+                ),
+                # 违纪通报: the few rows whose scores were cancelled, in the list's order (migration 0040)
+                (
+                    "ix_registration_misconduct",
+                    ("misconduct_at", "id"),
+                    f"score_result = '{ScoreResult.MISCONDUCT}'",
                 ),
                 # 待发布成绩 (scores entered, not published; migration 0025)
                 (

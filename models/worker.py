@@ -55,6 +55,9 @@ class Worker(db.Model):
         # 工勤人员 sorted by 参加工作时间 or 现等级时间: the dates in order, the empty ones apart (migration 0035)
         sa.Index("ix_worker_work_start_order", "work_start_date", "id"),
         sa.Index("ix_worker_grade_date_order", "current_grade_date", "id"),
+        # 现等级时间 ↑ with the lists' tie order (id descending): a whole batch is recognised on one date, so
+        # the first date can hold most workers (migration 0040)
+        sa.Index("ix_worker_grade_date_ties", "current_grade_date", sa.literal_column("id").desc()),
         # 工勤人员 sorted by 学历: each value's workers newest first (its sort groups, migration 0036)
         sa.Index("ix_worker_education_order", "education", "id"),
     )
