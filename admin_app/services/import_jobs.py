@@ -83,7 +83,8 @@ def refuse_if_running(actor, kind: str, batch_id: int | None = None) -> None:
 def submit(actor, kind: str, data: bytes, file_name: str, view: tuple[str, str], batch_id=None) -> Job:
     """Store the upload and queue the import job of ``kind`` for ``actor`` (``view``: the import's list endpoint
     and its path, replayed by ``jobs.as_owner``). Raises QueueUnavailable — the upload removed, nothing queued —
-    when Redis does not answer; InvalidInput while another import of the scope runs or for no such batch."""
+    when Redis does not answer (any other error removes the upload too); InvalidInput while another import of the
+    scope runs or for no such batch."""
     actor = Actor.of(actor)
     refuse_if_running(actor, kind, batch_id)
     name = (file_name or "导入文件")[: limits.FILE_NAME]
@@ -104,7 +105,7 @@ def submit(actor, kind: str, data: bytes, file_name: str, view: tuple[str, str],
     )
     try:
         return jobs.submit(actor, kind, title, parameters)
-    except jobs.QueueUnavailable:
+    except Exception:  # not queued (Redis down, a database error): the upload must not stay behind
         uploads.remove(stored)
         raise
 

@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 
 from admin_app import limits
 from admin_app.extensions import db
-from admin_app.services import candidate_import, import_jobs, jobs
+from admin_app.services import candidate_import, import_jobs, jobs, uploads
 from admin_app.workflow.states import JobState, RegistrationState
 from models import Job, Notification, Registration
 from tests.conftest import login, text_of
@@ -33,6 +33,15 @@ from tests.integration.test_score_import import xlsx as score_xlsx
 @pytest.fixture
 def low_threshold(app, monkeypatch):
     monkeypatch.setitem(app.config, "IMPORT_JOB_ROWS", 1)
+
+
+@pytest.fixture(autouse=True)
+def no_job_files_left(ctx):
+    """The session's upload folder outlives each test's database: the jobs' files go with their test."""
+    yield
+    db.session.rollback()
+    for name in db.session.scalars(sa.select(Job.stored_name).where(Job.stored_name.is_not(None))):
+        uploads.remove(name)
 
 
 def the_job() -> Job:
