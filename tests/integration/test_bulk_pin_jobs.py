@@ -144,3 +144,21 @@ def test_a_job_whose_owner_was_disabled_decides_nothing(app, client, world, smal
     job = db.session.scalars(sa.select(Job)).one()
     assert (job.state, job.error) == (JobState.FAILED, bulk_pinned.NOT_ALLOWED)
     assert statuses(ids) == {i: WAITING for i in ids}
+
+
+def test_a_job_decides_only_within_its_owners_scope_even_from_a_forged_pin(app, client, world, small_jobs):
+    ids = waiting_at_yuzhong(world, "big", 3, 480)
+    outside = world.applications["B"]  # unit B's (沙坪坝区): not 渝中区's to decide
+    before = outside.status
+    login(client, "yuzhong_hr")
+    token, _response = queue_decision(client)
+    pin = db.session.scalars(sa.select(BulkPin).where(BulkPin.token == token)).one()
+    pin.ids = pin.ids.replace("[", f"[{outside.id},")  # the database row altered behind the app's back
+    db.session.commit()
+    run_queued(app)
+    job = db.session.scalars(sa.select(Job)).one()
+    assert job.state == JobState.FINISHED, job.error
+    assert statuses([outside.id, *ids]) == {outside.id: before, **{i: ApplicationState.APPROVED for i in ids}}
+    page = text_of(client.get(f"/downloads/details/?id={job.id}"))
+    assert '成功 <strong class="text-success">3</strong>' in page and f"<td>{outside.id}</td>" in page
+    assert "不在您的审核范围内" in page
