@@ -7,15 +7,14 @@ they are never generated: ``SigningUnavailable`` (the view says so in Chinese).
 
 Guarantees: a signed file whose bytes change after signing no longer validates (the signature covers the
 whole file but the signature value itself).
+
+pyHanko is imported when a file is signed, not with the app (~27 MB resident in every process otherwise).
 """
 
 import io
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
-
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.sign import fields, signers
 
 from admin_app.services import clock
 
@@ -91,8 +90,10 @@ def settings(config, instance_path: str) -> tuple:
 
 
 @lru_cache(maxsize=4)
-def signer(material: tuple) -> signers.SimpleSigner:
-    """The signer of ``settings(...)`` (read once per process and setting)."""
+def signer(material: tuple):
+    """The signer (pyHanko's ``SimpleSigner``) of ``settings(...)`` (read once per process and setting)."""
+    from pyhanko.sign import signers
+
     if material[0] == "pkcs12":
         _kind, path, passphrase = material
         loaded = signers.SimpleSigner.load_pkcs12(
@@ -110,6 +111,9 @@ def signer(material: tuple) -> signers.SimpleSigner:
 
 def sign_pdf(data: bytes, material: tuple, *, reason: str, location: str) -> bytes:
     """``data`` (a PDF) signed by the configured office key, as a new file."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+
     writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
     meta = signers.PdfSignatureMetadata(
         field_name=FIELD,
