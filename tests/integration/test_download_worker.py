@@ -88,21 +88,12 @@ def job_row(job_id: int) -> Job:
     return job
 
 
-def test_a_worker_killed_mid_export_leaves_the_job_failed_without_a_file(app, client, world, queue):  # noqa: F811
-    add_workers(world.units["A"].id, ROWS)
-    login(client, "unit_a")
-    assert client.get("/workers/export.xlsx").headers["Location"].endswith("/downloads/")
-    job_id = db.session.scalar(sa.select(Job.id))
-    db.session.rollback()
-    connection = jobs.redis_connection()
+def kill_when(app, job_id: int, condition, what: str):
+    """Start a worker; once ``condition()`` holds (within 180 s), SIGKILL the job's work horse (the job's own
+    process), then the worker. The job is left 进行中: nobody has noticed yet. Returns the condition's value."""
     worker = start_worker(app)
     try:
-        # Killed once the export has written rows: the work horse (the job's own process) and the worker.
-        wait_for(
-            lambda: int(connection.hget(jobs._key(job_id, "progress"), "done") or 0) >= 1000,
-            60,
-            "the export to be under way",
-        )
+        value = wait_for(condition, 180, what)
         horse = int(job_row(job_id).worker.rpartition(":")[2])
         os.kill(horse, signal.SIGKILL)
         os.killpg(worker.pid, signal.SIGKILL)
@@ -111,7 +102,24 @@ def test_a_worker_killed_mid_export_leaves_the_job_failed_without_a_file(app, cl
         if worker.poll() is None:
             os.killpg(worker.pid, signal.SIGKILL)
             worker.wait(10)
-    assert job_row(job_id).state == JobState.RUNNING  # nobody has noticed yet
+    assert job_row(job_id).state == JobState.RUNNING
+    return value
+
+
+def test_a_worker_killed_mid_export_leaves_the_job_failed_without_a_file(app, client, world, queue):  # noqa: F811
+    add_workers(world.units["A"].id, ROWS)
+    login(client, "unit_a")
+    assert client.get("/workers/export.xlsx").headers["Location"].endswith("/downloads/")
+    job_id = db.session.scalar(sa.select(Job.id))
+    db.session.rollback()
+    connection = jobs.redis_connection()
+    # Killed once the export has written rows.
+    kill_when(
+        app,
+        job_id,
+        lambda: int(connection.hget(jobs._key(job_id, "progress"), "done") or 0) >= 1000,
+        "the export to be under way",
+    )
     assert glob.glob(os.path.join(tempfile.gettempdir(), f"gk-job-{job_id}-*")), (
         "the partial file, kept aside"
     )

@@ -25,7 +25,7 @@ from tests.factories import make_id_number
 from tests.hostile_spreadsheets import HEADER
 from tests.integration.test_candidate_import import row_for, upload
 from tests.integration.test_download_jobs import queue  # noqa: F401  (the fixture)
-from tests.integration.test_download_worker import job_row, start_worker, wait_for
+from tests.integration.test_download_worker import job_row, kill_when, start_worker
 from tests.integration.test_exam_pipeline import approved
 
 ROWS = 10_000  # checking them lasts well beyond the first report (IMPORT_PROGRESS_EVERY rows)
@@ -106,24 +106,6 @@ def queue_import(app, client, unit, first) -> tuple[int, str]:
     upload_name = jobs.input_of(job_row(job_id))
     assert upload_name and (pathlib.Path(app.config["UPLOAD_DIR"]) / upload_name).exists()
     return job_id, upload_name
-
-
-def kill_when(app, job_id: int, condition, what: str):
-    """Start a worker; once ``condition()`` holds, SIGKILL the job's work horse, then the worker. The condition's
-    value is returned."""
-    worker = start_worker(app)
-    try:
-        value = wait_for(condition, 180, what)
-        horse = int(job_row(job_id).worker.rpartition(":")[2])
-        os.kill(horse, signal.SIGKILL)
-        os.killpg(worker.pid, signal.SIGKILL)
-        worker.wait(10)
-    finally:
-        if worker.poll() is None:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait(10)
-    assert job_row(job_id).state == JobState.RUNNING  # nobody has noticed yet
-    return value
 
 
 def assert_failed_and_nothing_left(app, client, job_id: int, upload_name: str) -> None:
