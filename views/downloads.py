@@ -85,7 +85,7 @@ class DownloadView(SecureModelView):
     column_details_list = ["created_at", "title", "state", "rows_total", "finished_at", "expires_at"]
     column_labels = {
         "created_at": "提交时间",
-        "title": "导出内容",
+        "title": "内容",  # an export, a batch PDF, an import, a bulk decision …
         "state": "状态",
         "progress": "进度",
         "rows_total": "行数",

@@ -28,7 +28,7 @@ def small_jobs(app, monkeypatch):
 
 def queue_decision(client, op="approve", data=None, search="big"):
     page, token = confirm_all(client, "/review_queue", op, f"search={search}")
-    assert "确认后在后台处理" in text_of(page)
+    assert "将在后台处理" in text_of(page)
     return token, client.post("/review_queue/decide/", data={**(data or {}), "op": op, "pin": token})
 
 
