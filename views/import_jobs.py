@@ -17,10 +17,11 @@ def queue_if_large(view, kind: str, data: bytes, sheet_limits, file_name: str, b
     actor = current_actor()
     import_jobs.refuse_if_running(actor, kind, batch_id)
     threshold = current_app.config["IMPORT_JOB_ROWS"]
-    if not import_jobs.needs_job(data, sheet_limits, threshold):
+    rows = import_jobs.rows_of(data, sheet_limits)
+    if rows <= threshold:
         return None
     try:
-        import_jobs.submit(actor, kind, data, file_name, (view.endpoint, request.path), batch_id)
+        import_jobs.submit(actor, kind, data, file_name, (view.endpoint, request.path), rows, batch_id)
     except jobs.QueueUnavailable:
         raise InvalidInput(import_jobs.queue_down_message(threshold)) from None
     flash(

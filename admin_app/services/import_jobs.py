@@ -51,10 +51,10 @@ def queue_down_message(threshold: int) -> str:
     )
 
 
-def needs_job(data: bytes, sheet_limits: SheetLimits, threshold: int) -> bool:
-    """Whether the upload's largest sheet holds more than ``threshold`` rows (counted within ``sheet_limits``,
-    no cell built). Raises ImportRefused (Chinese) where reading would refuse the file as a whole."""
-    return spreadsheets.count_rows(data, sheet_limits) > threshold
+def rows_of(data: bytes, sheet_limits: SheetLimits) -> int:
+    """The rows of the upload's largest sheet (counted within ``sheet_limits``, no cell built), to compare with
+    ``IMPORT_JOB_ROWS``. Raises ImportRefused (Chinese) where reading would refuse the file as a whole."""
+    return spreadsheets.count_rows(data, sheet_limits)
 
 
 def _scope_key(kind: str, actor: Actor, batch_id: int | None) -> str:
@@ -80,9 +80,11 @@ def refuse_if_running(actor, kind: str, batch_id: int | None = None) -> None:
             )
 
 
-def submit(actor, kind: str, data: bytes, file_name: str, view: tuple[str, str], batch_id=None) -> Job:
-    """Store the upload and queue the import job of ``kind`` for ``actor`` (``view``: the import's list endpoint
-    and its path, replayed by ``jobs.as_owner``). Raises QueueUnavailable — the upload removed, nothing queued —
+def submit(
+    actor, kind: str, data: bytes, file_name: str, view: tuple[str, str], rows: int, batch_id=None
+) -> Job:
+    """Store the upload (of ``rows`` rows, as counted) and queue the import job of ``kind`` for ``actor``
+    (``view``: the import's list endpoint and its path, replayed by ``jobs.as_owner``). Raises QueueUnavailable — the upload removed, nothing queued —
     when Redis does not answer (any other error removes the upload too); InvalidInput while another import of the
     scope runs or for no such batch."""
     actor = Actor.of(actor)
@@ -101,7 +103,12 @@ def submit(actor, kind: str, data: bytes, file_name: str, view: tuple[str, str],
         actor,
         *view,
         MultiDict(),
-        **{jobs.INPUT: stored, "scope": _scope_key(kind, actor, batch_id), "batch_id": batch_id},
+        **{
+            jobs.INPUT: stored,
+            "scope": _scope_key(kind, actor, batch_id),
+            "batch_id": batch_id,
+            "rows": rows,
+        },
     )
     try:
         return jobs.submit(actor, kind, title, parameters)
@@ -115,6 +122,7 @@ def _read(app, job: Job, read_file, report):
     """(the owner as an Actor, the parsed file or the problem that refused it) — inside ``as_owner``."""
     parameters = json.loads(job.parameters)
     actor = Actor(db.session.get(User, job.owner_id), parameters.get("address"), clock.utcnow())
+    report(0, parameters.get("rows") or 0)  # the sheet's rows as counted at upload, while the file is read
     try:
         data = uploads.storage().read(parameters[jobs.INPUT])
     except Exception as exc:  # noqa: BLE001 - a missing or unreadable stored upload: the clerk uploads again
@@ -123,7 +131,7 @@ def _read(app, job: Job, read_file, report):
         parsed = read_file(data, SheetLimits.from_config(app.config))
     except ImportRefused as exc:
         return actor, None, [Problem(0, "", str(exc))]
-    report(0, len(parsed.rows))  # the total on the row; from here the bar counts the rows checked
+    report(0, len(parsed.rows))  # the data rows; from here the bar counts the rows checked
     return actor, parsed, []
 
 

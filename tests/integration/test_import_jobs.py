@@ -69,7 +69,7 @@ def test_a_large_candidate_import_runs_as_the_uploaders_job(app, client, world):
     job = the_job()
     assert (job.kind, job.state, job.owner_id) == (import_jobs.CANDIDATES, JobState.QUEUED, unit.users[0].id)
     assert [status_of(r) for r in regs] == [RegistrationState.UNREGISTERED] * 2  # nothing yet
-    assert len(stored_inputs(app)) == 1
+    assert len(stored_inputs(app)) == 1 and json.loads(job.parameters)["rows"] == 3  # header + 2, as counted
     page = text_of(client.get("/downloads/"))
     assert "已转为后台导入任务" in page and "附表5导入（附表5.xlsx）" in page and "排队中" in page
 
