@@ -186,6 +186,12 @@ def _move(job_id: int, sources: tuple, target: JobState, **values) -> bool:
     return bool(moved)
 
 
+def temp_prefix(job_id: int) -> str:
+    """The start of the name of a job's temporary file on its host: with the queue's name, as two installations
+    (or two test runs) on one host number their jobs alike and must not remove each other's files."""
+    return f"gk-job-{current_app.config['JOB_QUEUE']}-{job_id}-"
+
+
 def stored_name_of(job: Job) -> str:
     """Where a job's file is stored: known from the job alone, so that a job failed after its file was stored
     (its process killed before the row said 已完成) leaves no file behind. Served only through the row's scope."""
@@ -202,7 +208,7 @@ def fail(job_id: int, message: str, sources=(JobState.QUEUED, JobState.RUNNING))
         uploads.remove(stored_name_of(job))
         if input_of(job):
             uploads.remove(input_of(job))
-    for path in glob.glob(os.path.join(tempfile.gettempdir(), f"gk-job-{job_id}-*")):
+    for path in glob.glob(os.path.join(tempfile.gettempdir(), f"{temp_prefix(job_id)}*")):
         with contextlib.suppress(OSError):
             os.remove(path)
     return moved
@@ -300,7 +306,7 @@ def run(job_id: int) -> None:
     beat.start()
     job = db.session.get(Job, job_id)
     kind, source = KINDS.get(job.kind), input_of(job)
-    handle, path = tempfile.mkstemp(prefix=f"gk-job-{job_id}-", suffix=f"{kind.suffix if kind else ''}.part")
+    handle, path = tempfile.mkstemp(prefix=temp_prefix(job_id), suffix=f"{kind.suffix if kind else ''}.part")
     os.close(handle)
     try:
         if kind is None:

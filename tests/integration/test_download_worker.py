@@ -120,7 +120,7 @@ def test_a_worker_killed_mid_export_leaves_the_job_failed_without_a_file(app, cl
         lambda: int(connection.hget(jobs._key(job_id, "progress"), "done") or 0) >= 1000,
         "the export to be under way",
     )
-    assert glob.glob(os.path.join(tempfile.gettempdir(), f"gk-job-{job_id}-*")), (
+    assert glob.glob(os.path.join(tempfile.gettempdir(), f"{jobs.temp_prefix(job_id)}*")), (
         "the partial file, kept aside"
     )
 
@@ -140,7 +140,7 @@ def test_a_worker_killed_mid_export_leaves_the_job_failed_without_a_file(app, cl
             os.killpg(restarted.pid, signal.SIGKILL)
     dead = job_row(job_id)
     assert (dead.state, dead.error, dead.stored_name) == (JobState.FAILED, jobs.DIED, None)
-    assert not glob.glob(os.path.join(tempfile.gettempdir(), f"gk-job-{job_id}-*"))
+    assert not glob.glob(os.path.join(tempfile.gettempdir(), f"{jobs.temp_prefix(job_id)}*"))
     downloads = pathlib.Path(app.config["UPLOAD_DIR"], "downloads")
     files = [p.name for p in downloads.rglob("*")] if downloads.exists() else []
     assert f"{job_id}.xlsx" not in files and not [name for name in files if name.endswith(".part")], files

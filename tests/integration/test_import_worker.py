@@ -119,7 +119,7 @@ def assert_failed_and_nothing_left(app, client, job_id: int, upload_name: str) -
     dead = job_row(job_id)
     assert (dead.state, dead.error, dead.stored_name) == (JobState.FAILED, import_jobs.DIED, None)
     assert not (pathlib.Path(app.config["UPLOAD_DIR"]) / upload_name).exists()
-    assert not glob.glob(os.path.join(tempfile.gettempdir(), f"gk-job-{job_id}-*"))
+    assert not glob.glob(os.path.join(tempfile.gettempdir(), f"{jobs.temp_prefix(job_id)}*"))
     assert client.get(f"/downloads/download/?id={job_id}").status_code == 404
     page = client.get("/downloads/").get_data(as_text=True)
     assert "处理该任务的后台进程意外停止，未导入任何数据，请重新导入" in page
