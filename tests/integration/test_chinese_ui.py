@@ -8,6 +8,7 @@ from flask_admin.contrib.sqla import ModelView
 from models import enums
 from tests.affairs_rows import add_affairs_rows
 from tests.conftest import login
+from tests.reminder_rows import add_reminder_rows
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 USER_FOR_ROLE = {
@@ -59,6 +60,7 @@ def test_failed_save_message_is_chinese(client, world):
 
 def test_every_details_page_has_chinese_labels_only(app, client, world):
     add_affairs_rows(world)  # the 考务 and results lists have a row to open
+    add_reminder_rows(world)  # 提醒模板, 邮件短信发送记录
     checked = 0
     for view in app.extensions["admin"][0]._views:
         if not isinstance(view, ModelView) or not view.can_view_details or view.endpoint == "unitprofile":

@@ -11,7 +11,7 @@ import pytest
 from admin_app.extensions import db
 from admin_app.services import clock, reminder_selection, reminders, result_notices
 from admin_app.services.rechecks import last_request_day
-from admin_app.workflow.states import ApplicationState, NoticeState, pending
+from admin_app.workflow.states import ApplicationState, NoticeState, OutboxState, pending
 from models import (
     Application,
     NoticeEntry,
@@ -208,7 +208,7 @@ def test_email_and_sms_go_to_users_who_have_an_address_and_want_them(app, world,
     assert mine == {("email", "a@example.com"), ("sms", "13800000001"), ("sms", "13800000002")}
     email = next(r for r in rows if r.address == "a@example.com")
     assert email.subject == "考试资格申请即将截止" and "消息设置" in email.body
-    assert all(r.state == "pending" and r.attempts == 0 for r in rows)
+    assert all(r.state == OutboxState.PENDING and r.attempts == 0 for r in rows)
 
 
 def test_the_worker_runs_the_day_once_after_the_configured_time(app, world, monkeypatch):

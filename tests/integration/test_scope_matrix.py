@@ -31,6 +31,7 @@ from models import (
 )
 from tests.affairs_rows import add_affairs_rows, add_finished_download
 from tests.conftest import login, snapshot_database
+from tests.reminder_rows import add_reminder_rows
 from views.base import SecureModelView
 
 ROLES = [
@@ -113,11 +114,7 @@ def _unit_b_has_a_download(world):
 def _reminder_rows(world):
     """The seeded reminder templates and an e-mail of unit B's user in the outbox: the rows tried in 提醒模板
     and 邮件短信发送记录 (admin only)."""
-    from admin_app.services import outbox, reminder_templates
-
-    reminder_templates.seed_defaults()
-    outbox.add(outbox.EMAIL, "b@example.com", "提醒", "内容", user_id=world.users["unit_b"].id)
-    db.session.commit()
+    add_reminder_rows(world)
 
 
 @pytest.fixture(autouse=True)
