@@ -102,7 +102,7 @@ def decide_in_chunks(view, op, ids: list[int], form, report) -> BulkResult:
     transition at once); ``report(handled, total)`` after each chunk. A failure keeps the chunks done and
     refuses the rest with its reason (an input refused before anything was decided is raised)."""
     result, total = BulkResult(op.name, op.label), len(ids)
-    size = total if op.transition is not None and op.transition.atomic else limits.BULK_JOB_CHUNK
+    size = max(1, total) if op.transition is not None and op.transition.atomic else limits.BULK_JOB_CHUNK
     report(0, total)
     for start in range(0, total, size):
         chunk = ids[start : start + size]
