@@ -2,6 +2,7 @@
 read-only, admin only)."""
 
 from markupsafe import Markup, escape
+from wtforms import TextAreaField
 
 from admin_app.form_helpers import form_error
 from admin_app.services import outbox, reminder_templates
@@ -43,6 +44,7 @@ class ReminderTemplateView(AdminOnlyView):
     column_default_sort = ("id", False)
     column_sortable_list = []
     form_columns = ["title", "body"]
+    form_overrides = {"body": TextAreaField}
     form_widget_args = {"body": {"rows": 5}}
     export_name = "提醒模板"
 
