@@ -116,6 +116,9 @@ def test_every_list_and_export_shows_exactly_the_rows_of_its_scope(app, client, 
         )
         if announced is not None:
             assert announced == len(expected), f"{username} {view.endpoint}: 列表 ({announced})"
+        if not view.exportable:  # 下载中心: no export of itself (test_download_jobs)
+            checked += 1
+            continue
         rows = exported(client, view)
         if view.endpoint == "auditlog":  # its own export is recorded before its rows are read: it holds it
             expected = expected_ids(view.endpoint, username)
