@@ -73,11 +73,16 @@ def due_reminders(today: date, settings: Settings) -> list[Reminder]:
     ]
 
 
+def _insert(model):
+    """INSERT with ON CONFLICT (PostgreSQL and SQLite both have it)."""
+    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+    return dialect.insert(model)
+
+
 def _claim(reminder: Reminder, today: date) -> int | None:
     """The new ``reminder_sent`` row's id, or None when this (kind, organisation, date) was already sent."""
-    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
     return db.session.scalar(
-        dialect.insert(ReminderSent)
+        _insert(ReminderSent)
         .values(
             kind=reminder.kind,
             organisation_id=reminder.organisation_id,
@@ -131,8 +136,12 @@ def run(config, today: date | None = None) -> dict:
                     counts["sms"] += 1
     insert_rows(Notification.__table__, notices)
     counts["messages"] = len(notices)
-    if db.session.get(ReminderDay, today) is None:
-        db.session.add(ReminderDay(business_date=today, finished_at=now))
+    # two runs at once both mark the day: the second mark is no error
+    db.session.execute(
+        _insert(ReminderDay)
+        .values(business_date=today, finished_at=now)
+        .on_conflict_do_nothing(index_elements=["business_date"])
+    )
     db.session.commit()
     return counts
 

@@ -17,6 +17,7 @@ from models import (
     NoticeEntry,
     Notification,
     OutboxMessage,
+    ReminderDay,
     ReminderSent,
     ResultNotice,
     ScoreRecheck,
@@ -252,3 +253,38 @@ def test_flask_reminders_run_sends_a_given_day_once(app, world):
     assert ReminderSent.query.count() == 1
     sent = runner.invoke(args=["outbox-send"])
     assert sent.exit_code == 0 and "已发送 0，待重试 0，失败 0" in sent.output
+
+
+@pytest.mark.parametrize("waiting", [True, False], ids=["one_reminder", "none"])
+def test_two_runs_at_once_send_each_reminder_once(app, world, waiting):
+    """Two workers' beats at the same moment: the unique key lets one claim each reminder, the other adds nothing;
+    both mark the day done without an error, also when there is nothing to send."""
+    import threading
+
+    if not waiting:
+        world.applications["B"].status = ApplicationState.APPROVED
+        db.session.commit()
+    day = clock.today()
+    results, errors = [], []
+    start = threading.Barrier(2)
+
+    def beat():
+        with app.app_context():
+            try:
+                start.wait(10)
+                results.append(reminders.run(app.config, day))
+            except Exception as exc:  # reported below: neither run may fail
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=beat) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert sorted(r["reminders"] for r in results) == ([0, 1] if waiting else [0, 0])  # 沙坪坝's digest, once
+    db.session.expire_all()
+    assert Notification.query.filter_by(kind="reminder_review_digest").count() == (1 if waiting else 0)
+    assert db.session.get(ReminderDay, day) is not None
