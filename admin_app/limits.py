@@ -57,7 +57,9 @@ DOWNLOAD_KEEP_DAYS = 7  # a 下载中心 file is kept this long after it is made
 # take ~3 s); more run as a 下载中心 job (views/document_jobs.py), laid out PDF_CHUNK documents per WeasyPrint call
 # and merged (services/pdf.write_merged), so a job holds one chunk's layout and the merged file, not the set's.
 PDF_DIRECT_DOCUMENTS = 10
-PDF_CHUNK = 25
+# A job's peak of Python allocations (tracemalloc) for 登记表, 2026-12-03: 5 a chunk 93 MB, 10 118 MB, 25 166 MB, all
+# 60 in one call 249 MB (~3 MB of layout per person); each chunk embeds its own font subset (+~0.1 MB of file).
+PDF_CHUNK = 10
 # 附表3 (a workbook of one sheet per 工种, views/summary_sheet.py): up to this many people made in the request (a
 # unit's own batch, tens of rows, well under a second); more (a district's or the city's) run as a 下载中心 job.
 SUMMARY_DIRECT_ROWS = 500
