@@ -47,7 +47,7 @@ def test_a_large_decision_runs_as_a_job_with_progress_and_the_per_row_result(
     assert (job.kind, job.owner_id, job.state) == (
         "bulk_decision",
         world.users[enums.DISTRICT_HR].id,
-        "queued",
+        JobState.QUEUED,
     )
     assert db.session.scalars(sa.select(BulkPin.job_id).where(BulkPin.token == token)).one() == job.id
     assert statuses(ids[:4]) == {i: WAITING for i in ids[:4]}  # nothing decided in the request
