@@ -4,15 +4,12 @@ decides them; 查看结果 shows the per-row result page, linking the decided ro
 docs/screenshots/bulk-job-*.png."""
 
 import os
-import pathlib
-import subprocess
-import sys
 
 import sqlalchemy as sa
 
 from tests.e2e.test_menus import login
+from tests.processes import ROOT, run_burst_worker
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 
 
@@ -57,19 +54,7 @@ def test_a_pinned_decision_runs_in_the_background_with_its_result_page(page, liv
             "已转为后台处理" in page.content() and "排队中" in page.locator("table.model-list").inner_text()
         )
 
-        env = dict(
-            os.environ,
-            FLASK_APP="wsgi.py",
-            DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
-            UPLOAD_DIR=app.config["UPLOAD_DIR"],
-            JOBS_REDIS_URL=app.config["JOBS_REDIS_URL"],
-            JOB_QUEUE=app.config["JOB_QUEUE"],
-            SECRET_KEY=app.config["SECRET_KEY"],
-        )
-        flask = pathlib.Path(sys.executable).with_name("flask")
-        worker = subprocess.run(
-            [str(flask), "worker", "--burst"], cwd=ROOT, env=env, timeout=120, capture_output=True
-        )
+        worker = run_burst_worker(app)
         assert worker.returncode == 0, worker.stderr[-2000:]
 
         page.wait_for_selector(".gk-job-result", timeout=20000)  # the page reloads itself when the job ends

@@ -6,16 +6,14 @@ downloaded and holds the list's rows. Screenshots in docs/screenshots/download-c
 import io
 import os
 import pathlib
-import subprocess
-import sys
 from pathlib import Path
 
 from openpyxl import load_workbook
 
 from tests.e2e.test_menus import login
+from tests.processes import run_burst_worker
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def test_a_large_export_is_downloaded_from_the_download_center(page, live_server):
@@ -35,19 +33,7 @@ def test_a_large_export_is_downloaded_from_the_download_center(page, live_server
         assert "排队中" in page.locator("table.model-list").inner_text()
         page.screenshot(path=str(SCREENSHOTS / "download-center-queued.png"), full_page=True)
 
-        env = dict(
-            os.environ,
-            FLASK_APP="wsgi.py",
-            DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
-            UPLOAD_DIR=app.config["UPLOAD_DIR"],
-            JOBS_REDIS_URL=app.config["JOBS_REDIS_URL"],
-            JOB_QUEUE=app.config["JOB_QUEUE"],
-            SECRET_KEY=app.config["SECRET_KEY"],
-        )
-        flask = pathlib.Path(sys.executable).with_name("flask")
-        worker = subprocess.run(
-            [str(flask), "worker", "--burst"], cwd=ROOT, env=env, timeout=120, capture_output=True
-        )
+        worker = run_burst_worker(app)
         assert worker.returncode == 0, worker.stderr[-2000:]
 
         # gk-downloads.js polls and reloads the page when the job ends: the download link appears by itself.

@@ -20,7 +20,8 @@ from admin_app.workflow.states import JobState
 from models import Job, Worker
 from tests import factories
 from tests.integration.test_download_jobs import queue  # noqa: F401  (the fixture)
-from tests.integration.test_download_worker import ROOT, job_row, start_worker
+from tests.integration.test_download_worker import job_row, start_worker
+from tests.processes import ROOT, app_env
 
 CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 
@@ -33,13 +34,8 @@ def free_port() -> int:
 
 def start_web(app, port: int) -> subprocess.Popen:
     """gunicorn serving wsgi:app on the tests' database, uploads, Redis and queue; answered once it is up."""
-    env = dict(
-        os.environ,
-        DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
-        UPLOAD_DIR=app.config["UPLOAD_DIR"],
-        JOBS_REDIS_URL=app.config["JOBS_REDIS_URL"],
-        JOB_QUEUE=app.config["JOB_QUEUE"],
-        SECRET_KEY=app.config["SECRET_KEY"],
+    env = app_env(
+        app,
         EXPORT_JOB_ROWS="1",
         SESSION_COOKIE_SECURE="0",
         GUNICORN_BIND=f"127.0.0.1:{port}",

@@ -7,7 +7,6 @@ import os
 import pathlib
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from datetime import date
@@ -22,27 +21,16 @@ from models import Job, Worker
 from models.org import utcnow
 from tests.conftest import login
 from tests.integration.test_download_jobs import queue  # noqa: F401  (the fixture)
+from tests.processes import ROOT, app_env, flask_command
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
 ROWS = 60_000  # enough for the export to be killed well inside it
 
 
 def start_worker(app, *args) -> subprocess.Popen:
-    env = dict(os.environ)
-    env.update(
-        FLASK_APP="wsgi.py",
-        DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
-        UPLOAD_DIR=app.config["UPLOAD_DIR"],
-        JOBS_REDIS_URL=app.config["JOBS_REDIS_URL"],
-        JOB_QUEUE=app.config["JOB_QUEUE"],
-        SECRET_KEY=app.config["SECRET_KEY"],
-        JOB_STALE_SECONDS="5",
-    )
-    flask = pathlib.Path(sys.executable).with_name("flask")
     return subprocess.Popen(
-        [str(flask), "worker", *args],
+        [flask_command(), "worker", *args],
         cwd=ROOT,
-        env=env,
+        env=app_env(app, JOB_STALE_SECONDS="5"),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
