@@ -380,9 +380,9 @@ def _full_pipeline(world, client, key, grade, seq):
 def test_full_pipeline_junior_worker(world, client):
     reg = _full_pipeline(world, client, "p5", 5, 370)
     history = db.session.scalars(
-        sa.select(AuditLog.action).where(
-            AuditLog.object_type == "Registration", AuditLog.object_id == str(reg.id)
-        )
+        sa.select(AuditLog.action)
+        .where(AuditLog.object_type == "Registration", AuditLog.object_id == str(reg.id))
+        .order_by(AuditLog.id)
     ).all()
     # the last: the unit's download of the certificate PDF (audited like every download of a record)
     assert history == [
@@ -398,9 +398,9 @@ def test_full_pipeline_junior_worker(world, client):
 def test_full_pipeline_technician(world, client):
     reg = _full_pipeline(world, client, "p2", 2, 380)
     history = db.session.scalars(
-        sa.select(AuditLog.action).where(
-            AuditLog.object_type == "Registration", AuditLog.object_id == str(reg.id)
-        )
+        sa.select(AuditLog.action)
+        .where(AuditLog.object_type == "Registration", AuditLog.object_id == str(reg.id))
+        .order_by(AuditLog.id)
     ).all()
     assert history == [
         "register",
