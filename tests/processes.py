@@ -27,12 +27,12 @@ def flask_command() -> str:
     return str(pathlib.Path(sys.executable).with_name("flask"))
 
 
-def run_burst_worker(app, timeout: int = 120) -> subprocess.CompletedProcess:
+def run_burst_worker(app, timeout: int = 120, **env) -> subprocess.CompletedProcess:
     """`flask worker --burst`: every queued job of the session's queue, then it exits (its output captured)."""
     return subprocess.run(
         [flask_command(), "worker", "--burst"],
         cwd=ROOT,
-        env=app_env(app),
+        env=app_env(app, **env),
         timeout=timeout,
         capture_output=True,
     )

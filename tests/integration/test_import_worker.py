@@ -8,7 +8,6 @@ import glob
 import io
 import os
 import pathlib
-import signal
 import tempfile
 from datetime import date, timedelta
 
@@ -25,8 +24,9 @@ from tests.factories import make_id_number
 from tests.hostile_spreadsheets import HEADER
 from tests.integration.test_candidate_import import row_for, upload
 from tests.integration.test_download_jobs import queue  # noqa: F401  (the fixture)
-from tests.integration.test_download_worker import job_row, kill_when, start_worker
+from tests.integration.test_download_worker import job_row, kill_when
 from tests.integration.test_exam_pipeline import approved
+from tests.processes import run_burst_worker
 
 ROWS = 10_000  # checking them lasts well beyond the first report (IMPORT_PROGRESS_EVERY rows)
 
@@ -110,12 +110,8 @@ def queue_import(app, client, unit, first) -> tuple[int, str]:
 
 def assert_failed_and_nothing_left(app, client, job_id: int, upload_name: str) -> None:
     """A worker started again ends the dead job 失败 with the import's message; nothing of it is left."""
-    restarted = start_worker(app, "--burst")  # its upkeep finds the dead job at once (same host, pid gone)
-    try:
-        assert restarted.wait(90) == 0
-    finally:
-        if restarted.poll() is None:
-            os.killpg(restarted.pid, signal.SIGKILL)
+    # a worker started again: its upkeep finds the dead job at once (same host, pid gone)
+    assert run_burst_worker(app, 90, JOB_STALE_SECONDS="5").returncode == 0
     dead = job_row(job_id)
     assert (dead.state, dead.error, dead.stored_name) == (JobState.FAILED, import_jobs.DIED, None)
     assert not (pathlib.Path(app.config["UPLOAD_DIR"]) / upload_name).exists()
