@@ -24,13 +24,20 @@ log = logging.getLogger(__name__)
 
 
 def _pid_alive(pid: int) -> bool:
+    """Whether the process runs. A zombie does not: a horse killed with its worker stays one until init reaps it,
+    and a worker restarted at once must already see it dead."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            state = stat.read().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):
+        return True  # no /proc here: signal 0 answered, so it is there
+    return state not in ("Z", "X")
 
 
 def _dead(job: Job, alive_keys: set, stale: timedelta, now) -> bool:
