@@ -140,14 +140,14 @@ def _plan(sql: str, **params) -> str:
         ("created_at > '2024-01-01'", "ix_audit_log_created_at"),
     ],
 )
-def test_each_audit_filter_is_an_index_range_in_time_order(app, ctx, where, index):
+def test_each_audit_filter_is_an_index_range_in_time_order(pristine_tables, app, ctx, where, index):
     _postgresql(app)
     plan = _plan(f"SELECT id FROM audit_log WHERE {where} ORDER BY created_at DESC, id DESC LIMIT 20")
     # an index range (on 1M rows the range comes in created_at order: an Incremental Sort orders ties by id)
     assert f"using {index} on audit_log" in plan and "Index Cond" in plan, plan
 
 
-def test_object_history_and_object_id_use_one_index(app, ctx):
+def test_object_history_and_object_id_use_one_index(pristine_tables, app, ctx):
     _postgresql(app)
     for where in ("object_id = '7'", "object_type = 'Registration' AND object_id = '7'"):
         plan = _plan(f"SELECT * FROM audit_log WHERE {where} ORDER BY id")

@@ -124,7 +124,7 @@ TODO_INDEXES = {
 }
 
 
-def test_todo_counts_are_ranges_of_their_partial_indexes(app, client, world):
+def test_todo_counts_are_ranges_of_their_partial_indexes(pristine_tables, app, client, world):
     """On PostgreSQL each of these counts reads only the rows waiting in its state (sequential scans priced
     out, so that the tiny test tables still show which index the count can use)."""
     import sqlalchemy as sa
