@@ -52,11 +52,12 @@ EXPORT_JOB_ROWS = 20_000
 # message naming it (the clerk narrows the filter).
 EXPORT_ROWS = 1_048_575
 DOWNLOAD_KEEP_DAYS = 7  # a 下载中心 file is kept this long after it is made, then removed by the cleanup
-# Batch PDFs (登记表, 准考证, 证书 of "all matching the filter"): up to PDF_DIRECT_DOCUMENTS documents are made in
-# the request (a clerk printing a handful gets them at once: ~0.26 s of CPU per 登记表 + ~0.6 s per file, so 10
-# take ~3 s); more run as a 下载中心 job (views/document_jobs.py), laid out PDF_CHUNK documents per WeasyPrint call
-# and merged (services/pdf.write_merged), so a job holds one chunk's layout and the merged file, not the set's.
-PDF_DIRECT_DOCUMENTS = 10
+# Batch PDFs (登记表, 准考证, 证书 of "all matching the filter"): every one of more than PDF_DIRECT_DOCUMENTS (one)
+# person is a 下载中心 job (views/document_jobs.py; issue 19: a progress bar, a 站内消息, the file in 下载中心), laid out
+# PDF_CHUNK documents per WeasyPrint call and merged (services/pdf.write_merged), so a job holds one chunk's layout
+# and the merged file, not the set's. One person's document (a row's or details page's button, or a filter that
+# matches one) is made in the request: ~0.26 s of CPU per 登记表 + ~0.6 s per file.
+PDF_DIRECT_DOCUMENTS = 1
 # A job's peak of Python allocations (tracemalloc) for 登记表, 2026-12-03: 5 a chunk 93 MB, 10 118 MB, 25 166 MB, all
 # 60 in one call 249 MB (~3 MB of layout per person); each chunk embeds its own font subset (+~0.1 MB of file).
 PDF_CHUNK = 10

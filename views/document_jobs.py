@@ -1,12 +1,12 @@
 """Batch PDFs of a list's current 组合查询 — 登记表 (考试资格申请), 准考证 (考试报名 stages), 证书 (资格认定) —
-in the request when they are few, as 下载中心 jobs (issue 19) when they are more.
+as 下载中心 jobs (issue 19) as soon as they hold more than one person; one person's document in the request.
 
 Guarantees:
 - ``batch_or_job`` (the batch endpoints) selects the rows exactly as the list shows them (its filters, search,
   sort and scope). None: a Chinese warning. More than the family's cap: a Chinese refusal naming the cap, nothing
-  made. Up to ``limits.PDF_DIRECT_DOCUMENTS``: the rows, for the endpoint to answer with the PDF at once (a clerk
-  printing a handful does not wait for a queue). More: a job of the family's kind is queued with the request's
-  parameters and the user is sent to the 下载中心; Redis down: a Chinese message, nothing queued.
+  made. Up to ``limits.PDF_DIRECT_DOCUMENTS`` (one person): the rows, for the endpoint to answer with the PDF at
+  once. More: a job of the family's kind is queued with the request's parameters and the user is sent to the
+  下载中心 (a progress bar, a 站内消息 when the file is ready); Redis down: a Chinese message, nothing queued.
 - The job (``services/jobs.py``) replays the request as its owner (``jobs.as_owner``: the same view, scope and
   组合查询, re-read when it runs) and makes the file with the endpoint's own builders: the same documents, the
   same refusals (a candidate without a photo or seat is listed on the 准考证 file's first page; when no document
@@ -99,7 +99,7 @@ def batch_or_job(view, family: Family, back):
     except jobs.QueueUnavailable:
         flash(
             f"后台任务服务暂时不可用，超过{limits.PDF_DIRECT_DOCUMENTS}{family.measure}的{family.noun}PDF暂时无法生成。"
-            f"请用组合查询缩小到{limits.PDF_DIRECT_DOCUMENTS}{family.measure}以内直接下载，或稍后再试。",
+            f"请稍后再试；单人的{family.noun}可在列表中该行直接下载。",
             "error",
         )
         return back

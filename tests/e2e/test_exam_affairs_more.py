@@ -1,5 +1,5 @@
 """考务 and results in the browser, the paths the first flow (test_exam_affairs_flow.py) does not take: the
-考场编排 exported to Excel; the unit's 准考证 of its whole filter as one PDF (two to a page); a candidate marked 违纪
+考场编排 exported to Excel; the unit's 准考证 of its whole filter as one PDF (two to a page, a 下载中心 job); a candidate marked 违纪
 and the 违纪通报 list exported; a 查分 answered 维持原成绩; a 合格名单公示 exported to Excel and an objection
 resolved 取消, which ends that person's 资格认定 for the batch. Every file is downloaded through the logged-in
 browser session and opened (openpyxl, pypdfium2). Screenshots in docs/screenshots/affairs-more-*.png."""
@@ -27,6 +27,7 @@ from tests.e2e.affairs_helpers import (
     session_ids,
     tick_and_act,
 )
+from tests.e2e.job_queue import download_newest, own_queue, run_worker
 from tests.e2e.test_exam_affairs_flow import fill_scores
 from tests.e2e.test_menus import login
 
@@ -85,17 +86,23 @@ def test_exports_batch_tickets_misconduct_upheld_recheck_and_cancelled_objection
     assert str(first[header.index("准考证号")]).startswith("20214"), first
 
     # 2. The unit: the 准考证 of its filter in one PDF — three candidates, two to an A4 page.
+    # Three candidates: a 下载中心 job (more than one person), run by a worker, downloaded from the 下载中心.
     login(page, live_server, "unit_demo")
     page.goto(f"{live_server}/registrations/?search={PREFIX}")
     shot(page, "2-registrations")
-    tickets = download(page, link_href(page, "#tickets-pdf"))
-    assert tickets.headers["content-type"].startswith("application/pdf")
-    document = pdfium.PdfDocument(tickets.body())
+    with own_queue(live_server.app, "tickets"):
+        page.click("#tickets-pdf")
+        page.wait_for_url("**/downloads/")
+        assert "共3人，准考证PDF已转为后台任务" in body(page), body(page)[:600]
+        run_worker(live_server.app)
+        name, tickets = download_newest(page)
+    assert name.startswith("准考证_3人_") and name.endswith(".pdf") and tickets.startswith(b"%PDF")
+    document = pdfium.PdfDocument(tickets)
     assert len(document) == 2, len(document)
-    text = pdf_text(tickets.body())
+    text = pdf_text(tickets)
     assert all(name in text for name in NAMES) and "未能打印" not in text, text[:400]
     assert "综合楼401" in text and "实训车间B" in text
-    render_first_page(tickets.body(), "e2e_tickets_batch")
+    render_first_page(tickets, "e2e_tickets_batch")
 
     # 3. 市职鉴中心 imports the scores, marks 丙 违纪 on the details page, publishes; 违纪通报 to Excel.
     login(page, live_server, "center")

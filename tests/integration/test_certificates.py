@@ -16,8 +16,10 @@ from admin_app.services import certificate_links, certificate_signing, clock
 from admin_app.workflow import certificates as certificate_flow
 from admin_app.workflow.states import RecognitionState, ScorePublication, ScoreResult
 from models import AuditLog, CertificateLink, Registration, enums
+from tests.batch_pdfs import batch_pdf
 from tests.certificate_helpers import pdf_text, qr_links, recognised, signature_status
 from tests.conftest import login, text_of
+from tests.integration.test_download_jobs import queue  # noqa: F401  (the fixture)
 from tests.integration.test_registration_pdf import pages_of
 from tests.scope_world import USERNAMES, build_inscope_world, expected_ids
 
@@ -116,22 +118,22 @@ def test_certificates_follow_the_row_scope_and_only_recognised_rows_have_one(app
     assert response.mimetype == "text/html" and "当前查询没有已认定的证书" in text_of(response)
 
 
+@pytest.mark.usefixtures("queue")
 def test_the_filters_file_holds_every_recognised_row_of_the_scope_up_to_the_cap(
     app, client, world, monkeypatch
 ):
     first_unit, _a1, first = recognised(world, "cert4", 504)
     _u2, _a2, second = recognised(world, "cert5", 505)
     login(client, "yuzhong_hr")
-    response = client.get("/recognitions/certificates.pdf?all_batches=1")
-    assert response.status_code == 200 and response.mimetype == "application/pdf"
-    data = response.data
+    monkeypatch.setattr(limits, "PDF_CHUNK", 1)  # two WeasyPrint calls merged, then signed once
+    data = batch_pdf(app, client, "/recognitions/certificates.pdf?all_batches=1", people=2)  # a 下载中心 job
     assert len(pages_of(data)) == 2
     text = pdf_text(data)
     assert first.certificate_number in text and second.certificate_number in text
     assert signature_status(data, app).intact
-    # The unit's filter: its own certificate only
+    # The unit's filter: its own certificate only (one: made in the request)
     login(client, first_unit.users[0].username)
-    data = client.get("/recognitions/certificates.pdf?all_batches=1").data
+    data = batch_pdf(app, client, "/recognitions/certificates.pdf?all_batches=1", people=1)
     assert len(pages_of(data)) == 1 and second.certificate_number not in pdf_text(data)
     # Another 区县's bureau: nothing of these
     login(client, "liangjiang_hr")
@@ -219,6 +221,7 @@ def _recognise_directly(registrations) -> list:
     return sorted(reg.id for reg in registrations)
 
 
+@pytest.mark.usefixtures("queue")
 @pytest.mark.parametrize("username", [*USERNAMES, None], ids=lambda u: u or "anonymous")
 def test_certificate_downloads_follow_the_scope_of_every_login(app, client, world, username):
     build_inscope_world(world)
@@ -242,16 +245,17 @@ def test_certificate_downloads_follow_the_scope_of_every_login(app, client, worl
             assert response.status_code == 302 and "/login" in response.headers["Location"], what
         else:
             assert response.status_code in (403, 404), f"{what}: {response.status_code}"
-    # The filter's file: exactly the certificates of the scope
-    response = client.get("/recognitions/certificates.pdf?all_batches=1")
+    # The filter's file (from the 下载中心 for more than one): exactly the certificates of the scope
+    url = "/recognitions/certificates.pdf?all_batches=1"
     if expected:
-        assert response.mimetype == "application/pdf", username
-        text = pdf_text(response.data)
+        text = pdf_text(batch_pdf(app, client, url, people=len(expected)))
         assert {pk for pk in ids if numbers[pk] in text} == expected, username
     elif username is None:
+        response = client.get(url)
         assert response.status_code == 302 and "/login" in response.headers["Location"]
     elif username == "admin":
-        assert response.status_code == 403
+        assert client.get(url).status_code == 403
     else:
+        response = client.get(url)
         assert response.status_code == 302 and response.mimetype == "text/html", username
     db.session.rollback()

@@ -1,8 +1,10 @@
-"""Batch PDFs as 下载中心 jobs (issue 19 point 2): above ``limits.PDF_DIRECT_DOCUMENTS`` the 登记表, 准考证 and 证书
-of a list's filter are made by a job that replays the request as its owner (RQ's SimpleWorker here), laid out
+"""Batch PDFs as 下载中心 jobs (issue 19 point 2): for more than one person (``limits.PDF_DIRECT_DOCUMENTS``) the
+登记表, 准考证 and 证书 of a list's filter are made by a job that replays the request as its owner (RQ's SimpleWorker here), laid out
 ``limits.PDF_CHUNK`` documents at a time and merged: the file holds the same documents as the direct download
 (pages read back), only the owner downloads it, a unit's job holds only its own rows, a refusal of every row ends
-失败 with the Chinese reason and no file, Redis down refuses in Chinese with nothing queued."""
+失败 with the Chinese reason and no file, Redis down refuses in Chinese with nothing queued. The content of the
+files of each family, from the job: test_registration_pdf.py, test_exam_documents.py (准考证 and the 未能打印 page
+first), test_certificates.py (证书 of the scope, signed once over the merged file)."""
 
 import pytest
 import sqlalchemy as sa
@@ -12,46 +14,27 @@ from admin_app.extensions import db
 from admin_app.services import uploads
 from admin_app.workflow.states import JobState
 from models import AuditLog, Job, Notification, enums
-from tests.certificate_helpers import recognised, signature_status
+from tests.batch_pdfs import download, finished, submitted
 from tests.conftest import login, text_of
-from tests.integration.test_download_jobs import queue, run_queued  # noqa: F401  (queue: the fixture)
+from tests.integration.test_download_jobs import queue  # noqa: F401  (the fixture)
 from tests.integration.test_exam_documents import SEARCH, arranged, pdf_text, username  # noqa: F401
 from tests.integration.test_registration_pdf import assert_well_printed, flat, text_of_pdf, through_the_chain
 
 
 @pytest.fixture
-def as_jobs(monkeypatch):
-    """Every batch of more than one document is a job, drawn one document per WeasyPrint call (merged)."""
-    monkeypatch.setattr(limits, "PDF_DIRECT_DOCUMENTS", 1)
+def one_document_per_call(monkeypatch):
+    """Drawn one document per WeasyPrint call (merged); a batch of more than one document is a job by default."""
+    assert limits.PDF_DIRECT_DOCUMENTS == 1
     monkeypatch.setattr(limits, "PDF_CHUNK", 1)
 
 
-def submitted(client, url: str) -> Job:
-    """GET the batch endpoint ``url``: sent to the 下载中心; the one job it queued."""
-    response = client.get(url)
-    assert response.status_code == 302 and response.headers["Location"].endswith("/downloads/"), text_of(
-        client.get(response.headers.get("Location", "/"))
-    )
-    job = db.session.scalars(sa.select(Job).order_by(Job.id.desc())).first()
-    db.session.rollback()
-    return job
-
-
-def finished(app, job_id: int) -> Job:
-    run_queued(app)
-    db.session.expire_all()
-    job = db.session.get(Job, job_id)
-    return job
-
-
-def download(client, job: Job) -> bytes:
-    response = client.get(f"/downloads/download/?id={job.id}")
-    assert response.status_code == 200 and response.mimetype == "application/pdf"
-    assert response.headers["Content-Disposition"].startswith("attachment;")
-    return response.data
-
-
-def test_registration_forms_of_the_filter_are_the_owners_job(app, client, world, queue, as_jobs):  # noqa: F811
+def test_registration_forms_of_the_filter_are_the_owners_job(
+    app,
+    client,
+    world,
+    queue,  # noqa: F811
+    one_document_per_call,
+):
     apps = [through_the_chain(world, f"pdfj{i}", grade=5, seq=430 + i)[1] for i in range(3)]
     login(client, "office")
     page = client.get("/applications/prints.pdf?search=pdfj", follow_redirects=True)
@@ -90,23 +73,12 @@ def test_a_units_ticket_job_holds_only_its_candidates(app, client, arranged, que
     assert "票1申报人" in page and "未能打印" not in page and "票2" not in page
 
 
-def test_the_offices_ticket_job_lists_the_unprintable_first(app, client, arranged, queue, as_jobs):  # noqa: F811
-    login(client, "office")
-    job = submitted(client, f"/registrations/tickets.pdf?search={SEARCH}")
-    job = finished(app, job.id)
-    assert job.state == JobState.FINISHED and job.rows_done == 1, job.error
-    refused, tickets = pdf_text(download(client, job))
-    assert refused.startswith("未能打印（3人）") and "已生成准考证1人" in refused
-    assert "票3申报人票3单位电子照片无法读取，请重新上传" in refused
-    assert "票1申报人" in tickets and arranged["regs"][1].ticket_number in tickets
-
-
 def test_a_job_of_which_nothing_may_be_printed_fails_with_the_reason_and_no_file(
     app,
     client,
     arranged,  # noqa: F811
     queue,  # noqa: F811
-    as_jobs,
+    one_document_per_call,
 ):
     login(client, "office")
     arranged["regs"][1].photo_stored = None  # 票1 has no photo now: none of the four may have a ticket
@@ -121,23 +93,8 @@ def test_a_job_of_which_nothing_may_be_printed_fails_with_the_reason_and_no_file
     assert "没有可打印的准考证" in text_of(client.get("/downloads/"))
 
 
-def test_the_certificates_job_is_one_signed_file_of_the_scope(app, client, world, queue, as_jobs):  # noqa: F811
-    _unit, _a1, first = recognised(world, "certj1", 531)
-    _u2, _a2, second = recognised(world, "certj2", 532)
-    login(client, "yuzhong_hr")
-    job = submitted(client, "/recognitions/certificates.pdf?all_batches=1")
-    assert job.title == "证书PDF（2份）"
-    job = finished(app, job.id)
-    assert job.state == JobState.FINISHED, job.error
-    data = download(client, job)
-    text = "".join(pdf_text(data))
-    assert len(pdf_text(data)) == 2
-    assert first.certificate_number in text and second.certificate_number in text
-    assert signature_status(data, app).intact  # signed once, over the merged file
-
-
 def test_with_redis_down_a_batch_is_refused_in_chinese_and_nothing_queued(
-    app, client, world, as_jobs, monkeypatch
+    app, client, world, one_document_per_call, monkeypatch
 ):
     for i in range(2):
         through_the_chain(world, f"pdfr{i}", grade=5, seq=440 + i)

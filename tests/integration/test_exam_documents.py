@@ -1,7 +1,8 @@
 """准考证, 考场签到表 and 门贴 (issue 17 point 2), on both databases: the PDFs made on the server are read back as
 text (pypdfium2). A ticket is refused until its candidate is arranged (every kind in a published session) and
-has a photo; the batch PDF of a filter lists the others on a first 未能打印 page; the 签到表 is in seat order and
-the 门贴 names the ticket range; units reach only their own candidates and no room."""
+has a photo; the batch PDF of a filter (a 下载中心 job for more than one candidate) lists the others on a first
+未能打印 page; the 签到表 is in seat order and the 门贴 names the ticket range; units reach only their own candidates
+and no room."""
 
 import io
 from datetime import date, time
@@ -16,8 +17,10 @@ from admin_app.services import exam_documents
 from admin_app.workflow.states import ArrangementState, ExamCategory, ExamKind
 from models import AuditLog
 from tests import arrangement_world
+from tests.batch_pdfs import batch_pdf
 from tests.conftest import login
 from tests.factories import PNG, store_test_file
+from tests.integration.test_download_jobs import queue  # noqa: F401  (the fixture)
 from tests.integration.test_exam_pipeline import approved, register_and_pay
 
 SEARCH = "票"  # every candidate of this module is named 票…申报人 (the list's search finds them alone)
@@ -137,11 +140,13 @@ def test_ticket_refused_without_any_photo(arranged):
     db.session.rollback()
 
 
-def test_batch_pdf_of_the_filter_lists_the_unprintable_first(client, world, arranged):
+@pytest.mark.usefixtures("queue")
+def test_batch_pdf_of_the_filter_lists_the_unprintable_first(app, client, world, arranged, monkeypatch):
+    """Four candidates: a 下载中心 job, drawn one candidate per WeasyPrint call (three chunks draw no ticket), the
+    未能打印 page put first."""
+    monkeypatch.setattr(limits, "PDF_CHUNK", 1)
     login(client, "office")
-    response = client.get("/registrations/tickets.pdf", query_string={"search": SEARCH})
-    assert response.status_code == 200 and response.mimetype == "application/pdf"
-    pages = pdf_text(response.data)
+    pages = pdf_text(batch_pdf(app, client, f"/registrations/tickets.pdf?search={SEARCH}", people=4))
     assert len(pages) == 2
     refused, tickets = pages
     assert refused.startswith("未能打印（3人）")
@@ -155,10 +160,11 @@ def test_batch_pdf_of_the_filter_lists_the_unprintable_first(client, world, arra
     assert "票1申报人" in tickets and arranged["regs"][1].ticket_number in tickets
 
 
-def test_batch_pdf_is_scoped_to_the_unit(client, arranged):
+def test_batch_pdf_is_scoped_to_the_unit(app, client, arranged):
     login(client, username(arranged, 1))
-    response = client.get("/registrations/tickets.pdf", query_string={"search": SEARCH})
-    pages = pdf_text(response.data)
+    pages = pdf_text(
+        batch_pdf(app, client, f"/registrations/tickets.pdf?search={SEARCH}", people=1)
+    )  # in the request
     assert len(pages) == 1 and "票1申报人" in pages[0]  # the others are not this unit's: not even listed
     assert not any("票2" in page or "未能打印" in page for page in pages)
 

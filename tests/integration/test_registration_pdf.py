@@ -17,9 +17,11 @@ from admin_app.extensions import db
 from admin_app.services import clock
 from admin_app.services.eligibility import Vote
 from models import AuditLog, Registration, enums
+from tests.batch_pdfs import batch_pdf
 from tests.conftest import login, text_of
 from tests.factories import add_material, put_on_ended_notice
 from tests.integration.test_applications import fresh
+from tests.integration.test_download_jobs import queue  # noqa: F401  (the fixture)
 from tests.integration.test_exam_pipeline import register_and_pay, scores
 
 A4 = (595.28, 841.89)  # points
@@ -244,16 +246,16 @@ def test_browser_print_page_is_the_same_form(world, client):
     assert "/applications/prints.pdf?search=pdfb" in listing
 
 
-def test_filter_pdf_has_one_form_per_row_and_the_cap_refuses(world, client, monkeypatch):
+@pytest.mark.usefixtures("queue")
+def test_filter_pdf_has_one_form_per_row_and_the_cap_refuses(app, world, client, monkeypatch):
     apps = [through_the_chain(world, f"pdfm{i}", grade=5, seq=410 + i)[1] for i in range(3)]
     login(client, "office")
-    response = client.get("/applications/prints.pdf?search=pdfm")
-    assert response.status_code == 200 and response.mimetype == "application/pdf"
-    assert_well_printed(response.data, forms=3)
-    text = flat(text_of_pdf(response.data))
+    data = batch_pdf(app, client, "/applications/prints.pdf?search=pdfm", people=3)  # the 下载中心's file
+    assert_well_printed(data, forms=3)
+    text = flat(text_of_pdf(data))
     assert text.count("附件1") == 3
-    for app in apps:
-        assert text.count("姓名：" + app.worker.name) == 1
+    for application in apps:
+        assert text.count("姓名：" + application.worker.name) == 1
     monkeypatch.setattr("admin_app.limits.PRINT_PDF_ROWS", 2)
     before = db.session.scalar(sa.select(sa.func.count()).select_from(AuditLog))
     refused = client.get("/applications/prints.pdf?search=pdfm", follow_redirects=True)
