@@ -205,8 +205,10 @@ def load_config(instance_path: str, env: dict | None = None) -> dict:
         "JOBS_REDIS_URL": env.get("JOBS_REDIS_URL", "redis://127.0.0.1:6379/0"),
         "JOB_QUEUE": env.get("JOB_QUEUE", "gongkao"),
         "EXPORT_JOB_ROWS": _int_env(env, "EXPORT_JOB_ROWS", limits.EXPORT_JOB_ROWS),
-        # an "all matching" decision of more than BULK_JOB_ROWS pinned rows runs as a job (views/bulk_pinned.py)
+        # an "all matching" decision of more than BULK_JOB_ROWS pinned rows runs as a job (views/bulk_pinned.py),
+        # deciding BULK_JOB_CHUNK rows per engine call (read by the worker)
         "BULK_JOB_ROWS": _int_env(env, "BULK_JOB_ROWS", limits.BULK_JOB_ROWS),
+        "BULK_JOB_CHUNK": _int_env(env, "BULK_JOB_CHUNK", limits.BULK_JOB_CHUNK),
         "JOB_STALE_SECONDS": _int_env(env, "JOB_STALE_SECONDS", 90),
         "JOB_TIMEOUT_SECONDS": _int_env(env, "JOB_TIMEOUT_SECONDS", 3 * 3600),
         "JOB_MAINTENANCE_SECONDS": _int_env(env, "JOB_MAINTENANCE_SECONDS", 60),

@@ -19,7 +19,8 @@ COMMITTEE = 999  # the largest head count of a committee vote (应到, 实到, �
 BULK = 20000  # rows one bulk operation works on ("all matching the filter")
 # "All matching the filter" (views/bulk_pinned.py, services/bulk_pins.py): its confirmation page pins the ids it
 # shows for this long; 确认 decides those. Above BULK_JOB_ROWS (config BULK_JOB_ROWS) rows the decision runs as a
-# background job (下载中心) deciding BULK_JOB_CHUNK rows per engine call, each call its own transactions.
+# background job (下载中心) deciding BULK_JOB_CHUNK (config BULK_JOB_CHUNK) rows per engine call, each call its own
+# transactions.
 BULK_PIN_MINUTES = 30
 BULK_PIN_KEEP_HOURS = 24  # a user's pins expired this long ago are removed when they pin the next one
 BULK_JOB_ROWS = 2_000

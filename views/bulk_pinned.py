@@ -10,17 +10,21 @@ reason, a row that arrived after the page was shown is not among the ids).
 
 A large set is a job of kind ``bulk_decision`` (``services/jobs.py``, no file): the worker replays the
 confirmation page's request as its owner (``jobs.as_owner``: the owner's role must still offer the operation) and
-decides the pinned ids ``limits.BULK_JOB_CHUNK`` at a time, each chunk one engine call with its own transactions
+decides the pinned ids ``BULK_JOB_CHUNK`` (config) at a time, each chunk one engine call with its own transactions
 (history and audit with the rows, as in the request) and the progress (rows handled / total) reported after each.
 A failure mid-way keeps the chunks already decided and reports the remaining rows as not handled, with the
 reason, on the result page; a worker killed mid-way leaves the job 失败 (the sweep) with the chunks done decided
-— the list shows what is left, and a new 「全部符合筛选条件」 finds only those rows. The inputs (opinion, fields)
-are checked in the request first (the engine with no rows), so a bad input is shown on the page, never queued.
+and a message that counts them (``died``: the rows decided, read back from their audit rows, and the rest not
+handled) — the list shows what is left, and a new 「全部符合筛选条件」 finds only those rows. Each row is decided
+whole or not at all: its new state, history row and audit row are one transaction of the engine. The inputs
+(opinion, fields) are checked in the request first (the engine with no rows), so a bad input is shown on the page,
+never queued.
 """
 
 import json
 import logging
 
+import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, request, url_for
 from werkzeug.datastructures import MultiDict
 
@@ -29,6 +33,7 @@ from admin_app.extensions import db
 from admin_app.services import bulk_pins, clock, jobs
 from admin_app.services.validators import InvalidInput
 from admin_app.workflow.engine import BulkResult
+from models import AuditLog
 from views.actor import current_actor
 
 log = logging.getLogger(__name__)
@@ -38,6 +43,7 @@ NOT_ALLOWED = "您的账号已停用或已无权执行该操作，未处理任�
 INTERRUPTED = "后台处理中断，本条未处理（之前的记录已处理），请在列表中重新操作"
 QUEUE_DOWN = "后台任务服务暂时不可用，大批量处理暂时无法进行：请缩小筛选范围，或稍后再试"
 FORM_SKIPPED = ("csrf_token", "pin", "op")  # the rest of the confirmation form is the operation's input
+DIED = "处理该任务的后台进程意外停止：已处理的记录保持已处理，其余未处理，请在列表中查看并重新操作"
 
 
 class PinnedBulkMixin:
@@ -98,11 +104,12 @@ class PinnedBulkMixin:
 
 
 def decide_in_chunks(view, op, ids: list[int], form, report) -> BulkResult:
-    """Decide ``ids`` with ``op`` as the current (replayed) user, ``limits.BULK_JOB_CHUNK`` at a time (an atomic
+    """Decide ``ids`` with ``op`` as the current (replayed) user, ``BULK_JOB_CHUNK`` (config) at a time (an atomic
     transition at once); ``report(handled, total)`` after each chunk. A failure keeps the chunks done and
     refuses the rest with its reason (an input refused before anything was decided is raised)."""
     result, total = BulkResult(op.name, op.label), len(ids)
-    size = max(1, total) if op.transition is not None and op.transition.atomic else limits.BULK_JOB_CHUNK
+    chunk_rows = max(1, current_app.config["BULK_JOB_CHUNK"])
+    size = max(1, total) if op.transition is not None and op.transition.atomic else chunk_rows
     report(0, total)
     for start in range(0, total, size):
         chunk = ids[start : start + size]
@@ -147,6 +154,37 @@ def _decide(app, job, path, report) -> jobs.Outcome:
     return jobs.Outcome(rows=len(ids), name=job.title, result=shown, has_file=False)
 
 
+def decided_rows(job, pin) -> int:
+    """How many of the job's pinned rows are decided now. The engine writes a row's new state, its history row and
+    its audit row in one transaction, so the pinned rows with a state change audited for the job's owner since the
+    job started are exactly those decided (by the job — or meanwhile by its owner's own hand, decided all the same)."""
+    pinned = [str(i) for i in bulk_pins.ids_of(pin)]
+    since, counted = job.started_at or job.created_at, 0
+    for start in range(0, len(pinned), limits.CHUNK):
+        counted += db.session.scalar(
+            sa.select(sa.func.count(sa.distinct(AuditLog.object_id))).where(
+                AuditLog.object_id.in_(pinned[start : start + limits.CHUNK]),
+                AuditLog.user_id == job.owner_id,
+                AuditLog.created_at >= since,
+                AuditLog.to_state.is_not(None),
+            )
+        )
+    return counted
+
+
+def _died(job) -> str:
+    """The message of a job whose worker died mid-way: how many rows it decided, and that the rest were not."""
+    try:
+        pin = bulk_pins.for_job(job.owner_id, json.loads(job.parameters or "{}").get("pin"))
+    except InvalidInput:  # the pin is gone: nothing can be counted
+        return DIED
+    decided = decided_rows(job, pin)
+    return (
+        f"处理该任务的后台进程意外停止：已处理{decided:,}条（已保存），其余{pin.total - decided:,}条未处理，"
+        "请在列表中查看并重新操作"
+    )
+
+
 def _ready(job, outcome, expires) -> tuple[str, str]:
     done, refused = len(outcome.result["done"]), len(outcome.result["refused"])
     return "批量处理已完成", (
@@ -163,7 +201,7 @@ jobs.register(
         content_type="application/json",
         failed="后台处理时发生错误：已处理的记录保持已处理，其余未处理，请在列表中查看并重新操作",
         ready=_ready,
-        died="处理该任务的后台进程意外停止：已处理的记录保持已处理，其余未处理，请在列表中查看并重新操作",
+        died=_died,
         lost="后台任务服务中断，任务已丢失，未处理任何记录，请重新操作",
         result_template="gk/bulk_job_result.html",
     )

@@ -87,7 +87,9 @@ class Kind:
     content_type: str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     failed: str = "后台任务执行时发生错误，文件未生成，请稍后重试"
     ready: Callable | None = field(default=None)
-    died: str = DIED  # the sweep's message when the job's process died (an import says nothing was imported)
+    # The sweep's message when the job's process died (an import says nothing was imported), or a function of the
+    # job that writes it from what the database holds then (a bulk decision counts the rows it decided).
+    died: str | Callable[[Job], str] = DIED
     lost: str = LOST  # the sweep's message when the queue lost the job
     result_template: str | None = None
 
@@ -106,8 +108,9 @@ def kind_of(job: Job) -> Kind:
 
 
 def died_message(job: Job) -> str:
-    """What a job whose process died says (its kind's wording)."""
-    return KINDS[job.kind].died if job.kind in KINDS else DIED
+    """What a job whose process died says (its kind's wording, made now when its kind makes it)."""
+    died = KINDS[job.kind].died if job.kind in KINDS else DIED
+    return died(job) if callable(died) else died
 
 
 def lost_message(job: Job) -> str:

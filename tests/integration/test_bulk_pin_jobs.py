@@ -5,7 +5,7 @@ owner's alone) and a 站内消息; a failure mid-way keeps the chunks done. Jobs
 import pytest
 import sqlalchemy as sa
 
-from admin_app import limits, workflow
+from admin_app import workflow
 from admin_app.extensions import db
 from admin_app.services import jobs
 from admin_app.workflow.states import ApplicationState, JobState
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.usefixtures("queue")
 def small_jobs(app, monkeypatch):
     """Decisions of more than 2 rows run as jobs, 2 rows per chunk."""
     monkeypatch.setitem(app.config, "BULK_JOB_ROWS", 2)
-    monkeypatch.setattr(limits, "BULK_JOB_CHUNK", 2)
+    monkeypatch.setitem(app.config, "BULK_JOB_CHUNK", 2)
 
 
 def queue_decision(client, op="approve", data=None, search="big"):

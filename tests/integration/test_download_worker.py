@@ -26,11 +26,11 @@ from tests.processes import ROOT, app_env, flask_command, run_burst_worker
 ROWS = 60_000  # enough for the export to be killed well inside it
 
 
-def start_worker(app, *args) -> subprocess.Popen:
+def start_worker(app, *args, **env) -> subprocess.Popen:
     return subprocess.Popen(
         [flask_command(), "worker", *args],
         cwd=ROOT,
-        env=app_env(app, JOB_STALE_SECONDS="5"),
+        env=app_env(app, JOB_STALE_SECONDS="5", **env),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -76,10 +76,11 @@ def job_row(job_id: int) -> Job:
     return job
 
 
-def kill_when(app, job_id: int, condition, what: str):
-    """Start a worker; once ``condition()`` holds (within 180 s), SIGKILL the job's work horse (the job's own
-    process), then the worker. The job is left 进行中: nobody has noticed yet. Returns the condition's value."""
-    worker = start_worker(app)
+def kill_when(app, job_id: int, condition, what: str, **env):
+    """Start a worker (``env``: more of its environment); once ``condition()`` holds (within 180 s), SIGKILL the
+    job's work horse (the job's own process), then the worker. The job is left 进行中: nobody has noticed yet.
+    Returns the condition's value."""
+    worker = start_worker(app, **env)
     try:
         value = wait_for(condition, 180, what)
         horse = int(job_row(job_id).worker.rpartition(":")[2])
