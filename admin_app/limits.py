@@ -62,9 +62,10 @@ PDF_DIRECT_DOCUMENTS = 1
 # A job's peak of Python allocations (tracemalloc) for 登记表, 2026-12-03: 5 a chunk 93 MB, 10 118 MB, 25 166 MB, all
 # 60 in one call 249 MB (~3 MB of layout per person); each chunk embeds its own font subset (+~0.1 MB of file).
 PDF_CHUNK = 10
-# 附表3 (a workbook of one sheet per 工种, views/summary_sheet.py): up to this many people made in the request (a
-# unit's own batch, tens of rows, well under a second); more (a district's or the city's) run as a 下载中心 job.
-SUMMARY_DIRECT_ROWS = 500
+# Every multi-sheet workbook of data is a 下载中心 job, whatever its size: 附表3 (one sheet per 工种,
+# views/summary_sheet.py) and 统计分析「导出全部」 (one sheet per table, views/statistics.py). Left in the request: the
+# import templates (services/candidate_sheets.py, score_sheets.py: a template sheet with 字典/填写说明, the
+# unit's or session's own candidates at most), and one-sheet files (one 统计分析 table, 附件4 备案表).
 # 登记表 in one PDF (ApplicationView.prints_pdf_view): 500 people take ~2.5 min of one core in the worker
 # (~0.26 s each, measured 2026-12-02 with WeasyPrint 70); the file (3 pages each) stays in the tens of MB.
 PRINT_PDF_ROWS = 500

@@ -21,7 +21,7 @@ from admin_app.workflow import revisions
 from admin_app.workflow.states import ApplicationState, pending, step_role
 from models import Application, Material, enums
 from models.worker import mask_id_number
-from views import files, pickers
+from views import files, pickers, summary_sheet
 from views.actor import current_actor
 from views.base import SecureModelView
 from views.bulk import BulkWorkflowMixin, name_rows
@@ -408,11 +408,9 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
     @expose("/summary.xlsx", methods=("GET",))
     @download
     def summary_view(self):
-        """附表3 of the one batch the list's 批次 condition chooses, one sheet per 申报工种 (views/summary_sheet.py:
-        which rows, and a 下载中心 job above ``limits.SUMMARY_DIRECT_ROWS`` people)."""
-        from views.summary_sheet import summary_response
-
-        return summary_response(self)
+        """附表3 of the one batch the list's 批次 condition chooses, one sheet per 申报工种: always a 下载中心 job
+        (views/summary_sheet.py: which rows; imported with this module, so a worker knows the job's kind)."""
+        return summary_sheet.summary_response(self)
 
     # --- detail page helpers -----------------------------------------------------------------------
     @expose("/veteran/", methods=("POST",))

@@ -1,20 +1,33 @@
 """统计分析: tables and charts of one batch and of all years, each table exportable to Excel.
 
 Read from the reporting session (the read replica when one is configured), in the user's own scope.
+
+Guarantees of the export:
+- One table (``?table=key``): one sheet of a few dozen rows, sent at once.
+- 「导出全部」 (``?table=all``, one sheet per table, a multi-sheet workbook): a 下载中心 job of kind
+  ``statistics_xlsx`` (issue 19 point 2), the user sent to the 下载中心; Redis down: a Chinese message, nothing
+  queued. The job replays the request as its owner (``jobs.as_owner``: the same batch, the owner's scope, re-read
+  when it runs: a 区县 bureau's tables hold its district only) and writes the same sheets the one-table export
+  writes, calling ``report(rows done, rows in all tables)`` after each sheet.
 """
 
 import sqlalchemy as sa
-from flask import abort, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_login import current_user
 
 from admin_app.extensions import reporting_session
 from admin_app.request_guard import download, parse_pk
-from admin_app.services import excel, statistics
+from admin_app.services import clock, excel, jobs, statistics
+from admin_app.services.validators import InvalidInput
 from models import Application, ExamBatch, enums
+from views.actor import current_actor
 from views.base import RoleGate, send_temporary_file
 
 STATISTICS_ROLES = frozenset({enums.OFFICE, enums.CITY_HR, enums.DISTRICT_HR})
+KIND = "statistics_xlsx"
+ALL = "all"
+NO_BATCH = "该批次已不存在，统计表格未生成，请重新导出"
 
 
 def table_columns(table: statistics.Table) -> list[excel.Column]:
@@ -90,31 +103,86 @@ class StatisticsView(RoleGate, BaseView):
                 scope_label=self.scope_label(),
             )
 
+    def write_tables(self, path: str, tables: list, batch: ExamBatch | None, report=None) -> int:
+        """``tables`` to ``path``, one sheet each, titled with the batch and the user's scope; calls
+        ``report(rows done, rows in all)`` after each sheet if given. The data rows written."""
+        year = f"{batch.year}年度" if batch else ""
+        total = sum(len(t.rows) for t in tables)
+
+        def sheets():
+            done = 0
+            for t in tables:
+                title = f"{'' if t.key == 'year_on_year' else year}{t.title}（{self.scope_label()}）"
+                yield t.title, title, table_columns(t), t.rows
+                done += len(t.rows)  # resumed once the sheet is written
+                if report is not None:
+                    report(done, total)
+
+        excel.write_sheets(path, sheets())
+        return total
+
     @expose("/export/")
     @download
     def export_view(self):
-        """One table (``?table=key``) or every table (``?table=all``, one sheet each) as an .xlsx file."""
-        wanted = request.args.get("table", "all")
+        """One table (``?table=key``) as an .xlsx file; every table (``?table=all``) as a 下载中心 job."""
+        wanted = request.args.get("table", ALL)
         with reporting_session() as session:
-            batch = self._batch(session)
-            tables = statistics.all_tables(session, current_user, batch.id if batch else None)
-            if wanted != "all":
-                tables = [t for t in tables if t.key == wanted]
-                if not tables:
-                    abort(404)
-            year = f"{batch.year}年度" if batch else ""
+            batch = self._batch(session)  # an unknown batch is 404 before anything is queued
+            if wanted == ALL:
+                return self._queue_all(batch)
+            tables = [
+                t
+                for t in statistics.all_tables(session, current_user, batch.id if batch else None)
+                if t.key == wanted
+            ]
+            if not tables:
+                abort(404)
             path = excel.temporary_path()
-            excel.write_sheets(
-                path,
-                (
-                    (
-                        t.title,
-                        f"{'' if t.key == 'year_on_year' else year}{t.title}（{self.scope_label()}）",
-                        table_columns(t),
-                        t.rows,
-                    )
-                    for t in tables
-                ),
+            self.write_tables(path, tables, batch)
+        return send_temporary_file(path, f"{tables[0].title}-{file_year(batch)}.xlsx")
+
+    def _queue_all(self, batch: ExamBatch | None):
+        actor = current_actor()
+        title = f"统计分析全部表格（{file_year(batch)}，{self.scope_label()}）"
+        try:
+            jobs.submit(
+                actor, KIND, title, jobs.request_parameters(actor, self.endpoint, request.path, request.args)
             )
-        name = "统计分析" if wanted == "all" else tables[0].title
-        return send_temporary_file(path, f"{name}-{year or '历年'}.xlsx")
+        except jobs.QueueUnavailable:
+            flash("后台任务服务暂时不可用，全部表格暂时无法导出。可逐个导出单张表格，或稍后再试。", "error")
+            return redirect(url_for(".index", batch=batch.id if batch else None))
+        flash(
+            "统计分析全部表格的导出已转为后台任务。文件生成后将以站内消息通知，请在“下载中心”查看进度并下载。",
+            "success",
+        )
+        return redirect(url_for("downloads.index_view"))
+
+
+def file_year(batch: ExamBatch | None) -> str:
+    return f"{batch.year}年度" if batch else "历年"
+
+
+def _produce(app, job, path, report) -> jobs.Outcome:
+    """The owner's 统计分析 of the batch the request named, every table a sheet (see the module's guarantees)."""
+    with jobs.as_owner(app, job) as view, reporting_session() as session:
+        raw = request.args.get("batch", "")
+        pk = parse_pk(raw) if raw else None
+        if raw and (pk is None or session.get(ExamBatch, pk) is None):
+            raise InvalidInput(NO_BATCH)
+        batch = view._batch(session)
+        tables = statistics.all_tables(session, current_user, batch.id if batch else None)
+        total = sum(len(t.rows) for t in tables)
+        report(0, total)
+        rows = view.write_tables(path, tables, batch, report)
+    return jobs.Outcome(rows=rows, name=f"统计分析-{file_year(batch)}")
+
+
+def _ready(job, outcome, expires) -> tuple[str, str]:
+    return "统计分析表格已生成", (
+        f"“{job.title}”已生成，请在下载中心下载，保留至{clock.format_beijing(expires)}"
+    )
+
+
+jobs.register(
+    jobs.Kind(KIND, _produce, failed="导出统计分析表格时发生错误，文件未生成，请稍后重试", ready=_ready)
+)

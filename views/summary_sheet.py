@@ -1,34 +1,33 @@
-"""附表3 汇总表 of the 考试资格申请 lists (a workbook of one sheet per 申报工种, ``notice_forms.write_summary``): made
-in the request up to ``limits.SUMMARY_DIRECT_ROWS`` people, else a 下载中心 job (issue 19 point 2).
+"""附表3 汇总表 of the 考试资格申请 lists (a workbook of one sheet per 申报工种, ``notice_forms.write_summary``): a
+multi-sheet workbook, so always a 下载中心 job (issue 19 point 2), whatever its size.
 
 Guarantees:
 - The rows are the list's (its 组合查询 and scope) in the one batch its 批次 condition chooses: that batch's
   submitted, not rejected applications (no 待提交, no 审核未通过; 退回修改 is still in play and kept), one row per
   person, in 工种 order; the sheet names the batch and the 填报单位 (the one unit of the rows, else the exporting
-  body) and the exporting user as 填报人. No single batch: a Chinese refusal, nothing made, nothing queued.
-- Few rows (a unit's own, typically tens): the file is sent at once. More: a job of kind ``summary_xlsx`` replays
-  the request as its owner (``jobs.as_owner``: the same rows, header and audit row, re-read when it runs), calls
-  ``report(done, total)`` every ``excel.CHUNK`` rows, and its owner is told by 站内消息; Redis down: a Chinese
-  message, nothing queued. The workbook is not written in constant memory (its two-row merged header is written
-  out of row order), so its memory grows with its rows: in the job's forked work horse, given back when it ends.
+  body) and the exporting user as 填报人. No single batch, or no such row: a Chinese refusal, nothing queued.
+- A job of kind ``summary_xlsx`` replays the request as its owner (``jobs.as_owner``: the same rows, header and
+  audit row, re-read when it runs), calls ``report(done, total)`` every ``excel.CHUNK`` rows, and its owner is
+  told by 站内消息; Redis down: a Chinese message, nothing queued. The workbook is not written in constant memory
+  (its two-row merged header is written out of row order), so its memory grows with its rows: in the job's
+  forked work horse, given back when it ends.
 """
 
 import sqlalchemy as sa
 from flask import flash, redirect, request, url_for
 from flask_login import current_user
 
-from admin_app import limits
 from admin_app.extensions import db
 from admin_app.services import audit, clock, excel, jobs, notice_forms, records
 from admin_app.services.validators import InvalidInput
 from admin_app.workflow.states import QUOTA_FREE_STATES
 from models import Application, Organisation, Trade
 from views.actor import current_actor
-from views.base import send_temporary_file
 from views.mixins.batches import batch_label
 
 KIND = "summary_xlsx"
 NO_BATCH = "附表3按批次填报：请先在组合查询中选择一个批次（批次 等于 …），再导出附表3汇总表"
+NO_ROWS = "当前查询在该批次没有已提交的申请，未生成附表3汇总表"
 
 
 def summary_source(view) -> tuple:
@@ -49,9 +48,9 @@ def summary_source(view) -> tuple:
     return batch, sa.select(per_person.c.id), count
 
 
-def write_summary(path: str, batch, ids, progress=None, total: int = 0) -> int:
+def write_summary(path: str, batch, ids, progress, total: int) -> int:
     """Write the 附表3 of the applications ``ids`` of ``batch`` to ``path`` as the current user exports it,
-    audited (``export``); calls ``progress(done, total)`` every ``excel.CHUNK`` rows if given. The rows."""
+    audited (``export``); calls ``progress(done, total)`` every ``excel.CHUNK`` rows. The rows."""
     apps = (
         db.session.query(Application)
         .join(Trade, Trade.id == Application.applied_trade_id)
@@ -71,13 +70,9 @@ def write_summary(path: str, batch, ids, progress=None, total: int = 0) -> int:
         "person": user.full_name or user.username,
         "phone": user.phone or org.contact_phone or "",
     }
-    rows = records.paired(apps.yield_per(excel.CHUNK))
-    if progress is not None:
-        rows = _counted(rows, progress, total)
+    rows = _counted(records.paired(apps.yield_per(excel.CHUNK)), progress, total)
     count = notice_forms.write_summary(path, rows, header)
-    detail = {"form": "附表3", "batch": batch.id, "rows": count}
-    if progress is not None:
-        detail["background"] = True
+    detail = {"form": "附表3", "batch": batch.id, "rows": count, "background": True}
     audit.record("export", user=current_actor(), object_type="Application", detail=detail)
     db.session.commit()
     return count
@@ -91,35 +86,30 @@ def _counted(rows, progress, total: int):
 
 
 def summary_response(view):
-    """The 附表3 endpoint's answer: the file, the 下载中心 (a job queued), or the list with the reason."""
+    """The 附表3 endpoint's answer: the 下载中心 (a job queued), or the list with the reason."""
     back = redirect(view._get_list_url(view._get_list_extra_args()))
     try:
-        batch, ids, count = summary_source(view)
+        batch, _ids, count = summary_source(view)
     except InvalidInput as exc:
         flash(str(exc), "error")
         return back
-    if count > limits.SUMMARY_DIRECT_ROWS:
-        actor = current_actor()
-        title = f"附表3汇总表（{batch.year}年度，{count}人）"
-        try:
-            jobs.submit(
-                actor, KIND, title, jobs.request_parameters(actor, view.endpoint, request.path, request.args)
-            )
-        except jobs.QueueUnavailable:
-            flash(
-                f"后台任务服务暂时不可用，超过{limits.SUMMARY_DIRECT_ROWS}人的附表3暂时无法生成。"
-                f"请用组合查询缩小到{limits.SUMMARY_DIRECT_ROWS}人以内直接导出，或稍后再试。",
-                "error",
-            )
-            return back
-        flash(
-            f"共{count}人，附表3汇总表已转为后台任务。文件生成后将以站内消息通知，请在“下载中心”查看进度并下载。",
-            "success",
+    if not count:
+        flash(NO_ROWS, "warning")
+        return back
+    actor = current_actor()
+    title = f"附表3汇总表（{batch.year}年度，{count}人）"
+    try:
+        jobs.submit(
+            actor, KIND, title, jobs.request_parameters(actor, view.endpoint, request.path, request.args)
         )
-        return redirect(url_for("downloads.index_view"))
-    path = excel.temporary_path()
-    write_summary(path, batch, ids)
-    return send_temporary_file(path, f"附表3_申报汇总表_{batch.year}年度_{clock.today():%Y%m%d}.xlsx")
+    except jobs.QueueUnavailable:
+        flash("后台任务服务暂时不可用，附表3汇总表暂时无法生成，请稍后再试。", "error")
+        return back
+    flash(
+        f"共{count}人，附表3汇总表已转为后台任务。文件生成后将以站内消息通知，请在“下载中心”查看进度并下载。",
+        "success",
+    )
+    return redirect(url_for("downloads.index_view"))
 
 
 def _produce(app, job, path, report) -> jobs.Outcome:

@@ -17,6 +17,8 @@ from models import ExamBatch, PostSetting, RouteRule, enums
 from models.org import utcnow
 from tests import factories
 from tests.conftest import text_of
+from tests.integration.test_download_jobs import queue  # noqa: F401  (the fixture)
+from tests.integration.test_summary_job import job_workbook
 
 # endpoint → a user who reads it (and has rows of both batches there)
 LISTS = {
@@ -151,10 +153,9 @@ def test_current_batch_is_the_open_one_else_the_latest_opened(world):
 
 # --- 附表3 -------------------------------------------------------------------------------------------------
 def _summary(client, query: str = ""):
-    response = client.get(f"/applications/summary.xlsx{query}")
-    return response, (
-        openpyxl.load_workbook(io.BytesIO(response.data)) if response.status_code == 200 else None
-    )
+    """The 附表3 of the list's query, made by its 下载中心 job: (the download, the workbook)."""
+    book, response = job_workbook(client, f"/applications/summary.xlsx{query}")
+    return response, book
 
 
 def _names(book) -> list[str]:
@@ -168,13 +169,14 @@ def _names(book) -> list[str]:
 
 def test_summary_refuses_without_one_batch(client, years, login_as):
     login_as("office")
-    response, _book = _summary(client, "?all_batches=1")
+    response = client.get("/applications/summary.xlsx?all_batches=1")
     assert response.status_code == 302
     assert "all_batches=1" in response.headers["Location"]
     page = client.get(response.headers["Location"])
     assert "附表3按批次填报" in text_of(page)
 
 
+@pytest.mark.usefixtures("queue")
 def test_summary_lists_the_batch_submitted_not_rejected_once_per_person(client, years, login_as):
     world = years["world"]
     unit = world.units["A"]
@@ -215,6 +217,7 @@ def test_summary_lists_the_batch_submitted_not_rejected_once_per_person(client, 
     assert "2020年度" in book.worksheets[0].cell(2, 1).value
 
 
+@pytest.mark.usefixtures("queue")
 def test_office_summary_of_one_unit_names_that_unit(client, years, login_as):
     world = years["world"]
     login_as("office")

@@ -1,7 +1,8 @@
-"""附表3 汇总表 and 附件4 备案表, checked cell by cell against data set up here."""
+"""附表3 汇总表 (a 下载中心 job) and 附件4 备案表, checked cell by cell against data set up here."""
 
 import io
 
+import pytest
 from openpyxl import load_workbook
 
 from admin_app import workflow
@@ -11,8 +12,11 @@ from models import PostSetting, Trade, enums
 from tests.conftest import login
 from tests.factories import add_application, add_worker
 from tests.integration.test_applications import fresh, open_posts
+from tests.integration.test_download_jobs import queue  # noqa: F401  (the fixture)
+from tests.integration.test_summary_job import job_workbook
 
 
+@pytest.mark.usefixtures("queue")
 def test_summary_has_a_sheet_per_trade_with_the_notice_header(client, world):
     unit, app = fresh(world, "汇总", enums.CAT_DISTRICT)
     unit.supervisor = world.units["P"]
@@ -26,9 +30,7 @@ def test_summary_has_a_sheet_per_trade_with_the_notice_header(client, world):
     add_application(world, other, applied_trade=cook, status=pending(enums.DISTRICT_HR))
     db.session.commit()
     login(client, unit.users[0].username)
-    response = client.get("/applications/summary.xlsx")
-    assert response.status_code == 200
-    book = load_workbook(io.BytesIO(response.data))
+    book, _response = job_workbook(client, "/applications/summary.xlsx")
     assert set(book.sheetnames) == {"电工", "中式烹调师"}
     sheet = book["电工"]
     merged = {str(r) for r in sheet.merged_cells.ranges}
@@ -46,9 +48,10 @@ def test_summary_has_a_sheet_per_trade_with_the_notice_header(client, world):
     assert book["中式烹调师"]["B6"].value == "厨师甲"
 
 
+@pytest.mark.usefixtures("queue")
 def test_summary_follows_the_filter_and_scope(client, world):
     login(client, "unit_a")
-    book = load_workbook(io.BytesIO(client.get("/applications/summary.xlsx?search=A考生").data))
+    book, _response = job_workbook(client, "/applications/summary.xlsx?search=A考生")
     names = [c.value for sheet in book for c in sheet["B"][5:] if c.value and "备注" not in str(c.value)]
     assert names == ["A考生"]
 

@@ -16,6 +16,7 @@ from admin_app.extensions import db
 from admin_app.services import sessions
 from admin_app.workflow.states import (
     ExamCategory,
+    JobState,
 )
 from models import (
     Application,
@@ -31,6 +32,7 @@ from models import (
 )
 from tests.affairs_rows import add_affairs_rows, add_finished_download
 from tests.conftest import login, snapshot_database
+from tests.integration.test_download_jobs import queue  # noqa: F401  (the fixture)
 from tests.reminder_rows import add_reminder_rows
 from views.base import SecureModelView
 
@@ -233,6 +235,7 @@ def _expected_refusal(view, kind, role, visible):
     return None
 
 
+@pytest.mark.usefixtures("queue")
 @pytest.mark.parametrize("role", ROLES, ids=lambda r: r or "anonymous")
 def test_permission_matrix(app, client, world, role):
     if role is not None:
@@ -337,6 +340,13 @@ def test_permission_matrix(app, client, world, role):
             other = [row for row in before[table] if row[1] != world.units["A"].id]
             assert other == [row for row in after[table] if row[1] != world.units["A"].id], table
             assert len(before[table]) == len(after[table]), table
+        elif table == "job" and role is not None:
+            # A button that queues a 下载中心 job (附表3, a batch PDF) adds the role's own 排队中 job; no other changes.
+            assert set(before[table]) <= set(after[table]), table
+            columns = [c.name for c in Job.__table__.columns]
+            added = [dict(zip(columns, row, strict=True)) for row in set(after[table]) - set(before[table])]
+            me = world.users[role].id
+            assert all(j["owner_id"] == me and j["state"] == JobState.QUEUED for j in added), (role, added)
         else:
             assert before[table] == after[table], f"{role}: {table} changed"
 

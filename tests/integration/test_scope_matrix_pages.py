@@ -37,6 +37,8 @@ from models import (
     enums,
 )
 from tests.conftest import login
+from tests.integration.test_download_jobs import queue  # noqa: F401  (the fixture)
+from tests.integration.test_summary_job import job_workbook
 from tests.scope_world import (
     USERNAMES,
     build_inscope_world,
@@ -188,9 +190,9 @@ PAGES = {
         "POST": ({"number": "CQGK0", "id_tail": "000000"}, lambda role, r: _page(r, VERIFY_NOT_FOUND)),
     },
     "verify.token_view": {"GET": ({}, lambda role, r: _page(r, VERIFY_NOT_FOUND))},
-    "statistics.export_view": {
+    "statistics.export_view": {  # one table, made in the request (every table, a job: test_statistics_job.py)
         "GET": (
-            {"table": "all"},
+            {"table": "by_jurisdiction"},
             lambda role, r: (
                 _to_login(r)
                 if role is None
@@ -395,10 +397,12 @@ def _sheet_rows(data: bytes, title: str) -> dict:
     return {row[0]: row[1:] for row in sheet.iter_rows(min_row=3, values_only=True) if row[0] is not None}
 
 
+@pytest.mark.usefixtures("queue")
 @pytest.mark.parametrize("username", ["yuzhong_hr", "shapingba_hr", "liangjiang_hr", "city_hr", "office"])
 def test_statistics_count_exactly_the_applications_of_the_scope(client, inscope, username):
-    """The page's chart data and the Excel export: per 区县 and in total, the applications of the batch that
-    this login should see (submitted ones: no unit's draft), counted here from the rows."""
+    """The page's chart data and the Excel export of every table (the login's 下载中心 job): per 区县 and in
+    total, the applications of the batch that this login should see (submitted ones: no unit's draft), counted
+    here from the rows."""
     import json
 
     login(client, username)
@@ -418,7 +422,7 @@ def test_statistics_count_exactly_the_applications_of_the_scope(client, inscope,
     by_status = next(c for c in charts if c["key"] == "by_status")
     assert sum(row[1] for row in by_status["rows"] if row[0] != "合计") == total, username
 
-    export = client.get(f"/statistics/export/?batch={batch}&table=all")
+    _book, export = job_workbook(client, f"/statistics/export/?batch={batch}&table=all")
     by_j = _sheet_rows(export.data, "按区县")
     assert by_j.pop("合计")[0] == total, username
     shown = {name: values[0] for name, values in by_j.items()}

@@ -7,6 +7,7 @@ import io
 import re
 from datetime import date
 
+import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
@@ -18,8 +19,10 @@ from models.worker import years_by_month
 from tests.conftest import login, text_of
 from tests.factories import add_application, add_worker, put_on_ended_notice
 from tests.integration.test_applications import fresh, open_posts
+from tests.integration.test_download_jobs import queue  # noqa: F401  (the fixture)
 from tests.integration.test_exam_pipeline import registered, scores
 from tests.integration.test_return_for_revision import submitted
+from tests.integration.test_summary_job import job_workbook
 
 
 def kept(app_id) -> list[ApplicationRecord]:
@@ -137,10 +140,11 @@ def edited_after_submission(world, key, seq):
     return unit, app, old_name, old_unit
 
 
+@pytest.mark.usefixtures("queue")
 def test_summary_reads_the_kept_facts(client, world):
     unit, app, old_name, _old_unit = edited_after_submission(world, "汇总", 520)
     login(client, unit.users[0].username)
-    book = load_workbook(io.BytesIO(client.get("/applications/summary.xlsx").data))
+    book, _response = job_workbook(client, "/applications/summary.xlsx")
     rows = [[c.value for c in row] for sheet in book for row in sheet.iter_rows(min_row=6)]
     (row,) = [r for r in rows if r[1] in (old_name, "改名后")]
     # 姓名, 出生年月 and 现等级 as kept (中级工: the worker applied for 高级工 from it), not as edited.
