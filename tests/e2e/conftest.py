@@ -24,9 +24,10 @@ CHROMIUM_ARGS = [
 ]
 
 
-# The browser tests share one seeded database. These leave a 已报名 candidate in the open batch that no 编排 seats
-# (证书's recognised one): they run after the tests that arrange and count the batch's candidates.
-LAST = ("test_certificates.py",)
+# The browser tests share one seeded database. These leave rows in the open batch that the others do not expect — a
+# 已报名 candidate that no 编排 seats (证书's recognised one), unit_demo's imported 待确认 candidates and approved
+# applications (job progress): they run after the tests that arrange and count the batch's candidates.
+LAST = ("test_certificates.py", "test_job_progress.py")
 
 
 def pytest_collection_modifyitems(items):

@@ -3,12 +3,11 @@ will be decided in the background; 确认 leads to the 下载中心; a real work
 decides them; 查看结果 shows the per-row result page, linking the decided row. Screenshots in
 docs/screenshots/bulk-job-*.png."""
 
-import os
-
 import sqlalchemy as sa
 
+from tests.e2e.job_queue import own_queue, run_worker
 from tests.e2e.test_menus import login
-from tests.processes import ROOT, run_burst_worker
+from tests.processes import ROOT
 
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 
@@ -35,12 +34,8 @@ def waiting_at_the_office(live_server) -> tuple[int, str]:
 
 def test_a_pinned_decision_runs_in_the_background_with_its_result_page(page, live_server):
     app = live_server.app
-    app.config["BULK_JOB_ROWS"] = 0  # every pinned set goes to the 下载中心 here
-    app.config["JOB_QUEUE"] = f"gk-e2e-bulk-{os.getpid()}"
-    app.config["JOBS_REDIS_URL"] = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
-    app.extensions.pop("gk_jobs_redis", None)
     application_id, name = waiting_at_the_office(live_server)
-    try:
+    with own_queue(app, "bulk", BULK_JOB_ROWS=0):  # every pinned set goes to the 下载中心 here
         login(page, live_server, "office")
         page.goto(f"{live_server}/review_queue/?search={name}")
         page.click("text=审核不通过（全部符合筛选条件）")
@@ -54,8 +49,7 @@ def test_a_pinned_decision_runs_in_the_background_with_its_result_page(page, liv
             "已转为后台处理" in page.content() and "排队中" in page.locator("table.model-list").inner_text()
         )
 
-        worker = run_burst_worker(app)
-        assert worker.returncode == 0, worker.stderr[-2000:]
+        run_worker(app)
 
         page.wait_for_selector(".gk-job-result", timeout=20000)  # the page reloads itself when the job ends
         assert "已完成" in page.locator("table.model-list").inner_text()
@@ -68,11 +62,3 @@ def test_a_pinned_decision_runs_in_the_background_with_its_result_page(page, liv
         assert page.locator(f"#done a[href$='/review_queue/details/?id={application_id}']").count() == 1
         page.goto(f"{live_server}/applications/details/?id={application_id}")
         assert "审核未通过" in page.content() and "材料与原件不符" in page.content()
-    finally:
-        app.config["BULK_JOB_ROWS"] = 2000
-        from admin_app.services import jobs
-
-        with app.app_context():
-            connection = jobs.redis_connection()
-            for key in connection.scan_iter(f"*{app.config['JOB_QUEUE']}*"):
-                connection.delete(key)
