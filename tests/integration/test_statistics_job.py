@@ -112,3 +112,20 @@ def test_with_redis_down_every_table_is_refused_in_chinese(app, client, data, mo
     assert "后台任务服务暂时不可用，全部表格暂时无法导出" in page
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Job)) == 0
     monkeypatch.delitem(app.extensions, "gk_jobs_redis", raising=False)
+
+
+@pytest.mark.usefixtures("queue")
+def test_the_jobs_progress_moves_sheet_by_sheet(app, client, data, tmp_path):
+    """``report(done, total)``: the total first, then the rows written after each sheet, up to the total."""
+    from views.statistics import _produce
+
+    login(client, "office")
+    job = queued_job(client, f"/statistics/export/?batch={data.batch.id}&table=all")
+    reported = []
+    outcome = _produce(
+        app, db.session.get(Job, job.id), str(tmp_path / "all.xlsx"), lambda *p: reported.append(p)
+    )
+    total = outcome.rows
+    assert reported[0] == (0, total) and reported[-1] == (total, total)
+    done = [d for d, t in reported]
+    assert len(reported) == len(SHEETS) + 1 and done == sorted(done) and len(set(done)) > 3, reported
