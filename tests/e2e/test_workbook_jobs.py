@@ -4,23 +4,18 @@ shows it finished by itself; the downloaded file opens with openpyxl and holds o
 Screenshots in docs/screenshots/workbook-job-*.png."""
 
 import io
-import os
-import pathlib
 
 from openpyxl import load_workbook
 
+from tests.e2e.job_queue import download_newest, own_queue, run_worker
 from tests.e2e.test_menus import login
-from tests.processes import ROOT, run_burst_worker
+from tests.processes import ROOT
 
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 
 
 def test_every_statistics_table_is_downloaded_from_the_download_center(page, live_server):
-    app = live_server.app
-    app.config["JOB_QUEUE"] = f"gk-e2e-workbook-{os.getpid()}"
-    app.config["JOBS_REDIS_URL"] = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
-    app.extensions.pop("gk_jobs_redis", None)
-    try:
+    with own_queue(live_server.app, "workbook"):
         login(page, live_server, "office")
         page.goto(f"{live_server}/statistics/")
         page.wait_for_load_state("networkidle")
@@ -33,30 +28,17 @@ def test_every_statistics_table_is_downloaded_from_the_download_center(page, liv
         assert newest.locator(".gk-job-progress[data-active='1']").count() == 1
         page.screenshot(path=str(SCREENSHOTS / "workbook-job-queued.png"), full_page=True)
 
-        worker = run_burst_worker(app)
-        assert worker.returncode == 0, worker.stderr[-2000:]
+        run_worker(live_server.app)
 
         # gk-downloads.js polls and reloads the page when the job ends: the download link appears by itself.
-        newest = page.locator("table.model-list tbody tr").first
         newest.locator(".gk-job-download").wait_for(timeout=30000)
         assert "已完成" in newest.inner_text()
         done, total = newest.locator(".gk-job-rows").inner_text().replace(" 行", "").split(" / ")
         assert done == total and int(total.replace(",", "")) > 0
         page.screenshot(path=str(SCREENSHOTS / "workbook-job-finished.png"), full_page=True)
-        with page.expect_download() as info:
-            newest.locator(".gk-job-download").click()
-        download = info.value
-        assert download.suggested_filename.startswith("统计分析-") and download.suggested_filename.endswith(
-            ".xlsx"
-        )
-        book = load_workbook(io.BytesIO(pathlib.Path(download.path()).read_bytes()))
+        name, data = download_newest(page)
+        assert name.startswith("统计分析-") and name.endswith(".xlsx")
+        book = load_workbook(io.BytesIO(data))
         assert book.sheetnames == titles and titles[0] == "按区县" and titles[-1] == "历年对比"
         assert book["按区县"]["A1"].value.endswith("按区县（全市）")
         assert book["按区县"]["A2"].value == "区县"
-    finally:
-        from admin_app.services import jobs
-
-        with app.app_context():
-            connection = jobs.redis_connection()
-            for key in connection.scan_iter(f"*{app.config['JOB_QUEUE']}*"):
-                connection.delete(key)
