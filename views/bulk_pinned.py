@@ -204,5 +204,6 @@ jobs.register(
         died=_died,
         lost="后台任务服务中断，任务已丢失，未处理任何记录，请重新操作",
         result_template="gk/bulk_job_result.html",
+        measure="条",
     )
 )

@@ -254,5 +254,6 @@ for _family in (REGISTRATIONS, TICKETS, CERTIFICATES):
             content_type=PDF_TYPE,
             failed=f"生成{_family.noun}PDF时发生错误，文件未生成，请稍后重试",
             ready=ready_for(_family),
+            measure=_family.measure,
         )
     )

@@ -31,6 +31,14 @@ def _percent(done: int, total: int | None) -> int:
     return 100 if total == 0 else min(100, done * 100 // total)
 
 
+def _counted(job: Job, done: int, total: int | None) -> str:
+    """What the bar says: done / total in what the job's kind counts (行, 人, 份, 条), or that it has not begun."""
+    if total is None:
+        return "等待开始"
+    kind = jobs.KINDS.get(job.kind)
+    return f"{done:,} / {total:,} {kind.measure if kind else '行'}"
+
+
 def _progress(view, context, model, name):
     """The bar: rows done / total (live from Redis while the job runs; refreshed by gk-downloads.js)."""
     done, total = g.get("gk_job_progress", {}).get(model.id, (model.rows_done or 0, model.rows_total))
@@ -39,7 +47,7 @@ def _progress(view, context, model, name):
     elif model.state not in ACTIVE:
         return Markup('<span class="text-muted">—</span>')
     percent = _percent(done, total)
-    shown = f"{done:,} / {total:,} 行" if total is not None else "等待开始"
+    shown = _counted(model, done, total)
     active = "1" if model.state in ACTIVE else "0"
     striped = " progress-bar-striped progress-bar-animated" if active == "1" else ""
     return Markup(
@@ -152,7 +160,7 @@ class DownloadView(SecureModelView):
                     "done": done,
                     "total": total,
                     "percent": _percent(done, total),
-                    "text": f"{done:,} / {total:,} 行" if total is not None else "等待开始",
+                    "text": _counted(job, done, total),
                 }
             )
         response = jsonify(jobs=answer)

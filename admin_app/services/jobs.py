@@ -92,6 +92,8 @@ class Kind:
     died: str | Callable[[Job], str] = DIED
     lost: str = LOST  # the sweep's message when the queue lost the job
     result_template: str | None = None
+    # What its progress counts (done / total on the 下载中心's bar): 行 of a sheet, 人 or 份 of a batch PDF, 条 …
+    measure: str = "行"
 
 
 KINDS: dict[str, Kind] = {}

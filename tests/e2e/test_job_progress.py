@@ -174,7 +174,7 @@ def test_a_batch_pdf_of_several_people_shows_its_progress_and_downloads(page, li
                 page.reload()
                 row = page.locator("table.model-list tbody tr").first
                 shown = row.locator(".gk-job-rows").all_inner_texts()
-                found = re.fullmatch(r"(\d+) / (\d+) 行", shown[0]) if shown else None
+                found = re.fullmatch(r"(\d+) / (\d+) 人", shown[0]) if shown else None
                 if found and 0 < int(found.group(1)) < PEOPLE:
                     seen = int(found.group(1)), int(found.group(2))
                     shot(page, "pdf-running")

@@ -78,7 +78,10 @@ def test_a_large_decision_runs_as_a_job_with_progress_and_the_per_row_result(
     assert '成功 <strong class="text-success">4</strong>' in page
     assert '未处理 <strong class="text-danger">1</strong>' in page and "当前状态为“审核未通过”" in page
     assert f'href="/review_queue/details/?id={ids[0]}"' in page and 'href="/review_queue/"' in page
-    assert f"/downloads/details/?id={job.id}" in text_of(client.get("/downloads/"))  # 查看结果
+    listed = text_of(client.get("/downloads/"))
+    assert (
+        f"/downloads/details/?id={job.id}" in listed and "5 / 5 条" in listed
+    )  # 查看结果; its bar counts 条
     message = db.session.scalars(sa.select(Notification).where(Notification.kind == "download_ready")).one()
     assert (message.target, message.organisation_id) == (
         "downloads",

@@ -46,6 +46,7 @@ def test_registration_forms_of_the_filter_are_the_owners_job(
     job = finished(app, job.id)
     assert job.state == JobState.FINISHED, job.error
     assert (job.rows_done, job.rows_total) == (3, 3) and job.download_name.endswith(".pdf")
+    assert "3 / 3 人" in text_of(client.get("/downloads/"))  # its bar counts people, not rows
     data = download(client, job)
     assert_well_printed(data, forms=3)  # three chunks merged: every page, every font embedded
     text = flat(text_of_pdf(data))
