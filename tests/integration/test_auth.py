@@ -94,6 +94,8 @@ def test_unknown_and_locked_logins_check_a_dummy_hash_of_the_same_cost(app, clie
     """One scrypt check per refused login whatever the reason, with the parameters of a real hash."""
     import admin_app.services.accounts as accounts_module
 
+    world.users["unit_b"].set_password(PASSWORD)  # the app's own cost (the test accounts' hash is cheaper)
+    db.session.commit()
     checked = []
     real = accounts_module.check_password_hash
     monkeypatch.setattr(
