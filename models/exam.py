@@ -95,6 +95,9 @@ class Registration(db.Model):
             "ix_registration_jurisdiction_order", "jurisdiction_id", "id", postgresql_include=["worker_id"]
         ),
         sa.Index("ix_registration_unit_order", "unit_id", "id", postgresql_include=["worker_id"]),
+        # a name search of 考试报名 / 成绩录入 (the matching workers → their registrations of the list's batch)
+        # and the worker's registrations (migration 0041)
+        sa.Index("ix_registration_worker_id", "worker_id", "batch_id"),
         # 准考证号 searched by prefix (views.mixins.listing.PREFIX_SEARCH_COLUMNS) and sorted (成绩录入's
         # order), ties by id: one index for both, as the column compares in byte order (migration 0017)
         sa.Index("ix_registration_ticket_order", "ticket_number", "id"),
@@ -160,7 +163,7 @@ class Registration(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(unique=True)
     batch_id: Mapped[int] = mapped_column()
-    worker_id: Mapped[int] = mapped_column(index=True)
+    worker_id: Mapped[int] = mapped_column()  # indexed by ix_registration_worker_id
     # Snapshots copied from the application (scope and filters).
     unit_id: Mapped[int] = mapped_column()  # indexed by ix_registration_unit_order
     jurisdiction_id: Mapped[int | None] = mapped_column(sa.ForeignKey("jurisdiction.id"))
