@@ -33,6 +33,7 @@ from admin_app.extensions import db
 from admin_app.services import bulk_pins, clock, jobs
 from admin_app.services.validators import InvalidInput
 from admin_app.workflow.engine import BulkResult
+from admin_app.workflow.table import machines
 from models import AuditLog
 from views.actor import current_actor
 
@@ -160,9 +161,12 @@ def decided_rows(job, pin) -> int:
     job started are exactly those decided (by the job — or meanwhile by its owner's own hand, decided all the same)."""
     pinned = [str(i) for i in bulk_pins.ids_of(pin)]
     since, counted = job.started_at or job.created_at, 0
+    # the audit rows of the rows the operation moves (not those of another table with the same ids)
+    types = [m.audit_type or m.model.__name__ for m in machines().values() if pin.operation in m.transitions]
     for start in range(0, len(pinned), limits.CHUNK):
         counted += db.session.scalar(
             sa.select(sa.func.count(sa.distinct(AuditLog.object_id))).where(
+                AuditLog.object_type.in_(types),
                 AuditLog.object_id.in_(pinned[start : start + limits.CHUNK]),
                 AuditLog.user_id == job.owner_id,
                 AuditLog.created_at >= since,
