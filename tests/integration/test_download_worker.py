@@ -95,7 +95,16 @@ def kill_when(app, job_id: int, condition, what: str, **env):
     return value
 
 
-def test_a_worker_killed_mid_export_leaves_the_job_failed_without_a_file(app, client, world, queue):  # noqa: F811
+def test_a_worker_killed_mid_export_leaves_the_job_failed_without_a_file(
+    app,
+    client,
+    world,
+    queue,  # noqa: F811
+    monkeypatch,
+    tmp_path,
+):
+    # files of its own (job ids restart with every test: another test's finished 1.xlsx is not this one's)
+    monkeypatch.setitem(app.config, "UPLOAD_DIR", str(tmp_path))
     add_workers(world.units["A"].id, ROWS)
     login(client, "unit_a")
     assert client.get("/workers/export.xlsx").headers["Location"].endswith("/downloads/")
