@@ -5,6 +5,7 @@ worker then runs the next job to the end."""
 import glob
 import os
 import pathlib
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -100,11 +101,10 @@ def test_a_worker_killed_mid_export_leaves_the_job_failed_without_a_file(
     client,
     world,
     queue,  # noqa: F811
-    monkeypatch,
-    tmp_path,
 ):
-    # files of its own (job ids restart with every test: another test's finished 1.xlsx is not this one's)
-    monkeypatch.setitem(app.config, "UPLOAD_DIR", str(tmp_path))
+    # the finished files of the tests before are gone (job ids restart with every test: their 1.xlsx is not
+    # this dead job's); their rows are deleted already
+    shutil.rmtree(pathlib.Path(app.config["UPLOAD_DIR"], "downloads"), ignore_errors=True)
     add_workers(world.units["A"].id, ROWS)
     login(client, "unit_a")
     assert client.get("/workers/export.xlsx").headers["Location"].endswith("/downloads/")

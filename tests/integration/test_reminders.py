@@ -128,24 +128,39 @@ def test_a_second_run_the_same_day_sends_nothing_again(app, world, monkeypatch):
     assert reminders.run(app.config, clock.today() + timedelta(days=1))["reminders"] >= 1
 
 
-def _publish_closing(reg, within_days: int):
-    """Set ``reg``'s publication so that its 查分 period ends ``within_days`` days from today."""
-    today = clock.today()
+def _publication_closing(today, within_days: int):
+    """A publication moment whose 查分 period (10 working days) ends ``within_days`` days after ``today``; None
+    when no period can end that day (a weekend or holiday)."""
     for back in range(60):
         moment = clock.from_beijing(
             datetime.combine(today - timedelta(days=back), datetime.min.time()).replace(hour=10)
         )
         if (last_request_day(moment, 10) - today).days == within_days:
-            reg.scores_published_at = moment
-            return
-    pytest.fail("no publication date found")
+            return moment
+    return None
+
+
+def _reminder_day(*within: int):
+    """The first day from today (Beijing) on which a 查分 period can end each of ``within`` days later: the
+    reminders run for that day (from a Friday, one day later is a Saturday, when no period ends)."""
+    for ahead in range(30):
+        day = clock.today() + timedelta(days=ahead)
+        if all(_publication_closing(day, d) is not None for d in within):
+            return day
+    pytest.fail("no day found")
+
+
+def _publish_closing(reg, within_days: int, today):
+    """Set ``reg``'s publication so that its 查分 period ends ``within_days`` days after ``today``."""
+    reg.scores_published_at = _publication_closing(today, within_days)
 
 
 def test_units_are_reminded_when_their_recheck_period_is_about_to_close(app, world):
     reg = world.registrations["B"]  # published scores (the world)
-    _publish_closing(reg, 1)
+    today = _reminder_day(1)
+    _publish_closing(reg, 1, today)
     db.session.commit()
-    reminders.run(app.config, clock.today())
+    reminders.run(app.config, today)
     sent = messages("recheck_closing")
     assert list(sent) == [world.units["B"].id]
     assert "本单位1名考生的查分申请期" in sent[world.units["B"].id] and "还有1天" in sent[world.units["B"].id]
@@ -153,16 +168,19 @@ def test_units_are_reminded_when_their_recheck_period_is_about_to_close(app, wor
 
 def test_no_recheck_reminder_far_from_the_end_or_once_asked(app, world):
     reg = world.registrations["B"]
-    _publish_closing(reg, 5)  # beyond REMINDER_WINDOW_DAYS (2)
+    today = _reminder_day(1, 5)
+    _publish_closing(reg, 5, today)  # beyond REMINDER_WINDOW_DAYS (2)
     db.session.commit()
-    reminders.run(app.config, clock.today())
+    reminders.run(app.config, today)
     assert messages("recheck_closing") == {}
-    _publish_closing(reg, 1)  # within the window: only the request already made keeps the reminder back
+    _publish_closing(
+        reg, 1, today
+    )  # within the window: only the request already made keeps the reminder back
     db.session.add(
         ScoreRecheck(registration_id=reg.id, batch_id=reg.batch_id, unit_id=reg.unit_id, reason="复核")
     )
     db.session.commit()
-    assert reminder_selection.recheck_reminders(clock.today(), 2) == []
+    assert reminder_selection.recheck_reminders(today, 2) == []
     assert messages("recheck_closing") == {}
 
 
