@@ -159,9 +159,8 @@ def produce_for(family: Family):
 
 def ready_for(family: Family):
     def ready(job, outcome, expires) -> tuple[str, str]:
-        return f"{family.noun}PDF已生成", (
-            f"“{job.title}”已生成（{outcome.rows}{family.measure}），请在下载中心下载，"
-            f"保留至{clock.format_beijing(expires)}"
+        return f"{family.noun}PDF已生成", jobs.ready_message(
+            job.title, expires, count=outcome.rows, measure=family.measure
         )
 
     return ready

@@ -18,7 +18,7 @@ from flask_login import current_user
 
 from admin_app.extensions import reporting_session
 from admin_app.request_guard import download, parse_pk
-from admin_app.services import clock, excel, jobs, statistics
+from admin_app.services import excel, jobs, statistics
 from admin_app.services.validators import InvalidInput
 from models import Application, ExamBatch, enums
 from views.actor import current_actor
@@ -178,9 +178,7 @@ def _produce(app, job, path, report) -> jobs.Outcome:
 
 
 def _ready(job, outcome, expires) -> tuple[str, str]:
-    return "统计分析表格已生成", (
-        f"“{job.title}”已生成，请在下载中心下载，保留至{clock.format_beijing(expires)}"
-    )
+    return "统计分析表格已生成", jobs.ready_message(job.title, expires)
 
 
 jobs.register(

@@ -18,7 +18,7 @@ from flask import flash, redirect, request, url_for
 from flask_login import current_user
 
 from admin_app.extensions import db
-from admin_app.services import audit, clock, excel, jobs, notice_forms, records
+from admin_app.services import audit, excel, jobs, notice_forms, records
 from admin_app.services.validators import InvalidInput
 from admin_app.workflow.states import QUOTA_FREE_STATES
 from models import Application, Organisation, Trade
@@ -122,9 +122,7 @@ def _produce(app, job, path, report) -> jobs.Outcome:
 
 
 def _ready(job, outcome, expires) -> tuple[str, str]:
-    return "附表3汇总表已生成", (
-        f"“{job.title}”已生成（{outcome.rows}人），请在下载中心下载，保留至{clock.format_beijing(expires)}"
-    )
+    return "附表3汇总表已生成", jobs.ready_message(job.title, expires, count=outcome.rows, measure="人")
 
 
 jobs.register(

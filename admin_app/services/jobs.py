@@ -380,11 +380,29 @@ def _export(app, job: Job, path: str, report) -> Outcome:
     return Outcome(rows=rows, name=name)
 
 
+def ready_message(
+    title: str,
+    expires,
+    *,
+    count: int | None = None,
+    measure: str = "行",
+    who: str | None = None,
+    done: str = "已生成",
+) -> str:
+    """The 站内消息 text of a job whose file is ready: what it is, how much it holds, that the 下载中心 has it and
+    until when (Beijing time). With ``who`` (an export): "张三导出的“…”（1,234行）已生成，…"; else
+    "“…”已生成（12人），…" (``count`` left out when None); ``done`` is the verb (a generic job 已完成)."""
+    if who is not None:
+        what = f"{who}导出的“{title}”（{count:,}{measure}）{done}"
+    else:
+        what = f"“{title}”{done}" + (f"（{count}{measure}）" if count is not None else "")
+    return f"{what}，请在下载中心下载，保留至{clock.format_beijing(expires)}"
+
+
 def _export_ready(job: Job, outcome: Outcome, expires) -> tuple[str, str]:
     owner = job.owner
-    return "导出文件已生成", (
-        f"{owner.full_name or owner.username}导出的“{job.title}”（{outcome.rows:,}行）已生成，"
-        f"请在下载中心下载，保留至{clock.format_beijing(expires)}"
+    return "导出文件已生成", ready_message(
+        job.title, expires, count=outcome.rows, who=owner.full_name or owner.username
     )
 
 
@@ -393,10 +411,7 @@ register(Kind(EXPORT, _export, content_type=uploads.XLSX_TYPE, failed=FAILED, re
 
 def _default_ready(job: Job, outcome: Outcome, expires) -> tuple[str, str]:
     if outcome.has_file:
-        return (
-            "后台任务已完成",
-            f"“{job.title}”已完成，请在下载中心下载，保留至{clock.format_beijing(expires)}",
-        )
+        return "后台任务已完成", ready_message(job.title, expires, done="已完成")
     return "后台任务已完成", f"“{job.title}”已完成，请在下载中心查看结果"
 
 
