@@ -58,21 +58,34 @@ class LinksMixin:
         ``get_list`` takes. Columns are table-qualified: ``jurisdiction.name`` and ``organisation.name`` are
         different filters. Raises LookupError when the list has no such filter."""
         found = []
+        lookup = self._filter_lookup()
         for column, value in wanted.items():
             empty = value is None or value is NOT_EMPTY
-            kind = "FilterEmpty" if empty else None
-            for index, flt in enumerate(self._filters or ()):
-                target = getattr(flt, "column", None)
-                if f"{getattr(target, 'table', None)}.{getattr(target, 'key', None)}" != column:
-                    continue
-                name = type(flt).__name__
-                if name == kind or (kind is None and name in _EQUAL_FILTERS):
-                    text = "1" if value is None else "0" if value is NOT_EMPTY else str(value)
-                    found.append((index, str(flt.name), text))
-                    break
-            else:
+            hit = lookup.get((column, empty))
+            if hit is None:
                 raise LookupError(f"{self.endpoint}: no filter on {column}")
+            index, flt = hit
+            text = "1" if value is None else "0" if value is NOT_EMPTY else str(value)
+            found.append((index, str(flt.name), text))
         return found
+
+    def _filter_lookup(self) -> dict:
+        """{("table.column", empty?): (index, filter)}: the first equality ("is empty" when ``empty``) filter of
+        each column, built once per view and filter list (统计分析 asks for ~120 links per page)."""
+        cached = self.__dict__.get("_filter_lookup_cache")
+        if cached is not None and cached[0] is self._filters:
+            return cached[1]
+        lookup = {}
+        for index, flt in enumerate(self._filters or ()):
+            target = getattr(flt, "column", None)
+            column = f"{getattr(target, 'table', None)}.{getattr(target, 'key', None)}"
+            name = type(flt).__name__
+            if name == "FilterEmpty":
+                lookup.setdefault((column, True), (index, flt))
+            elif name in _EQUAL_FILTERS:
+                lookup.setdefault((column, False), (index, flt))
+        self._filter_lookup_cache = (self._filters, lookup)
+        return lookup
 
     def filter_url_args(self, filters) -> dict:
         """The list URL's arguments for ``filters`` as ``column_filters_for`` returns them (none: every batch of
