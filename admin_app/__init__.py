@@ -159,7 +159,12 @@ def _register_error_pages(app: Flask) -> None:
         text = getattr(error, "gk_text", None) or text
         if code == 500:
             errors.rollback_quietly()
-        return errors.render_error(code, title, text)
+        page = errors.render_error(code, title, text)
+        allowed = getattr(error, "valid_methods", None)
+        if code == 405 and allowed:  # the methods the address does take (a job's button: POST), as HTTP asks
+            page = app.make_response(page)
+            page.headers["Allow"] = ", ".join(allowed)
+        return page
 
     for code in messages:
         app.register_error_handler(code, handler)

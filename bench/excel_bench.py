@@ -1,7 +1,7 @@
 """Excel benchmarks (issue 5), each variant measured side by side in the same run, each in its own process
 so that peak RSS is its own:
 
-  export-ours     GET /applications/export.xlsx as 市工考办 (joins, scope, masking, typed cells, streamed):
+  export-ours     POST /applications/export.xlsx as 市工考办 (joins, scope, masking, typed cells, streamed):
                   time to the first byte of the body (the WSGI iterator's first piece) and to the last
   export-stock    Flask-Admin's built-in xlsx export (tablib, in memory, every cell text) of the same rows
   export-floor    raw xlsxwriter constant_memory from a psycopg server-side cursor (the floor)
@@ -224,10 +224,11 @@ def export_ours():
 
 
 def read_download(client, url: str, query: dict | None = None) -> tuple[int, float, int, float | None]:
-    """GET ``url`` and read the body in pieces as the WSGI server would send them, rather than buffering it:
+    """POST to ``url`` (导出查询结果 is a form: it may queue a 下载中心 job; the bench apps run without CSRF, like
+    their login) and read the body in pieces as the WSGI server would send them, rather than buffering it:
     (status, seconds to the last byte, bytes, seconds to the first byte)."""
     start = time.perf_counter()
-    response = client.get(url, query_string=query or {}, buffered=False)
+    response = client.post(url, query_string=query or {}, buffered=False)
     size, first_byte = 0, None
     for piece in response.response:
         if piece and first_byte is None:

@@ -111,7 +111,8 @@ def job_run(app, client, worker: subprocess.Popen) -> dict:
     sampler = Sampler(worker.pid)
     sampler.start()
     start = time.perf_counter()
-    response = client.get("/applications/export.xlsx", query_string={"all_batches": "1"})
+    # 导出查询结果 is a form (POST); this app runs without CSRF, like its login
+    response = client.post("/applications/export.xlsx", query_string={"all_batches": "1"})
     assert response.status_code == 302 and response.headers["Location"].endswith("/downloads/"), (
         response.status
     )

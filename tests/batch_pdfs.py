@@ -12,8 +12,8 @@ from tests.integration.test_download_jobs import run_queued
 
 
 def submitted(client, url: str) -> Job:
-    """GET the batch endpoint ``url``: sent to the 下载中心; the one job it queued."""
-    response = client.get(url)
+    """POST to the batch endpoint ``url`` (its button's form): sent to the 下载中心; the one job it queued."""
+    response = client.post(url)
     assert response.status_code == 302 and response.headers["Location"].endswith("/downloads/"), text_of(
         client.get(response.headers.get("Location", "/"))
     )
@@ -41,7 +41,7 @@ def batch_pdf(app, client, url: str, *, people: int) -> bytes:
     """The PDF of batch endpoint ``url`` for ``people`` people: made in the request for one, else queued as a
     job (never in the request), run, finished and downloaded from the 下载中心."""
     if people == 1:
-        response = client.get(url)
+        response = client.post(url)
         assert response.status_code == 200 and response.mimetype == "application/pdf", response.status_code
         return response.data
     job = finished(app, submitted(client, url).id)

@@ -405,7 +405,7 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
         )
 
     # --- 附表3 汇总表 ---------------------------------------------------------------------------------
-    @expose("/summary.xlsx", methods=("GET",))
+    @expose("/summary.xlsx", methods=("POST",))
     @download
     def summary_view(self):
         """附表3 of the one batch the list's 批次 condition chooses, one sheet per 申报工种: always a 下载中心 job
@@ -524,7 +524,7 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
         form = "附表2" if app.applied_grade in enums.SENIOR_GRADES else "附表1"
         return self._pdf_response([app], f"{form}_登记表_{app.worker.name}.pdf")
 
-    @expose("/prints.pdf", methods=("GET",))
+    @expose("/prints.pdf", methods=("POST",))
     @download
     def prints_pdf_view(self):
         """One PDF of the 登记表 of every row of the current 组合查询 (list order): made here up to

@@ -114,7 +114,7 @@ class CertificateRowMixin:
 class CertificateListMixin:
     """下载证书PDF of the 资格认定 list's current filter (at most ``limits.CERTIFICATE_PDF_ROWS``)."""
 
-    @expose("/certificates.pdf", methods=("GET",))
+    @expose("/certificates.pdf", methods=("POST",))
     @download
     def certificates_pdf_view(self):
         """One signed PDF of the certificates of every 已认定 row of the current 组合查询 (filters, search and

@@ -2,6 +2,8 @@
 as 下载中心 jobs (issue 19) as soon as they hold more than one person; one person's document in the request.
 
 Guarantees:
+- The batch endpoints answer POST only (their buttons are forms with the CSRF token, the list's query string in
+  the action): a GET is 405 and queues nothing.
 - ``batch_or_job`` (the batch endpoints) selects the rows exactly as the list shows them (its filters, search,
   sort and scope). None: a Chinese warning. More than the family's cap: a Chinese refusal naming the cap, nothing
   made. Up to ``limits.PDF_DIRECT_DOCUMENTS`` (one person): the rows, for the endpoint to answer with the PDF at

@@ -470,7 +470,7 @@ class RegistrationView(_ImportMixin, RegistrationStageView):
             form_values=request.form,
         )
 
-    @expose("/tickets.pdf", methods=("GET",))
+    @expose("/tickets.pdf", methods=("POST",))
     @download
     def tickets_pdf_view(self):
         """One PDF of the 准考证 of every candidate of the current 组合查询 (filters, search and scope of this

@@ -121,7 +121,7 @@ class StatisticsView(RoleGate, BaseView):
         excel.write_sheets(path, sheets())
         return total
 
-    @expose("/export/")
+    @expose("/export/", methods=("POST",))  # a form (``?table=all`` queues a job): no link may start it
     @download
     def export_view(self):
         """One table (``?table=key``) as an .xlsx file; every table (``?table=all``) as a 下载中心 job."""

@@ -227,7 +227,9 @@ def submit_export(actor, endpoint: str, title: str, path: str, args) -> Job:
 
 
 def request_parameters(actor, endpoint: str, path: str, args, **more) -> dict:
-    """The parameters of a job that replays a request of view ``endpoint`` as its owner (``as_owner``)."""
+    """The parameters of a job that replays a request of view ``endpoint`` as its owner (``as_owner``). ``args`` is
+    the query string (the list's 组合查询) only: the endpoints that queue are POSTs whose CSRF token travels in the
+    form body, so no token is stored in the job, and the replay needs none (it dispatches nothing)."""
     return {"endpoint": endpoint, "path": path, "args": args.to_dict(flat=False), "address": actor.ip, **more}
 
 
@@ -363,6 +365,7 @@ def as_owner(app, job: Job):
     environ = {"REMOTE_ADDR": parameters.get("address") or "127.0.0.1"}
     with app.test_request_context(
         parameters["path"],
+        method=_route_method(app, parameters["path"]),
         base_url=parameters.get("base_url"),  # the host the request came to (links printed in a document)
         query_string=parameters["args"],
         environ_base=environ,
@@ -371,6 +374,22 @@ def as_owner(app, job: Job):
         if view is None or owner is None or not view.is_accessible():
             raise InvalidInput(NO_ACCESS)
         yield view
+
+
+def _route_method(app, path: str) -> str:
+    """The method the replay uses: GET where the path's route takes it, else POST (the buttons that queue a job
+    are forms). The replayed request must match its route — or ``request.blueprint`` is unknown and a document's
+    ``url_for('.…')`` fails; nothing is dispatched, so no CSRF token is needed."""
+    from werkzeug.exceptions import MethodNotAllowed, NotFound
+
+    adapter = app.url_map.bind("localhost")
+    try:
+        adapter.match(path, method="GET")
+    except MethodNotAllowed:
+        return "POST"
+    except NotFound:
+        pass
+    return "GET"
 
 
 def _export(app, job: Job, path: str, report) -> Outcome:

@@ -66,6 +66,14 @@ def download(page, href: str):
     return response
 
 
+def clicked_download(page, selector: str) -> bytes:
+    """Click the button ``selector`` (a POST form: 导出查询结果 and the other buttons that may queue a job) and
+    return the file the browser saves."""
+    with page.expect_download() as info:
+        page.click(selector)
+    return Path(info.value.path()).read_bytes()
+
+
 def link_href(page, selector: str) -> str:
     return page.eval_on_selector(selector, "a => a.getAttribute('href')")
 

@@ -14,6 +14,7 @@ from admin_app.workflow.states import ExamKind
 from tests.e2e.affairs_helpers import (
     SCREENSHOTS,
     body,
+    clicked_download,
     compact,
     create_session,
     download,
@@ -37,9 +38,9 @@ SCORES = {NAMES[0]: (81, 86), NAMES[1]: (77, 70), NAMES[2]: (90, 91)}
 MISCONDUCT = "携带手机进入考场并使用"
 
 
-def sheet_of(response):
+def sheet_of(data: bytes):
     """(header row, data rows) of the first sheet of a downloaded workbook."""
-    rows = list(load_workbook(io.BytesIO(response.body()), read_only=True).active.iter_rows(values_only=True))
+    rows = list(load_workbook(io.BytesIO(data), read_only=True).active.iter_rows(values_only=True))
     header = next(i for i, row in enumerate(rows) if row and "姓名" in row)
     return list(rows[header]), [list(r) for r in rows[header + 1 :] if any(v is not None for v in r)]
 
@@ -72,7 +73,7 @@ def test_exports_batch_tickets_misconduct_upheld_recheck_and_cancelled_objection
     assert "已发布编排" in body(page), body(page)[:600]
     page.goto(f"{live_server}/seats/?search={PREFIX}")
     shot(page, "1-seats")
-    header, rows = sheet_of(download(page, link_href(page, "a:has-text('导出查询结果')")))
+    header, rows = sheet_of(clicked_download(page, "button:has-text('导出查询结果')"))
     assert {"姓名", "准考证号"} <= set(header), header
     # every seat of the batch (the seats list has no search; the other flow's published seats are there too)
     mine = [r for r in rows if str(r[header.index("场次")]).startswith(PREFIX)]
@@ -123,7 +124,7 @@ def test_exports_batch_tickets_misconduct_upheld_recheck_and_cancelled_objection
     assert "本次发布 3 人" in body(page), body(page)[:600]
     page.goto(f"{live_server}/misconduct/?search={PREFIX}")
     shot(page, "3-misconduct")
-    header, rows = sheet_of(download(page, link_href(page, "a:has-text('导出查询结果')")))
+    header, rows = sheet_of(clicked_download(page, "button:has-text('导出查询结果')"))
     assert "违纪原因" in header and "姓名" in header, header
     assert [r[header.index("姓名")] for r in rows] == [NAMES[2]], rows
     assert rows[0][header.index("违纪原因")] == MISCONDUCT
@@ -158,7 +159,7 @@ def test_exports_batch_tickets_misconduct_upheld_recheck_and_cancelled_objection
     assert NAMES[0] in listed and NAMES[1] in listed and NAMES[2] not in listed, listed[:800]
     publish_notice(page, live_server, notice_id)
     page.goto(f"{live_server}/result_notices/details/?id={notice_id}")
-    header, rows = sheet_of(download(page, link_href(page, "a:has-text('下载公示名单Excel')")))
+    header, rows = sheet_of(download(page, link_href(page, "a:has-text('下载公示名单Excel')")).body())
     assert header[:5] == ["序号", "姓名", "单位", "工种", "等级"], header
     by_name = {r[1]: r for r in rows}
     assert set(by_name) >= {NAMES[0], NAMES[1]} and NAMES[2] not in by_name, rows

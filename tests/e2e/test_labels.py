@@ -26,7 +26,7 @@ def _check_list(page, name):
     for action in actions:
         label, aria = action.split("|")
         assert re.search(r"[\u4e00-\u9fff]", label) and re.search(r"[\u4e00-\u9fff]", aria), action
-    export = page.locator("a:has-text('导出查询结果')")
+    export = page.locator("button:has-text('导出查询结果')")  # a POST form (it may queue a 下载中心 job)
     assert "btn-outline-primary" in export.get_attribute("class")
 
 
@@ -89,7 +89,7 @@ def test_score_list_reads_as_a_query_to_those_who_do_not_enter_scores(page, live
         assert wanted in page.title() and other not in page.title(), (username, page.title())
         assert page.inner_text("h4.mb-4").strip() == wanted, username
         with page.expect_download() as download:
-            page.click("a:has-text('导出查询结果')")
+            page.click("button:has-text('导出查询结果')")
         assert download.value.suggested_filename.startswith(f"{wanted}_"), download.value.suggested_filename
         if username != "center":
             page.screenshot(path=str(SCREENSHOTS / f"labels-{username}-score-query.png"), full_page=False)

@@ -46,5 +46,5 @@ def test_statistics_page_draws_every_chart(page, live_server, shots, username):
     page.wait_for_load_state("networkidle")
     assert "2020年度" in page.inner_text("#stats-by_status")
     with page.expect_download() as download:
-        page.click("#stats-pass_rates a.gk-stats-export")
+        page.click("#stats-pass_rates button.gk-stats-export")
     assert download.value.suggested_filename == "各环节通过率-2020年度.xlsx"

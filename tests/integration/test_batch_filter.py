@@ -133,8 +133,8 @@ def test_the_batch_column_sorts_by_year(client, years, login_as):
 def test_export_and_bulk_rows_follow_the_default_condition(client, years, login_as):
     """导出查询结果 of the bare list is the current batch's rows; with all_batches=1 every batch's."""
     login_as("office")
-    current = openpyxl.load_workbook(io.BytesIO(client.get("/applications/export.xlsx").data))
-    every = openpyxl.load_workbook(io.BytesIO(client.get("/applications/export.xlsx?all_batches=1").data))
+    current = openpyxl.load_workbook(io.BytesIO(client.post("/applications/export.xlsx").data))
+    every = openpyxl.load_workbook(io.BytesIO(client.post("/applications/export.xlsx?all_batches=1").data))
     assert every.active.max_row == current.active.max_row + 2  # the two 2020 applications
 
 
@@ -169,7 +169,7 @@ def _names(book) -> list[str]:
 
 def test_summary_refuses_without_one_batch(client, years, login_as):
     login_as("office")
-    response = client.get("/applications/summary.xlsx?all_batches=1")
+    response = client.post("/applications/summary.xlsx?all_batches=1")
     assert response.status_code == 302
     assert "all_batches=1" in response.headers["Location"]
     page = client.get(response.headers["Location"])

@@ -337,7 +337,7 @@ def test_review_queue_shows_and_filters_by_materials(app, client, world):
     # The export writes the same column.
     from openpyxl import load_workbook
 
-    data = client.get("/review_queue/export.xlsx").data
+    data = client.post("/review_queue/export.xlsx").data
     sheet = load_workbook(io.BytesIO(data), read_only=True).active
     rows = list(sheet.iter_rows(values_only=True))
     column = rows[0].index("申报材料")

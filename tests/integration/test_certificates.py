@@ -114,7 +114,7 @@ def test_certificates_follow_the_row_scope_and_only_recognised_rows_have_one(app
     response = _pdf(client, reg)
     assert response.status_code == 302
     assert "该证书已撤销" in text_of(client.get(response.headers["Location"]))
-    response = client.get("/recognitions/certificates.pdf?all_batches=1", follow_redirects=True)
+    response = client.post("/recognitions/certificates.pdf?all_batches=1", follow_redirects=True)
     assert response.mimetype == "text/html" and "当前查询没有已认定的证书" in text_of(response)
 
 
@@ -137,13 +137,13 @@ def test_the_filters_file_holds_every_recognised_row_of_the_scope_up_to_the_cap(
     assert len(pages_of(data)) == 1 and second.certificate_number not in pdf_text(data)
     # Another 区县's bureau: nothing of these
     login(client, "liangjiang_hr")
-    response = client.get("/recognitions/certificates.pdf?all_batches=1", follow_redirects=True)
+    response = client.post("/recognitions/certificates.pdf?all_batches=1", follow_redirects=True)
     assert response.mimetype == "text/html" and "当前查询没有已认定的证书" in text_of(response)
     # Above the cap: refused in Chinese, nothing made
     monkeypatch.setattr(limits, "CERTIFICATE_PDF_ROWS", 1)
     login(client, "office")
     before = db.session.scalar(sa.select(sa.func.count()).select_from(AuditLog))
-    response = client.get("/recognitions/certificates.pdf?all_batches=1", follow_redirects=True)
+    response = client.post("/recognitions/certificates.pdf?all_batches=1", follow_redirects=True)
     assert response.mimetype == "text/html"
     assert "一次最多生成1份证书PDF" in text_of(response)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditLog)) == before
@@ -251,11 +251,11 @@ def test_certificate_downloads_follow_the_scope_of_every_login(app, client, worl
         text = pdf_text(batch_pdf(app, client, url, people=len(expected)))
         assert {pk for pk in ids if numbers[pk] in text} == expected, username
     elif username is None:
-        response = client.get(url)
+        response = client.post(url)
         assert response.status_code == 302 and "/login" in response.headers["Location"]
     elif username == "admin":
-        assert client.get(url).status_code == 403
+        assert client.post(url).status_code == 403
     else:
-        response = client.get(url)
+        response = client.post(url)
         assert response.status_code == 302 and response.mimetype == "text/html", username
     db.session.rollback()

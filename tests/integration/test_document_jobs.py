@@ -37,7 +37,7 @@ def test_registration_forms_of_the_filter_are_the_owners_job(
 ):
     apps = [through_the_chain(world, f"pdfj{i}", grade=5, seq=430 + i)[1] for i in range(3)]
     login(client, "office")
-    page = client.get("/applications/prints.pdf?search=pdfj", follow_redirects=True)
+    page = client.post("/applications/prints.pdf?search=pdfj", follow_redirects=True)
     assert "共3人，登记表PDF已转为后台任务" in text_of(page) and "排队中" in text_of(page)
     job = db.session.scalars(sa.select(Job)).one()
     assert (job.kind, job.title, job.state) == ("registration_pdf", "登记表PDF（3人）", JobState.QUEUED)
@@ -102,7 +102,7 @@ def test_with_redis_down_a_batch_is_refused_in_chinese_and_nothing_queued(
     monkeypatch.setitem(app.config, "JOBS_REDIS_URL", "redis://127.0.0.1:1/0")
     monkeypatch.delitem(app.extensions, "gk_jobs_redis", raising=False)
     login(client, "office")
-    page = client.get("/applications/prints.pdf?search=pdfr", follow_redirects=True)
+    page = client.post("/applications/prints.pdf?search=pdfr", follow_redirects=True)
     assert "后台任务服务暂时不可用，超过1人的登记表PDF暂时无法生成" in text_of(page)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Job)) == 0
     assert not db.session.scalars(sa.select(AuditLog).where(AuditLog.action == "export")).all()

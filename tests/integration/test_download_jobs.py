@@ -58,7 +58,7 @@ def test_an_export_above_the_threshold_runs_as_the_owners_job(app, client, world
     login(client, "unit_a")
     listed = client.get("/workers/").get_data(as_text=True)
     assert "列表 (2)" in listed  # unit A's two workers; B's are not in its scope
-    response = client.get("/workers/export.xlsx?sort=0")
+    response = client.post("/workers/export.xlsx?sort=0")
     assert response.status_code == 302 and response.headers["Location"].endswith("/downloads/")
     page = client.get("/downloads/").get_data(as_text=True)
     assert "已转为后台导出任务" in page and "排队中" in page and "工勤人员" in page
@@ -125,7 +125,7 @@ def test_the_progress_of_a_running_job_is_shown_from_redis(app, client, world, q
 
 def test_a_job_whose_owner_lost_access_fails_with_a_chinese_message(app, client, world, queue, low_threshold):
     login(client, "unit_a")
-    client.get("/workers/export.xlsx")
+    client.post("/workers/export.xlsx")
     with app.app_context():
         world_user = db.session.get(type(world.users["unit"]), world.users["unit"].id)
         world_user.active = False
@@ -137,7 +137,7 @@ def test_a_job_whose_owner_lost_access_fails_with_a_chinese_message(app, client,
 
 def test_expired_files_are_removed_by_the_cleanup(app, client, world, queue, low_threshold):
     login(client, "unit_a")
-    client.get("/workers/export.xlsx")
+    client.post("/workers/export.xlsx")
     run_queued(app)
     with app.app_context():
         job = db.session.scalars(sa.select(Job)).one()
@@ -161,12 +161,12 @@ def test_with_redis_down_a_large_export_is_refused_and_a_small_one_streams(app, 
     monkeypatch.delitem(app.extensions, "gk_jobs_redis", raising=False)
     login(client, "unit_a")
     monkeypatch.setitem(app.config, "EXPORT_JOB_ROWS", 1)
-    response = client.get("/workers/export.xlsx", follow_redirects=True)
+    response = client.post("/workers/export.xlsx", follow_redirects=True)
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and "后台任务服务暂时不可用" in body and "列表 (2)" in body
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Job)) == 0
     monkeypatch.setitem(app.config, "EXPORT_JOB_ROWS", 20000)
-    small = client.get("/workers/export.xlsx")
+    small = client.post("/workers/export.xlsx")
     assert small.status_code == 200 and len(rows_of(small.data)) == 2
     assert client.get("/downloads/").status_code == 200  # the page itself needs no Redis
     health = client.get("/healthz")
@@ -181,7 +181,7 @@ def test_with_redis_down_a_large_export_is_refused_and_a_small_one_streams(app, 
 
 def test_healthz_reports_the_queue(app, client, world, queue, low_threshold):
     login(client, "unit_a")
-    client.get("/workers/export.xlsx")
+    client.post("/workers/export.xlsx")
     answer = client.get("/healthz").get_json()
     assert answer["checks"]["queue"] == "ok" and answer["queue"] == {"length": 1, "workers": 0}
 
@@ -230,7 +230,7 @@ def test_a_job_above_the_excel_sheet_limit_fails_with_the_limit_named(
 
     monkeypatch.setattr(limits, "EXPORT_ROWS", 1)
     login(client, "unit_a")
-    client.get("/workers/export.xlsx")
+    client.post("/workers/export.xlsx")
     run_queued(app)
     job = db.session.scalars(sa.select(Job)).one()
     assert job.state == JobState.FAILED and "超出Excel单个工作表的行数上限" in job.error
@@ -242,5 +242,5 @@ def test_the_download_center_offers_no_export_of_itself(app, client, world):
     login(client, "unit_a")
     page = client.get("/downloads/").get_data(as_text=True)
     assert "下载中心" in page and "导出查询结果" not in page
-    assert client.get("/downloads/export.xlsx").status_code == 404
+    assert client.post("/downloads/export.xlsx").status_code == 404
     assert "导出查询结果" in client.get("/workers/").get_data(as_text=True)  # the other lists keep it

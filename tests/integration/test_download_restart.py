@@ -81,7 +81,11 @@ def test_a_job_asked_for_before_a_restart_is_downloaded_after_it(app, world, que
         token = CSRF.search(browser.get(f"{base}/login", timeout=30).text).group(1)
         data = {"username": "unit_a", "password": factories.PASSWORD, "csrf_token": token}
         assert browser.post(f"{base}/login", data=data, timeout=30, allow_redirects=False).status_code == 302
-        asked = browser.get(f"{base}/workers/export.xlsx", timeout=30, allow_redirects=False)
+        # 导出查询结果 is a form on the list (a POST with the page's CSRF token)
+        token = CSRF.search(browser.get(f"{base}/workers/", timeout=30).text).group(1)
+        asked = browser.post(
+            f"{base}/workers/export.xlsx", data={"csrf_token": token}, timeout=30, allow_redirects=False
+        )
         assert asked.headers["Location"].endswith("/downloads/"), asked.status_code
     finally:
         stop(web)

@@ -107,7 +107,7 @@ def test_a_worker_killed_mid_export_leaves_the_job_failed_without_a_file(
     shutil.rmtree(pathlib.Path(app.config["UPLOAD_DIR"], "downloads"), ignore_errors=True)
     add_workers(world.units["A"].id, ROWS)
     login(client, "unit_a")
-    assert client.get("/workers/export.xlsx").headers["Location"].endswith("/downloads/")
+    assert client.post("/workers/export.xlsx").headers["Location"].endswith("/downloads/")
     job_id = db.session.scalar(sa.select(Job.id))
     db.session.rollback()
     connection = jobs.redis_connection()
@@ -125,7 +125,7 @@ def test_a_worker_killed_mid_export_leaves_the_job_failed_without_a_file(
     # The next export (a short one), then a worker starts: it fails the dead job first, then runs the new one.
     app.config["EXPORT_JOB_ROWS"] = 1
     try:
-        assert client.get("/workers/export.xlsx?search=A").status_code == 302
+        assert client.post("/workers/export.xlsx?search=A").status_code == 302
     finally:
         app.config["EXPORT_JOB_ROWS"] = 20000
     second = db.session.scalar(sa.select(sa.func.max(Job.id)))

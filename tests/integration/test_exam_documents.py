@@ -172,7 +172,7 @@ def test_batch_pdf_is_scoped_to_the_unit(app, client, arranged):
 def test_batch_pdf_above_the_limit_is_refused(client, arranged, monkeypatch):
     monkeypatch.setattr("admin_app.limits.TICKET_PDF_PAGES", 1)  # two tickets
     login(client, "office")
-    response = client.get(
+    response = client.post(
         "/registrations/tickets.pdf", query_string={"search": SEARCH}, follow_redirects=True
     )
     assert response.mimetype == "text/html"

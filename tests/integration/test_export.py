@@ -20,7 +20,7 @@ def sheet_of(response):
 
 def test_unit_export_holds_only_its_rows_with_masked_ids(client, world):
     login(client, "unit_a")
-    sheet = sheet_of(client.get("/workers/export.xlsx"))
+    sheet = sheet_of(client.post("/workers/export.xlsx"))
     header = [c.value for c in sheet[1]]
     assert header[:3] == ["姓名", "性别", "身份证号码"]
     names = {row[0] for row in sheet.iter_rows(min_row=2, values_only=True)}
@@ -31,7 +31,7 @@ def test_unit_export_holds_only_its_rows_with_masked_ids(client, world):
 
 def test_staff_export_has_full_ids_and_typed_cells(client, world):
     login(client, "office")
-    sheet = sheet_of(client.get("/workers/export.xlsx"))
+    sheet = sheet_of(client.post("/workers/export.xlsx"))
     header = [c.value for c in sheet[1]]
     rows = list(sheet.iter_rows(min_row=2))
     id_col, date_col = header.index("身份证号码"), header.index("参加工作时间")
@@ -48,7 +48,7 @@ def test_text_starting_with_formula_characters_stays_text(client, world):
         add_worker(world.units["A"], evil, 500 + i, world.trade, world.batch)
     db.session.commit()
     login(client, "unit_a")
-    sheet = sheet_of(client.get("/workers/export.xlsx"))
+    sheet = sheet_of(client.post("/workers/export.xlsx"))
     cells = {row[0].value: row[0] for row in sheet.iter_rows(min_row=2)}
     for evil in ["=1+2", "+SUM(A1)", "-2+3", "@cmd"]:
         assert cells[evil].data_type == "s" and cells[evil].value == evil
@@ -56,9 +56,9 @@ def test_text_starting_with_formula_characters_stays_text(client, world):
 
 def test_export_follows_filters_search_and_sort(client, world):
     login(client, "office")
-    sheet = sheet_of(client.get("/workers/export.xlsx?search=B工人"))
+    sheet = sheet_of(client.post("/workers/export.xlsx?search=B工人"))
     assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["B工人"]
-    sheet = sheet_of(client.get("/applications/export.xlsx?search=B考"))
+    sheet = sheet_of(client.post("/applications/export.xlsx?search=B考"))
     name = [c.value for c in sheet[1]].index("姓名")
     assert {row[name] for row in sheet.iter_rows(min_row=2, values_only=True)} == {"B考生"}
 
@@ -67,7 +67,7 @@ def test_export_file_name_is_chinese_and_the_export_is_audited(client, world):
     from models import AuditLog
 
     login(client, "office")
-    response = client.get("/registrations/export.xlsx")
+    response = client.post("/registrations/export.xlsx")
     disposition = response.headers["Content-Disposition"]
     assert "attachment" in disposition and "filename*=UTF-8''" + quote("考试报名") in disposition
     assert db.session.query(AuditLog).filter(AuditLog.action == "export").count() == 1
@@ -75,7 +75,7 @@ def test_export_file_name_is_chinese_and_the_export_is_audited(client, world):
 
 def test_enum_columns_export_their_chinese_labels(client, world):
     login(client, "office")
-    sheet = sheet_of(client.get("/applications/export.xlsx?search=B工人"))
+    sheet = sheet_of(client.post("/applications/export.xlsx?search=B工人"))
     header = [c.value for c in sheet[1]]
     row = next(sheet.iter_rows(min_row=2, values_only=True))
     assert row[header.index("申报状态")] == "待区县人力社保局审核"
@@ -94,7 +94,7 @@ def test_the_application_list_streams_its_export_from_one_statement(client, worl
 
     monkeypatch.setattr(view, "export_columns", orm_path)
     login(client, "office")
-    response = client.get("/applications/export.xlsx?all_batches=1")
+    response = client.post("/applications/export.xlsx?all_batches=1")
     assert response.status_code == 200
     sheet = sheet_of(response)
     header = [c.value for c in sheet[1]]
@@ -149,8 +149,8 @@ def outside_the_test_context(work):
 
 
 def read_body(client, url: str) -> bytes:
-    """GET ``url`` and read its body piece by piece, as a WSGI server sends it."""
-    response = FlaskClient.open(client, url, buffered=False)
+    """POST to ``url`` (the export button's form) and read its body piece by piece, as a WSGI server sends it."""
+    response = FlaskClient.open(client, url, method="POST", buffered=False)
     assert response.status_code == 200, response.status_code
     body = b"".join(response.response)
     response.close()
@@ -170,7 +170,7 @@ def test_the_export_leaves_before_its_query_is_read(client, world, monkeypatch):
     login(client, "office")
 
     def download():
-        response = FlaskClient.open(client, "/applications/export.xlsx", buffered=False)
+        response = FlaskClient.open(client, "/applications/export.xlsx", method="POST", buffered=False)
         assert response.status_code == 200 and "Content-Length" not in response.headers
         pieces, read_at_piece = [], []
         for piece in response.response:
@@ -220,12 +220,12 @@ def test_an_export_over_the_threshold_goes_to_the_download_center(app, client, w
     from models import AuditLog
 
     login(client, "office")
-    rows = sheet_of(client.get("/workers/export.xlsx")).max_row - 1
+    rows = sheet_of(client.post("/workers/export.xlsx")).max_row - 1
     assert db.session.query(AuditLog).filter(AuditLog.action == "export").count() == 1
     monkeypatch.setitem(app.config, "EXPORT_JOB_ROWS", rows)  # exactly at the threshold: streamed
-    assert sheet_of(client.get("/workers/export.xlsx")).max_row == rows + 1
+    assert sheet_of(client.post("/workers/export.xlsx")).max_row == rows + 1
     monkeypatch.setitem(app.config, "EXPORT_JOB_ROWS", rows - 1)
-    response = client.get("/workers/export.xlsx?sort=0")
+    response = client.post("/workers/export.xlsx?sort=0")
     assert response.status_code == 302 and response.headers["Location"].endswith("/downloads/")
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert f"查询结果超过{rows - 1:,}行，已转为后台导出任务" in page and "排队中" in page

@@ -154,7 +154,7 @@ def test_todo_filter_list_columns_and_export(client, world):
     assert "王五" in shown and "待发0" in shown and "待发1" not in shown
     waiting = text_of(client.get(f"/recognitions/?{arg}=waiting"))
     assert "待发1" in waiting and "待发0" not in waiting
-    workbook = load_workbook(io.BytesIO(client.get(f"/recognitions/export.xlsx?{arg}=done").data))
+    workbook = load_workbook(io.BytesIO(client.post(f"/recognitions/export.xlsx?{arg}=done").data))
     rows = list(workbook.active.iter_rows(values_only=True))
     header = [str(h) for h in rows[0]]
     assert "发放日期" in header and "领取人" in header

@@ -78,7 +78,7 @@ def test_huge_ids_in_posts_are_refused_in_chinese_and_change_nothing(
 def test_page_out_of_range_is_404(client, world, login_as, refused_by_database, page):
     login_as("office")
     assert_chinese_refusal(client.get(f"/workers/?page={page}"), (404,), "记录不存在")
-    assert_chinese_refusal(client.get(f"/workers/export.xlsx?page={page}"), (404,), "记录不存在")
+    assert_chinese_refusal(client.post(f"/workers/export.xlsx?page={page}"), (404,), "记录不存在")
     assert refused_by_database == []
 
 
@@ -315,8 +315,9 @@ def test_dates_beyond_what_a_form_takes_are_form_errors(client, world, login_as,
 @pytest.mark.parametrize("batch", [str(2**31), HUGE, "-1", "abc"])
 def test_statistics_of_a_batch_beyond_any_id_is_404(client, world, login_as, refused_by_database, batch):
     login_as("office")
-    for url in ("/statistics/", "/statistics/export/"):
-        assert_chinese_refusal(client.get(url, query_string={"batch": batch}), (404,), "记录不存在")
+    for method, url in (("GET", "/statistics/"), ("POST", "/statistics/export/")):
+        response = client.open(url, method=method, query_string={"batch": batch})
+        assert_chinese_refusal(response, (404,), "记录不存在")
     assert refused_by_database == []
 
 

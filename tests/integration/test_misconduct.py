@@ -295,7 +295,7 @@ def test_the_misconduct_list_shows_each_role_its_own_scope(client, world, userna
 def test_the_misconduct_list_exports_its_rows_to_excel(client, world):
     regs = _marked_world(world)
     login(client, "unit_a")
-    response = client.get("/misconduct/export.xlsx")
+    response = client.post("/misconduct/export.xlsx")
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.data), read_only=True).active
     rows = list(sheet.iter_rows(values_only=True))
@@ -305,6 +305,6 @@ def test_the_misconduct_list_exports_its_rows_to_excel(client, world):
     assert any(isinstance(value, str) and "*" in value for value in row)  # the unit's ID numbers masked
 
     login(client, "office")
-    response = client.get("/misconduct/export.xlsx", query_string={"flt0_0": world.batch.id})
+    response = client.post("/misconduct/export.xlsx", query_string={"flt0_0": world.batch.id})
     rows = list(load_workbook(io.BytesIO(response.data), read_only=True).active.iter_rows(values_only=True))
     assert len(rows) == 1 + 3

@@ -1,4 +1,5 @@
-"""What every GET endpoint of every model view hands each login, generated from the URL map: a download
+"""What every GET endpoint of every model view hands each login, generated from the URL map (and every
+download button that POSTs, as it may queue a 下载中心 job: 导出查询结果, 附表3, the batch PDFs): a download
 endpoint gives a file with a safe Content-Type and Content-Disposition (spreadsheets as .xlsx attachments;
 stored files inline only as JPEG/PNG/PDF, anything else an attachment) and ``nosniff``; every other endpoint
 gives a page (or the pickers' JSON), never a file. Rows are those the login sees (``tests/scope_world.py``),
@@ -111,16 +112,19 @@ def test_every_get_endpoint_gives_a_safe_file_or_a_page(app, client, inscope, us
         prefix = view.endpoint + "."
         for rule in app.url_map.iter_rules():
             kind = rule.endpoint[len(prefix) :] if rule.endpoint.startswith(prefix) else None
-            if kind is None or "GET" not in rule.methods or "<" in rule.rule:
+            if kind is None or "<" in rule.rule or not {"GET", "POST"} & rule.methods:
                 continue
+            if "GET" not in rule.methods and kind not in DOWNLOADS:
+                continue  # a form's write (covered by test_scope_matrix.py), not a download
+            method = "GET" if "GET" in rule.methods else "POST"
             tries = _requests(view, kind, username)
             if kind == "import_report_view" and role == "unit":
                 tries = [{"token": _bad_import_report(client)}]
             if kind in STORED_FILES and tries:
                 offered.add(kind)  # a file of a row this login sees: it must be served
             for args in tries:
-                response = client.get(rule.rule, query_string=args)
-                what = f"{username} {rule.endpoint} {args}"
+                response = client.open(rule.rule, method=method, query_string=args)
+                what = f"{username} {method} {rule.endpoint} {args}"
                 assert response.status_code != 500, what
                 if kind in QUEUED:  # queued, else back to the list: nothing of this login's to make
                     location = response.headers.get("Location", "")
@@ -176,24 +180,28 @@ def test_a_disguised_file_is_never_served_as_a_page(client, inscope, username):
 
 @pytest.mark.parametrize("username", ["unit_a", "office", None], ids=lambda u: u or "anonymous")
 def test_head_never_builds_a_file_and_never_fails(app, client, inscope, username):
-    """HEAD on every GET endpoint of the URL map: a download is refused (405) before its file is built (no
-    export audit row); any other endpoint answers as its GET would, never a 500."""
+    """HEAD on every GET endpoint of the URL map and every download that POSTs: a download is refused (405)
+    before its file is built (no export audit row, no job); any other endpoint answers as its GET would, never
+    a 500."""
     from models import AuditLog
 
     if username:
         login(client, username)
     downloads = 0
     for rule in app.url_map.iter_rules():
-        if "GET" not in rule.methods or "<" in rule.rule:
+        download = rule.endpoint.rsplit(".", 1)[-1] in DOWNLOADS | {"export_view"}
+        if "<" in rule.rule or not ("GET" in rule.methods or download):
             continue
         audit_rows = db.session.query(AuditLog).count()
+        jobs = db.session.query(Job).count()
         db.session.rollback()
         response = client.head(rule.rule, query_string={"id": "1", "table": "all"})
         what = f"{username} HEAD {rule.endpoint}: {response.status_code}"
         assert response.status_code != 500, what
-        if rule.endpoint.rsplit(".", 1)[-1] in DOWNLOADS | {"export_view"}:
+        if download:
             assert response.status_code == 405 and not response.data, what
             assert db.session.query(AuditLog).count() == audit_rows, what
+            assert db.session.query(Job).count() == jobs, what
             db.session.rollback()
             downloads += 1
     assert downloads >= 20

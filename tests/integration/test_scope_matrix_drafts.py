@@ -149,7 +149,7 @@ def test_the_unit_sees_opens_and_exports_its_own_drafts(client, inscope):
     details = client.get(f"/applications/details/?id={app_id}")
     assert details.status_code == 200 and "撤回" in details.get_data(as_text=True)
     assert client.get(f"/applications/materials/download/?mid={material_id}").status_code == 200
-    exported = readable(client.get("/applications/export.xlsx"))
+    exported = readable(client.post("/applications/export.xlsx"))
     assert "戊草稿" in exported and "戊撤回" in exported
 
 

@@ -57,7 +57,7 @@ def shown_ids(client, view) -> tuple[set[int], int | None]:
 
 
 def exported(client, view) -> list[tuple]:
-    response = client.get(f"{view.url.rstrip('/')}/export.xlsx")
+    response = client.post(f"{view.url.rstrip('/')}/export.xlsx")
     assert response.status_code == 200, f"{view.endpoint}: {response.status_code}"
     sheet = load_workbook(io.BytesIO(response.data), read_only=True).active
     return [row for row in sheet.iter_rows(min_row=2, values_only=True) if any(v is not None for v in row)]

@@ -190,9 +190,11 @@ PAGES = {
         "POST": ({"number": "CQGK0", "id_tail": "000000"}, lambda role, r: _page(r, VERIFY_NOT_FOUND)),
     },
     "verify.token_view": {"GET": ({}, lambda role, r: _page(r, VERIFY_NOT_FOUND))},
-    "statistics.export_view": {  # one table, made in the request (every table, a job: test_statistics_job.py)
-        "GET": (
-            {"table": "by_jurisdiction"},
+    # One table, made in the request (every table, a job: test_statistics_job.py); a POST, as its button is a form
+    # (``?table=all`` queues a job), with the table in the query string (QUERY_STRINGS).
+    "statistics.export_view": {
+        "POST": (
+            {},
             lambda role, r: (
                 _to_login(r)
                 if role is None
@@ -203,6 +205,10 @@ PAGES = {
         )
     },
 }
+
+
+# The query string of a page's POST (what its form's action URL carries), beside the form data.
+QUERY_STRINGS = {"statistics.export_view": {"table": "by_jurisdiction"}}
 
 
 def model_view_endpoints(app) -> set[str]:
@@ -253,7 +259,7 @@ def test_account_pages_home_and_statistics(app, client, inscope, username):
                 response = client.get(urls[endpoint], query_string=data)
             else:
                 data = {k: str(other) if v == "OTHER_SESSION" else v for k, v in data.items()}
-                response = client.post(urls[endpoint], data=data)
+                response = client.post(urls[endpoint], query_string=QUERY_STRINGS.get(endpoint), data=data)
             what = (
                 f"{username} {method} {endpoint}: {response.status_code} {response.headers.get('Location')}"
             )

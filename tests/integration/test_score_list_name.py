@@ -60,7 +60,7 @@ def test_score_list_is_named_for_what_the_role_does_with_scores(client, world, u
             heading = re.search(r'<h4 class="mb-4">(.*?)</h4>', body, re.S).group(1)
             assert wanted in heading and other not in heading, (username, heading)
 
-    response = client.get("/scores/export.xlsx?all_batches=1")
+    response = client.post("/scores/export.xlsx?all_batches=1")
     assert response.status_code == 200, username
     assert _file_name(response).startswith(f"{wanted}_"), _file_name(response)
     assert load_workbook(io.BytesIO(response.data), read_only=True).sheetnames == [wanted]

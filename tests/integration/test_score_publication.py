@@ -171,7 +171,7 @@ def _paths(reg) -> dict:
 
 
 def _export_values(client, reg) -> list:
-    response = client.get(f"/scores/export.xlsx?all_batches=1&search={reg.ticket_number}")
+    response = client.post(f"/scores/export.xlsx?all_batches=1&search={reg.ticket_number}")
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.data), read_only=True).active
     return [str(v) for row in sheet.iter_rows(min_row=2, values_only=True) for v in row if v is not None]

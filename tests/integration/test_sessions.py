@@ -43,8 +43,8 @@ def test_logout_ends_the_session_even_for_a_copied_cookie(app, client, world):
     assert "A工人" in text_of(thief.get("/workers/"))  # the copy works while the session is open
     assert client.post("/logout").status_code == 302
 
-    for url in ("/workers/", "/workers/export.xlsx", "/"):
-        response = thief.get(url)
+    for method, url in (("GET", "/workers/"), ("POST", "/workers/export.xlsx"), ("GET", "/")):
+        response = thief.open(url, method=method)
         assert response.status_code == 302 and "/login" in response.headers["Location"], url
         assert "A工人" not in text_of(response) and not response.data.startswith(b"PK"), url
     (row,) = db.session.scalars(sa.select(UserSession)).all()

@@ -69,7 +69,7 @@ def test_every_table_is_the_owners_job_with_the_numbers_of_their_scope(app, clie
     # Sheet for sheet, the cells the one-table export (made in the request) gives the same user
     for key in ("by_jurisdiction", "by_status", "pass_rates", "rechecks", "year_on_year"):
         direct = test_statistics._sheets(
-            client.get(f"/statistics/export/?batch={data.batch.id}&table={key}").data
+            client.post(f"/statistics/export/?batch={data.batch.id}&table={key}").data
         )
         ((name, one),) = direct.items()
         assert values(book[name]) == values(one), key
@@ -96,7 +96,7 @@ def test_every_table_is_the_owners_job_with_the_numbers_of_their_scope(app, clie
 @pytest.mark.usefixtures("queue")
 def test_an_unknown_batch_is_not_found_and_nothing_is_queued(client, data):
     login(client, "office")
-    assert client.get("/statistics/export/?batch=99999&table=all").status_code == 404
+    assert client.post("/statistics/export/?batch=99999&table=all").status_code == 404
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Job)) == 0
 
 
@@ -104,7 +104,7 @@ def test_with_redis_down_every_table_is_refused_in_chinese(app, client, data, mo
     monkeypatch.setitem(app.config, "JOBS_REDIS_URL", "redis://127.0.0.1:1/0")
     monkeypatch.delitem(app.extensions, "gk_jobs_redis", raising=False)
     login(client, "yuzhong_hr")
-    response = client.get(f"/statistics/export/?batch={data.batch.id}&table=all")
+    response = client.post(f"/statistics/export/?batch={data.batch.id}&table=all")
     assert (
         response.status_code == 302 and f"/statistics/?batch={data.batch.id}" in response.headers["Location"]
     )

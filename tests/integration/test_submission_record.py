@@ -153,7 +153,7 @@ def test_summary_reads_the_kept_facts(client, world):
 
 def exported(client, url) -> list[dict]:
     """The rows of an 导出查询结果 workbook as {header: value}."""
-    book = load_workbook(io.BytesIO(client.get(url).data))
+    book = load_workbook(io.BytesIO(client.post(url).data))
     header, *rows = [[c.value for c in row] for row in book.active.iter_rows()]
     return [dict(zip(header, row, strict=True)) for row in rows]
 

@@ -23,8 +23,8 @@ from tests.processes import run_burst_worker
 
 
 def queued_job(client, url: str) -> Job:
-    """GET ``url`` (a button that queues a job): sent to the 下载中心; the job it queued (the latest)."""
-    response = client.get(url)
+    """POST to ``url`` (a button that queues a job: a form): sent to the 下载中心; the job it queued (the latest)."""
+    response = client.post(url)
     assert response.status_code == 302 and response.headers["Location"].endswith("/downloads/"), (
         response.status_code,
         response.headers.get("Location"),
@@ -111,7 +111,7 @@ def test_a_units_summary_is_its_own_job_run_by_a_worker(app, client, world, two_
 @pytest.mark.usefixtures("queue")
 def test_all_batches_is_refused_before_anything_is_queued(app, client, world, two_trades):
     login(client, "office")
-    page = client.get("/applications/summary.xlsx?all_batches=1", follow_redirects=True)
+    page = client.post("/applications/summary.xlsx?all_batches=1", follow_redirects=True)
     assert "附表3按批次填报：请先在组合查询中选择一个批次" in text_of(page)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Job)) == 0
 
@@ -119,7 +119,7 @@ def test_all_batches_is_refused_before_anything_is_queued(app, client, world, tw
 @pytest.mark.usefixtures("queue")
 def test_a_query_without_submitted_applications_queues_nothing(app, client, world, two_trades):
     login(client, two_trades.users[0].username)
-    page = client.get("/applications/summary.xlsx?search=无此人", follow_redirects=True)
+    page = client.post("/applications/summary.xlsx?search=无此人", follow_redirects=True)
     assert "当前查询在该批次没有已提交的申请，未生成附表3汇总表" in text_of(page)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Job)) == 0
 
@@ -128,7 +128,7 @@ def test_with_redis_down_the_summary_job_is_refused_in_chinese(app, client, worl
     monkeypatch.setitem(app.config, "JOBS_REDIS_URL", "redis://127.0.0.1:1/0")
     monkeypatch.delitem(app.extensions, "gk_jobs_redis", raising=False)
     login(client, two_trades.users[0].username)
-    page = client.get("/applications/summary.xlsx", follow_redirects=True)
+    page = client.post("/applications/summary.xlsx", follow_redirects=True)
     assert "后台任务服务暂时不可用，附表3汇总表暂时无法生成" in text_of(page)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Job)) == 0
     assert not db.session.scalars(sa.select(AuditLog).where(AuditLog.action == "export")).all()

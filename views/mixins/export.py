@@ -77,7 +77,9 @@ class ExportMixin:
                 columns.append(Column(str(label), _path_getter(name)))
         return columns
 
-    @expose("/export.xlsx", methods=("GET",))
+    # POST only (its button is a form with the CSRF token, the list's query string in its action): it may queue a
+    # job, which no link or cross-site navigation must start; a GET is 405.
+    @expose("/export.xlsx", methods=("POST",))
     @download
     def export_xlsx_view(self):
         """导出查询结果: every row of the current 组合查询 (filters, search, sort; scope applied). Up to
