@@ -21,7 +21,7 @@ from models.post import PostSetting
 from models.reminder import OutboxAttempt, OutboxMessage, ReminderDay, ReminderSent, ReminderTemplate
 from models.results import CalendarDay, NoticeEntry, Objection, ResultNotice, ScoreRecheck
 from models.session import LoginFailure, LoginLock, UserSession
-from models.statistics import ApplicationTally, ApplicationTradeTally, RegistrationTally
+from models.statistics import ApplicationTally, ApplicationTradeTally, PublicationTally, RegistrationTally
 from models.worker import AnnualAssessment, Worker, WorkerEducation, WorkHistory
 
 __all__ = [
@@ -57,6 +57,7 @@ __all__ = [
     "OutboxAttempt",
     "OutboxMessage",
     "PostSetting",
+    "PublicationTally",
     "Registration",
     "RegistrationTally",
     "ReminderDay",

@@ -55,3 +55,16 @@ class RegistrationTally(db.Model):
     evaluation_status: Mapped[str] = mapped_column(sa.String(10), primary_key=True)
     recognition_status: Mapped[str] = mapped_column(sa.String(12), primary_key=True)
     n: Mapped[int] = mapped_column()
+
+
+class PublicationTally(db.Model):
+    """Registrations per batch, 报名状态, 成绩结论 and 成绩发布 (the 成绩发布 page's 已录入 / 已发布 / 待发布 per
+    batch; apart from ``RegistrationTally``, whose other facts would multiply its rows by the publication's)."""
+
+    __tablename__ = "publication_tally"
+
+    batch_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    status: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    score_result: Mapped[str] = mapped_column(sa.String(10), primary_key=True)
+    score_publication: Mapped[str] = mapped_column(sa.String(10), primary_key=True)
+    n: Mapped[int] = mapped_column()

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from admin_app.services.audit import CHAIN_LOCK
-from models import ApplicationTally, ApplicationTradeTally, RegistrationTally
+from models import ApplicationTally, ApplicationTradeTally, PublicationTally, RegistrationTally
 from models.statistics import NO_ID, NO_TEXT
 
 
@@ -93,12 +93,20 @@ TALLIES = (
             ("recognition_status", NO_TEXT),
         ),
     ),
+    Tally(
+        PublicationTally,
+        "registration",
+        (("batch_id", None), ("status", None), ("score_result", NO_TEXT), ("score_publication", NO_TEXT)),
+    ),
 )
+# The tallies of migrations 0020–0041: a migration runs with today's code, so the earlier ones create the triggers
+# of the tables they have (publication_tally came with 0042).
+FIRST = TALLIES[:3]
 SOURCES = ("application", "registration")
 
 
-def _of(source: str) -> list[Tally]:
-    return [t for t in TALLIES if t.source == source]
+def _of(source: str, tallies=TALLIES) -> list[Tally]:
+    return [t for t in tallies if t.source == source]
 
 
 # PostgreSQL ------------------------------------------------------------------------------------------------
@@ -118,8 +126,8 @@ def _pg_upsert(tally: Tally, images: list[tuple[str, int]]) -> str:
     )
 
 
-def _pg_ddl(source: str) -> list[str]:
-    tallies = _of(source)
+def _pg_ddl(source: str, kept=TALLIES) -> list[str]:
+    tallies = _of(source, kept)
     columns = sorted({name for t in tallies for name in t.names})
 
     names = ", ".join(columns)
@@ -178,8 +186,8 @@ def _sqlite_upsert(tally: Tally, row: str, sign: int) -> str:
     )
 
 
-def _sqlite_ddl(source: str) -> list[str]:
-    tallies = _of(source)
+def _sqlite_ddl(source: str, kept=TALLIES) -> list[str]:
+    tallies = _of(source, kept)
     columns = sorted({name for t in tallies for name in t.names})
     changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in columns)
 
@@ -197,12 +205,12 @@ def _sqlite_ddl(source: str) -> list[str]:
 # Both ------------------------------------------------------------------------------------------------------
 
 
-def create_triggers(connection) -> None:
-    """Create (or re-create) the triggers that keep every tally equal to its definition."""
+def create_triggers(connection, kept=TALLIES) -> None:
+    """Create (or re-create) the triggers that keep every tally of ``kept`` equal to its definition."""
     drop_triggers(connection)
     ddl = _pg_ddl if connection.dialect.name == "postgresql" else _sqlite_ddl
     for source in SOURCES:
-        for statement in ddl(source):
+        for statement in ddl(source, kept):
             connection.exec_driver_sql(statement)
 
 
@@ -216,13 +224,13 @@ def drop_triggers(connection) -> None:
             connection.exec_driver_sql(f"DROP FUNCTION IF EXISTS {source}_tallies()")
 
 
-def rebuild(connection) -> dict[str, int]:
-    """Refill every tally from the rows ({table: rows written}). On PostgreSQL the source tables are locked
-    against writes (readers go on) until the caller's transaction ends, so no change is lost meanwhile."""
+def rebuild(connection, kept=TALLIES) -> dict[str, int]:
+    """Refill every tally of ``kept`` from the rows ({table: rows written}). On PostgreSQL the source tables are
+    locked against writes (readers go on) until the caller's transaction ends, so no change is lost meanwhile."""
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql(f"LOCK TABLE {', '.join(SOURCES)} IN SHARE MODE")
     written = {}
-    for tally in TALLIES:
+    for tally in kept:
         connection.execute(sa.delete(tally.table))
         rows = tally.definition()
         rows = rows.order_by(*list(rows.selected_columns)[:-1])  # a batch's rows on adjacent pages

@@ -89,8 +89,8 @@ def upgrade():
                 f"ALTER TABLE {name} SET (fillfactor = 70, autovacuum_vacuum_scale_factor = 0,"
                 " autovacuum_vacuum_threshold = 5000)"
             )
-    tallies.create_triggers(bind)
-    tallies.rebuild(bind)
+    tallies.create_triggers(bind, tallies.FIRST)  # the tables created here (later ones: their migration)
+    tallies.rebuild(bind, tallies.FIRST)
 
 
 def downgrade():

@@ -22,8 +22,8 @@ depends_on = None
 
 
 def upgrade():
-    tallies.create_triggers(op.get_bind())
+    tallies.create_triggers(op.get_bind(), tallies.FIRST)
 
 
 def downgrade():
-    tallies.create_triggers(op.get_bind())
+    tallies.create_triggers(op.get_bind(), tallies.FIRST)

@@ -274,17 +274,40 @@ def test_centre_home_counts_scores_waiting_for_publication(client, world):
     assert re.search(r'data-todo="待发布成绩">.*?gk-todo-count">0<', body, re.S)
 
 
+def _batch_counts(page: str) -> list[int]:
+    """The 全批次 row's four counts of the page (one batch)."""
+    row = re.search(r'<tr class="gk-batch-row">(.*?)</tr>', page, re.S).group(1)
+    return [int(n) for n in re.findall(r'<td class="text-right">(?:<strong>)?(\d+)', row)]
+
+
+def _live_counts(batch_id) -> list[int]:
+    """The same four counts from the registrations themselves."""
+    r = Registration
+    rows = db.session.scalars(
+        sa.select(r).where(r.batch_id == batch_id, r.status == RegistrationState.REGISTERED)
+    ).all()
+    entered = [x for x in rows if x.score_result is not None]
+    published = [x for x in rows if x.score_publication is not None]
+    waiting = [x for x in entered if x.score_publication is None]
+    return [len(rows), len(entered), len(published), len(waiting)]
+
+
 def test_publication_page_publishes_a_batch_and_reports_refusals(client, world):
     reg = _scored(world, "A", "甲页面", 391)
     _candidate(world, "A", "甲页面无成绩", 392)
     login(client, "center")
     page = client.get("/score_publication/").get_data(as_text=True)
     assert "发布本批次成绩" in page and f'id="batch-{world.batch.id}"' in page
+    before = _batch_counts(page)  # 已报名, 已录入, 已发布, 待发布
+    assert before == _live_counts(world.batch.id) and before[3] >= 1
     response = client.post("/score_publication/publish/", data={"batch": world.batch.id})
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and 'id="published-count">1<' in body
     assert NO_SCORES in body and "甲页面无成绩" in body
     assert _publication(reg.id) == ScorePublication.PUBLISHED
+    after = _batch_counts(client.get("/score_publication/").get_data(as_text=True))
+    assert after == _live_counts(world.batch.id) and after[3] == 0
+    assert after[:2] == before[:2] and after[2] == before[2] + before[3]
     # Again: nothing new; the rows published before are counted apart from those that could not be.
     again = client.post("/score_publication/publish/", data={"batch": world.batch.id}).get_data(as_text=True)
     assert 'id="published-count">0<' in again and 'id="earlier-count">0<' not in again

@@ -65,6 +65,8 @@ def test_tallies_equal_the_rows_after_every_transition(world):
     assert_exact("register, confirm registration, confirm fee")
     assert workflow.enter_scores(center, [scores(reg.id, "80", "80", review="80")]) == {}
     assert_exact("scores")
+    assert workflow.publish_batch(center, reg.batch_id).result.done
+    assert_exact("scores published")
     assert workflow.evaluate(office, [reg.id], "pass", Vote(9, 7, 5, 2, 0)).done
     assert_exact("evaluation")
     put_on_ended_notice(reg)
