@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from admin_app.extensions import reporting_session
 from admin_app.request_guard import download, parse_pk
@@ -28,6 +29,21 @@ STATISTICS_ROLES = frozenset({enums.OFFICE, enums.CITY_HR, enums.DISTRICT_HR})
 KIND = "statistics_xlsx"
 ALL = "all"
 NO_BATCH = "该批次已不存在，统计表格未生成，请重新导出"
+LINK = Markup('<a class="gk-stats-link" href="{}" title="查看这些申请">{}</a>')
+
+
+def row_cells(row, kinds, link) -> Markup:
+    """The ``<td>`` cells of one table row: — for no value, a percentage to one decimal, the rest as they are;
+    the count (second cell) a link to the applications it counts when there is one. A function, not a macro per
+    cell: a page draws ~110 rows of ~7 cells, and a Jinja macro call costs several times a Python call."""
+    cells = []
+    for index, value in enumerate(row):
+        kind = kinds[index]
+        text = "—" if value is None else f"{value * 100:.1f}%" if kind == "percent" else escape(value)
+        if index == 1 and link:
+            text = LINK.format(link, text)
+        cells.append(Markup('<td class="text-right">{}</td>' if index else "<td>{}</td>").format(text))
+    return Markup("").join(cells)
 
 
 def table_columns(table: statistics.Table) -> list[excel.Column]:
@@ -101,6 +117,7 @@ class StatisticsView(RoleGate, BaseView):
                 links={t.key: self.row_links(t, batch) for t in tables},
                 charts=[t.as_chart_data() for t in tables if t.chart and t.rows],
                 scope_label=self.scope_label(),
+                row_cells=row_cells,
             )
 
     def write_tables(self, path: str, tables: list, batch: ExamBatch | None, report=None) -> int:
