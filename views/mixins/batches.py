@@ -11,7 +11,7 @@ does not come back once removed; the bare URL (menu, 重置) opens on the curren
 """
 
 import sqlalchemy as sa
-from flask import request
+from flask import g, has_request_context, request
 from flask_admin.contrib.sqla.filters import IntEqualFilter
 
 from admin_app.extensions import db
@@ -45,20 +45,33 @@ class BatchFilter(IntEqualFilter):
         super().__init__(column, name)
 
 
+def _current_batch() -> ExamBatch | None:
+    """``current_batch()``, read once per request: a list page needs it for its query and again for its caption."""
+    if not has_request_context():
+        return current_batch()
+    if "gk_current_batch" not in g:
+        g.gk_current_batch = current_batch()
+    return g.gk_current_batch
+
+
 class BatchListMixin:
     """The current-batch default of a list with a ``BatchFilter`` (see the module docstring)."""
 
     def batch_filter_index(self) -> int | None:
-        """Position of the list's ``BatchFilter`` among its filters; None when it has none."""
-        for index, flt in enumerate(getattr(self, "_filters", None) or ()):
-            if isinstance(flt, BatchFilter):
-                return index
-        return None
+        """Position of the list's ``BatchFilter`` among its filters; None when it has none (found once per filter
+        list: a page asks for it once per link it draws)."""
+        filters = getattr(self, "_filters", None)
+        cached = self.__dict__.get("_batch_filter_cache")
+        if cached is not None and cached[0] is filters:
+            return cached[1]
+        found = next((i for i, flt in enumerate(filters or ()) if isinstance(flt, BatchFilter)), None)
+        self._batch_filter_cache = (filters, found)
+        return found
 
     def default_batch_filters(self) -> list:
         """The condition a request without any is read with: 批次 = the current batch (none without one)."""
         index = self.batch_filter_index()
-        batch = current_batch() if index is not None else None
+        batch = _current_batch() if index is not None else None
         if batch is None:
             return []
         return [(index, str(self._filters[index].name), str(batch.id))]
