@@ -44,7 +44,11 @@ class Registration(db.Model):
             name="fk_registration_application_id_application",
             onupdate="CASCADE",
         ),
-        sa.Index("ix_registration_batch_status", "batch_id", "status"),
+        # a batch's rows newest first (the 批次 filter, its sort groups), its 状态 and 等级 read in the index
+        # (the counts by state, the 等级 sort groups); was (batch_id, status) until migration 0043
+        sa.Index(
+            "ix_registration_batch_order", "batch_id", "id", postgresql_include=["status", "applied_grade"]
+        ),
         # 首页 to-dos (待认定, 待评审, 待确认/待缴费确认, 待录入成绩): only the rows waiting there (migration 0019)
         *(
             sa.Index(name, *columns, postgresql_where=sa.text(where), sqlite_where=sa.text(where))
@@ -118,21 +122,25 @@ class Registration(db.Model):
             postgresql_where=sa.text("recognition_status IS NOT NULL"),
             sqlite_where=sa.text("recognition_status IS NOT NULL"),
         ),
-        # a batch's rows sorted by 报名时间 or a score: those with a value, in order (partial, as above)
+        # a batch's rows sorted by 报名时间 or a score: those with a value, in order (partial, as above); 实际操作 ↑
+        # also with the lists' tie order (id descending: the backward walk of (…, id) serves ↓), and 成绩结果 read
+        # value by value (ScoreView.column_sort_groups), a value no row has answered at once (migration 0043)
         *(
             sa.Index(
                 f"ix_registration_batch_{name}",
                 "batch_id",
                 column,
-                "id",
+                tie,
                 postgresql_where=sa.text(f"{column} IS NOT NULL"),
                 sqlite_where=sa.text(f"{column} IS NOT NULL"),
             )
-            for name, column in (
-                ("registered", "registered_at"),
-                ("theory", "theory_score"),
-                ("practice", "practice_score"),
-                ("review", "review_score"),
+            for name, column, tie in (
+                ("registered", "registered_at", "id"),
+                ("theory", "theory_score", "id"),
+                ("practice", "practice_score", "id"),
+                ("practice_ties", "practice_score", sa.literal_column("id").desc()),
+                ("review", "review_score", "id"),
+                ("result", "score_result", "id"),
             )
         ),
         # Conditions that few rows meet, on columns of few values (缺考, 自愿参加培训) or an exact time (成绩录入时间):

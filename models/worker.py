@@ -60,6 +60,36 @@ class Worker(db.Model):
         sa.Index("ix_worker_grade_date_ties", "current_grade_date", sa.literal_column("id").desc()),
         # 工勤人员 sorted by 学历: each value's workers newest first (its sort groups, migration 0036)
         sa.Index("ix_worker_education_order", "education", "id"),
+        # 工勤人员 filtered or sorted at 1M (migration 0043): a 区县 bureau reads its units' workers (with the
+        # filtered columns, so its counts read no table page); the city-wide roles a 工种 or 等级 (its sort
+        # groups) newest first, a date's workers by the lists' tie order (参加工作时间 ↑), the rare 退役士兵.
+        sa.Index(
+            "ix_worker_unit_order",
+            "unit_id",
+            "id",
+            postgresql_include=[
+                "current_trade_id",
+                "current_grade",
+                "gender",
+                "education",
+                "work_start_date",
+                "is_veteran",
+            ],
+        ),
+        sa.Index("ix_worker_trade_order", "current_trade_id", "id", postgresql_include=["unit_id"]),
+        sa.Index("ix_worker_grade_order", "current_grade", "id", postgresql_include=["unit_id"]),
+        sa.Index(
+            "ix_worker_work_start_ties",
+            "work_start_date",
+            sa.literal_column("id").desc(),
+            postgresql_include=["unit_id"],
+        ),
+        sa.Index(
+            "ix_worker_veteran",
+            "id",
+            postgresql_where=sa.text("is_veteran"),
+            sqlite_where=sa.text("is_veteran"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

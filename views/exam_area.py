@@ -513,6 +513,14 @@ class ScoreView(RecheckRequestMixin, ScoreImportMixin, RegistrationStageView):
         "score_result",
     ]
     column_sortable_list = sortable(column_list)
+    # 成绩结果 (few values, empty until entered) read value by value, each by the batch's id index, instead of
+    # sorting the batch's 57k 已报名 rows (migration 0043)
+    column_sort_groups = {
+        **SORT_GROUPS,
+        "score_result": SortGroups(
+            Registration.score_result, lambda: [result.value for result in ScoreResult], nullable=True
+        ),
+    }
     column_filters = COMMON_FILTERS + ["score_result", "absent", "scores_entered_at", "score_publication"]
     column_default_sort = ("ticket_number", False)
     column_extra_row_actions = [

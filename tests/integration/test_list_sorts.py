@@ -12,7 +12,7 @@ from flask_login import login_user
 
 import views.mixins.listing as listing
 from admin_app.extensions import db
-from admin_app.workflow.states import ApplicationState, BatchState, pending
+from admin_app.workflow.states import ApplicationState, BatchState, RegistrationState, ScoreResult, pending
 from models import Application, User, enums
 from tests import factories
 
@@ -194,4 +194,54 @@ def test_workers_sorted_by_a_few_valued_column_walk_the_same_rows(
             shown = []
             for page in range(len(expected) // PAGE + 2):
                 shown += _page_ids(client, "workers", {**query, "page": page})
+            assert shown == expected, (name, desc)
+
+
+@pytest.fixture
+def scored(world):
+    """已报名 candidates of one batch with repeated 成绩结果 (some not yet entered), 实际操作 and 等级."""
+    results = [*(result.value for result in ScoreResult), None]
+    for seq in range(26):
+        worker = factories.add_worker(
+            world.units["A" if seq % 3 else "B"], f"成绩{seq % 4}", 700 + seq, world.trade, world.batch
+        )
+        db.session.flush()
+        application = factories.add_application(
+            world,
+            worker,
+            grade=1 + seq % 5,
+            status=ApplicationState.APPROVED,
+            submitted_at=datetime(2021, 5, 1),
+        )
+        db.session.flush()
+        registration = factories.add_registration(application)
+        registration.status = RegistrationState.REGISTERED
+        registration.ticket_number = f"T{seq % 7:03d}{seq:03d}"
+        registration.score_result = results[seq % len(results)]
+        registration.practice_score = None if seq % 4 == 0 else 60 + 5 * (seq % 3)
+    db.session.commit()
+    return world
+
+
+def test_scores_sorted_by_result_walk_the_same_rows(app, client, scored, login_as, monkeypatch):
+    """成绩录入 sorted by 成绩结果 (value by value, not yet entered last), 实际操作 (ties by id descending) or 等级:
+    the same pages as the plain sorted query, both directions."""
+    monkeypatch.setattr(listing, "SORT_WALK_FROM", 0)
+    for view in app.extensions["admin"][0]._views:
+        monkeypatch.setattr(view, "page_size_options", (PAGE, 20, 50, 100), raising=False)
+    login_as("center")
+    view = next(v for v in app.extensions["admin"][0]._views if v.endpoint == "scores")
+    with app.test_request_context("/scores/"):
+        login_user(db.session.query(User).filter_by(username="center").one())
+        columns = [name for name, _label in view._list_columns]
+    assert "score_result" in view.column_sort_groups
+    for name in ("score_result", "practice_score", "applied_grade"):
+        index = columns.index(name)
+        for desc in (False, True):
+            query = {"page_size": PAGE, "sort": index, **({"desc": 1} if desc else {})}
+            expected = _plain_order(app, "scores", "center", query)
+            assert len(expected) >= 26, name  # and the world's own
+            shown = []
+            for page in range(len(expected) // PAGE + 2):
+                shown += _page_ids(client, "scores", {**query, "page": page})
             assert shown == expected, (name, desc)
