@@ -34,6 +34,7 @@ from admin_app.services import clock
 from admin_app.workflow.states import JobState
 from models import Job, enums
 from tests.conftest import login, text_of
+from tests.integration.test_job_buttons_post import QUEUEING
 from tests.integration.test_scope_matrix import ROLES
 
 CORPUS = {
@@ -246,8 +247,9 @@ class Hostile:
         return response
 
     def unchanged(self, before, what, queued_jobs: bool = False):
-        """Nothing changed — but for ``queued_jobs`` (a GET of a button that queues a 下载中心 job: a batch PDF,
-        附表3, an export above its threshold): the role's own 排队中 jobs may have been added, nothing else."""
+        """Nothing changed — but for ``queued_jobs`` (a request of a button that queues a 下载中心 job: a batch PDF,
+        附表3, 统计分析「导出全部」, an export above its threshold): the role's own 排队中 jobs may have been added,
+        nothing else."""
         if before is None:
             return
         after = snapshot()
@@ -327,7 +329,10 @@ class Hostile:
             if must_not_change:  # and an upload whose name carries a NUL
                 payload.add("file", (io.BytesIO(b"%PDF-1.4 hostile"), "x\x00.pdf"))
             self.send("POST", url, what, query_string=own, data=payload, **where)
-            self.unchanged(before, f"POST {url} {what}")
+            self.unchanged(before, f"POST {url} {what}", queued_jobs=queues)
+
+        # A button that may queue a 下载中心 job (a POST form): the role's own 排队中 jobs may be added.
+        queues = rule.endpoint.rsplit(".", 1)[-1] in QUEUEING or rule.endpoint == "statistics.export_view"
 
         first = self.send(
             "POST", url, "all=huge", query_string=own, data={k: CORPUS["huge"] for k in baseline}
