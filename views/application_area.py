@@ -19,14 +19,14 @@ from admin_app.services.validators import InvalidInput
 from admin_app.workflow import applications as application_stage
 from admin_app.workflow import revisions
 from admin_app.workflow.states import ApplicationState, pending, step_role
-from models import Application, Material, enums
+from models import Application, ApplicationTally, Material, enums
 from models.worker import mask_id_number
 from views import files, pickers, summary_sheet
 from views.actor import current_actor
 from views.base import SecureModelView
 from views.bulk import BulkWorkflowMixin, name_rows
 from views.bulk_materials import BulkMaterialsMixin, MaterialFilter, material_column
-from views.mixins.batches import BatchFilter, batch_ids_by_year, batch_label
+from views.mixins.batches import BatchFilter, batch_ids_by_year, batch_label, tallied
 from views.mixins.listing import SortGroups
 
 APPLICATION_LABELS = {
@@ -167,9 +167,16 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
     column_sort_groups = {
         "batch.year": SortGroups(Application.batch_id, batch_ids_by_year, ordered=True),
         "applied_grade": SortGroups(
-            Application.applied_grade, lambda: sorted(enums.GRADE_ORDER), ordered=True
+            Application.applied_grade,
+            lambda: sorted(enums.GRADE_ORDER),
+            ordered=True,
+            present=tallied(ApplicationTally.applied_grade),
         ),
-        "status": SortGroups(Application.status, lambda: [state.value for state in ApplicationState]),
+        "status": SortGroups(
+            Application.status,
+            lambda: [state.value for state in ApplicationState],
+            present=tallied(ApplicationTally.status),
+        ),
     }
     column_details_list = [
         "batch",

@@ -20,13 +20,13 @@ from admin_app.workflow.states import (
     ScorePublication,
     ScoreResult,
 )
-from models import AuditLog, Registration, enums
+from models import AuditLog, Registration, RegistrationTally, enums
 from views import certificate_records, document_jobs, files
 from views.base import SecureModelView, send_temporary_file
 from views.bulk import BulkWorkflowMixin, TransitionRowAction, history_labels, name_rows
 from views.certificate_pdfs import CertificateListMixin, CertificateRowMixin
 from views.exam_documents import ticket_response
-from views.mixins.batches import BatchFilter, batch_ids_by_year, batch_label
+from views.mixins.batches import BatchFilter, batch_ids_by_year, batch_label, tallied
 from views.mixins.links import RowLink
 from views.mixins.listing import SortGroups
 from views.recheck import REQUEST_ACTION, REQUEST_ENDPOINT_ROLES, RecheckRequestMixin
@@ -168,7 +168,11 @@ def sortable(columns: list[str]) -> list:
 SORT_GROUPS = {
     "batch.year": SortGroups(Registration.batch_id, batch_ids_by_year, ordered=True),
     "applied_grade": SortGroups(Registration.applied_grade, lambda: sorted(enums.GRADE_ORDER), ordered=True),
-    "status": SortGroups(Registration.status, lambda: [state.value for state in RegistrationState]),
+    "status": SortGroups(
+        Registration.status,
+        lambda: [state.value for state in RegistrationState],
+        present=tallied(RegistrationTally.status),
+    ),
     "absent": SortGroups(Registration.absent, lambda: [False, True], ordered=True),
 }
 
@@ -518,7 +522,10 @@ class ScoreView(RecheckRequestMixin, ScoreImportMixin, RegistrationStageView):
     column_sort_groups = {
         **SORT_GROUPS,
         "score_result": SortGroups(
-            Registration.score_result, lambda: [result.value for result in ScoreResult], nullable=True
+            Registration.score_result,
+            lambda: [result.value for result in ScoreResult],
+            nullable=True,
+            present=tallied(RegistrationTally.score_result),
         ),
     }
     column_filters = COMMON_FILTERS + ["score_result", "absent", "scores_entered_at", "score_publication"]
@@ -622,7 +629,9 @@ class EvaluationView(VoteGridMixin, RegistrationStageView):
     column_sort_groups = {
         **SORT_GROUPS,  # a row of this list always has its 评审状态 (stage_condition)
         "evaluation_status": SortGroups(
-            Registration.evaluation_status, lambda: [state.value for state in EvaluationState]
+            Registration.evaluation_status,
+            lambda: [state.value for state in EvaluationState],
+            present=tallied(RegistrationTally.evaluation_status),
         ),
     }
     column_filters = COMMON_FILTERS + ["evaluation_status", "evaluated_at"]
@@ -659,7 +668,9 @@ class RecognitionView(
     column_sort_groups = {
         **SORT_GROUPS,  # a row of this list always has its 认定状态 (stage_condition)
         "recognition_status": SortGroups(
-            Registration.recognition_status, lambda: [state.value for state in RecognitionState]
+            Registration.recognition_status,
+            lambda: [state.value for state in RecognitionState],
+            present=tallied(RegistrationTally.recognition_status),
         ),
     }
     column_filters = COMMON_FILTERS + [

@@ -245,3 +245,34 @@ def test_scores_sorted_by_result_walk_the_same_rows(app, client, scored, login_a
             for page in range(len(expected) // PAGE + 2):
                 shown += _page_ids(client, "scores", {**query, "page": page})
             assert shown == expected, (name, desc)
+
+
+def test_a_value_without_rows_is_not_read(app, client, many, login_as, monkeypatch):
+    """申报等级 and 申报状态 read value by value: a value that no row of the list's 批次 holds (per the tally the
+    triggers keep) is not read — its group would walk the whole scope to find nothing; the pages are the
+    plain sorted query's all the same (above)."""
+    monkeypatch.setattr(listing, "SORT_WALK_FROM", 0)
+    nobody = 5  # no application of the current batch for 五级 (as nobody applies for 初级工)
+    db.session.execute(
+        sa.update(Application)
+        .where(Application.batch_id == many.batch.id, Application.applied_grade == nobody)
+        .values(applied_grade=4)
+    )
+    db.session.commit()
+    view = next(v for v in app.extensions["admin"][0]._views if v.endpoint == "applications")
+
+    def groups(query, name) -> list:
+        with app.test_request_context("/applications/", query_string=query):
+            login_user(db.session.query(User).filter_by(username="office").one())
+            return [condition.right.value for condition, _order in view.page_groups(name, True)]
+
+    rows = db.session.query(Application.batch_id, Application.status, Application.applied_grade).all()
+    current = [r for r in rows if r.batch_id == many.batch.id]
+    assert groups({}, "applied_grade") == sorted({r.applied_grade for r in current}, reverse=True)
+    assert nobody not in groups({}, "applied_grade") and nobody in groups({"all_batches": 1}, "applied_grade")
+    assert groups({"all_batches": 1}, "applied_grade") == sorted(
+        {r.applied_grade for r in rows}, reverse=True
+    )
+    statuses = groups({}, "status")
+    assert len(statuses) == len(set(statuses)) and set(statuses) == {r.status for r in current}
+    assert ApplicationState.RETURNED.value not in statuses  # no row was returned for revision

@@ -5,7 +5,7 @@ import math
 import re
 import time
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -283,7 +283,7 @@ class ListingMixin:
         tie = self.model.id.desc()
         few = self.column_sort_groups.get(sort_column) if sort_column is not None else None
         if few is not None:
-            return [(condition, (tie,)) for condition in few.conditions(reverse=bool(sort_desc))]
+            return [(condition, (tie,)) for condition in few.conditions(reverse=bool(sort_desc), view=self)]
         column, desc = self._own_sort_column(sort_column, sort_desc)
         if column is None or not _nullable(column):
             return None
@@ -369,15 +369,22 @@ class SortGroups:
     ``column`` is the list model's column that holds the value; ``values()`` returns every value it can
     hold (a row with another value would be left out of the pages); ``ordered``: already in the sort's
     ascending order, else the database orders them (its collation, as it orders the column); ``nullable``:
-    the rows without a value come last, in either direction (as the sorted query puts them)."""
+    the rows without a value come last, in either direction (as the sorted query puts them); ``present``:
+    given the list view, the values that have rows (a superset is enough: ``batches.tallied``). A value
+    without rows is not read: its group would walk the whole scope to find nothing (申报等级 ↓ starts with
+    五级, which nobody applies for: 200k index entries at 1M applications, 2M at 10M)."""
 
     column: Any
     values: Callable[[], Sequence]
     ordered: bool = False
     nullable: bool = False
+    present: Callable[[Any], Collection] | None = None
 
-    def conditions(self, reverse: bool = False) -> list:
+    def conditions(self, reverse: bool = False, view: Any = None) -> list:
         values = list(self.values())
+        if self.present is not None and view is not None:
+            have = set(self.present(view))
+            values = [value for value in values if value in have]
         if not self.ordered and len(values) > 1:
             literals = [sa.select(sa.literal(v, self.column.type).label("v")) for v in values]
             values = list(db.session.scalars(sa.union_all(*literals).order_by(sa.text("v"))))
