@@ -47,9 +47,14 @@ class Application(db.Model):
         # A batch's rows in id order (the list's default order within a 批次 condition, a sort by 批次) and
         # by 提交时间 (a batch's list sorted by 提交时间) (issue 16).
         sa.Index("ix_application_batch_order", "batch_id", "id", postgresql_include=["status"]),
-        # A worker's applications; a name search's matching workers → their rows of the list's 批次 and 状态
-        # from the index alone (migration 0040)
-        sa.Index("ix_application_worker_id", "worker_id", postgresql_include=["batch_id", "status"]),
+        # A worker's applications; a name search's matching workers → their rows of the list's 批次, their 状态,
+        # 区县 and id from the index alone (migrations 0040, 0045)
+        sa.Index(
+            "ix_application_worker_id",
+            "worker_id",
+            "batch_id",
+            postgresql_include=["status", "jurisdiction_id", "id"],
+        ),
         sa.Index("ix_application_batch_submitted", "batch_id", "submitted_at", "id"),
         # Lists at scale (issue 7): a bureau's or a unit's list in id order, counted from the index alone
         # (worker_id included for name search); 区县 + 状态 + 等级; a review queue by status. A unit's index

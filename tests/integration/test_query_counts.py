@@ -44,6 +44,8 @@ def test_list_pages_issue_a_constant_number_of_statements(app, client, world, mo
         if isinstance(v, SecureModelView) and "office" in v.read_roles
     ]
     grow(world, 1)  # every list has rows (an empty page skips loading them)
+    for v in views:  # warm: what a process reads once and keeps (a table's size estimate on PostgreSQL)
+        statements(client, v.url + "/")
     before = {v.endpoint: statements(client, v.url + "/") for v in views}
     grow(world, 25, start=1)
     after = {v.endpoint: statements(client, v.url + "/") for v in views}
