@@ -20,7 +20,7 @@ from admin_app.workflow.states import (
     ScorePublication,
     ScoreResult,
 )
-from models import AuditLog, Registration, RegistrationTally, enums
+from models import ApplicationTally, AuditLog, Registration, RegistrationTally, enums
 from views import certificate_records, document_jobs, files
 from views.base import SecureModelView, send_temporary_file
 from views.bulk import BulkWorkflowMixin, TransitionRowAction, history_labels, name_rows
@@ -167,7 +167,14 @@ def sortable(columns: list[str]) -> list:
 # (ListingMixin.page_ids): each value's rows newest first, instead of sorting a batch's 85k rows.
 SORT_GROUPS = {
     "batch.year": SortGroups(Registration.batch_id, batch_ids_by_year, ordered=True),
-    "applied_grade": SortGroups(Registration.applied_grade, lambda: sorted(enums.GRADE_ORDER), ordered=True),
+    # a registration's 等级 is its application's, copied when the application was approved (a final state: its
+    # grade never changes again), so the application tally's grades of the batch hold every registration's
+    "applied_grade": SortGroups(
+        Registration.applied_grade,
+        lambda: sorted(enums.GRADE_ORDER),
+        ordered=True,
+        present=tallied(ApplicationTally.applied_grade),
+    ),
     "status": SortGroups(
         Registration.status,
         lambda: [state.value for state in RegistrationState],

@@ -13,7 +13,7 @@ from flask_login import login_user
 import views.mixins.listing as listing
 from admin_app.extensions import db
 from admin_app.workflow.states import ApplicationState, BatchState, RegistrationState, ScoreResult, pending
-from models import Application, User, enums
+from models import Application, Registration, User, enums
 from tests import factories
 
 SORTS = {"batch.year": 0, "worker.name": 1, "applied_grade": 6, "status": 8, "submitted_at": 9}
@@ -276,3 +276,32 @@ def test_a_value_without_rows_is_not_read(app, client, many, login_as, monkeypat
     statuses = groups({}, "status")
     assert len(statuses) == len(set(statuses)) and set(statuses) == {r.status for r in current}
     assert ApplicationState.RETURNED.value not in statuses  # no row was returned for revision
+
+
+def test_a_grade_no_candidate_can_hold_is_not_read(app, client, scored, login_as, monkeypatch):
+    """成绩录入 by 等级: the grades read are those of the batch's applications (a registration's grade is its
+    approved application's) — every candidate's grade, not one no application of the batch has."""
+    monkeypatch.setattr(listing, "SORT_WALK_FROM", 0)
+    batch = scored.batch.id
+    db.session.execute(  # nobody of the batch applied for 五级 (their rows now say 四级, as their applications)
+        sa.update(Application)
+        .where(Application.batch_id == batch, Application.applied_grade == 5)
+        .values(applied_grade=4)
+    )
+    db.session.execute(
+        sa.update(Registration)
+        .where(Registration.batch_id == batch, Registration.applied_grade == 5)
+        .values(applied_grade=4)
+    )
+    db.session.commit()
+    view = next(v for v in app.extensions["admin"][0]._views if v.endpoint == "scores")
+    with app.test_request_context("/scores/"):
+        login_user(db.session.query(User).filter_by(username="center").one())
+        read = [condition.right.value for condition, _order in view.page_groups("applied_grade", True)]
+    held = set(
+        db.session.scalars(sa.select(Registration.applied_grade).where(Registration.batch_id == batch))
+    )
+    applied = set(
+        db.session.scalars(sa.select(Application.applied_grade).where(Application.batch_id == batch))
+    )
+    assert held <= set(read) == applied and 5 not in read and read == sorted(read, reverse=True)
