@@ -114,8 +114,12 @@ class Registration(db.Model):
             sqlite_where=sa.text(UNPUBLISHED),
         ),
         sa.Index("ix_registration_jurisdiction_status", "jurisdiction_id", "status"),
+        # a 区县 bureau's rows newest first, counted by 批次 and 状态 from the index alone (migration 0046)
         sa.Index(
-            "ix_registration_jurisdiction_order", "jurisdiction_id", "id", postgresql_include=["worker_id"]
+            "ix_registration_jurisdiction_order",
+            "jurisdiction_id",
+            "id",
+            postgresql_include=["worker_id", "batch_id", "status"],
         ),
         sa.Index("ix_registration_unit_order", "unit_id", "id", postgresql_include=["worker_id"]),
         # a name search of 考试报名 / 成绩录入 (the matching workers → their registrations of the list's batch)
