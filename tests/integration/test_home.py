@@ -119,7 +119,11 @@ TODO_INDEXES = {
     ("office", "待确认的报名"): "ix_registration_waiting",
     ("center", "待缴费确认"): "ix_registration_waiting",
     ("center", "待录入成绩"): "ix_registration_scores_missing",
-    ("center", "待发布成绩"): "ix_registration_scores_unpublished",
+    # two partial indexes hold exactly the rows waiting for publication (by batch; by 区县 for 统计分析, 0044)
+    ("center", "待发布成绩"): (
+        "ix_registration_scores_unpublished",
+        "ix_registration_unpublished_jurisdiction",
+    ),
     ("party_org", "待我审核"): "ix_application_party_org_pending",
 }
 
@@ -153,4 +157,9 @@ def test_todo_counts_are_ranges_of_their_partial_indexes(pristine_tables, app, c
             for statement, parameters in counts:
                 rows = conn.exec_driver_sql("EXPLAIN " + statement, parameters).all()
                 plans.append("\n".join(row[0] for row in rows))
-        assert any(f"Index Only Scan using {index}" in plan for plan in plans), (username, label, plans)
+        indexes = (index,) if isinstance(index, str) else index
+        assert any(f"Index Only Scan using {name} " in plan for plan in plans for name in indexes), (
+            username,
+            label,
+            plans,
+        )
