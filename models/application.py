@@ -61,7 +61,12 @@ class Application(db.Model):
         # leads with the batch too (its list opens on the current batch; the post quota counts per batch):
         # one index instead of two, each written again by every approval (migration 0021).
         sa.Index(
-            "ix_application_jurisdiction_status_grade", "jurisdiction_id", "status", "applied_grade", "id"
+            "ix_application_jurisdiction_status_grade",
+            "jurisdiction_id",
+            "status",
+            "applied_grade",
+            "id",
+            postgresql_include=["batch_id"],  # a bureau's queue of one batch counted from the index (0047)
         ),
         # The 区县's rows carry the columns its list filters by (批次, 状态, 组织类别, 申报工种): a filtered count of a
         # bureau's list reads this index alone, not the rows spread over the table (migrations 0028, 0033).
