@@ -66,7 +66,8 @@ class Application(db.Model):
             "status",
             "applied_grade",
             "id",
-            postgresql_include=["batch_id"],  # a bureau's queue of one batch counted from the index (0047)
+            # a bureau's queue of one batch, by 申报工种 or 组织类别, in 提交时间 order, from the index (migration 0047)
+            postgresql_include=["batch_id", "applied_trade_id", "org_category", "submitted_at"],
         ),
         # The 区县's rows carry the columns its list filters by (批次, 状态, 组织类别, 申报工种): a filtered count of a
         # bureau's list reads this index alone, not the rows spread over the table (migrations 0028, 0033).
