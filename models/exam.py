@@ -114,12 +114,19 @@ class Registration(db.Model):
             sqlite_where=sa.text(UNPUBLISHED),
         ),
         sa.Index("ix_registration_jurisdiction_status", "jurisdiction_id", "status"),
-        # a 区县 bureau's rows newest first, counted by 批次 and 状态 from the index alone (migration 0046)
+        # a 区县 bureau's rows newest first, counted by 批次, 状态, 等级, 工种, 组织类别 from the index alone (0046)
         sa.Index(
             "ix_registration_jurisdiction_order",
             "jurisdiction_id",
             "id",
-            postgresql_include=["worker_id", "batch_id", "status"],
+            postgresql_include=[
+                "worker_id",
+                "batch_id",
+                "status",
+                "applied_grade",
+                "applied_trade_id",
+                "org_category",
+            ],
         ),
         sa.Index("ix_registration_unit_order", "unit_id", "id", postgresql_include=["worker_id"]),
         # a name search of 考试报名 / 成绩录入 (the matching workers → their registrations of the list's batch)
