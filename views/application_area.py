@@ -26,7 +26,7 @@ from views.actor import current_actor
 from views.base import SecureModelView
 from views.bulk import BulkWorkflowMixin, name_rows
 from views.bulk_materials import BulkMaterialsMixin, MaterialFilter, material_column
-from views.mixins.batches import BatchFilter, batch_ids_by_year, batch_label, tallied
+from views.mixins.batches import BatchFilter, batch_ids_by_year, batch_label, grade_groups, state_groups
 from views.mixins.listing import SortGroups
 
 APPLICATION_LABELS = {
@@ -166,17 +166,8 @@ class ApplicationView(BulkWorkflowMixin, SecureModelView):
     # (ListingMixin.page_ids), each an index range, not a sort of the whole scope.
     column_sort_groups = {
         "batch.year": SortGroups(Application.batch_id, batch_ids_by_year, ordered=True),
-        "applied_grade": SortGroups(
-            Application.applied_grade,
-            lambda: sorted(enums.GRADE_ORDER),
-            ordered=True,
-            present=tallied(ApplicationTally.applied_grade),
-        ),
-        "status": SortGroups(
-            Application.status,
-            lambda: [state.value for state in ApplicationState],
-            present=tallied(ApplicationTally.status),
-        ),
+        "applied_grade": grade_groups(Application.applied_grade),
+        "status": state_groups(Application.status, ApplicationState, ApplicationTally.status),
     }
     column_details_list = [
         "batch",

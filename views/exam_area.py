@@ -20,13 +20,13 @@ from admin_app.workflow.states import (
     ScorePublication,
     ScoreResult,
 )
-from models import ApplicationTally, AuditLog, Registration, RegistrationTally, enums
+from models import AuditLog, Registration, RegistrationTally, enums
 from views import certificate_records, document_jobs, files
 from views.base import SecureModelView, send_temporary_file
 from views.bulk import BulkWorkflowMixin, TransitionRowAction, history_labels, name_rows
 from views.certificate_pdfs import CertificateListMixin, CertificateRowMixin
 from views.exam_documents import ticket_response
-from views.mixins.batches import BatchFilter, batch_ids_by_year, batch_label, tallied
+from views.mixins.batches import BatchFilter, batch_ids_by_year, batch_label, grade_groups, state_groups
 from views.mixins.links import RowLink
 from views.mixins.listing import SortGroups
 from views.recheck import REQUEST_ACTION, REQUEST_ENDPOINT_ROLES, RecheckRequestMixin
@@ -167,19 +167,8 @@ def sortable(columns: list[str]) -> list:
 # (ListingMixin.page_ids): each value's rows newest first, instead of sorting a batch's 85k rows.
 SORT_GROUPS = {
     "batch.year": SortGroups(Registration.batch_id, batch_ids_by_year, ordered=True),
-    # a registration's 等级 is its application's, copied when the application was approved (a final state: its
-    # grade never changes again), so the application tally's grades of the batch hold every registration's
-    "applied_grade": SortGroups(
-        Registration.applied_grade,
-        lambda: sorted(enums.GRADE_ORDER),
-        ordered=True,
-        present=tallied(ApplicationTally.applied_grade),
-    ),
-    "status": SortGroups(
-        Registration.status,
-        lambda: [state.value for state in RegistrationState],
-        present=tallied(RegistrationTally.status),
-    ),
+    "applied_grade": grade_groups(Registration.applied_grade),
+    "status": state_groups(Registration.status, RegistrationState, RegistrationTally.status),
     "absent": SortGroups(Registration.absent, lambda: [False, True], ordered=True),
 }
 
@@ -528,11 +517,8 @@ class ScoreView(RecheckRequestMixin, ScoreImportMixin, RegistrationStageView):
     # sorting the batch's 57k 已报名 rows (migration 0043)
     column_sort_groups = {
         **SORT_GROUPS,
-        "score_result": SortGroups(
-            Registration.score_result,
-            lambda: [result.value for result in ScoreResult],
-            nullable=True,
-            present=tallied(RegistrationTally.score_result),
+        "score_result": state_groups(
+            Registration.score_result, ScoreResult, RegistrationTally.score_result, nullable=True
         ),
     }
     column_filters = COMMON_FILTERS + ["score_result", "absent", "scores_entered_at", "score_publication"]
@@ -635,10 +621,8 @@ class EvaluationView(VoteGridMixin, RegistrationStageView):
     column_sortable_list = sortable(column_list)
     column_sort_groups = {
         **SORT_GROUPS,  # a row of this list always has its 评审状态 (stage_condition)
-        "evaluation_status": SortGroups(
-            Registration.evaluation_status,
-            lambda: [state.value for state in EvaluationState],
-            present=tallied(RegistrationTally.evaluation_status),
+        "evaluation_status": state_groups(
+            Registration.evaluation_status, EvaluationState, RegistrationTally.evaluation_status
         ),
     }
     column_filters = COMMON_FILTERS + ["evaluation_status", "evaluated_at"]
@@ -674,10 +658,8 @@ class RecognitionView(
     column_sortable_list = sortable(column_list)
     column_sort_groups = {
         **SORT_GROUPS,  # a row of this list always has its 认定状态 (stage_condition)
-        "recognition_status": SortGroups(
-            Registration.recognition_status,
-            lambda: [state.value for state in RecognitionState],
-            present=tallied(RegistrationTally.recognition_status),
+        "recognition_status": state_groups(
+            Registration.recognition_status, RecognitionState, RegistrationTally.recognition_status
         ),
     }
     column_filters = COMMON_FILTERS + [

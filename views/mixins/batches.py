@@ -17,7 +17,8 @@ from flask_admin.contrib.sqla.filters import IntEqualFilter
 from admin_app.extensions import db
 from admin_app.request_guard import parse_pk
 from admin_app.services.batches import current_batch
-from models import ExamBatch
+from models import ApplicationTally, ExamBatch, enums
+from views.mixins.listing import SortGroups
 
 ALL_BATCHES = "all_batches"  # the list argument: every batch, no default condition
 
@@ -53,6 +54,26 @@ def tallied(column):
         return set(db.session.scalars(query))
 
     return present
+
+
+def grade_groups(column) -> SortGroups:
+    """A sort by 等级 (``column``: an application's or a registration's) read grade by grade, lowest level first,
+    over the grades the application tally counts: a registration's grade is its application's, copied when the
+    application was approved (a final state: the grade never changes again)."""
+    return SortGroups(
+        column,
+        lambda: sorted(enums.GRADE_ORDER),
+        ordered=True,
+        present=tallied(ApplicationTally.applied_grade),
+    )
+
+
+def state_groups(column, states, tally_column, nullable: bool = False) -> SortGroups:
+    """A sort by a state (``column``, one of the values of the enum ``states``) read value by value, over the values
+    ``tally_column`` counts."""
+    return SortGroups(
+        column, lambda: [state.value for state in states], nullable=nullable, present=tallied(tally_column)
+    )
 
 
 class BatchFilter(IntEqualFilter):
