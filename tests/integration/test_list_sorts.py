@@ -160,10 +160,11 @@ def test_the_walk_starts_later_on_a_larger_table(app, client, many, login_as, mo
 def test_a_broad_search_walks_the_list_for_its_page_and_shows_the_sorted_rows(
     app, client, many, login_as, monkeypatch, username, endpoint
 ):
-    """A search of more matches than its cap finds its page by reading the list in order and keeping the rows
-    that match (``ListingMixin._walked_matches``): the same rows in the same order as the plain searched and
-    sorted query, page after page, for every sort; a walk that reads its limit without filling the page falls
-    back to sorting the matches (the same rows again)."""
+    """On a large table, a search of more matches than its cap finds its page by reading the list in order and
+    keeping the rows that match (``ListingMixin._walked_matches``), one of fewer sorts its matches by id
+    (``_sorted_among``); on a smaller table the matches are sorted in one statement. Every way: the same rows
+    in the same order as the plain searched and sorted query, page after page, for every sort; a walk that
+    reads its limit without filling the page falls back to sorting the matches (the same rows again)."""
     for view in app.extensions["admin"][0]._views:
         monkeypatch.setattr(view, "page_size_options", (1, 20, 50, 100), raising=False)
     view = next(v for v in app.extensions["admin"][0]._views if v.endpoint == endpoint)
@@ -171,14 +172,17 @@ def test_a_broad_search_walks_the_list_for_its_page_and_shows_the_sorted_rows(
     original = view._walked_matches
     monkeypatch.setattr(view, "_walked_matches", lambda *a: walks.append(original(*a)) or walks[-1])
     monkeypatch.setattr(listing, "SEARCH_COUNT_CAP", 3)  # pages 0–1 of 1 row through _searched_page
-    monkeypatch.setattr(listing, "SEARCH_WALK_FIRST", 1)  # stretches of 1, 4, 16 … rows: pages span them
+    monkeypatch.setattr(listing, "SEARCH_WALK_FIRST", 1)  # a first stretch of 1 row per row wanted, then more
+    monkeypatch.setattr(listing, "SEARCH_WALK_TABLE_ROWS", 10)
+    one = db.session.scalars(sa.select(Application).order_by(Application.id)).first().worker.id_number
     login_as(username)
     outcomes = set()
-    for limit in (10_000, 1):  # walked; then the walk gives up after 1 row: sorted
+    for rows, limit in ((20.0, 10_000), (20.0, 1), (None, 10_000)):  # walked; giving up after 1 row; sorted
+        monkeypatch.setattr(listing, "table_rows", lambda table, rows=rows: rows)
         monkeypatch.setattr(listing, "SEARCH_WALK_ROWS", limit)
         for walk_from in (0, 10_000):  # the list's own sort walked by index, and sorted as it is
             monkeypatch.setattr(listing, "SORT_WALK_FROM", walk_from)
-            for term in ("同名", "同名1", "同名 同名3"):
+            for term in ("同名", "同名1", "同名 同名3", one):
                 for column, index in [("default", None), *SORTS.items()]:
                     for desc in (False, True):
                         query = {
@@ -194,9 +198,9 @@ def test_a_broad_search_walks_the_list_for_its_page_and_shows_the_sorted_rows(
                         shown = []
                         for page in range(len(expected) + 2):
                             shown += _page_ids(client, endpoint, {**query, "page": page})
-                        assert shown == expected, (limit, walk_from, term, column, desc)
-                        broad = len(expected) > 3
-                        assert bool(walks) == broad, (term, len(expected))  # only above the cap
+                        assert shown == expected, (rows, limit, walk_from, term, column, desc)
+                        broad = len(expected) > 3 and rows is not None
+                        assert bool(walks) == broad, (term, len(expected))  # only above the cap, large tables
                         outcomes.update((limit, ids is None) for ids in walks)
     # a long enough walk always filled its page; one of 1 row sometimes did not (then the matches were sorted)
     assert (10_000, False) in outcomes and (10_000, True) not in outcomes and (1, True) in outcomes

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import RelationshipProperty, joinedload
 
 from admin_app.extensions import db
@@ -24,10 +25,15 @@ COUNT_CAP = 10_000
 # ID number matches a handful of rows and is counted exactly).
 SEARCH_COUNT_CAP = 1_000
 # A search of more matches than its cap finds its page by reading the list in order (``_walked_matches``):
-# first this many rows per row wanted (a prefix of 1 person in 100 fills a page from ~100 per row), each
-# further stretch four times longer, never more than ``SEARCH_WALK_ROWS`` rows in all (a rarer match: its
-# ≥ 1,001 matches are sorted instead, as a narrow search's are).
-SEARCH_WALK_FIRST = 150
+# first this many rows per row wanted (a prefix of 1 person in 100 fills a page from ~100 per row), then as
+# many as the rate of matches so far asks for, never more than ``SEARCH_WALK_ROWS`` rows in all (a rarer
+# match: its ≥ 1,001 matches are sorted instead, as a narrow search's are).
+SEARCH_WALK_FIRST = 200
+# ... on a table of more rows than this (the planner's estimate; never on SQLite, which keeps none). Below it
+# a broad search's matches are sorted as fast as they are walked (a 2-character name prefix at 1M
+# applications: 25–28 ms a page either way, bench/README.md); above it the sort grows with the table, the
+# walk does not (10M: 131 ms sorted, 38 ms walked).
+SEARCH_WALK_TABLE_ROWS = 2_000_000
 SEARCH_WALK_ROWS = 24_000
 
 # Searched by prefix (an index range scan) instead of Flask-Admin's ILIKE '%…%' (a full scan): the columns
@@ -62,6 +68,21 @@ class CappedCount(int):
         return f"{int(self) - 1:,}+"
 
 
+def _id_in(column, ids: list[int]):
+    """``column IN ids`` as one parameter on PostgreSQL (an array: a thousand ids bound, sent and parsed as
+    one), a list of them elsewhere."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == sa.any_(sa.bindparam(None, ids, type_=postgresql.ARRAY(sa.Integer)))
+    return column.in_(ids)
+
+
+def _read(query, ids: bool = False) -> list:
+    """The rows of a query of columns (no entities), read without the ORM's per-row work (4,000 rows of a
+    search's walk: ~5 ms less); ``ids``: the first column alone."""
+    result = db.session.connection().execute(query.statement)
+    return result.scalars().all() if ids else result.all()  # fetchall: iterating fetches row by row
+
+
 def _escape_like(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -79,14 +100,6 @@ def _search_terms(search: str) -> list[str]:
 def _prefix_value(term: str) -> str:
     """What a prefix column must start with: an ID number's letters upper-cased (its check digit X)."""
     return term.upper() if _ID_LIKE.fullmatch(term) else term
-
-
-def _ascii_lower(value) -> str:
-    """SQLite's LIKE: ASCII letters in either case."""
-    return str(value).translate(_ASCII_LOWER)
-
-
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 def _search_condition(field, alias, term: str):
@@ -159,85 +172,101 @@ class ListingMixin:
     def _searched_page(self, query, joins, unsearched, sort_column, sort_desc, page: int, size: int):
         """A searched list's page and its count (up to ``SEARCH_COUNT_CAP``).
 
-        The count reads the matches in any order and stops at the cap: a broad search (a 2-character name
-        prefix) finds its first 1,001 rows through the first ~1,200 workers of the prefix, at 1M
-        applications as at 10M. Then the page:
+        On a table of up to ``SEARCH_WALK_TABLE_ROWS`` rows, one statement: the first matches in the sort's
+        order up to the cap + 1, counted and sliced here. No index gives the matches in the list's order:
+        every one is found to sort them (a 2-character name prefix: 2,048 workers at 1M applications, then
+        their rows), which grows with the table. On a larger one (20,000 workers of the prefix at 10M:
+        120–200 ms), first the matches in any order up to the cap + 1 (a statement that stops there: the
+        first ~1,200 workers of the prefix, whatever the table's size); then the page:
 
-        - a search of more matches than the cap: read from the list in its order, a stretch at a time,
-          keeping the rows that match (``_walked_matches``): ~150 rows per row shown for a prefix of 1 in
-          100 people, whatever the table's size;
-        - otherwise, or when that walk reads ``SEARCH_WALK_ROWS`` rows without filling the page: the
-          matches in the sort's order, up to the cap (one statement; they are few or the walk was not
-          worth it), the page sliced from them. No index gives them in the list's order: every match is
-          found to sort them, which grows with the table for a broad prefix (20,000 workers of 2M at 10M:
-          120–200 ms, where the walk reads the same few thousand rows as at 1M)."""
+        - at most the cap: those rows in the list's order (read by id);
+        - more: read from the list in its order, a stretch at a time, keeping the rows that match
+          (``_walked_matches``: ~200 rows per row shown for a prefix of 1 person in 100, at 1M as at 10M),
+          or, when that walk reads ``SEARCH_WALK_ROWS`` rows without filling the page, the first matches
+          in the sort's order, as on a smaller table."""
         page = max(page, 0)  # ?page=-5 is the first page, as an offset of the query would be
-        count = self.capped_count(query, 0, 0, SEARCH_COUNT_CAP)
-        if isinstance(count, CappedCount) and self._walks_search():
+        rows = table_rows(self.model.__table__.name)
+        found = None
+        if rows is not None and rows > SEARCH_WALK_TABLE_ROWS:
+            found = _read(
+                query.with_entities(self.model.id).order_by(None).limit(SEARCH_COUNT_CAP + 1), ids=True
+            )
+            if len(found) <= SEARCH_COUNT_CAP:
+                return len(found), self._page_rows(
+                    self._sorted_among(unsearched, found, sort_column, sort_desc, page, size)
+                )
             ids = self._walked_matches(unsearched, sort_column, sort_desc, page, size)
             if ids is not None:
-                return count, self._page_rows(ids)
+                return CappedCount(len(found)), self._page_rows(ids)
         query, joins = self._apply_sorting(query, joins, sort_column, sort_desc)
-        found = [pk for (pk,) in query.with_entities(self.model.id).limit(SEARCH_COUNT_CAP + 1)]
-        count = CappedCount(len(found)) if len(found) > SEARCH_COUNT_CAP else len(found)
-        return count, self._page_rows(found[page * size : (page + 1) * size])
+        first = _read(query.with_entities(self.model.id).limit(SEARCH_COUNT_CAP + 1), ids=True)
+        count = CappedCount(len(first)) if len(first) > SEARCH_COUNT_CAP else len(first)
+        return count, self._page_rows(first[page * size : (page + 1) * size])
+
+    def _sorted_among(self, unsearched, found: list[int], sort_column, sort_desc, page: int, size: int):
+        """The ids of page ``page`` of the rows ``found`` (at most ``SEARCH_COUNT_CAP``) in the list's order:
+        sorted here by id when that is the order, else by the database (the unsearched list's query on
+        those ids)."""
+        if sort_column is None and self.column_default_sort == ("id", True):
+            return sorted(found, reverse=True)[page * size : (page + 1) * size]
+        if not found:
+            return []
+        base, joins, _filters, _search = unsearched
+        rows, _joins = self._apply_sorting(
+            base.filter(_id_in(self.model.id, found)), dict(joins), sort_column, sort_desc
+        )
+        return _read(rows.with_entities(self.model.id).offset(page * size or None).limit(size), ids=True)
 
     def _walked_matches(self, unsearched, sort_column, sort_desc, page: int, size: int):
         """The ids of page ``page`` of a searched list, found by reading the unsearched list (``unsearched``:
         its query, joins and filters before the search, and the search) in the sort's order a stretch at a
-        time (``ids_at``: walked by index as the list's own pages are), each row with its searched columns
-        (a primary key lookup per row), and keeping the rows that match (``_matcher``). The stretches grow
-        (``SEARCH_WALK_FIRST`` rows per row wanted, then four times more) up to ``SEARCH_WALK_ROWS`` rows
-        in all; None when the page was not filled by then (the caller sorts the matches instead).
-
-        Asked of the database ("which of these rows match"), the question is planned from the search's
-        side: every worker of the prefix, then their rows among these — the enumeration the walk is there
-        to avoid."""
+        time (``ids_at``: walked by index as the list's own pages are), each row with whether it matches
+        (the search's condition as a column of the rows read, through a primary key lookup per row: in the
+        WHERE clause the database would plan it from the search's side, every worker of the prefix, the
+        enumeration the walk is there to avoid). The stretches: ``SEARCH_WALK_FIRST`` rows per row wanted,
+        then as many as the rate of matches so far asks for, up to ``SEARCH_WALK_ROWS`` rows in all; None
+        when the page was not filled by then (the caller sorts the matches instead)."""
         base, joins, filters, search = unsearched
-        total = self.capped_count(base, 0, 0, COUNT_CAP, ordered=self._batch_only(filters))
-        walk = _SORT_WALKS.set(total > sort_walk_from(table_rows(self.model.__table__.name)))
+        # Walked by index as a page of the list would be (its length decides; the list's default order,
+        # by id, is an index order either way)
+        long = sort_column is not None and self.capped_count(
+            base, 0, 0, COUNT_CAP, ordered=self._batch_only(filters)
+        ) > sort_walk_from(table_rows(self.model.__table__.name))
+        walk = _SORT_WALKS.set(long)
         try:
             query, joins = self._apply_sorting(base, dict(joins), sort_column, sort_desc)
-            columns = []
-            for field, path in self._search_fields or ():
-                query, joins, alias = self._apply_path_joins(query, joins, path, inner_join=False)
-                columns.append(field if alias is None else getattr(alias, field.key))
-            matches = self._matcher(search)
+            query, hit = self._search_hit(query, joins, search)
             wanted, found, read = (page + 1) * size, [], 0
             stretch = wanted * SEARCH_WALK_FIRST
             while len(found) < wanted:
                 if read >= SEARCH_WALK_ROWS:
                     return None
                 stretch = min(stretch, SEARCH_WALK_ROWS - read)
-                rows = self.ids_at(query, sort_column, sort_desc, read, stretch, columns)
-                found.extend(pk for pk, *values in rows if matches(values))
+                rows = self.ids_at(query, sort_column, sort_desc, read, stretch, (hit,))
+                found.extend(pk for pk, matched in rows if matched)
                 read += len(rows)
                 if len(rows) < stretch:  # the end of the list: every match has been seen
                     break
-                stretch *= 4
+                # the rows still wanted at the rate of matches so far, and half as many again (four times
+                # this stretch when it found none)
+                stretch = math.ceil((wanted - len(found)) * read / len(found) * 1.5) if found else 4 * stretch
         finally:
             _SORT_WALKS.reset(walk)
         return found[page * size : wanted]
 
-    @staticmethod
-    def _matcher(search: str) -> Callable[[Sequence], bool]:
-        """Whether a row's searched column values match ``search`` as ``_apply_search`` matches prefixes:
-        each word the start of one of them (ID numbers upper-cased; on SQLite, whose LIKE ignores the case
-        of ASCII letters, in either case)."""
-        fold = _ascii_lower if db.session.get_bind().dialect.name == "sqlite" else str
-        terms = [fold(_prefix_value(term)) for term in _search_terms(search)]
-
-        def matches(values: Sequence) -> bool:
-            shown = [fold(value) for value in values if value is not None]
-            return all(any(value.startswith(term) for value in shown) for term in terms)
-
-        return matches
-
-    def _walks_search(self) -> bool:
-        """Whether this list's search is by prefix alone (``PREFIX_SEARCH_COLUMNS``: text matched from its
-        start, which ``_matches_among`` can compare as the database does)."""
-        fields = self._search_fields or ()
-        return bool(fields) and all(_qualified(field) in PREFIX_SEARCH_COLUMNS for field, _path in fields)
+    def _search_hit(self, query, joins, search: str):
+        """(``query`` with every searched table outer-joined, whether a row matches ``search``): the
+        condition of ``_apply_search`` as one expression (each word matches one of the searchable columns;
+        a row without a relation matches none of its columns)."""
+        columns = []
+        for field, path in self._search_fields or ():
+            query, joins, alias = self._apply_path_joins(query, joins, path, inner_join=False)
+            columns.append((field, alias))
+        words = [
+            sa.or_(*(_search_condition(f, alias, term) for f, alias in columns))
+            for term in _search_terms(search)
+        ]
+        return query, sa.and_(*words).label("hit")
 
     def _page_rows(self, ids: list[int]) -> list:
         """The rows ``ids`` in that order, with the relations the columns show (one statement)."""
@@ -372,10 +401,9 @@ class ListingMixin:
         each group an index range of at most the rows still wanted, where the whole sort would read every
         row of the scope. The same rows in the same order as the sorted query (a test compares them)."""
         groups = self.page_groups(sort_column, sort_desc) if _SORT_WALKS.get() else None
-        pick = tuple if columns else (lambda row: row[0])
         if groups is None:
             paged = query.with_entities(self.model.id, *columns).offset(skip or None).limit(size or None)
-            return [pick(row) for row in paged]
+            return _read(paged, ids=not columns)
         base = query.with_entities(self.model.id, *columns).order_by(None)
         ids: list = []
         for condition, order in groups:
@@ -383,7 +411,7 @@ class ListingMixin:
             if wanted == 0:
                 break
             group = base.filter(condition).order_by(*order)
-            found = [pick(row) for row in group.offset(skip or None).limit(wanted)]
+            found = _read(group.offset(skip or None).limit(wanted), ids=not columns)
             if found:
                 ids.extend(found)
                 skip = 0
