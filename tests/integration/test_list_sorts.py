@@ -276,6 +276,41 @@ def scored(world):
     return world
 
 
+def test_a_search_over_two_tables_finds_its_matches_set_by_set(app, client, scored, login_as, monkeypatch):
+    """成绩录入 searches the worker (姓名, 身份证号码) and the registration (准考证号): on a large table its
+    matches are read set by set up to the cap (``ListingMixin._first_matches``), then sorted among themselves
+    or walked; the same pages as the plain searched and sorted query, for every sortable column."""
+    for view in app.extensions["admin"][0]._views:
+        monkeypatch.setattr(view, "page_size_options", (1, 20, 50, 100), raising=False)
+    view = next(v for v in app.extensions["admin"][0]._views if v.endpoint == "scores")
+    assert len(view._search_groups()) == 2
+    walks = []
+    original = view._walked_matches
+    monkeypatch.setattr(view, "_walked_matches", lambda *a: walks.append(original(*a)) or walks[-1])
+    monkeypatch.setattr(listing, "SEARCH_COUNT_CAP", 3)
+    monkeypatch.setattr(listing, "SEARCH_WALK_FIRST", 1)
+    monkeypatch.setattr(listing, "SEARCH_WALK_TABLE_ROWS", 10)
+    monkeypatch.setattr(listing, "table_rows", lambda table: 20.0)
+    login_as("office")
+    sortable = [i for i, (c, _n) in enumerate(view._list_columns) if c in view._sortable_columns]
+    walked = 0
+    for term in ("成绩", "成绩1", "T00", "T0", "成绩 T00"):
+        for index in [None, *sortable]:
+            for desc in (False, True):
+                query = {"page_size": 1, "search": term, **({"desc": 1} if desc else {})}
+                if index is not None:
+                    query["sort"] = index
+                expected = _plain_order(app, "scores", "office", query)
+                walks.clear()
+                shown = []
+                for page in range(len(expected) + 2):
+                    shown += _page_ids(client, "scores", {**query, "page": page})
+                assert shown == expected, (term, index, desc)
+                assert bool(walks) == (len(expected) > 3), (term, len(expected))
+                walked += len(walks)
+    assert walked
+
+
 def test_scores_sorted_by_result_walk_the_same_rows(app, client, scored, login_as, monkeypatch):
     """成绩录入 sorted by 成绩结果 (value by value, not yet entered last), 实际操作 (ties by id descending) or 等级:
     the same pages as the plain sorted query, both directions."""
