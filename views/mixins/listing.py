@@ -192,7 +192,14 @@ class ListingMixin:
                 return len(found), self._page_rows(
                     self._sorted_among(unsearched, found, sort_column, sort_desc, page, size)
                 )
-            ids = self._walked_matches(unsearched, sort_column, sort_desc, page, size)
+            # sorted by a searched column (姓名 searched by 姓名), the matches lie together in the list's order:
+            # a walk would read past every other row first
+            searched_sort = sort_column in self._searched_columns()
+            ids = (
+                None
+                if searched_sort
+                else self._walked_matches(unsearched, sort_column, sort_desc, page, size)
+            )
             if ids is not None:
                 return CappedCount(len(found)), self._page_rows(ids)
         query, joins = self._apply_sorting(query, joins, sort_column, sort_desc)
@@ -221,7 +228,14 @@ class ListingMixin:
             found.update(dict.fromkeys(ids))
             if len(found) > SEARCH_COUNT_CAP:
                 break
-        return list(found)
+        return list(found)[: SEARCH_COUNT_CAP + 1]  # a capped count is the cap + 1 ("1,000+"), never more
+
+    def _searched_columns(self) -> set[str]:
+        """The list column names of the searchable columns ("worker.name" for 姓名 on the worker)."""
+        return {
+            ".".join([*(attr.key for attr in path or ()), field.key])
+            for field, path in self._search_fields or ()
+        }
 
     def _sorted_among(self, unsearched, found: list[int], sort_column, sort_desc, page: int, size: int):
         """The ids of page ``page`` of the rows ``found`` (at most ``SEARCH_COUNT_CAP``) in the list's order:
