@@ -85,7 +85,8 @@ def test_the_application_list_as_it_opens_is_counted_in_batch_order_and_filtered
     """The count of 考试资格申请 as it opens (its 批次 alone) reads the batch's rows by the (batch_id, id)
     index (a sequential scan would read the older batches first); with another filter, or in the 待我审核
     queue, the count keeps no order (their indexes count without a sort); a searched list has no count of its
-    own (its matches are read as ids, in any order, up to the search's cap: ``ListingMixin._searched_page``)."""
+    own (its page's statement reads its first matches up to the cap: ``ListingMixin._searched_page``; on a
+    table of more than 2M rows, its matches in any order up to the cap)."""
     login(client, "office")
     counts: list[str] = []
 
