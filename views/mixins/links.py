@@ -1,8 +1,10 @@
 """Links: to this list already filtered (the 首页 to-dos), and the row actions of a list page, built once
-per page instead of once per row."""
+per page instead of once per row; a row's cells written in one call."""
 
 from flask import g, url_for
 from flask_admin.model import template
+from jinja2 import pass_context
+from markupsafe import Markup, escape
 
 from views.mixins.batches import ALL_BATCHES
 
@@ -149,6 +151,19 @@ class LinksMixin:
             return before, after, icon, action.title or "", self.row_action_label(action)
 
         return self._per_page((self.endpoint, id(action), return_url), build)
+
+    @pass_context
+    def list_cells(self, context, row, columns) -> Markup:
+        """The ``<td>`` of each column of ``row``, as Flask-Admin's list template writes them (the view's
+        ``get_list_value``, escaped, empty for None), in one call. Through the template each cell cost three
+        template calls and an editability check: the cells of 20 rows × 10 columns took ~2 ms, in one call ~1.
+        Only for a view without inline-editable columns (gk/list.html keeps the stock row for the others)."""
+        value_of = self.get_list_value  # a view may override it (成绩 hidden until published)
+        cells = []
+        for name, _label in columns:
+            value = value_of(context, row, name)
+            cells.append(f'<td class="col-{escape(name)}">{escape("" if value is None else value)}</td>')
+        return Markup("".join(cells))
 
     def row_link_delete_url(self) -> str:
         return self._per_page((self.endpoint, "delete"), lambda: self.get_url(".delete_view"))
