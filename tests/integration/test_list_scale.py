@@ -51,6 +51,36 @@ def test_large_tables_are_searched_by_prefix(client, world):
     assert "从开头匹配" in html
 
 
+def test_a_word_is_looked_for_only_in_the_columns_a_value_could_begin_with_it(app, client, world):
+    """ID numbers hold digits and X, 准考证号 digits: a name is not looked for among them (on PostgreSQL the OR
+    with the ID number made the worker side a bitmap scan of the table), a number is, and each is found."""
+    reg = world.registrations["B"]  # B考生, with a 准考证号
+    statements = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    login(client, "office")
+    sa.event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+
+        def search(term):
+            statements.clear()
+            html = client.get("/registrations/", query_string={"search": term}).get_data(as_text=True)
+            text = " ".join(statements)
+            looked = {c for c in ("name", "id_number", "ticket_number") if re.search(rf"\.{c} LIKE", text)}
+            return f"?id={reg.id}" in html, looked
+
+        assert search("B考") == (True, {"name"})
+        assert search(reg.ticket_number[:6]) == (True, {"name", "id_number", "ticket_number"})
+        assert search(reg.worker.id_number[:6].lower()) == (True, {"name", "id_number", "ticket_number"})
+        assert search(reg.worker.id_number[:17] + "x") == (False, {"name", "id_number"})  # its check digit
+        assert search("B考 " + reg.ticket_number) == (True, {"name", "id_number", "ticket_number"})
+        assert search("B考 不存在") == (False, {"name"})
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", seen)
+
+
 def test_a_search_is_counted_to_its_own_cap_and_exactly_below_it(app, client, world, monkeypatch):
     for i in range(12):
         add_worker(world.units["B"], f"宽搜{i:02d}", 800 + i, world.trade, world.batch)

@@ -41,6 +41,16 @@ SEARCH_WALK_ROWS = 24_000
 # small tables) keep "contains".
 PREFIX_SEARCH_COLUMNS = frozenset({"worker.name", "worker.id_number", "registration.ticket_number"})
 _ID_LIKE = re.compile(r"[0-9xX]+")
+# What a value of a prefix-searched column can hold, as every path that writes one checks it (an ID number:
+# 17 digits and a digit or X, ``services.validators.parse_resident_id``; a 准考证号: digits,
+# ``workflow.registrations``). A word that cannot begin such a value is not looked for in that column (SQL
+# false, which an OR drops): a name also looked up among ID numbers made the database read every worker of
+# the name from the table (two index ranges OR-ed are a bitmap scan: 15,015 pages for a 2-character name at
+# 10M applications, 74 ms) where the name alone is read from its index (3 ms).
+_PREFIX_ALPHABETS = {
+    "worker.id_number": re.compile(r"[0-9X]{1,18}"),
+    "registration.ticket_number": re.compile(r"[0-9]+"),
+}
 
 
 # A list of more rows than this is sorted by walking indexes in the sort's order (``_order_by``,
@@ -104,10 +114,15 @@ def _prefix_value(term: str) -> str:
 
 def _search_condition(field, alias, term: str):
     """``term`` matched against one searchable column (on ``alias`` when its table is joined under one):
-    by prefix for ``PREFIX_SEARCH_COLUMNS``, else "contains" ignoring case."""
+    by prefix for ``PREFIX_SEARCH_COLUMNS`` (false where no value can begin with it: ``_PREFIX_ALPHABETS``),
+    else "contains" ignoring case."""
     column = field if alias is None else getattr(alias, field.key)
-    if _qualified(field) in PREFIX_SEARCH_COLUMNS:
-        return column.like(_escape_like(_prefix_value(term)) + "%", escape="\\")
+    name = _qualified(field)
+    if name in PREFIX_SEARCH_COLUMNS:
+        value = _prefix_value(term)
+        if name in _PREFIX_ALPHABETS and not _PREFIX_ALPHABETS[name].fullmatch(value):
+            return sa.false()
+        return column.like(_escape_like(value) + "%", escape="\\")
     return sa.cast(column, sa.Unicode).ilike(f"%{_escape_like(term)}%", escape="\\")
 
 
