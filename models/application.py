@@ -80,14 +80,14 @@ class Application(db.Model):
         sa.Index(
             "ix_application_unit_batch_order", "unit_id", "batch_id", "id", postgresql_include=["worker_id"]
         ),
-        # A bureau's name search: the 区县's rows of one 批次 by worker, joined by hash with the name's workers
-        # (migration 0048)
+        # A bureau's list as it opens, counted in (batch_id, id) order, and its name search (the 区县's rows of one
+        # 批次 joined by hash with the name's workers): one range of the 批次 (migration 0048)
         sa.Index(
-            "ix_application_jurisdiction_batch_worker",
+            "ix_application_jurisdiction_batch_order",
             "jurisdiction_id",
             "batch_id",
-            "worker_id",
-            postgresql_include=["status", "id"],
+            "id",
+            postgresql_include=["worker_id", "status"],
         ),
         # A review queue (a state) of one batch by 提交时间; a state's or a state and batch's rows counted, also
         # by 组织类别, 申报工种 or 申报等级 (included: the queue's filtered count reads the index alone; 0028).

@@ -129,13 +129,13 @@ class Registration(db.Model):
             ],
         ),
         sa.Index("ix_registration_unit_order", "unit_id", "id", postgresql_include=["worker_id"]),
-        # a bureau's name search of 考试报名 / 成绩查询: the 区县's rows of one 批次 by worker (migration 0048)
+        # a bureau's name search of 考试报名 / 成绩查询: the 区县's rows of one 批次 (migration 0048)
         sa.Index(
-            "ix_registration_jurisdiction_batch_worker",
+            "ix_registration_jurisdiction_batch_order",
             "jurisdiction_id",
             "batch_id",
-            "worker_id",
-            postgresql_include=["status", "id"],
+            "id",
+            postgresql_include=["worker_id", "status"],
         ),
         # a name search of 考试报名 / 成绩录入 (the matching workers → their registrations of the list's batch)
         # and the worker's registrations, their 状态, 区县 and id read from the index (migrations 0041, 0045)
