@@ -129,13 +129,14 @@ class Registration(db.Model):
             ],
         ),
         sa.Index("ix_registration_unit_order", "unit_id", "id", postgresql_include=["worker_id"]),
-        # a bureau's name search of 考试报名 / 成绩查询: the 区县's rows of one 批次 (migration 0048)
+        # a bureau's name search of 考试报名 / 成绩查询 (the 区县's rows of one 批次), and its pages in 准考证号
+        # order sorted from the index alone (migration 0048)
         sa.Index(
             "ix_registration_jurisdiction_batch_order",
             "jurisdiction_id",
             "batch_id",
             "id",
-            postgresql_include=["worker_id", "status"],
+            postgresql_include=["worker_id", "status", "ticket_number"],
         ),
         # a name search of 考试报名 / 成绩录入 (the matching workers → their registrations of the list's batch)
         # and the worker's registrations, their 状态, 区县 and id read from the index (migrations 0041, 0045)
