@@ -102,7 +102,8 @@ def parse_resident_id(value: str | None, today: date | None = None) -> ResidentI
         raise InvalidInput("请填写身份证号码")
     if len(number) != 18:
         raise InvalidInput(f"身份证号码应为18位，当前为{len(number)}位")
-    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+    # ASCII digits only: str.isdigit() also takes other scripts' digits (٠١٢…), which int() reads and NFKC keeps
+    if not number.isascii() or not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
         raise InvalidInput("身份证号码前17位应为数字，最后一位为数字或X")
     if number[:2] not in PROVINCE_PREFIXES:
         raise InvalidInput("身份证号码的省级行政区划代码无效")

@@ -91,6 +91,10 @@ def test_the_menu_kept_per_role_and_page_is_the_one_the_template_renders(app, cl
     admin.__dict__.pop("gk_menus", None)
     kept = {(view.endpoint, user): menu(view, user) for view, user in pages}
     assert len(admin.gk_menus) == len({(view.endpoint, user) for view, user in pages})
+    # served from the store: the same pages again, and another user of a role already seen
+    assert {(view.endpoint, user): menu(view, user) for view, user in pages} == kept
+    assert menu(admin.index_view, "unit_b") == kept["admin", "unit_a"]
+    assert len(admin.gk_menus) == len(kept)
     fresh = {}
     for view, user in pages:
         admin.gk_menus.clear()

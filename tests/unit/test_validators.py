@@ -48,6 +48,7 @@ def test_id_with_x_check_digit_lowercase_fullwidth_and_spaces():
         ("", "请填写"),
         ("5001031970061512", "18位"),
         ("50010319700615123A", "前17位"),
+        ("11\u06601\u0660519491231002X", "前17位"),  # Arabic-Indic zeros: digits to isdigit(), not to us
         ("99010319700615123" + "1", "省级"),
         (with_check("50010319701315123"), "出生日期"),
         (with_check("50010330000615123"), "出生日期"),
